@@ -1,0 +1,86 @@
+// Building and running an experiment on CPU threads; what a run measured and recorded.
+#pragma once
+
+#include <nm/experiment.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace nm {
+
+struct population_result {
+    std::string name;
+    std::string model;
+    std::uint64_t size = 0;
+    std::uint64_t spikes = 0; // graded spikes count as one spike event each
+    double rate_hz = 0.0;     // mean over neurons
+    double isi_cv = 0.0;      // mean over neurons with >= 2 intervals; NaN when none
+};
+
+struct spike_record {
+    std::uint32_t step;
+    std::uint32_t population;
+    std::uint32_t neuron;
+    std::uint32_t count; // graded spike size n (1 for binary spikes)
+};
+
+// One recorded state field: values[sample * neurons.size() + j] for neurons[j].
+struct trace_record {
+    std::string population;
+    std::string field;
+    std::vector<std::uint64_t> neurons;
+    std::vector<double> times_ms;
+    std::vector<double> values;
+};
+
+struct run_result {
+    double dt = 0.0, duration_ms = 0.0;
+    std::uint64_t seed = 0;
+    int threads = 1;
+    std::uint64_t neurons = 0, synapses = 0, steps = 0;
+    std::uint64_t memory_bytes = 0;  // state, synapses and buffers the engine allocated
+    std::uint64_t synapse_bytes = 0; // synapse storage alone (CSR arrays)
+    double build_s = 0.0, simulate_s = 0.0;
+    double real_time_factor = 0.0; // wall seconds per biological second (< 1: faster than real)
+    std::uint64_t spikes_total = 0;
+    std::uint64_t synaptic_events = 0; // SOPs: synapses reached by spikes
+    std::vector<population_result> populations;
+    std::vector<std::string> population_names; // index = spike_record::population
+    std::vector<spike_record> spikes;          // recorded spikes, ordered by (step, pop, neuron)
+    std::vector<trace_record> traces;
+};
+
+// Called from the simulation loop about every 1% of the run: (steps done, steps total).
+using progress_fn = std::function<void(std::uint64_t, std::uint64_t)>;
+
+class simulation {
+public:
+    // Validates the whole experiment and builds the network; throws nm::error on bad input.
+    explicit simulation(const experiment& e);
+    ~simulation();
+    simulation(const simulation&) = delete;
+    simulation& operator=(const simulation&) = delete;
+
+    // Runs the experiment's duration; callable once.
+    run_result run(const progress_fn& progress = {});
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+// Model and stimulus catalogue for `neuromorph models` and docs: names, units, defaults, docs.
+struct field_doc {
+    std::string name, unit, allowed, doc, default_value;
+};
+struct model_doc {
+    std::string name, summary;
+    std::vector<field_doc> params, state;
+};
+std::vector<model_doc> model_catalogue();
+std::vector<model_doc> stimulus_catalogue();
+
+} // namespace nm

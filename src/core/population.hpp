@@ -1,0 +1,124 @@
+// A population at run time: neurons of one model in SoA columns, their input ports (ring
+// buffers indexed by step mod ring size), the spikes each thread emitted this step, and the
+// counters behind rates and ISI CVs. The model-specific update lives in population_impl.hpp;
+// the step loop calls it through one virtual call per population per step.
+#pragma once
+
+#include "core/partition.hpp"
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nm {
+
+enum class port_kind { delta, exp_current };
+
+// Where synapses of one kind (and time constant) deliver into a population.
+struct input_port {
+    port_kind kind = port_kind::delta;
+    double tau_syn = 0.0;
+    bool complex = false;            // carries an imaginary part (delta ports of complex models)
+    std::vector<double> ring;        // [slot][neuron]
+    std::vector<double> ring_im;     // complex ports only
+    std::vector<double> current;     // exp ports: I_syn per neuron
+    double decay = 0.0;              // exp ports: exp(-dt/tau_syn)
+    std::vector<double> kernel_re;   // exp ports: v change per unit I_syn (1 or one per neuron)
+    std::vector<double> kernel_im;
+};
+
+// Spikes one thread emitted for one population in one step (capacity = the thread's chunk).
+struct spike_list {
+    std::vector<std::uint32_t> neuron;
+    std::vector<std::uint16_t> count;
+    std::uint32_t size = 0;
+};
+
+// Per-neuron counters for rates and ISI statistics.
+struct spike_stats {
+    std::vector<std::uint32_t> spikes;
+    std::vector<std::int64_t> last_step;
+    std::vector<double> isi_sum, isi_sq;
+    std::vector<std::uint32_t> isi_n;
+};
+
+class population {
+public:
+    population(std::string name, std::string model, std::uint64_t size)
+        : name_(std::move(name)), model_(std::move(model)), size_(size) {}
+    virtual ~population() = default;
+
+    const std::string& name() const { return name_; }
+    const std::string& model() const { return model_; }
+    std::uint64_t size() const { return size_; }
+    virtual bool is_complex() const = 0;
+    virtual std::vector<std::string> state_names() const = 0;
+    // The column of a state field (or "i_syn"), or nullptr when the model has none by that name.
+    virtual const double* state_column(const std::string& field) const = 0;
+
+    // Index of the port for (kind, tau_syn), created on first use.
+    int port_for(port_kind kind, double tau_syn);
+    const input_port& port(int i) const { return ports_[i]; }
+    input_port& port(int i) { return ports_[i]; }
+    int ports() const { return static_cast<int>(ports_.size()); }
+
+    // Fixes threads and ring size; allocates every buffer. Called once, before the run.
+    void finalize(const partition& parts, std::uint32_t ring_slots, double dt);
+    virtual void derive_port_kernels(double dt) = 0;
+
+    std::uint32_t ring_mask() const { return ring_mask_; }
+    double* ring_slot(int port, std::uint64_t step) {
+        return ports_[port].ring.data() + (step & ring_mask_) * size_;
+    }
+    double* ring_slot_im(int port, std::uint64_t step) {
+        return ports_[port].ring_im.data() + (step & ring_mask_) * size_;
+    }
+    // Constant-over-the-step current from stimuli, zeroed by the thread before its stimuli add.
+    std::vector<double>& current() { return current_; }
+    bool has_current() const { return has_current_; }
+    void use_current() { has_current_ = true; }
+
+    range chunk(unsigned thread) const { return parts_.chunk(size_, thread); }
+    const spike_list& spikes(unsigned thread, std::uint64_t step) const {
+        return spikes_[thread][step & 1];
+    }
+
+    // Integrate, fire, reset for this thread's neurons at `step`; fills spikes(thread, step).
+    virtual void update(unsigned thread, std::uint64_t step) = 0;
+
+    const spike_stats& stats() const { return stats_; }
+    std::uint64_t memory_bytes() const;
+
+protected:
+    // Deliver: sums this step's ring slot of every port into jump_ (and jump_im_) for the
+    // chunk, clearing the slot; exponential ports add their kernel times I_syn, then decay and
+    // take the arrivals (NEST's iaf_psc_exp order: an arrival acts from the next step).
+    void deliver(range r, std::uint64_t step);
+
+    spike_list& out(unsigned thread, std::uint64_t step) { return spikes_[thread][step & 1]; }
+    void count_spike(std::uint32_t i, std::uint64_t step) {
+        stats_.spikes[i] += 1;
+        if (stats_.last_step[i] >= 0) {
+            const double isi = static_cast<double>(step - stats_.last_step[i]);
+            stats_.isi_sum[i] += isi;
+            stats_.isi_sq[i] += isi * isi;
+            stats_.isi_n[i] += 1;
+        }
+        stats_.last_step[i] = static_cast<std::int64_t>(step);
+    }
+
+    std::string name_, model_;
+    std::uint64_t size_;
+    std::vector<input_port> ports_;
+    std::uint32_t ring_mask_ = 0;
+    std::vector<double> current_;
+    std::vector<double> jump_, jump_im_; // delivered input per neuron for this step (mV)
+    bool has_current_ = false;
+    partition parts_;
+    std::vector<std::array<spike_list, 2>> spikes_; // [thread][step parity]
+    spike_stats stats_;
+    std::uint64_t state_bytes_ = 0;
+};
+
+} // namespace nm

@@ -1,0 +1,157 @@
+// The update of a population of model M: deliver (read this step's ring slot of every port),
+// integrate, fire, reset, emit. Written once; every model in models/all.hpp instantiates it.
+#pragma once
+
+#include "core/bind.hpp"
+#include "core/philox.hpp"
+#include "core/population.hpp"
+#include "models/model.hpp"
+
+#include <cstring>
+#include <type_traits>
+#include <utility>
+
+namespace nm {
+
+template<models::neuron_model M>
+class population_impl final : public population {
+    using params = typename M::params;
+    using coeffs = typename M::coeffs;
+    using state = typename M::state;
+    static constexpr std::size_t n_state = M::state_fields.size();
+
+public:
+    population_impl(const population_spec& spec, double dt, std::uint64_t seed,
+                    std::uint32_t index)
+        : population(spec.name, spec.model, spec.size),
+          firing_rng_(seed, stream_id(purpose::firing, index)) {
+        check_layout();
+        const std::string context = "population \"" + spec.name + "\" (model " +
+                                    std::string(M::name) + ")";
+        params_ = bind_fields(M::param_fields, spec.params, std::vector<params>{params{}}, spec.size,
+                       rng_stream(seed, stream_id(purpose::params, index)), context);
+        coeffs_.reserve(params_.size());
+        for (const params& p : params_) {
+            try {
+                coeffs_.push_back(M::derive(p, dt));
+            } catch (const bad_parameter& e) {
+                throw bad_parameter(located(spec.where, context + ": " + e.what()));
+            }
+        }
+        if constexpr (requires(const coeffs& c) { c.fire.noise; })
+            for (const coeffs& c : coeffs_) stochastic_ = stochastic_ || c.fire.noise != 0;
+
+        std::vector<state> base;
+        for (const params& p : params_) base.push_back(M::initial(p));
+        const std::vector<state> init =
+            bind_fields(M::state_fields, spec.init, std::move(base), spec.size,
+                 rng_stream(seed, stream_id(purpose::init, index)), context, "state variable");
+        for (std::size_t k = 0; k < n_state; ++k) columns_[k].resize(size_);
+        for (std::uint64_t i = 0; i < size_; ++i) store(i, init[init.size() == 1 ? 0 : i]);
+        state_bytes_ = size_ * n_state * sizeof(double) + coeffs_.size() * sizeof(coeffs);
+    }
+
+    bool is_complex() const override { return M::is_complex; }
+
+    std::vector<std::string> state_names() const override {
+        std::vector<std::string> names;
+        for (const auto& f : M::state_fields) names.emplace_back(f.name);
+        for (const auto& p : ports_)
+            if (p.kind == port_kind::exp_current) {
+                names.emplace_back("i_syn");
+                break;
+            }
+        return names;
+    }
+
+    const double* state_column(const std::string& field) const override {
+        for (std::size_t k = 0; k < n_state; ++k)
+            if (M::state_fields[k].name == field) return columns_[k].data();
+        if (field == "i_syn")
+            for (const auto& p : ports_)
+                if (p.kind == port_kind::exp_current) return p.current.data();
+        return nullptr;
+    }
+
+    void derive_port_kernels(double dt) override {
+        for (auto& p : ports_) {
+            if (p.kind != port_kind::exp_current) continue;
+            p.decay = std::exp(-dt / p.tau_syn);
+            p.kernel_re.clear();
+            p.kernel_im.clear();
+            for (const params& prm : params_) {
+                const auto k = models::exp_current_kernel(M::dynamics(prm), p.tau_syn, dt);
+                p.kernel_re.push_back(k.real());
+                p.kernel_im.push_back(k.imag());
+            }
+        }
+    }
+
+    void update(unsigned thread, std::uint64_t step) override {
+        const range r = chunk(thread);
+        deliver(r, step);
+        spike_list& emitted = out(thread, step);
+        emitted.size = 0;
+        const bool hetero = coeffs_.size() > 1;
+        const auto step32 = static_cast<std::uint32_t>(step);
+        const double* jump = jump_.data();
+        const double* jump_im = jump_im_.data();
+        const double* current = has_current_ ? current_.data() : nullptr;
+        for (std::uint64_t i = r.begin; i < r.end; ++i) {
+            models::neuron_input in;
+            in.jump = jump[i];
+            if constexpr (M::is_complex) in.jump_im = jump_im[i];
+            if (current) in.current = current[i];
+            const coeffs& c = coeffs_[hetero ? i : 0];
+            state s = load(i);
+            const double u =
+                stochastic_ ? firing_rng_.uniform(static_cast<std::uint32_t>(i), step32) : 0.0;
+            const double vstar = M::integrate(c, s, in);
+            const int n = M::fire(c, s, vstar, u);
+            M::reset(c, s, vstar, n);
+            store(i, s);
+            if (n > 0) {
+                emitted.neuron[emitted.size] = static_cast<std::uint32_t>(i);
+                emitted.count[emitted.size] = static_cast<std::uint16_t>(n);
+                ++emitted.size;
+                count_spike(static_cast<std::uint32_t>(i), step);
+            }
+        }
+    }
+
+private:
+    // State travels as n_state doubles in field-table order (checked in check_layout), copied
+    // with memcpy so the compiler keeps it in registers.
+    state load(std::uint64_t i) const {
+        double v[n_state];
+        for (std::size_t k = 0; k < n_state; ++k) v[k] = columns_[k][i];
+        state s;
+        std::memcpy(&s, v, sizeof s);
+        return s;
+    }
+
+    void store(std::uint64_t i, const state& s) {
+        double v[n_state];
+        std::memcpy(v, &s, sizeof s);
+        for (std::size_t k = 0; k < n_state; ++k) columns_[k][i] = v[k];
+    }
+
+    static void check_layout() {
+        static_assert(std::is_trivially_copyable_v<state> && sizeof(state) == n_state * sizeof(double),
+                      "a model state must be doubles only, one per state field");
+        state s{};
+        for (std::size_t k = 0; k < n_state; ++k)
+            if (reinterpret_cast<const char*>(&(s.*(M::state_fields[k].number))) !=
+                reinterpret_cast<const char*>(&s) + k * sizeof(double))
+                throw internal_error(std::string(M::name) +
+                                     ": state_fields must list the state members in order");
+    }
+
+    std::vector<params> params_;
+    std::vector<coeffs> coeffs_; // one, or one per neuron when parameters differ
+    std::array<std::vector<double>, n_state> columns_;
+    rng_stream firing_rng_;
+    bool stochastic_ = false;
+};
+
+} // namespace nm

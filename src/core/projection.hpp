@@ -1,0 +1,44 @@
+// A projection's synapses, stored by source in compressed sparse rows, one CSR per thread
+// shard (the shard holds only targets in that thread's chunk, so delivery needs no locks).
+// A synapse costs 4 bytes (target, with its delay packed in the high bits when delays vary)
+// plus 4 for its weight when weights vary: 8 bytes at most, 4 when weight and delay are fixed.
+#pragma once
+
+#include "core/population.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nm {
+
+struct csr_shard {
+    std::vector<std::uint64_t> offsets; // n_pre + 1
+    std::vector<std::uint32_t> targets; // target | (delay << delay_shift)
+    std::vector<float> weights;         // empty when the weight is constant
+    std::vector<float> weights_im;      // complex targets with varying imaginary weights
+};
+
+struct projection {
+    std::string name; // "pre -> post", for messages and reports
+    std::uint32_t pre = 0, post = 0;
+    int port = 0;
+    bool varying_weight = false, varying_delay = false, complex_weight = false;
+    float weight = 0.0f, weight_im = 0.0f; // when constant
+    std::uint32_t delay = 1;               // steps, when constant
+    std::uint32_t max_delay = 1;           // steps
+    std::uint32_t delay_shift = 32;        // bits below hold the target
+    std::uint32_t target_mask = 0xFFFFFFFFu;
+    std::uint64_t synapses = 0;
+    std::vector<csr_shard> shards;
+
+    std::uint64_t memory_bytes() const {
+        std::uint64_t bytes = 0;
+        for (const auto& s : shards)
+            bytes += s.offsets.size() * 8 + s.targets.size() * 4 +
+                     (s.weights.size() + s.weights_im.size()) * 4;
+        return bytes;
+    }
+};
+
+} // namespace nm

@@ -1,0 +1,237 @@
+// Stimulus kinds, their validation, and their per-step application.
+#include "core/stimulus.hpp"
+
+#include "core/bind.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+namespace nm {
+
+namespace {
+
+using sp = stimulus_params;
+
+constexpr auto f_rate = number<sp>("rate", &sp::rate, "Hz", rule::nonnegative,
+                                   "mean rate per target neuron");
+constexpr auto f_weight = number<sp>("weight", &sp::weight, "mV|unit", rule::finite,
+                                     "weight of each spike (port units)");
+constexpr auto f_start = number<sp>("start", &sp::start, "ms", rule::nonnegative, "onset");
+constexpr auto f_stop = number<sp>("stop", &sp::stop, "ms", rule::positive_or_inf, "offset");
+constexpr auto f_amplitude = number<sp>("amplitude", &sp::amplitude, "unit", rule::finite,
+                                        "current amplitude");
+constexpr auto f_offset = number<sp>("offset", &sp::offset, "unit", rule::finite, "constant part");
+constexpr auto f_freq = number<sp>("freq", &sp::freq, "Hz", rule::nonnegative, "frequency");
+constexpr auto f_phase = number<sp>("phase", &sp::phase, "deg", rule::finite, "phase at t = 0");
+constexpr auto f_f_start = number<sp>("f_start", &sp::f_start, "Hz", rule::nonnegative,
+                                      "frequency at start");
+constexpr auto f_f_stop = number<sp>("f_stop", &sp::f_stop, "Hz", rule::nonnegative,
+                                     "frequency at stop");
+constexpr auto f_mean = number<sp>("mean", &sp::mean, "unit", rule::finite, "mean current");
+constexpr auto f_std = number<sp>("std", &sp::std, "unit", rule::nonnegative,
+                                  "standard deviation, redrawn every step per neuron");
+
+constexpr std::array poisson_fields{f_rate, f_weight, f_start, f_stop};
+constexpr std::array spike_times_fields{f_weight};
+constexpr std::array dc_fields{f_amplitude, f_start, f_stop};
+constexpr std::array<field<sp>, 0> step_fields{};
+constexpr std::array ac_fields{f_amplitude, f_offset, f_freq, f_phase, f_start, f_stop};
+constexpr std::array chirp_fields{f_amplitude, f_f_start, f_f_stop, f_start, f_stop};
+constexpr std::array noise_fields{f_mean, f_std, f_start, f_stop};
+
+constexpr std::array types{
+    stimulus_type{stimulus_kind::poisson, "poisson",
+                  "independent Poisson spike train into every target neuron", poisson_fields,
+                  true},
+    stimulus_type{stimulus_kind::spike_times, "spike_times",
+                  "spikes at the listed times (ms) into every target neuron", spike_times_fields,
+                  true},
+    stimulus_type{stimulus_kind::dc, "dc", "constant current", dc_fields, false},
+    stimulus_type{stimulus_kind::step, "step",
+                  "piecewise-constant current: amplitudes[k] from times[k] (ms)", step_fields,
+                  false},
+    stimulus_type{stimulus_kind::ac, "ac", "offset + amplitude sin(2 pi freq t + phase)",
+                  ac_fields, false},
+    stimulus_type{stimulus_kind::chirp, "chirp",
+                  "amplitude sin(phase) with frequency swept linearly f_start -> f_stop",
+                  chirp_fields, false},
+    stimulus_type{stimulus_kind::noise, "noise",
+                  "Gaussian current, a new value per neuron every step", noise_fields, false},
+};
+
+std::uint64_t to_step(double ms, double dt) {
+    if (std::isinf(ms)) return std::numeric_limits<std::uint64_t>::max();
+    return static_cast<std::uint64_t>(std::llround(ms / dt));
+}
+
+// The current of a homogeneous kind at `step` (every neuron gets the same value).
+double homogeneous_current(const stimulus& s, std::uint64_t step) {
+    const double t = static_cast<double>(step) * s.dt;
+    const double two_pi = 2.0 * std::numbers::pi;
+    switch (s.kind) {
+    case stimulus_kind::dc: return s.p.amplitude;
+    case stimulus_kind::step: {
+        const auto it = std::upper_bound(s.change_steps.begin(), s.change_steps.end(), step);
+        return it == s.change_steps.begin() ? 0.0 : s.change_values[it - s.change_steps.begin() - 1];
+    }
+    case stimulus_kind::ac:
+        return s.p.offset +
+               s.p.amplitude * std::sin(two_pi * s.p.freq * t * 1e-3 + s.p.phase * std::numbers::pi / 180);
+    case stimulus_kind::chirp: {
+        const double tau = t - s.p.start, span = s.p.stop - s.p.start;
+        const double cycles = (s.p.f_start * tau + (s.p.f_stop - s.p.f_start) * tau * tau / (2 * span)) * 1e-3;
+        return s.p.amplitude * std::sin(two_pi * cycles);
+    }
+    default: return 0.0;
+    }
+}
+
+// Calls fn(i) for every target neuron of `s` inside `r`.
+template<class Fn>
+void for_targets(const stimulus& s, range r, Fn&& fn) {
+    if (s.neurons.empty()) {
+        for (std::uint64_t i = r.begin; i < r.end; ++i) fn(i);
+        return;
+    }
+    auto it = std::lower_bound(s.neurons.begin(), s.neurons.end(), r.begin);
+    for (; it != s.neurons.end() && *it < r.end; ++it) fn(*it);
+}
+
+} // namespace
+
+std::span<const stimulus_type> stimulus_types() { return types; }
+
+std::vector<stimulus> build_stimuli(const stimulus_spec& spec, std::uint32_t first_index,
+                                    std::span<const std::unique_ptr<population>> populations,
+                                    double dt, std::uint64_t steps, std::uint64_t seed) {
+    std::vector<std::string> kind_names;
+    for (const auto& t : types) kind_names.emplace_back(t.name);
+    const auto type = std::find_if(types.begin(), types.end(),
+                                   [&](const stimulus_type& t) { return t.name == spec.kind; });
+    if (type == types.end())
+        throw bad_config(located(spec.where, "unknown stimulus kind \"" + spec.kind + "\"" +
+                                                 did_you_mean(spec.kind, kind_names)));
+    const std::string context = "stimulus \"" + spec.kind + "\"";
+    auto fail = [&](const std::string& msg) {
+        throw bad_parameter(located(spec.where, context + ": " + msg));
+    };
+    const std::vector<sp> bound =
+        bind_fields(type->fields, spec.params, std::vector<sp>{sp{}}, 1, rng_stream{}, context);
+    const sp p = bound.front();
+    if (!(p.stop > p.start)) fail("stop = " + format_number(p.stop) + " ms must be > start = " +
+                                  format_number(p.start) + " ms");
+    if (type->kind == stimulus_kind::chirp && std::isinf(p.stop))
+        fail("a chirp needs a finite stop (the sweep's end)");
+    if (spec.targets.empty()) fail("needs a target population");
+    const bool lists_times = type->kind == stimulus_kind::spike_times || type->kind == stimulus_kind::step;
+    if (!lists_times && (!spec.times.empty() || !spec.amplitudes.empty()))
+        fail("times/amplitudes apply only to spike_times and step stimuli");
+    if (type->kind == stimulus_kind::step && spec.times.size() != spec.amplitudes.size())
+        fail("step needs as many amplitudes as times (" + std::to_string(spec.times.size()) +
+             " times, " + std::to_string(spec.amplitudes.size()) + " amplitudes)");
+    for (double t : spec.times)
+        if (!(t >= 0) || !std::isfinite(t)) fail("time " + format_number(t) + " ms must be >= 0");
+    if (type->kind == stimulus_kind::step && !std::is_sorted(spec.times.begin(), spec.times.end()))
+        fail("step times must be increasing");
+    if (type->spikes && spec.synapse != "delta" && spec.synapse != "exp")
+        fail("unknown synapse \"" + spec.synapse + "\"" + did_you_mean(spec.synapse, {"delta", "exp"}));
+    if (type->spikes && spec.synapse == "exp" && !(spec.tau_syn > 0))
+        fail("tau_syn = " + format_number(spec.tau_syn) + " ms must be > 0");
+
+    std::vector<stimulus> out;
+    for (std::size_t t = 0; t < spec.targets.size(); ++t) {
+        const auto pop = std::find_if(populations.begin(), populations.end(),
+                                      [&](const auto& q) { return q->name() == spec.targets[t]; });
+        if (pop == populations.end()) {
+            std::vector<std::string> names;
+            for (const auto& q : populations) names.push_back(q->name());
+            fail("unknown target population \"" + spec.targets[t] + "\"" +
+                 did_you_mean(spec.targets[t], names));
+        }
+        stimulus s;
+        s.kind = type->kind;
+        s.population = static_cast<std::uint32_t>(pop - populations.begin());
+        s.p = p;
+        s.dt = dt;
+        s.start_step = to_step(p.start, dt);
+        s.stop_step = std::min(to_step(p.stop, dt), steps);
+        s.rng = rng_stream(seed, stream_id(purpose::stimulus, first_index + static_cast<std::uint32_t>(t)));
+        s.neurons = spec.neurons;
+        std::sort(s.neurons.begin(), s.neurons.end());
+        s.neurons.erase(std::unique(s.neurons.begin(), s.neurons.end()), s.neurons.end());
+        if (!s.neurons.empty() && s.neurons.back() >= (*pop)->size())
+            fail("neuron " + std::to_string(s.neurons.back()) + " is outside population \"" +
+                 (*pop)->name() + "\" (size " + std::to_string((*pop)->size()) + ")");
+        if (type->spikes) {
+            s.port = (*pop)->port_for(spec.synapse == "delta" ? port_kind::delta : port_kind::exp_current,
+                                      spec.tau_syn);
+        } else {
+            (*pop)->use_current();
+        }
+        if (s.kind == stimulus_kind::poisson) s.poisson = poisson_sampler(p.rate * dt * 1e-3);
+        if (s.kind == stimulus_kind::spike_times) {
+            std::vector<std::uint64_t> at;
+            for (double time : spec.times) at.push_back(to_step(time, dt));
+            std::sort(at.begin(), at.end());
+            for (std::uint64_t k : at) {
+                if (!s.spike_steps.empty() && s.spike_steps.back().first == k)
+                    ++s.spike_steps.back().second;
+                else
+                    s.spike_steps.emplace_back(k, 1);
+            }
+        }
+        if (s.kind == stimulus_kind::step) {
+            for (double time : spec.times) s.change_steps.push_back(to_step(time, dt));
+            s.change_values = spec.amplitudes;
+        }
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
+void apply(const stimulus& s, population& pop, range r, std::uint64_t step) {
+    if (step < s.start_step || step >= s.stop_step) return;
+    switch (s.kind) {
+    case stimulus_kind::poisson: {
+        double* slot = pop.ring_slot(s.port, step);
+        const auto step32 = static_cast<std::uint32_t>(step);
+        // One Philox block serves four consecutive neurons.
+        std::uint64_t quad = ~std::uint64_t{0};
+        philox_block b{};
+        for_targets(s, r, [&](std::uint64_t i) {
+            if ((i >> 2) != quad) {
+                quad = i >> 2;
+                b = s.rng.block(static_cast<std::uint32_t>(quad), step32);
+            }
+            const std::uint32_t k = s.poisson(b.w[i & 3]);
+            if (k) slot[i] += k * s.p.weight;
+        });
+        return;
+    }
+    case stimulus_kind::spike_times: {
+        const auto it = std::lower_bound(s.spike_steps.begin(), s.spike_steps.end(),
+                                         std::pair<std::uint64_t, std::uint32_t>{step, 0});
+        if (it == s.spike_steps.end() || it->first != step) return;
+        double* slot = pop.ring_slot(s.port, step);
+        const double add = it->second * s.p.weight;
+        for_targets(s, r, [&](std::uint64_t i) { slot[i] += add; });
+        return;
+    }
+    case stimulus_kind::noise: {
+        double* current = pop.current().data();
+        const auto step32 = static_cast<std::uint32_t>(step);
+        for_targets(s, r, [&](std::uint64_t i) {
+            current[i] += s.p.mean + s.p.std * s.rng.normal(static_cast<std::uint32_t>(i), step32);
+        });
+        return;
+    }
+    default: {
+        const double value = homogeneous_current(s, step);
+        double* current = pop.current().data();
+        for_targets(s, r, [&](std::uint64_t i) { current[i] += value; });
+    }
+    }
+}
+
+} // namespace nm

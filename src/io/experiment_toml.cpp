@@ -1,0 +1,290 @@
+// TOML experiment files (toml++): the tables of DESIGN.md's contract, every key checked, every
+// error located as file:line:column.
+#include "nm/io.hpp"
+
+#include "core/bind.hpp"
+#include "nm/errors.hpp"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+namespace nm {
+
+namespace {
+
+class reader {
+public:
+    explicit reader(std::string source) : source_(std::move(source)) {}
+
+    std::string where(const toml::node& n) const {
+        const auto& b = n.source().begin;
+        return source_ + ":" + std::to_string(b.line) + ":" + std::to_string(b.column);
+    }
+    std::string where(const toml::key& k) const {
+        const auto& b = k.source().begin;
+        return source_ + ":" + std::to_string(b.line) + ":" + std::to_string(b.column);
+    }
+
+    [[noreturn]] void fail(const toml::node& n, const std::string& msg) const {
+        throw bad_config(where(n) + ": " + msg);
+    }
+
+    // Every key of `t` must be in `known`.
+    void check_keys(const toml::table& t, const std::vector<std::string>& known,
+                    const std::string& context) const {
+        for (auto&& [k, v] : t)
+            if (std::find(known.begin(), known.end(), k.str()) == known.end())
+                throw bad_config(where(k) + ": " + context + ": unknown key \"" +
+                                 std::string(k.str()) + "\"" + did_you_mean(k.str(), known));
+    }
+
+    const toml::table& table(const toml::node& n, const std::string& what) const {
+        if (const auto* t = n.as_table()) return *t;
+        fail(n, what + " must be a table");
+    }
+
+    double number(const toml::node& n, const std::string& what) const {
+        if (const auto* i = n.as_integer()) return static_cast<double>(i->get());
+        if (const auto* f = n.as_floating_point()) return f->get();
+        fail(n, what + " must be a number");
+    }
+
+    std::uint64_t count(const toml::node& n, const std::string& what) const {
+        const auto* i = n.as_integer();
+        if (!i || i->get() < 0) fail(n, what + " must be a non-negative integer");
+        return static_cast<std::uint64_t>(i->get());
+    }
+
+    std::string string(const toml::node& n, const std::string& what) const {
+        if (const auto* s = n.as_string()) return s->get();
+        fail(n, what + " must be a string");
+    }
+
+    bool boolean(const toml::node& n, const std::string& what) const {
+        if (const auto* b = n.as_boolean()) return b->get();
+        fail(n, what + " must be true or false");
+    }
+
+    std::vector<double> numbers(const toml::node& n, const std::string& what) const {
+        const auto* a = n.as_array();
+        if (!a) fail(n, what + " must be an array of numbers");
+        std::vector<double> out;
+        for (const auto& x : *a) out.push_back(number(x, what + " element"));
+        return out;
+    }
+
+    std::vector<std::uint64_t> indices(const toml::node& n, const std::string& what) const {
+        const auto* a = n.as_array();
+        if (!a) fail(n, what + " must be an array of integers");
+        std::vector<std::uint64_t> out;
+        for (const auto& x : *a) out.push_back(count(x, what + " element"));
+        return out;
+    }
+
+    distribution dist(const toml::table& t, const std::string& what) const {
+        check_keys(t, {"dist", "low", "high", "mean", "std", "mu", "sigma"}, what);
+        distribution d;
+        const toml::node* kind = t.get("dist");
+        if (!kind) fail(t, what + ": a distribution table needs \"dist\" (uniform, normal, "
+                              "normal_clipped, lognormal)");
+        d.kind = string(*kind, what + ".dist");
+        auto get = [&](const char* key, double& into) {
+            if (const toml::node* x = t.get(key)) into = number(*x, what + "." + key);
+        };
+        get("low", d.low);
+        get("high", d.high);
+        get("mean", d.mean);
+        get("std", d.std);
+        get("mu", d.mu);
+        get("sigma", d.sigma);
+        return d;
+    }
+
+    nm::value value(const toml::node& n, const std::string& what) const {
+        if (n.is_number()) return number(n, what);
+        if (const auto* s = n.as_string()) return s->get();
+        if (n.is_array()) return numbers(n, what);
+        if (const auto* t = n.as_table()) return dist(*t, what);
+        fail(n, what + " must be a number, a string, an array or a distribution table");
+    }
+
+    std::vector<param> params(const toml::node& n, const std::string& what) const {
+        std::vector<param> out;
+        for (auto&& [k, v] : table(n, what))
+            out.push_back({std::string(k.str()), value(v, what + "." + std::string(k.str())), where(k)});
+        return out;
+    }
+
+    simulation_spec simulation(const toml::node& n) const {
+        const toml::table& t = table(n, "[simulation]");
+        check_keys(t, {"dt", "duration", "seed", "threads"}, "[simulation]");
+        simulation_spec s;
+        s.where = where(n);
+        if (const auto* x = t.get("dt")) s.dt = number(*x, "simulation.dt");
+        if (const auto* x = t.get("duration")) s.duration = number(*x, "simulation.duration");
+        if (const auto* x = t.get("seed")) s.seed = count(*x, "simulation.seed");
+        if (const auto* x = t.get("threads")) s.threads = static_cast<int>(count(*x, "simulation.threads"));
+        return s;
+    }
+
+    population_spec population(const toml::table& t) const {
+        check_keys(t, {"name", "size", "model", "params", "init"}, "[[population]]");
+        population_spec p;
+        p.where = where(t);
+        p.name = string(required(t, "name", "[[population]]"), "population.name");
+        p.size = count(required(t, "size", "[[population]]"), "population.size");
+        if (const auto* x = t.get("model")) p.model = string(*x, "population.model");
+        if (const auto* x = t.get("params")) p.params = params(*x, "params");
+        if (const auto* x = t.get("init")) p.init = params(*x, "init");
+        return p;
+    }
+
+    projection_spec projection(const toml::table& t) const {
+        check_keys(t, {"pre", "post", "rule", "synapse"}, "[[projection]]");
+        projection_spec p;
+        p.where = where(t);
+        p.pre = string(required(t, "pre", "[[projection]]"), "projection.pre");
+        p.post = string(required(t, "post", "[[projection]]"), "projection.post");
+        if (const auto* x = t.get("rule")) p.rule = rule(table(*x, "projection.rule"));
+        if (const auto* x = t.get("synapse")) p.synapse = synapse(table(*x, "projection.synapse"));
+        return p;
+    }
+
+    connection_rule rule(const toml::table& t) const {
+        check_keys(t, {"kind", "p", "k", "n", "allow_autapses", "allow_multapses", "pre", "post",
+                       "weights", "delays"},
+                   "rule");
+        connection_rule r;
+        r.where = where(t);
+        r.kind = string(required(t, "kind", "rule"), "rule.kind");
+        if (const auto* x = t.get("p")) r.p = number(*x, "rule.p");
+        if (const auto* x = t.get("k")) r.k = count(*x, "rule.k");
+        if (const auto* x = t.get("n")) r.n = count(*x, "rule.n");
+        if (const auto* x = t.get("allow_autapses")) r.allow_autapses = boolean(*x, "rule.allow_autapses");
+        if (const auto* x = t.get("allow_multapses")) r.allow_multapses = boolean(*x, "rule.allow_multapses");
+        if (const auto* x = t.get("pre")) r.pre = indices(*x, "rule.pre");
+        if (const auto* x = t.get("post")) r.post = indices(*x, "rule.post");
+        if (const auto* x = t.get("weights")) r.weights = numbers(*x, "rule.weights");
+        if (const auto* x = t.get("delays")) r.delays = numbers(*x, "rule.delays");
+        return r;
+    }
+
+    synapse_spec synapse(const toml::table& t) const {
+        check_keys(t, {"kind", "tau_syn", "weight", "weight_im", "delay"}, "synapse");
+        synapse_spec s;
+        s.where = where(t);
+        if (const auto* x = t.get("kind")) s.kind = string(*x, "synapse.kind");
+        if (const auto* x = t.get("tau_syn")) s.tau_syn = number(*x, "synapse.tau_syn");
+        if (const auto* x = t.get("weight")) s.weight = value(*x, "synapse.weight");
+        if (const auto* x = t.get("weight_im")) s.weight_im = value(*x, "synapse.weight_im");
+        if (const auto* x = t.get("delay")) s.delay = value(*x, "synapse.delay");
+        return s;
+    }
+
+    // Structural keys are read here; every other key is a parameter of the stimulus kind,
+    // checked against its field table when the network is built.
+    stimulus_spec stimulus(const toml::table& t) const {
+        stimulus_spec s;
+        s.where = where(t);
+        s.kind = string(required(t, "kind", "[[stimulus]]"), "stimulus.kind");
+        for (auto&& [k, v] : t) {
+            const std::string key(k.str());
+            if (key == "kind") continue;
+            if (key == "target") {
+                if (v.is_array())
+                    for (const auto& x : *v.as_array()) s.targets.push_back(string(x, "stimulus.target"));
+                else
+                    s.targets.push_back(string(v, "stimulus.target"));
+            } else if (key == "neurons") {
+                s.neurons = indices(v, "stimulus.neurons");
+            } else if (key == "times") {
+                s.times = numbers(v, "stimulus.times");
+            } else if (key == "amplitudes") {
+                s.amplitudes = numbers(v, "stimulus.amplitudes");
+            } else if (key == "synapse") {
+                s.synapse = string(v, "stimulus.synapse");
+            } else if (key == "tau_syn") {
+                s.tau_syn = number(v, "stimulus.tau_syn");
+            } else {
+                s.params.push_back({key, value(v, "stimulus." + key), where(k)});
+            }
+        }
+        return s;
+    }
+
+    record_spec record(const toml::table& t) const {
+        check_keys(t, {"what", "population", "neurons", "interval", "start", "stop"}, "[[record]]");
+        record_spec r;
+        r.where = where(t);
+        if (const auto* x = t.get("what")) r.what = string(*x, "record.what");
+        r.population = string(required(t, "population", "[[record]]"), "record.population");
+        if (const auto* x = t.get("neurons")) r.neurons = indices(*x, "record.neurons");
+        if (const auto* x = t.get("interval")) r.interval = number(*x, "record.interval");
+        if (const auto* x = t.get("start")) r.start = number(*x, "record.start");
+        if (const auto* x = t.get("stop")) r.stop = number(*x, "record.stop");
+        return r;
+    }
+
+    const toml::node& required(const toml::table& t, const char* key, const std::string& context) const {
+        if (const auto* x = t.get(key)) return *x;
+        throw bad_config(where(t) + ": " + context + " needs \"" + key + "\"");
+    }
+
+    // An array of tables ([[name]]); a single [name] table is accepted too.
+    template<class Fn>
+    void each_table(const toml::node& n, const std::string& name, Fn&& fn) const {
+        if (const auto* t = n.as_table()) {
+            fn(*t);
+            return;
+        }
+        const auto* a = n.as_array();
+        if (!a) fail(n, "[[" + name + "]] must be an array of tables");
+        for (const auto& x : *a) fn(table(x, "[[" + name + "]]"));
+    }
+
+private:
+    std::string source_;
+};
+
+} // namespace
+
+experiment parse_experiment(std::string_view text, const std::string& source_name) {
+    toml::table doc;
+    try {
+        doc = toml::parse(text, source_name);
+    } catch (const toml::parse_error& e) {
+        const auto& b = e.source().begin;
+        throw bad_config(source_name + ":" + std::to_string(b.line) + ":" +
+                         std::to_string(b.column) + ": TOML syntax error: " +
+                         std::string(e.description()));
+    }
+    const reader rd(source_name);
+    rd.check_keys(doc, {"simulation", "population", "projection", "stimulus", "record"},
+                  "top level");
+    experiment e;
+    e.source = source_name;
+    if (const auto* s = doc.get("simulation")) e.simulation = rd.simulation(*s);
+    else e.simulation.where = source_name;
+    if (const auto* n = doc.get("population"))
+        rd.each_table(*n, "population", [&](const toml::table& t) { e.populations.push_back(rd.population(t)); });
+    if (const auto* n = doc.get("projection"))
+        rd.each_table(*n, "projection", [&](const toml::table& t) { e.projections.push_back(rd.projection(t)); });
+    if (const auto* n = doc.get("stimulus"))
+        rd.each_table(*n, "stimulus", [&](const toml::table& t) { e.stimuli.push_back(rd.stimulus(t)); });
+    if (const auto* n = doc.get("record"))
+        rd.each_table(*n, "record", [&](const toml::table& t) { e.records.push_back(rd.record(t)); });
+    return e;
+}
+
+experiment load_experiment(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw io_error(path + ": cannot open the experiment file");
+    std::ostringstream text;
+    text << in.rdbuf();
+    return parse_experiment(text.str(), path);
+}
+
+} // namespace nm

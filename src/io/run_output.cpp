@@ -1,0 +1,114 @@
+// The run folder: metrics.json, spikes.csv, spikes.bin (format in docs/outputs.md), traces.
+#include "io/atomic_file.hpp"
+#include "nm/io.hpp"
+
+#include <cmath>
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+namespace nm {
+
+namespace {
+
+nlohmann::json number_or_null(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(); }
+
+void write_spikes_csv(std::ofstream& out, const run_result& r) {
+    bool graded = false;
+    for (const auto& s : r.spikes) graded = graded || s.count > 1;
+    out << (graded ? "population,neuron,time_ms,count\n" : "population,neuron,time_ms\n");
+    char buf[64];
+    for (const auto& s : r.spikes) {
+        out << r.population_names[s.population] << ',' << s.neuron << ',';
+        std::snprintf(buf, sizeof buf, "%.6g", (s.step + 1) * r.dt);
+        out << buf;
+        if (graded) out << ',' << s.count;
+        out << '\n';
+    }
+}
+
+template<class T>
+void put(std::ofstream& out, T x) {
+    out.write(reinterpret_cast<const char*>(&x), sizeof x);
+}
+
+void write_spikes_bin(std::ofstream& out, const run_result& r) {
+    out.write("NMSPIKE1", 8);
+    put<std::uint32_t>(out, 1); // version
+    put<std::uint32_t>(out, static_cast<std::uint32_t>(r.population_names.size()));
+    put<double>(out, r.dt);
+    put<std::uint64_t>(out, r.spikes.size());
+    for (const auto& name : r.population_names) {
+        put<std::uint32_t>(out, static_cast<std::uint32_t>(name.size()));
+        out.write(name.data(), static_cast<std::streamsize>(name.size()));
+    }
+    for (const auto& s : r.spikes) {
+        put(out, s.step);
+        put(out, s.population);
+        put(out, s.neuron);
+        put(out, s.count);
+    }
+}
+
+void write_trace_csv(std::ofstream& out, const trace_record& t) {
+    out << "time_ms";
+    for (auto n : t.neurons) out << ",n" << n;
+    out << '\n';
+    char buf[32];
+    const std::size_t width = t.neurons.size();
+    for (std::size_t k = 0; k < t.times_ms.size(); ++k) {
+        std::snprintf(buf, sizeof buf, "%.6g", t.times_ms[k]);
+        out << buf;
+        for (std::size_t j = 0; j < width; ++j) {
+            std::snprintf(buf, sizeof buf, ",%.9g", t.values[k * width + j]);
+            out << buf;
+        }
+        out << '\n';
+    }
+}
+
+} // namespace
+
+std::string metrics_json(const run_result& r) {
+    nlohmann::json j;
+    j["neurons"] = r.neurons;
+    j["synapses"] = r.synapses;
+    j["memory_bytes"] = r.memory_bytes;
+    j["bytes_per_synapse"] =
+        r.synapses ? static_cast<double>(r.synapse_bytes) / static_cast<double>(r.synapses) : 0.0;
+    j["build_s"] = r.build_s;
+    j["simulate_s"] = r.simulate_s;
+    j["real_time_factor"] = r.real_time_factor;
+    j["spikes_total"] = r.spikes_total;
+    j["synaptic_events"] = r.synaptic_events;
+    j["dt_ms"] = r.dt;
+    j["duration_ms"] = r.duration_ms;
+    j["steps"] = r.steps;
+    j["seed"] = r.seed;
+    j["threads"] = r.threads;
+    j["populations"] = nlohmann::json::array();
+    for (const auto& p : r.populations)
+        j["populations"].push_back({{"name", p.name},
+                                    {"model", p.model},
+                                    {"size", p.size},
+                                    {"spikes", p.spikes},
+                                    {"rate_hz", p.rate_hz},
+                                    {"isi_cv", number_or_null(p.isi_cv)}});
+    return j.dump(2) + "\n";
+}
+
+void write_run(const std::string& dir, const run_result& r) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw io_error(dir + ": cannot create the output folder: " + ec.message());
+    const fs::path base(dir);
+    write_atomically(base / "metrics.json", [&](std::ofstream& out) { out << metrics_json(r); });
+    write_atomically(base / "spikes.csv", [&](std::ofstream& out) { write_spikes_csv(out, r); });
+    write_atomically(base / "spikes.bin", [&](std::ofstream& out) { write_spikes_bin(out, r); });
+    for (const auto& t : r.traces)
+        write_atomically(base / ("traces_" + t.population + "_" + t.field + ".csv"),
+                         [&](std::ofstream& out) { write_trace_csv(out, t); });
+}
+
+} // namespace nm
