@@ -20,13 +20,6 @@ inline std::string located(const std::string& where, const std::string& message)
     return where.empty() ? message : where + ": " + message;
 }
 
-// A number as a user would write it: 20, 0.1, -65, inf.
-inline std::string format_number(double x) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.10g", x);
-    return buf;
-}
-
 // `Fields` is any contiguous range of field<S> (a model's std::array, a stimulus kind's span).
 template<class Fields>
 std::vector<std::string> field_names(const Fields& fields) {

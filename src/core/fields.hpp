@@ -4,11 +4,19 @@
 
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <cstddef>
 #include <string>
 #include <string_view>
 
 namespace nm {
+
+// A number as a user would write it in a file or read it in a message: 20, 0.1, -65, inf.
+inline std::string format_number(double x) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.10g", x);
+    return buf;
+}
 
 enum class rule { any, positive, positive_or_inf, nonnegative, unit_interval, at_least_one, finite };
 

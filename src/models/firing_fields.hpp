@@ -40,14 +40,14 @@ constexpr std::array<T, N + M> concat(const std::array<T, N>& a, const std::arra
 template<class P>
 firing derive_firing(const P& p, double rest, double dt) {
     if (!(p.v_th > rest))
-        throw bad_parameter("v_th = " + std::to_string(p.v_th) +
-                            " mV must be above the resting potential " + std::to_string(rest) +
+        throw bad_parameter("v_th = " + format_number(p.v_th) +
+                            " mV must be above the resting potential " + format_number(rest) +
                             " mV");
     if (p.noise != noise_none && !(p.sigma > 0))
-        throw bad_parameter("sigma = " + std::to_string(p.sigma) +
+        throw bad_parameter("sigma = " + format_number(p.sigma) +
                             " must be > 0 when noise is \"erf\" or \"arctan\"");
     if (p.n_max > max_graded)
-        throw bad_parameter("n_max = " + std::to_string(p.n_max) + " must be <= " +
+        throw bad_parameter("n_max = " + format_number(p.n_max) + " must be <= " +
                             std::to_string(max_graded));
     firing f;
     f.v_reset = p.v_reset;

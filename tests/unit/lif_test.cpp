@@ -1,2 +1,0 @@
-#include <gtest/gtest.h>
-TEST(placeholder, builds) { EXPECT_TRUE(true); }
