@@ -5,6 +5,7 @@
 #include <nm/simulation.hpp>
 
 #include <initializer_list>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -82,6 +83,13 @@ inline void record(experiment& e, const std::string& what, const std::string& po
 inline run_result run(const experiment& e) {
     simulation sim(e);
     return sim.run();
+}
+
+// The value of a named parameter in a list (throws when absent).
+inline const value& find_param(const std::vector<param>& list, const std::string& name) {
+    for (const auto& p : list)
+        if (p.name == name) return p.value;
+    throw std::runtime_error("no parameter " + name);
 }
 
 // Spike steps of one neuron of one population, in order.

@@ -1,1 +1,71 @@
+// Every example runs as written (shortened), and the ones with a known answer give it:
+// the LIF f-I curve matches the analytic rate, the resonator bank fires at its own frequencies.
+#include "helpers.hpp"
+
+#include <nm/io.hpp>
+
 #include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+
+namespace nm::test {
+namespace {
+
+const std::string examples = std::string(NM_SOURCE_DIR) + "/examples/";
+
+TEST(examples, every_example_loads_and_runs) {
+    int count = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(examples)) {
+        if (entry.path().extension() != ".toml") continue;
+        experiment e = load_experiment(entry.path().string());
+        e.simulation.duration = std::min(e.simulation.duration, 50.0);
+        const run_result res = run(e);
+        EXPECT_GT(res.neurons, 0u) << entry.path();
+        ++count;
+    }
+    EXPECT_GE(count, 3);
+}
+
+TEST(examples, single_lif_f_i_curve_matches_analytic_rates) {
+    const experiment e = load_experiment(examples + "single_lif.toml");
+    const run_result res = run(e);
+    auto get = [&](const std::string& name) { return find_param(e.populations[0].params, name); };
+    const double tau = std::get<double>(get("tau_m")), t_ref = std::get<double>(get("t_ref"));
+    const auto currents = std::get<std::vector<double>>(get("i_bias"));
+    const double seconds = e.simulation.duration * 1e-3, dt = e.simulation.dt;
+    for (std::uint32_t k = 0; k < currents.size(); ++k) {
+        const double count = static_cast<double>(spike_steps(res, 0, k).size());
+        const double i = currents[k];
+        if (i <= 1.0) {
+            EXPECT_EQ(count, 0.0) << "I = " << i;
+            continue;
+        }
+        const double period = t_ref + tau * std::log(i / (i - 1.0)); // ms, r = v_th = 1
+        // The simulated period lies in [T, T + dt); allow one spike of count quantisation.
+        EXPECT_LE(count, seconds * 1e3 / period + 1) << "I = " << i;
+        EXPECT_GE(count, seconds * 1e3 / (period + dt) - 1) << "I = " << i;
+    }
+}
+
+TEST(examples, resonator_bank_fires_when_the_chirp_passes_its_frequency) {
+    const experiment e = load_experiment(examples + "resonator.toml");
+    const run_result res = run(e);
+    const double f0 = std::get<double>(find_param(e.stimuli[0].params, "f_start"));
+    const double f1 = std::get<double>(find_param(e.stimuli[0].params, "f_stop"));
+    const auto freqs = std::get<std::vector<double>>(find_param(e.populations[0].params, "freq"));
+    double previous = 0;
+    for (std::uint32_t k = 0; k < freqs.size(); ++k) {
+        const auto steps = spike_steps(res, 0, k);
+        ASSERT_GE(steps.size(), 2u) << "neuron tuned to " << freqs[k] << " Hz";
+        double mean = 0; // chirp frequency at the neuron's spikes
+        for (auto s : steps) mean += f0 + (f1 - f0) * (s + 1) * e.simulation.dt / e.simulation.duration;
+        mean /= static_cast<double>(steps.size());
+        EXPECT_NEAR(mean, freqs[k], 4.0) << "neuron tuned to " << freqs[k] << " Hz";
+        EXPECT_GT(mean, previous);
+        previous = mean;
+    }
+}
+
+} // namespace
+} // namespace nm::test
