@@ -8,6 +8,10 @@
 #include <cmath>
 #include <cstdint>
 
+#if defined(__SSE2__) && !defined(__CUDACC__)
+#include <emmintrin.h>
+#endif
+
 namespace nm {
 
 struct philox_block {
@@ -33,6 +37,61 @@ NM_HD philox_block philox4x32(std::uint32_t c0, std::uint32_t c1, std::uint32_t 
     return {{c0, c1, c2, c3}};
 }
 
+// Philox blocks for L consecutive first counter words (c0 + l, c1, c2, c3), equal to L calls of
+// philox4x32, laid out block after block: out[4·l + w] is word w of block l (so with one block
+// per four neurons, out[i] belongs to neuron i). Where many neighbouring neurons draw at once
+// (Poisson drive) this runs four blocks per SSE2 register: the 32x32->64 multiplies of four
+// lanes take two instructions.
+template<int L>
+inline void philox4x32_lanes(std::uint32_t c0, std::uint32_t c1, std::uint32_t c2, std::uint32_t c3,
+                             std::uint32_t k0, std::uint32_t k1, std::uint32_t (&out)[4 * L]) {
+#if defined(__SSE2__) && !defined(__CUDACC__)
+    static_assert(L % 4 == 0, "lanes come in groups of four");
+    const __m128i m0 = _mm_set1_epi32(static_cast<int>(0xD2511F53u));
+    const __m128i m1 = _mm_set1_epi32(static_cast<int>(0xCD9E8D57u));
+    // The high and low 32-bit halves of the four products x·m, lane by lane.
+    auto mul_hi_lo = [](__m128i x, __m128i m, __m128i& hi, __m128i& lo) {
+        const __m128i even = _mm_mul_epu32(x, m);                     // lanes 0, 2
+        const __m128i odd = _mm_mul_epu32(_mm_srli_epi64(x, 32), m);  // lanes 1, 3
+        const __m128i a = _mm_unpacklo_epi32(even, odd);              // lo0 lo1 hi0 hi1
+        const __m128i b = _mm_unpackhi_epi32(even, odd);              // lo2 lo3 hi2 hi3
+        lo = _mm_unpacklo_epi64(a, b);
+        hi = _mm_unpackhi_epi64(a, b);
+    };
+    for (int g = 0; g < L; g += 4) {
+        __m128i x0 = _mm_add_epi32(_mm_set1_epi32(static_cast<int>(c0 + g)), _mm_setr_epi32(0, 1, 2, 3));
+        __m128i x1 = _mm_set1_epi32(static_cast<int>(c1));
+        __m128i x2 = _mm_set1_epi32(static_cast<int>(c2));
+        __m128i x3 = _mm_set1_epi32(static_cast<int>(c3));
+        std::uint32_t a = k0, b = k1;
+        for (int round = 0; round < 10; ++round) {
+            __m128i hi0, lo0, hi1, lo1;
+            mul_hi_lo(x0, m0, hi0, lo0);
+            mul_hi_lo(x2, m1, hi1, lo1);
+            x0 = _mm_xor_si128(_mm_xor_si128(hi1, x1), _mm_set1_epi32(static_cast<int>(a)));
+            x1 = lo1;
+            x2 = _mm_xor_si128(_mm_xor_si128(hi0, x3), _mm_set1_epi32(static_cast<int>(b)));
+            x3 = lo0;
+            a += 0x9E3779B9u;
+            b += 0xBB67AE85u;
+        }
+        // Transpose words-by-lane into blocks: row l = (x0, x1, x2, x3) of lane l.
+        const __m128i t0 = _mm_unpacklo_epi32(x0, x1), t1 = _mm_unpacklo_epi32(x2, x3);
+        const __m128i t2 = _mm_unpackhi_epi32(x0, x1), t3 = _mm_unpackhi_epi32(x2, x3);
+        auto* row = reinterpret_cast<__m128i*>(&out[4 * g]);
+        _mm_storeu_si128(row + 0, _mm_unpacklo_epi64(t0, t1));
+        _mm_storeu_si128(row + 1, _mm_unpackhi_epi64(t0, t1));
+        _mm_storeu_si128(row + 2, _mm_unpacklo_epi64(t2, t3));
+        _mm_storeu_si128(row + 3, _mm_unpackhi_epi64(t2, t3));
+    }
+#else
+    for (int l = 0; l < L; ++l) {
+        const philox_block blk = philox4x32(c0 + static_cast<std::uint32_t>(l), c1, c2, c3, k0, k1);
+        for (int w = 0; w < 4; ++w) out[4 * l + w] = blk.w[w];
+    }
+#endif
+}
+
 // Uniform in [0, 1) with 24 bits (exact in float and double).
 NM_HD double to_unit(std::uint32_t x) { return (x >> 8) * (1.0 / 16777216.0); }
 
@@ -55,6 +114,12 @@ public:
 
     NM_HD philox_block block(std::uint32_t index, std::uint32_t step, std::uint32_t slot = 0) const {
         return philox4x32(index, step, stream_, slot, k0_, k1_);
+    }
+
+    // The blocks of indices first .. first + L - 1 (same step and slot) at once.
+    template<int L>
+    void blocks(std::uint32_t first, std::uint32_t step, std::uint32_t (&out)[4 * L]) const {
+        philox4x32_lanes<L>(first, step, stream_, 0, k0_, k1_, out);
     }
 
     NM_HD double uniform(std::uint32_t index, std::uint32_t step, std::uint32_t slot = 0) const {

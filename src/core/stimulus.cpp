@@ -98,6 +98,21 @@ void for_targets(const stimulus& s, range r, Fn&& fn) {
     for (; it != s.neurons.end() && *it < r.end; ++it) fn(*it);
 }
 
+// Poisson counts for every neuron of `r`: word i & 3 of the block of quad i >> 2 (the same
+// draw as the per-block path), the quads' blocks computed eight at a time.
+void poisson_range(const stimulus& s, double* slot, range r, std::uint32_t step) {
+    constexpr int lanes = 8;
+    std::uint32_t words[4 * lanes];
+    const double weight = s.p.weight;
+    std::uint64_t i = r.begin;
+    while (i < r.end) {
+        const std::uint64_t first = (i >> 2) * 4;
+        s.rng.blocks<lanes>(static_cast<std::uint32_t>(i >> 2), step, words);
+        const std::uint64_t stop = std::min(r.end, first + 4 * lanes);
+        for (; i < stop; ++i) slot[i] += s.poisson(words[i - first]) * weight;
+    }
+}
+
 } // namespace
 
 std::span<const stimulus_type> stimulus_types() { return types; }
@@ -196,6 +211,10 @@ void apply(const stimulus& s, population& pop, range r, std::uint64_t step) {
     case stimulus_kind::poisson: {
         double* slot = pop.ring_slot(s.port, step);
         const auto step32 = static_cast<std::uint32_t>(step);
+        if (s.neurons.empty()) {
+            poisson_range(s, slot, r, step32);
+            return;
+        }
         // One Philox block serves four consecutive neurons.
         std::uint64_t quad = ~std::uint64_t{0};
         philox_block b{};

@@ -68,25 +68,21 @@ struct alif {
 
     static state initial(const params& p) { return {p.v_leak, 0.0, 0.0}; }
 
+    // Refractoriness by selection, as in models/lif.hpp.
     NM_HD static double integrate(const coeffs& c, const state& s, const neuron_input& in) {
-        if (s.refr > 0) return s.v;
-        return c.lambda * s.v + c.rest + c.gain * in.current + in.jump;
+        const double vstar = c.lambda * s.v + c.rest + c.gain * in.current + in.jump;
+        return s.refr > 0 ? s.v : vstar;
     }
 
     NM_HD static int fire(const coeffs& c, const state& s, double vstar, double u) {
-        if (s.refr > 0) return 0;
-        return spike_count(c.fire, vstar, c.v_leak, c.v_th + c.beta * s.a - c.v_leak, u);
+        const int n = spike_count(c.fire, vstar, c.v_leak, c.v_th + c.beta * s.a - c.v_leak, u);
+        return s.refr > 0 ? 0 : n;
     }
 
     NM_HD static void reset(const coeffs& c, state& s, double vstar, int n) {
-        const double height = c.v_th + c.beta * s.a - c.v_leak;
+        s.v = after_reset(c.fire, vstar, n, c.v_th + c.beta * s.a - c.v_leak);
         s.a = c.rho * s.a + n;
-        if (s.refr > 0) {
-            s.refr -= 1;
-            return;
-        }
-        s.v = after_reset(c.fire, vstar, n, height);
-        if (n > 0) s.refr = c.fire.ref_steps;
+        s.refr = refractory_after(c.fire, s.refr, n);
     }
 };
 

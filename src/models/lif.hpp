@@ -61,22 +61,21 @@ struct lif {
 
     static state initial(const params& p) { return {p.v_leak, 0.0}; }
 
+    // Selects instead of branching on refractoriness: the branch would mispredict at every
+    // spike, and a refractory neuron (n = 0, v* = v) passes through reset unchanged.
     NM_HD static double integrate(const coeffs& c, const state& s, const neuron_input& in) {
-        if (s.refr > 0) return s.v;
-        return c.lambda * s.v + c.rest + c.gain * in.current + in.jump;
+        const double vstar = c.lambda * s.v + c.rest + c.gain * in.current + in.jump;
+        return s.refr > 0 ? s.v : vstar;
     }
 
     NM_HD static int fire(const coeffs& c, const state& s, double vstar, double u) {
-        return s.refr > 0 ? 0 : spike_count(c.fire, vstar, c.v_leak, c.height, u);
+        const int n = spike_count(c.fire, vstar, c.v_leak, c.height, u);
+        return s.refr > 0 ? 0 : n;
     }
 
     NM_HD static void reset(const coeffs& c, state& s, double vstar, int n) {
-        if (s.refr > 0) {
-            s.refr -= 1;
-            return;
-        }
         s.v = after_reset(c.fire, vstar, n, c.height);
-        if (n > 0) s.refr = c.fire.ref_steps;
+        s.refr = refractory_after(c.fire, s.refr, n);
     }
 };
 

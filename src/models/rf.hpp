@@ -74,29 +74,26 @@ struct rf {
     static state initial(const params&) { return {}; }
 
     // Returns Re(v*); Im(v*) is written into the state so reset can keep it.
+    // Returns Re(v*) and writes Im(v*) into the state; a refractory neuron keeps both.
     NM_HD static double integrate(const coeffs& c, state& s, const neuron_input& in) {
-        if (s.refr > 0) return s.v;
         const double re = c.lambda_re * s.v - c.lambda_im * s.v_im + c.bias_re +
                           c.gain_re * in.current + in.jump;
-        s.v_im = c.lambda_im * s.v + c.lambda_re * s.v_im + c.bias_im + c.gain_im * in.current +
-                 in.jump_im;
-        return re;
+        const double im = c.lambda_im * s.v + c.lambda_re * s.v_im + c.bias_im +
+                          c.gain_im * in.current + in.jump_im;
+        const bool refractory = s.refr > 0;
+        s.v_im = refractory ? s.v_im : im;
+        return refractory ? s.v : re;
     }
 
     NM_HD static int fire(const coeffs& c, const state& s, double vstar, double u) {
-        return s.refr > 0 ? 0 : spike_count(c.fire, vstar, 0.0, c.v_th, u);
+        const int n = spike_count(c.fire, vstar, 0.0, c.v_th, u);
+        return s.refr > 0 ? 0 : n;
     }
 
     NM_HD static void reset(const coeffs& c, state& s, double vstar, int n) {
-        if (s.refr > 0) {
-            s.refr -= 1;
-            return;
-        }
         s.v = after_reset(c.fire, vstar, n, c.v_th);
-        if (n > 0) {
-            if (c.fire.reset == reset_hard) s.v_im = 0.0;
-            s.refr = c.fire.ref_steps;
-        }
+        if (n > 0 && c.fire.reset == reset_hard) s.v_im = 0.0;
+        s.refr = refractory_after(c.fire, s.refr, n);
     }
 };
 

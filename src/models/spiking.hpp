@@ -54,4 +54,10 @@ NM_HD double after_reset(const firing& f, double vstar, int n, double h) {
     return vstar - n * h;
 }
 
+// Refractory steps left after this step: a spike starts the period, otherwise it counts down.
+NM_HD double refractory_after(const firing& f, double refr, int n) {
+    const double left = refr > 0 ? refr - 1 : 0.0;
+    return n > 0 ? static_cast<double>(f.ref_steps) : left;
+}
+
 } // namespace nm::models

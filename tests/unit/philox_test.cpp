@@ -28,6 +28,15 @@ TEST(philox, matches_random123_known_answers) {
     EXPECT_EQ(pi.w[3], 0x24126ea1u);
 }
 
+TEST(philox, lanes_equal_single_blocks) {
+    std::uint32_t words[4 * 8];
+    philox4x32_lanes<8>(0xfffffffcu, 77, 5, 9, 0x12345678u, 0x9abcdef0u, words); // c0 wraps
+    for (std::uint32_t l = 0; l < 8; ++l) {
+        const philox_block b = philox4x32(0xfffffffcu + l, 77, 5, 9, 0x12345678u, 0x9abcdef0u);
+        for (int w = 0; w < 4; ++w) EXPECT_EQ(words[4 * l + w], b.w[w]) << "lane " << l << " word " << w;
+    }
+}
+
 TEST(philox, streams_and_seeds_differ) {
     const rng_stream a(1, 7), b(1, 8), c(2, 7);
     EXPECT_NE(a.uniform(3, 4), b.uniform(3, 4));
