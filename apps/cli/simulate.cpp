@@ -78,8 +78,8 @@ int simulate(const simulate_options& o) {
     }
     if (!o.quiet) {
         print_summary(o, r);
-        std::printf("\n  wrote %s/ (metrics.json, spikes.csv, spikes.bin%s)\n", out.c_str(),
-                    r.traces.empty() ? "" : ", traces_*.csv");
+        std::printf("\n  wrote %s/ (metrics.json, spikes.csv, spikes.bin%s%s)\n", out.c_str(),
+                    r.spikes.empty() ? "" : ", raster.svg", r.traces.empty() ? "" : ", traces_*.csv");
     }
     return 0;
 }

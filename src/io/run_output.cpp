@@ -1,5 +1,6 @@
 // The run folder: metrics.json, spikes.csv, spikes.bin (format in docs/outputs.md), traces.
 #include "io/atomic_file.hpp"
+#include "io/raster_svg.hpp"
 #include "nm/io.hpp"
 
 #include <cmath>
@@ -106,6 +107,8 @@ void write_run(const std::string& dir, const run_result& r) {
     write_atomically(base / "metrics.json", [&](std::ofstream& out) { out << metrics_json(r); });
     write_atomically(base / "spikes.csv", [&](std::ofstream& out) { write_spikes_csv(out, r); });
     write_atomically(base / "spikes.bin", [&](std::ofstream& out) { write_spikes_bin(out, r); });
+    if (!r.spikes.empty())
+        write_atomically(base / "raster.svg", [&](std::ofstream& out) { out << raster_svg(r); });
     for (const auto& t : r.traces)
         write_atomically(base / ("traces_" + t.population + "_" + t.field + ".csv"),
                          [&](std::ofstream& out) { write_trace_csv(out, t); });

@@ -20,6 +20,7 @@ TEST(brunel, asynchronous_irregular_rate_cv_and_synchrony) {
     e.simulation.duration = 500.0;
     e.simulation.threads = 2;
     e.records.resize(1); // spikes of exc only
+    ASSERT_EQ(e.records[0].population, "exc");
     const run_result res = run(e);
     ASSERT_EQ(res.neurons, 12500u);
     ASSERT_EQ(res.synapses, 12500u * 1250u);

@@ -89,7 +89,7 @@ population = "n"
                              " --threads 2 --seed 3");
     ASSERT_EQ(r.code, 0) << r.output;
     EXPECT_NE(r.output.find("ISI CV"), std::string::npos);
-    for (const char* f : {"metrics.json", "spikes.csv", "spikes.bin", "traces_n_v.csv"})
+    for (const char* f : {"metrics.json", "spikes.csv", "spikes.bin", "raster.svg", "traces_n_v.csv"})
         EXPECT_TRUE(fs::exists(out / f)) << f;
     std::ifstream in(out / "metrics.json");
     const auto m = nlohmann::json::parse(in);
