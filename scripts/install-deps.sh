@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libgtest-dev libgmock-dev libbenchmark-dev
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
-  libopenblas-dev
+  libopenblas-dev zlib1g-dev
 )
 # Optional extras: the Brian2 peer benchmark (bench/peers) and the Fashion-MNIST dataset.
 if [ "${NM_WITH_PEERS:-0}" = 1 ]; then

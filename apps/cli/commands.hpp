@@ -12,5 +12,6 @@ using command = std::function<int()>;
 // Each adds a subcommand to `app` and sets `run` to what executes it once parsed.
 void add_simulate(CLI::App& app, command& run);
 void add_models(CLI::App& app, command& run);
+void add_encode(CLI::App& app, command& run);
 
 } // namespace nm::cli

@@ -1,6 +1,7 @@
 // `neuromorph models`: the neuron models and stimuli, their parameters, units and defaults.
 #include "commands.hpp"
 
+#include <nm/coding.hpp>
 #include <nm/simulation.hpp>
 
 #include <cstdio>
@@ -40,6 +41,7 @@ void add_models(CLI::App& app, command& run) {
         run = [only] {
             print_catalogue("neuron models ([[population]] model = ...)", model_catalogue(), *only);
             print_catalogue("\nstimuli ([[stimulus]] kind = ...)", stimulus_catalogue(), *only);
+            print_catalogue("\nspike codes (neuromorph encode --scheme ...)", scheme_catalogue(), *only);
             return 0;
         };
     });

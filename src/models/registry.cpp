@@ -3,6 +3,7 @@
 #include "models/registry.hpp"
 
 #include "core/bind.hpp"
+#include "core/field_docs.hpp"
 #include "core/population_impl.hpp"
 #include "core/stimulus.hpp"
 #include "models/all.hpp"
@@ -16,25 +17,6 @@ template<class Fn>
 void for_each_model(Fn&& fn) {
     [&]<class... M>(std::tuple<M...>*) { (fn(static_cast<M*>(nullptr)), ...); }(
         static_cast<models::all*>(nullptr));
-}
-
-template<class Fields, class S>
-std::vector<field_doc> describe_fields(const Fields& fields, const S& defaults) {
-    std::vector<field_doc> out;
-    for (const auto& f : fields) {
-        field_doc d{std::string(f.name), std::string(f.unit), std::string(describe(f.allowed)),
-                    std::string(f.doc), ""};
-        if (f.choice) {
-            d.default_value = std::string(f.choices[defaults.*f.choice]);
-            d.allowed.clear();
-            for (auto c : f.choices)
-                if (!c.empty()) d.allowed += (d.allowed.empty() ? "" : "|") + std::string(c);
-        } else {
-            d.default_value = format_number(defaults.*f.number);
-        }
-        out.push_back(std::move(d));
-    }
-    return out;
 }
 
 } // namespace

@@ -1,0 +1,195 @@
+// The encoders: one function per scheme, each with its formula.
+#include "coding/codec.hpp"
+
+#include "nm/errors.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace nm::coding {
+
+namespace {
+
+std::uint32_t steps_of(double ms, double dt) { return static_cast<std::uint32_t>(std::lround(ms / dt)); }
+
+void add(spike_raster& r, std::uint32_t step, std::uint32_t channel, std::uint16_t n = 1) {
+    if (step < r.steps) r.counts[std::size_t{step} * r.channels + channel] += n;
+}
+
+// Rate: Bernoulli per step with p = x·max_rate·dt (Poisson in the limit), or the deterministic
+// regular train with the same rate; an optional dead time t_ref after each spike.
+void rate(spike_raster& r, const code_params& p, std::span<const double> x, const rng_stream& rng,
+          std::uint32_t sample) {
+    const std::uint32_t dead = steps_of(p.t_ref, p.dt);
+    for (std::uint32_t c = 0; c < r.channels; ++c) {
+        const double prob = x[c] * p.max_rate * p.dt * 1e-3;
+        double phase = 0.0;
+        std::uint32_t quiet = 0;
+        for (std::uint32_t t = 0; t < r.steps; ++t) {
+            if (quiet > 0) {
+                --quiet;
+                continue;
+            }
+            bool spike;
+            if (p.mode == rate_poisson) {
+                spike = to_unit(rng.block(c >> 2, t, sample).w[c & 3]) < prob;
+            } else {
+                phase += prob;
+                spike = phase >= 1.0 - 1e-12;
+                if (spike) phase -= 1.0;
+            }
+            if (spike) {
+                add(r, t, c);
+                quiet = dead;
+            }
+        }
+    }
+}
+
+// Latency (time to first spike): linear t = (1 − x)(T − 1), or logarithmic t = τ·ln(1/x);
+// one spike per input, none below `threshold` or beyond the window.
+double latency_steps(const code_params& p, double x) {
+    if (p.mode == latency_linear) return std::round((1.0 - x) * (p.steps - 1));
+    return std::round(p.tau / p.dt * std::log(1.0 / x));
+}
+
+void latency(spike_raster& r, const code_params& p, std::span<const double> x,
+             const std::vector<bool>* active = nullptr) {
+    for (std::uint32_t c = 0; c < r.channels; ++c) {
+        if (x[c] <= 0.0 || x[c] < p.threshold || (active && !(*active)[c])) continue;
+        const double t = latency_steps(p, x[c]);
+        if (t < r.steps) add(r, static_cast<std::uint32_t>(t), c);
+    }
+}
+
+// Inter-spike interval: a regular train with interval isi_max − x·(isi_max − isi_min).
+void isi(spike_raster& r, const code_params& p, std::span<const double> x) {
+    for (std::uint32_t c = 0; c < r.channels; ++c) {
+        const double interval = (p.isi_max - x[c] * (p.isi_max - p.isi_min)) / p.dt;
+        for (double t = 0; t < r.steps; t += interval) add(r, static_cast<std::uint32_t>(std::lround(t)), c);
+    }
+}
+
+// Phase: one spike per cycle of a reference oscillation, (1 − x) of the way into the cycle.
+void phase(spike_raster& r, const code_params& p, std::span<const double> x) {
+    const double cycle = p.period / p.dt;
+    for (std::uint32_t c = 0; c < r.channels; ++c) {
+        const double offset = std::round((1.0 - x[c]) * (cycle - 1));
+        for (double start = 0; start + offset < r.steps; start += cycle)
+            add(r, static_cast<std::uint32_t>(std::lround(start + offset)), c);
+    }
+}
+
+// Burst: round(x·n_max) spikes from step 0, burst_isi apart, or one graded spike of that size.
+void burst(spike_raster& r, const code_params& p, std::span<const double> x) {
+    const std::uint32_t gap = std::max<std::uint32_t>(1, steps_of(p.burst_isi, p.dt));
+    for (std::uint32_t c = 0; c < r.channels; ++c) {
+        const auto n = static_cast<std::uint16_t>(std::lround(x[c] * p.n_max));
+        if (p.graded != 0) {
+            if (n) add(r, 0, c, n);
+            continue;
+        }
+        for (std::uint16_t k = 0; k < n; ++k) add(r, k * gap, c);
+    }
+}
+
+// Sparse temporal: the latency code of the ceil(fraction·N) largest inputs; the rest are silent.
+void sparse(spike_raster& r, const code_params& p, std::span<const double> x) {
+    const auto k = static_cast<std::size_t>(std::ceil(p.fraction * static_cast<double>(x.size())));
+    std::vector<std::uint32_t> order(x.size());
+    std::iota(order.begin(), order.end(), 0u);
+    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
+                      [&](std::uint32_t a, std::uint32_t b) { return x[a] > x[b] || (x[a] == x[b] && a < b); });
+    std::vector<bool> active(x.size(), false);
+    for (std::size_t i = 0; i < k; ++i) active[order[i]] = true;
+    latency(r, p, x, &active);
+}
+
+// Delta modulation of a time series (one value per step): an ON event each time the signal
+// rises `delta` above the tracked reference, OFF each time it falls `delta` below; the
+// reference starts at 0 and moves by delta per event (channels 0 = ON, 1 = OFF).
+void delta(spike_raster& r, const code_params& p, std::span<const double> x) {
+    double ref = 0.0;
+    for (std::uint32_t t = 0; t < r.steps && t < x.size(); ++t) {
+        while (x[t] - ref >= p.delta - 1e-12) {
+            add(r, t, 0);
+            ref += p.delta;
+        }
+        while (ref - x[t] >= p.delta - 1e-12) {
+            add(r, t, 1);
+            ref -= p.delta;
+        }
+    }
+}
+
+// Gaussian receptive fields (Bohte et al. 2002): m fields per feature with centres
+// μ_i = (2i − 3) / (2(m − 2)), i = 1..m, width σ = 1/(β(m − 2)); response → latency.
+void population(spike_raster& r, const code_params& p, std::span<const double> x) {
+    const auto m = static_cast<std::uint32_t>(p.fields);
+    const double sigma = 1.0 / (p.beta * (m - 2));
+    for (std::uint32_t f = 0; f < x.size(); ++f)
+        for (std::uint32_t i = 1; i <= m; ++i) {
+            const double mu = (2.0 * i - 3.0) / (2.0 * (m - 2));
+            const double response = std::exp(-(x[f] - mu) * (x[f] - mu) / (2 * sigma * sigma));
+            if (response < std::max(p.threshold, 1e-9)) continue;
+            add(r, static_cast<std::uint32_t>(std::round((1.0 - response) * (p.steps - 1))), f * m + i - 1);
+        }
+}
+
+} // namespace
+
+void check(scheme s, const code_params& p, const std::string& context) {
+    auto fail = [&](const std::string& msg) { throw bad_parameter(context + ": " + msg); };
+    if (p.steps < 1 || p.steps != std::floor(p.steps) || p.steps > 1e7)
+        fail("steps = " + format_number(p.steps) + " must be an integer in [1, 1e7]");
+    if (!(p.dt > 0)) fail("dt = " + format_number(p.dt) + " ms must be > 0");
+    if (s == scheme::rate && p.max_rate * p.dt * 1e-3 > 1.0)
+        fail("max_rate = " + format_number(p.max_rate) + " Hz with dt = " + format_number(p.dt) +
+             " ms asks for more than one spike per step; use max_rate <= " + format_number(1e3 / p.dt));
+    if (s == scheme::isi && !(p.isi_min < p.isi_max && p.isi_min >= p.dt))
+        fail("isi needs dt <= isi_min < isi_max (got " + format_number(p.isi_min) + ", " +
+             format_number(p.isi_max) + ")");
+    if (s == scheme::phase && !(p.period >= 2 * p.dt))
+        fail("period = " + format_number(p.period) + " ms must be at least two steps");
+    if (s == scheme::population && p.fields < 3)
+        fail("fields = " + format_number(p.fields) + " must be >= 3");
+    if (s == scheme::burst && p.n_max > 60000) fail("n_max = " + format_number(p.n_max) + " must be <= 60000");
+    if (s == scheme::delta && !(p.delta > 0)) fail("delta = " + format_number(p.delta) + " must be > 0");
+    if (s == scheme::sparse && !(p.fraction > 0 && p.fraction <= 1))
+        fail("fraction = " + format_number(p.fraction) + " must be in (0, 1]");
+}
+
+spike_raster encode(scheme s, const code_params& p, std::span<const double> x,
+                    const rng_stream& rng, std::uint32_t sample) {
+    spike_raster r;
+    r.steps = static_cast<std::uint32_t>(p.steps);
+    r.channels = channels_for(s, p, static_cast<std::uint32_t>(x.size()));
+    if (s == scheme::direct) {
+        r.values.resize(std::size_t{r.steps} * r.channels);
+        for (std::uint32_t t = 0; t < r.steps; ++t)
+            std::copy(x.begin(), x.end(), r.values.begin() + std::size_t{t} * r.channels);
+        return r;
+    }
+    r.counts.assign(std::size_t{r.steps} * r.channels, 0);
+    switch (s) {
+    case scheme::rate: rate(r, p, x, rng, sample); break;
+    case scheme::latency: latency(r, p, x); break;
+    case scheme::isi: isi(r, p, x); break;
+    case scheme::phase: phase(r, p, x); break;
+    case scheme::burst: burst(r, p, x); break;
+    case scheme::sparse: sparse(r, p, x); break;
+    case scheme::delta: delta(r, p, x); break;
+    case scheme::population: population(r, p, x); break;
+    case scheme::direct: break;
+    }
+    return r;
+}
+
+std::uint32_t channels_for(scheme s, const code_params& p, std::uint32_t features) {
+    if (s == scheme::population) return features * static_cast<std::uint32_t>(p.fields);
+    if (s == scheme::delta) return 2;
+    return features;
+}
+
+} // namespace nm::coding
