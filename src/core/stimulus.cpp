@@ -2,6 +2,7 @@
 #include "core/stimulus.hpp"
 
 #include "core/bind.hpp"
+#include "nm/coding.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -34,6 +35,7 @@ constexpr auto f_std = number<sp>("std", &sp::std, "unit", rule::nonnegative,
 
 constexpr std::array poisson_fields{f_rate, f_weight, f_start, f_stop};
 constexpr std::array spike_times_fields{f_weight};
+constexpr std::array encoded_fields{f_weight, f_start};
 constexpr std::array dc_fields{f_amplitude, f_start, f_stop};
 constexpr std::array<field<sp>, 0> step_fields{};
 constexpr std::array ac_fields{f_amplitude, f_offset, f_freq, f_phase, f_start, f_stop};
@@ -47,6 +49,10 @@ constexpr std::array types{
     stimulus_type{stimulus_kind::spike_times, "spike_times",
                   "spikes at the listed times (ms) into every target neuron", spike_times_fields,
                   true},
+    stimulus_type{stimulus_kind::encoded, "encoded",
+                  "values in [0, 1] through a spike code: scheme = \"latency\", values = [...] "
+                  "(one per target neuron) and the scheme's parameters",
+                  encoded_fields, true},
     stimulus_type{stimulus_kind::dc, "dc", "constant current", dc_fields, false},
     stimulus_type{stimulus_kind::step, "step",
                   "piecewise-constant current: amplitudes[k] from times[k] (ms)", step_fields,
@@ -113,6 +119,52 @@ void poisson_range(const stimulus& s, double* slot, range r, std::uint32_t step)
     }
 }
 
+// Encodes the `values` of an encoded stimulus into per-step spike events (channel c drives
+// neuron c, or the c-th smallest of `neurons` when a subset is given).
+void encode_events(stimulus& s, std::vector<param> code, const stimulus_spec& spec, const population& pop,
+                   std::uint64_t steps, std::uint64_t seed, std::uint32_t stream) {
+    const std::string context = located(spec.where, "stimulus \"encoded\"");
+    std::string scheme;
+    std::vector<double> values;
+    std::vector<param> params;
+    for (param& q : code) {
+        if (q.name == "scheme" && std::holds_alternative<std::string>(q.value)) scheme = std::get<std::string>(q.value);
+        else if (q.name == "values" && std::holds_alternative<std::vector<double>>(q.value))
+            values = std::get<std::vector<double>>(q.value);
+        else if (q.name == "scheme" || q.name == "values")
+            throw bad_parameter(located(q.where, "stimulus \"encoded\": " + q.name +
+                                                     (q.name == "scheme" ? " must be a scheme name" : " must be a list of numbers")));
+        else if (q.name == "dt")
+            throw bad_parameter(located(q.where, "stimulus \"encoded\": dt comes from [simulation]; remove it"));
+        else params.push_back(std::move(q));
+    }
+    if (scheme.empty()) throw bad_config(context + ": needs scheme = \"...\" (neuromorph models lists the spike codes)");
+    if (values.empty()) throw bad_config(context + ": needs values = [...], one per target neuron");
+    params.push_back({"dt", s.dt, spec.where});
+    const bool has_steps = std::any_of(params.begin(), params.end(), [](const param& q) { return q.name == "steps"; });
+    if (!has_steps && scheme != "delta")
+        params.push_back({"steps", static_cast<double>(std::max<std::uint64_t>(1, steps - std::min(steps, s.start_step))), spec.where});
+    // Each encoded stimulus draws from its own seed, derived from the run's seed and its stream.
+    const philox_block key = rng_stream(seed, stream_id(purpose::stimulus, stream)).block(0, 0);
+    const std::uint64_t own_seed = (std::uint64_t{key.w[0]} << 32) | key.w[1];
+    const encoded_data e = encode_values(scheme, params, values, 1, static_cast<std::uint32_t>(values.size()), own_seed, 1);
+    const spike_raster& raster = e.rasters.front();
+    const std::uint64_t targets = s.neurons.empty() ? pop.size() : s.neurons.size();
+    if (raster.channels != targets)
+        throw bad_config(context + ": the code has " + std::to_string(raster.channels) + " channels (" +
+                         std::to_string(values.size()) + " values) but the target has " + std::to_string(targets) +
+                         " neurons; they must match");
+    if (raster.counts.empty())
+        throw bad_config(context + ": scheme \"" + scheme + "\" makes currents, not spikes; use a current stimulus");
+    s.event_offsets.assign(1, 0);
+    for (std::uint32_t t = 0; t < raster.steps; ++t) {
+        for (std::uint32_t c = 0; c < raster.channels; ++c)
+            if (const auto n = raster.at(t, c)) s.events.emplace_back(s.neurons.empty() ? c : s.neurons[c], n);
+        s.event_offsets.push_back(s.events.size());
+    }
+    s.stop_step = std::min(s.stop_step, s.start_step + raster.steps);
+}
+
 } // namespace
 
 std::span<const stimulus_type> stimulus_types() { return types; }
@@ -131,8 +183,15 @@ std::vector<stimulus> build_stimuli(const stimulus_spec& spec, std::uint32_t fir
     auto fail = [&](const std::string& msg) {
         throw bad_parameter(located(spec.where, context + ": " + msg));
     };
+    // An encoded stimulus passes every parameter that is not its own to the spike code.
+    std::vector<param> own = spec.params, code;
+    if (type->kind == stimulus_kind::encoded) {
+        own.clear();
+        for (const param& q : spec.params)
+            (find_field(type->fields, q.name) ? own : code).push_back(q);
+    }
     const std::vector<sp> bound =
-        bind_fields(type->fields, spec.params, std::vector<sp>{sp{}}, 1, rng_stream{}, context);
+        bind_fields(type->fields, own, std::vector<sp>{sp{}}, 1, rng_stream{}, context);
     const sp p = bound.front();
     if (!(p.stop > p.start)) fail("stop = " + format_number(p.stop) + " ms must be > start = " +
                                   format_number(p.start) + " ms");
@@ -196,6 +255,7 @@ std::vector<stimulus> build_stimuli(const stimulus_spec& spec, std::uint32_t fir
                     s.spike_steps.emplace_back(k, 1);
             }
         }
+        if (s.kind == stimulus_kind::encoded) encode_events(s, code, spec, **pop, steps, seed, first_index + t);
         if (s.kind == stimulus_kind::step) {
             for (double time : spec.times) s.change_steps.push_back(to_step(time, dt));
             s.change_values = spec.amplitudes;
@@ -226,6 +286,16 @@ void apply(const stimulus& s, population& pop, range r, std::uint64_t step) {
             const std::uint32_t k = s.poisson(b.w[i & 3]);
             if (k) slot[i] += k * s.p.weight;
         });
+        return;
+    }
+    case stimulus_kind::encoded: {
+        const std::uint64_t k = step - s.start_step;
+        if (k + 1 >= s.event_offsets.size()) return;
+        double* slot = pop.ring_slot(s.port, step);
+        for (std::uint64_t e = s.event_offsets[k]; e < s.event_offsets[k + 1]; ++e) {
+            const auto [neuron, count] = s.events[e];
+            if (neuron >= r.begin && neuron < r.end) slot[neuron] += count * s.p.weight;
+        }
         return;
     }
     case stimulus_kind::spike_times: {

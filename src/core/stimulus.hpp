@@ -1,5 +1,5 @@
 // Stimuli (NEST's devices): spike sources that deliver through an input port (poisson,
-// spike_times) and currents held constant over each step (dc, step, ac, chirp, noise).
+// spike_times, encoded: values through a spike code) and currents held constant over each step (dc, step, ac, chirp, noise).
 // Each runtime stimulus drives one population; apply() touches only one thread's chunk.
 #pragma once
 
@@ -20,7 +20,7 @@
 
 namespace nm {
 
-enum class stimulus_kind { poisson, spike_times, dc, step, ac, chirp, noise };
+enum class stimulus_kind { poisson, spike_times, encoded, dc, step, ac, chirp, noise };
 
 struct stimulus_params {
     double rate = 0.0, weight = 1.0, start = 0.0, stop = std::numeric_limits<double>::infinity();
@@ -47,6 +47,8 @@ struct stimulus {
     poisson_sampler poisson;
     rng_stream rng;
     std::vector<std::pair<std::uint64_t, std::uint32_t>> spike_steps; // (step, multiplicity)
+    std::vector<std::uint64_t> event_offsets; // encoded: events of step start_step + k
+    std::vector<std::pair<std::uint64_t, std::uint16_t>> events; //   at [offsets[k], offsets[k+1])
     std::vector<std::uint64_t> change_steps;                          // step current
     std::vector<double> change_values;
     std::vector<std::uint64_t> neurons; // sorted; empty = every neuron

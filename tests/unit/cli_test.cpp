@@ -120,3 +120,37 @@ TEST(cli, models_lists_models_and_stimuli) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(cli, encode_reports_cost_and_writes_spikes) {
+    const fs::path dir = scratch("encode");
+    const result r = run_cli("encode --dataset iris --scheme latency --param steps=30 --out " + (dir / "enc").string());
+    ASSERT_EQ(r.code, 0) << r.output;
+    for (const char* s : {"spikes / sample", "round-trip error", "decoding window", "samples/s"})
+        EXPECT_NE(r.output.find(s), std::string::npos) << s;
+    EXPECT_TRUE(fs::exists(dir / "enc" / "spikes.csv"));
+    std::ifstream in(dir / "enc" / "code.json");
+    const auto j = nlohmann::json::parse(in);
+    EXPECT_EQ(j[0]["scheme"], "latency");
+    EXPECT_EQ(j[0]["samples"], 150);
+    EXPECT_EQ(j[0]["steps"], 30);
+}
+
+TEST(cli, encode_errors_exit_2_with_the_reason) {
+    const fs::path dir = scratch("encode_bad");
+    write(dir / "ragged.csv", "a,b\n1,2\n3\n");
+    result r = run_cli("encode --in " + (dir / "ragged.csv").string() + " --out " + (dir / "o").string());
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.output.find("ragged.csv:3: 1 columns"), std::string::npos) << r.output;
+    r = run_cli("encode --dataset iris --param max_rate=-1");
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.output.find("max_rate = -1 Hz must be >= 0"), std::string::npos) << r.output;
+    r = run_cli("encode --dataset iris --param steps");
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.output.find("expected NAME=VALUE"), std::string::npos) << r.output;
+    EXPECT_EQ(run_cli("encode --dataset iris --scheme morse").code, 2);
+    EXPECT_EQ(run_cli("encode --help").code, 0);
+}
+
+} // namespace

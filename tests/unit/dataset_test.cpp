@@ -114,3 +114,20 @@ TEST(datasets, normalize_maps_each_feature_to_unit_range) {
 
 } // namespace
 } // namespace nm
+
+namespace nm {
+namespace {
+
+TEST(datasets, fashion_mnist_test_set_when_installed) {
+    const std::string dir = "/usr/share/datasets/fashion-mnist/";
+    if (!fs::exists(dir + "t10k-images-idx3-ubyte.gz"))
+        GTEST_SKIP() << "Debian's dataset-fashion-mnist is not installed (NM_WITH_DATASETS=1 scripts/install-deps.sh)";
+    const dataset d = read_idx(dir + "t10k-images-idx3-ubyte.gz", dir + "t10k-labels-idx1-ubyte.gz");
+    EXPECT_EQ(d.samples, 10000u);
+    EXPECT_EQ(d.features, 784u);
+    for (int c = 0; c < 10; ++c) EXPECT_EQ(std::count(d.labels.begin(), d.labels.end(), c), 1000) << c;
+    EXPECT_EQ(*std::max_element(d.x.begin(), d.x.end()), 255.0);
+}
+
+} // namespace
+} // namespace nm

@@ -151,3 +151,33 @@ TEST(simulation, isi_cv_of_a_regular_neuron_is_zero) {
 
 } // namespace
 } // namespace nm::test
+
+namespace nm::test {
+namespace {
+
+TEST(stimuli, encoded_values_arrive_as_their_code_says) {
+    // Latency code over 9 steps: value x fires at step (1 − x)·8; 0 stays silent.
+    experiment e = make_experiment(0.1, 2.0);
+    add_population(e, "in", 5, "lif", params({{"tau_m", INFINITY}}));
+    add_stimulus(e, "encoded", "in",
+                 params({{"scheme", std::string("latency")}, {"values", std::vector<double>{1.0, 0.75, 0.5, 0.25, 0.0}},
+                         {"steps", 9.0}, {"weight", 2.0}, {"start", 0.5}}));
+    record(e, "spikes", "in");
+    const run_result res = run(e);
+    for (std::uint32_t n = 0; n < 4; ++n) {
+        const auto steps = spike_steps(res, 0, n);
+        ASSERT_EQ(steps.size(), 1u) << n;
+        EXPECT_EQ(steps[0], 5u + 2 * n) << n; // start = 0.5 ms = step 5
+    }
+    EXPECT_TRUE(spike_steps(res, 0, 4).empty());
+
+    experiment bad = e;
+    bad.stimuli[0].params.push_back({"dt", 1.0, "here"});
+    EXPECT_THROW(run(bad), nm::error);
+    experiment mismatch = e;
+    mismatch.populations[0].size = 6;
+    EXPECT_THROW(run(mismatch), nm::error);
+}
+
+} // namespace
+} // namespace nm::test
