@@ -71,9 +71,9 @@ void write_spikes(const std::filesystem::path& path, const encoded_data& e) {
         out << "sample,channel,step,count\n";
         for (std::size_t i = 0; i < e.rasters.size(); ++i) {
             const spike_raster& r = e.rasters[i];
-            for (std::uint32_t t = 0; t < r.steps && !r.counts.empty(); ++t)
-                for (std::uint32_t c = 0; c < r.channels; ++c)
-                    if (const auto n = r.at(t, c)) out << i << ',' << c << ',' << t << ',' << n << '\n';
+            for (std::uint32_t t = 0; t < r.steps && r.events() > 0; ++t)
+                for (std::uint64_t e = r.offsets[t]; e < r.offsets[t + 1]; ++e)
+                    out << i << ',' << r.channel[e] << ',' << t << ',' << r.count[e] << '\n';
         }
     });
 }

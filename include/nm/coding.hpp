@@ -12,15 +12,19 @@
 
 namespace nm {
 
-// Spike counts (graded spikes > 1) per step and channel: counts[step * channels + channel].
-// The `direct` scheme stores currents in `values` instead.
+// A sample's spikes as events grouped by step (compressed rows): the events of step t are
+// [offsets[t], offsets[t + 1]), ordered by channel; count > 1 is a graded spike. The `direct`
+// scheme stores currents in `values` (steps × channels) instead and has no events.
 struct spike_raster {
     std::uint32_t steps = 0, channels = 0;
-    std::vector<std::uint16_t> counts;
+    std::vector<std::uint64_t> offsets; // steps + 1
+    std::vector<std::uint32_t> channel;
+    std::vector<std::uint16_t> count;
     std::vector<float> values;
-    std::uint16_t at(std::uint32_t step, std::uint32_t channel) const {
-        return counts[std::size_t{step} * channels + channel];
-    }
+
+    std::uint64_t events() const { return channel.size(); }
+    // Spikes of `channel` at `step` (0 when none).
+    std::uint16_t at(std::uint32_t step, std::uint32_t c) const;
 };
 
 struct code_report {

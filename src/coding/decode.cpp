@@ -1,5 +1,6 @@
 // The decoders: the inverse of each encoder over a window, and the readouts of SPEC §2
 // (count/rate, first spike, interval, phase, population vector, membrane maximum and mean).
+// Each walks the raster's events step by step up to the window.
 #include "coding/codec.hpp"
 
 #include <algorithm>
@@ -9,28 +10,38 @@ namespace nm::coding {
 
 namespace {
 
-std::vector<double> rate(const code_params& p, const spike_raster& r, std::uint32_t window) {
-    std::vector<double> x(r.channels, 0.0);
-    const double seconds = window * p.dt * 1e-3;
-    const double ref_s = p.t_ref * 1e-3;
-    for (std::uint32_t c = 0; c < r.channels; ++c) {
-        double count = 0;
-        for (std::uint32_t t = 0; t < window; ++t) count += r.at(t, c);
-        double observed = count / seconds;
-        // Undo the dead time: observed = ν / (1 + ν·t_ref).
-        if (ref_s > 0) observed = observed * ref_s < 1 ? observed / (1 - observed * ref_s) : p.max_rate;
-        x[c] = std::min(1.0, observed / p.max_rate);
-    }
-    return x;
+// Calls fn(step, channel, count) for every event before `window`, in step order.
+template<class Fn>
+void for_events(const spike_raster& r, std::uint32_t window, Fn&& fn) {
+    for (std::uint32_t t = 0; t < std::min(window, r.steps); ++t)
+        for (std::uint64_t e = r.offsets[t]; e < r.offsets[t + 1]; ++e) fn(t, r.channel[e], r.count[e]);
 }
 
-// First spike of each channel within the window, or -1.
+std::vector<double> counts(const spike_raster& r, std::uint32_t window) {
+    std::vector<double> n(r.channels, 0.0);
+    for_events(r, window, [&](std::uint32_t, std::uint32_t c, std::uint16_t k) { n[c] += k; });
+    return n;
+}
+
+// First spike step of each channel within the window, or -1.
 std::vector<double> first_spikes(const spike_raster& r, std::uint32_t window) {
     std::vector<double> first(r.channels, -1.0);
-    for (std::uint32_t t = 0; t < window; ++t)
-        for (std::uint32_t c = 0; c < r.channels; ++c)
-            if (first[c] < 0 && r.at(t, c)) first[c] = t;
+    for_events(r, window, [&](std::uint32_t t, std::uint32_t c, std::uint16_t) {
+        if (first[c] < 0) first[c] = t;
+    });
     return first;
+}
+
+std::vector<double> rate(const code_params& p, const spike_raster& r, std::uint32_t window) {
+    std::vector<double> x = counts(r, window);
+    const double seconds = window * p.dt * 1e-3, ref_s = p.t_ref * 1e-3;
+    for (double& v : x) {
+        double observed = v / seconds;
+        // Undo the dead time: observed = ν / (1 + ν·t_ref).
+        if (ref_s > 0) observed = observed * ref_s < 1 ? observed / (1 - observed * ref_s) : p.max_rate;
+        v = std::min(1.0, observed / p.max_rate);
+    }
+    return x;
 }
 
 std::vector<double> latency(const code_params& p, const spike_raster& r, std::uint32_t window) {
@@ -44,17 +55,15 @@ std::vector<double> latency(const code_params& p, const spike_raster& r, std::ui
 }
 
 std::vector<double> isi(const code_params& p, const spike_raster& r, std::uint32_t window) {
-    std::vector<double> x(r.channels, 0.0);
+    std::vector<double> first(r.channels, -1), last(r.channels, -1), spikes(r.channels, 0), x(r.channels, 0.0);
+    for_events(r, window, [&](std::uint32_t t, std::uint32_t c, std::uint16_t) {
+        if (first[c] < 0) first[c] = t;
+        last[c] = t;
+        spikes[c] += 1;
+    });
     for (std::uint32_t c = 0; c < r.channels; ++c) {
-        double first = -1, last = -1, spikes = 0;
-        for (std::uint32_t t = 0; t < window; ++t)
-            if (r.at(t, c)) {
-                if (first < 0) first = t;
-                last = t;
-                spikes += 1;
-            }
-        if (spikes < 2) continue; // one interval at least
-        const double interval = (last - first) / (spikes - 1) * p.dt;
+        if (spikes[c] < 2) continue; // one interval at least
+        const double interval = (last[c] - first[c]) / (spikes[c] - 1) * p.dt;
         x[c] = std::clamp((p.isi_max - interval) / (p.isi_max - p.isi_min), 0.0, 1.0);
     }
     return x;
@@ -62,23 +71,18 @@ std::vector<double> isi(const code_params& p, const spike_raster& r, std::uint32
 
 std::vector<double> phase(const code_params& p, const spike_raster& r, std::uint32_t window) {
     const double cycle = p.period / p.dt;
-    std::vector<double> x(r.channels, 0.0);
-    for (std::uint32_t c = 0; c < r.channels; ++c) {
-        double sum = 0, n = 0;
-        for (std::uint32_t t = 0; t < window; ++t)
-            if (r.at(t, c)) {
-                sum += std::fmod(static_cast<double>(t), cycle);
-                n += 1;
-            }
-        if (n > 0) x[c] = std::clamp(1.0 - sum / n / (cycle - 1), 0.0, 1.0);
-    }
+    std::vector<double> sum(r.channels, 0.0), n(r.channels, 0.0), x(r.channels, 0.0);
+    for_events(r, window, [&](std::uint32_t t, std::uint32_t c, std::uint16_t) {
+        sum[c] += std::fmod(static_cast<double>(t), cycle);
+        n[c] += 1;
+    });
+    for (std::uint32_t c = 0; c < r.channels; ++c)
+        if (n[c] > 0) x[c] = std::clamp(1.0 - sum[c] / n[c] / (cycle - 1), 0.0, 1.0);
     return x;
 }
 
 std::vector<double> burst(const code_params& p, const spike_raster& r, std::uint32_t window) {
-    std::vector<double> x(r.channels, 0.0);
-    for (std::uint32_t t = 0; t < window; ++t)
-        for (std::uint32_t c = 0; c < r.channels; ++c) x[c] += r.at(t, c);
+    std::vector<double> x = counts(r, window);
     for (double& v : x) v = std::min(1.0, v / p.n_max);
     return x;
 }
@@ -86,12 +90,12 @@ std::vector<double> burst(const code_params& p, const spike_raster& r, std::uint
 // Reconstruction of the delta-modulated series: 0 + delta·(ON − OFF) so far, per step.
 std::vector<double> delta(const code_params& p, const spike_raster& r, std::uint32_t features,
                           std::uint32_t window) {
-    std::vector<double> x(features, 0.0);
+    std::vector<double> change(features, 0.0), x(features, 0.0);
+    for_events(r, window, [&](std::uint32_t t, std::uint32_t c, std::uint16_t k) {
+        if (t < features) change[t] += (c == 0 ? p.delta : -p.delta) * k;
+    });
     double level = 0.0;
-    for (std::uint32_t t = 0; t < features; ++t) {
-        if (t < window) level += p.delta * (static_cast<double>(r.at(t, 0)) - r.at(t, 1));
-        x[t] = level;
-    }
+    for (std::uint32_t t = 0; t < features; ++t) x[t] = level += change[t];
     return x;
 }
 
@@ -144,32 +148,35 @@ membrane_readout li_readout(const spike_raster& r, double tau_ms, double dt_ms) 
     const double lambda = std::exp(-dt_ms / tau_ms);
     membrane_readout out{std::vector<double>(r.channels, 0.0), std::vector<double>(r.channels, 0.0)};
     std::vector<double> v(r.channels, 0.0);
-    for (std::uint32_t t = 0; t < r.steps; ++t)
+    for (std::uint32_t t = 0; t < r.steps; ++t) {
+        for (double& x : v) x *= lambda;
+        for (std::uint64_t e = r.offsets[t]; e < r.offsets[t + 1]; ++e) v[r.channel[e]] += r.count[e];
         for (std::uint32_t c = 0; c < r.channels; ++c) {
-            v[c] = lambda * v[c] + r.at(t, c);
             out.max[c] = std::max(out.max[c], v[c]);
             out.mean[c] += v[c] / r.steps;
         }
+    }
     return out;
 }
 
 int first_to_spike(const spike_raster& r) {
     for (std::uint32_t t = 0; t < r.steps; ++t) {
         int best = -1;
-        for (std::uint32_t c = 0; c < r.channels; ++c)
-            if (r.at(t, c) && (best < 0 || r.at(t, c) > r.at(t, static_cast<std::uint32_t>(best))))
-                best = static_cast<int>(c);
+        std::uint16_t size = 0;
+        for (std::uint64_t e = r.offsets[t]; e < r.offsets[t + 1]; ++e)
+            if (r.count[e] > size) {
+                size = r.count[e];
+                best = static_cast<int>(r.channel[e]);
+            }
         if (best >= 0) return best;
     }
     return -1;
 }
 
 int most_spikes(const spike_raster& r) {
-    std::vector<std::uint64_t> counts(r.channels, 0);
-    for (std::uint32_t t = 0; t < r.steps; ++t)
-        for (std::uint32_t c = 0; c < r.channels; ++c) counts[c] += r.at(t, c);
-    const auto best = std::max_element(counts.begin(), counts.end());
-    return best == counts.end() || *best == 0 ? -1 : static_cast<int>(best - counts.begin());
+    const std::vector<double> n = counts(r, r.steps);
+    const auto best = std::max_element(n.begin(), n.end());
+    return best == n.end() || *best == 0 ? -1 : static_cast<int>(best - n.begin());
 }
 
 } // namespace nm::coding

@@ -13,38 +13,79 @@ namespace {
 
 std::uint32_t steps_of(double ms, double dt) { return static_cast<std::uint32_t>(std::lround(ms / dt)); }
 
-void add(spike_raster& r, std::uint32_t step, std::uint32_t channel, std::uint16_t n = 1) {
-    if (step < r.steps) r.counts[std::size_t{step} * r.channels + channel] += n;
+// Events as the encoders emit them; `pack` orders them by (step, channel) into a raster.
+struct event {
+    std::uint32_t step, channel;
+    std::uint16_t count;
+};
+
+struct events_builder {
+    std::uint32_t steps, channels;
+    std::vector<event> list;
+    void add(std::uint32_t step, std::uint32_t channel, std::uint16_t n = 1) {
+        if (step < steps && n > 0) list.push_back({step, channel, n});
+    }
+};
+
+// Groups the events by step with a stable counting sort: every encoder emits a channel's
+// events before the next channel's (or steps in order with channels ascending), so within a
+// step channels come out ascending and repeats of one (step, channel) sit side by side to merge.
+void pack(const events_builder& b, spike_raster& r) {
+    std::vector<std::uint64_t> start(std::size_t{r.steps} + 1, 0);
+    for (const event& e : b.list) ++start[e.step + 1];
+    for (std::uint32_t t = 0; t < r.steps; ++t) start[t + 1] += start[t];
+    std::vector<event> sorted(b.list.size());
+    for (const event& e : b.list) sorted[start[e.step]++] = e;
+    r.offsets.assign(std::size_t{r.steps} + 1, 0);
+    r.channel.reserve(sorted.size());
+    r.count.reserve(sorted.size());
+    for (std::size_t i = 0; i < sorted.size(); ++i) {
+        const event& e = sorted[i];
+        if (i > 0 && sorted[i - 1].step == e.step && sorted[i - 1].channel == e.channel) {
+            r.count.back() = static_cast<std::uint16_t>(r.count.back() + e.count);
+            continue;
+        }
+        r.channel.push_back(e.channel);
+        r.count.push_back(e.count);
+        ++r.offsets[e.step + 1];
+    }
+    for (std::uint32_t t = 0; t < r.steps; ++t) r.offsets[t + 1] += r.offsets[t];
 }
 
 // Rate: Bernoulli per step with p = x·max_rate·dt (Poisson in the limit), or the deterministic
-// regular train with the same rate; an optional dead time t_ref after each spike.
-void rate(spike_raster& r, const code_params& p, std::span<const double> x, const rng_stream& rng,
+// regular train with the same rate; an optional dead time t_ref after each spike. Channel c at
+// step t uses word c & 3 of block (c >> 2, t, sample), the blocks drawn eight at a time.
+void rate(events_builder& b, const code_params& p, std::span<const double> x, const rng_stream& rng,
           std::uint32_t sample) {
     const std::uint32_t dead = steps_of(p.t_ref, p.dt);
-    for (std::uint32_t c = 0; c < r.channels; ++c) {
-        const double prob = x[c] * p.max_rate * p.dt * 1e-3;
-        double phase = 0.0;
-        std::uint32_t quiet = 0;
-        for (std::uint32_t t = 0; t < r.steps; ++t) {
-            if (quiet > 0) {
-                --quiet;
-                continue;
-            }
-            bool spike;
-            if (p.mode == rate_poisson) {
-                spike = to_unit(rng.block(c >> 2, t, sample).w[c & 3]) < prob;
-            } else {
-                phase += prob;
-                spike = phase >= 1.0 - 1e-12;
-                if (spike) phase -= 1.0;
-            }
-            if (spike) {
-                add(r, t, c);
-                quiet = dead;
+    const std::uint32_t n = b.channels;
+    std::vector<double> prob(n), phase(n, 0.0);
+    std::vector<std::uint32_t> quiet(n, 0);
+    for (std::uint32_t c = 0; c < n; ++c) prob[c] = x[c] * p.max_rate * p.dt * 1e-3;
+    constexpr int lanes = 8;
+    std::uint32_t words[4 * lanes];
+    for (std::uint32_t t = 0; t < b.steps; ++t)
+        for (std::uint32_t first = 0; first < n; first += 4 * lanes) {
+            if (p.mode == rate_poisson) philox4x32_lanes<lanes>(first >> 2, t, rng.stream(), sample, rng.key0(), rng.key1(), words);
+            for (std::uint32_t c = first; c < std::min(n, first + 4 * lanes); ++c) {
+                if (quiet[c] > 0) {
+                    --quiet[c];
+                    continue;
+                }
+                bool spike;
+                if (p.mode == rate_poisson) {
+                    spike = to_unit(words[c - first]) < prob[c];
+                } else {
+                    phase[c] += prob[c];
+                    spike = phase[c] >= 1.0 - 1e-12;
+                    if (spike) phase[c] -= 1.0;
+                }
+                if (spike) {
+                    b.add(t, c);
+                    quiet[c] = dead;
+                }
             }
         }
-    }
 }
 
 // Latency (time to first spike): linear t = (1 − x)(T − 1), or logarithmic t = τ·ln(1/x);
@@ -54,48 +95,48 @@ double latency_steps(const code_params& p, double x) {
     return std::round(p.tau / p.dt * std::log(1.0 / x));
 }
 
-void latency(spike_raster& r, const code_params& p, std::span<const double> x,
+void latency(events_builder& b, const code_params& p, std::span<const double> x,
              const std::vector<bool>* active = nullptr) {
-    for (std::uint32_t c = 0; c < r.channels; ++c) {
+    for (std::uint32_t c = 0; c < b.channels; ++c) {
         if (x[c] <= 0.0 || x[c] < p.threshold || (active && !(*active)[c])) continue;
         const double t = latency_steps(p, x[c]);
-        if (t < r.steps) add(r, static_cast<std::uint32_t>(t), c);
+        if (t < b.steps) b.add(static_cast<std::uint32_t>(t), c);
     }
 }
 
 // Inter-spike interval: a regular train with interval isi_max − x·(isi_max − isi_min).
-void isi(spike_raster& r, const code_params& p, std::span<const double> x) {
-    for (std::uint32_t c = 0; c < r.channels; ++c) {
+void isi(events_builder& b, const code_params& p, std::span<const double> x) {
+    for (std::uint32_t c = 0; c < b.channels; ++c) {
         const double interval = (p.isi_max - x[c] * (p.isi_max - p.isi_min)) / p.dt;
-        for (double t = 0; t < r.steps; t += interval) add(r, static_cast<std::uint32_t>(std::lround(t)), c);
+        for (double t = 0; t < b.steps; t += interval) b.add(static_cast<std::uint32_t>(std::lround(t)), c);
     }
 }
 
 // Phase: one spike per cycle of a reference oscillation, (1 − x) of the way into the cycle.
-void phase(spike_raster& r, const code_params& p, std::span<const double> x) {
+void phase(events_builder& b, const code_params& p, std::span<const double> x) {
     const double cycle = p.period / p.dt;
-    for (std::uint32_t c = 0; c < r.channels; ++c) {
+    for (std::uint32_t c = 0; c < b.channels; ++c) {
         const double offset = std::round((1.0 - x[c]) * (cycle - 1));
-        for (double start = 0; start + offset < r.steps; start += cycle)
-            add(r, static_cast<std::uint32_t>(std::lround(start + offset)), c);
+        for (double start = 0; start + offset < b.steps; start += cycle)
+            b.add(static_cast<std::uint32_t>(std::lround(start + offset)), c);
     }
 }
 
 // Burst: round(x·n_max) spikes from step 0, burst_isi apart, or one graded spike of that size.
-void burst(spike_raster& r, const code_params& p, std::span<const double> x) {
+void burst(events_builder& b, const code_params& p, std::span<const double> x) {
     const std::uint32_t gap = std::max<std::uint32_t>(1, steps_of(p.burst_isi, p.dt));
-    for (std::uint32_t c = 0; c < r.channels; ++c) {
+    for (std::uint32_t c = 0; c < b.channels; ++c) {
         const auto n = static_cast<std::uint16_t>(std::lround(x[c] * p.n_max));
         if (p.graded != 0) {
-            if (n) add(r, 0, c, n);
+            b.add(0, c, n);
             continue;
         }
-        for (std::uint16_t k = 0; k < n; ++k) add(r, k * gap, c);
+        for (std::uint16_t k = 0; k < n; ++k) b.add(k * gap, c);
     }
 }
 
 // Sparse temporal: the latency code of the ceil(fraction·N) largest inputs; the rest are silent.
-void sparse(spike_raster& r, const code_params& p, std::span<const double> x) {
+void sparse(events_builder& b, const code_params& p, std::span<const double> x) {
     const auto k = static_cast<std::size_t>(std::ceil(p.fraction * static_cast<double>(x.size())));
     std::vector<std::uint32_t> order(x.size());
     std::iota(order.begin(), order.end(), 0u);
@@ -103,21 +144,21 @@ void sparse(spike_raster& r, const code_params& p, std::span<const double> x) {
                       [&](std::uint32_t a, std::uint32_t b) { return x[a] > x[b] || (x[a] == x[b] && a < b); });
     std::vector<bool> active(x.size(), false);
     for (std::size_t i = 0; i < k; ++i) active[order[i]] = true;
-    latency(r, p, x, &active);
+    latency(b, p, x, &active);
 }
 
 // Delta modulation of a time series (one value per step): an ON event each time the signal
 // rises `delta` above the tracked reference, OFF each time it falls `delta` below; the
 // reference starts at 0 and moves by delta per event (channels 0 = ON, 1 = OFF).
-void delta(spike_raster& r, const code_params& p, std::span<const double> x) {
+void delta(events_builder& b, const code_params& p, std::span<const double> x) {
     double ref = 0.0;
-    for (std::uint32_t t = 0; t < r.steps && t < x.size(); ++t) {
+    for (std::uint32_t t = 0; t < b.steps && t < x.size(); ++t) {
         while (x[t] - ref >= p.delta - 1e-12) {
-            add(r, t, 0);
+            b.add(t, 0);
             ref += p.delta;
         }
         while (ref - x[t] >= p.delta - 1e-12) {
-            add(r, t, 1);
+            b.add(t, 1);
             ref -= p.delta;
         }
     }
@@ -125,7 +166,7 @@ void delta(spike_raster& r, const code_params& p, std::span<const double> x) {
 
 // Gaussian receptive fields (Bohte et al. 2002): m fields per feature with centres
 // μ_i = (2i − 3) / (2(m − 2)), i = 1..m, width σ = 1/(β(m − 2)); response → latency.
-void population(spike_raster& r, const code_params& p, std::span<const double> x) {
+void population(events_builder& b, const code_params& p, std::span<const double> x) {
     const auto m = static_cast<std::uint32_t>(p.fields);
     const double sigma = 1.0 / (p.beta * (m - 2));
     for (std::uint32_t f = 0; f < x.size(); ++f)
@@ -133,7 +174,7 @@ void population(spike_raster& r, const code_params& p, std::span<const double> x
             const double mu = (2.0 * i - 3.0) / (2.0 * (m - 2));
             const double response = std::exp(-(x[f] - mu) * (x[f] - mu) / (2 * sigma * sigma));
             if (response < std::max(p.threshold, 1e-9)) continue;
-            add(r, static_cast<std::uint32_t>(std::round((1.0 - response) * (p.steps - 1))), f * m + i - 1);
+            b.add(static_cast<std::uint32_t>(std::round((1.0 - response) * (p.steps - 1))), f * m + i - 1);
         }
 }
 
@@ -166,25 +207,43 @@ spike_raster encode(scheme s, const code_params& p, std::span<const double> x,
     r.steps = static_cast<std::uint32_t>(p.steps);
     r.channels = channels_for(s, p, static_cast<std::uint32_t>(x.size()));
     if (s == scheme::direct) {
+        r.offsets.assign(std::size_t{r.steps} + 1, 0);
         r.values.resize(std::size_t{r.steps} * r.channels);
         for (std::uint32_t t = 0; t < r.steps; ++t)
             std::copy(x.begin(), x.end(), r.values.begin() + std::size_t{t} * r.channels);
         return r;
     }
-    r.counts.assign(std::size_t{r.steps} * r.channels, 0);
+    events_builder b{r.steps, r.channels, {}};
     switch (s) {
-    case scheme::rate: rate(r, p, x, rng, sample); break;
-    case scheme::latency: latency(r, p, x); break;
-    case scheme::isi: isi(r, p, x); break;
-    case scheme::phase: phase(r, p, x); break;
-    case scheme::burst: burst(r, p, x); break;
-    case scheme::sparse: sparse(r, p, x); break;
-    case scheme::delta: delta(r, p, x); break;
-    case scheme::population: population(r, p, x); break;
+    case scheme::rate: rate(b, p, x, rng, sample); break;
+    case scheme::latency: latency(b, p, x); break;
+    case scheme::isi: isi(b, p, x); break;
+    case scheme::phase: phase(b, p, x); break;
+    case scheme::burst: burst(b, p, x); break;
+    case scheme::sparse: sparse(b, p, x); break;
+    case scheme::delta: delta(b, p, x); break;
+    case scheme::population: population(b, p, x); break;
     case scheme::direct: break;
     }
+    pack(b, r);
     return r;
 }
+
+} // namespace nm::coding
+
+namespace nm {
+
+std::uint16_t spike_raster::at(std::uint32_t step, std::uint32_t c) const {
+    if (step >= steps || offsets.empty()) return 0;
+    const auto first = channel.begin() + static_cast<std::ptrdiff_t>(offsets[step]);
+    const auto last = channel.begin() + static_cast<std::ptrdiff_t>(offsets[step + 1]);
+    const auto it = std::lower_bound(first, last, c);
+    return it != last && *it == c ? count[static_cast<std::size_t>(it - channel.begin())] : 0;
+}
+
+} // namespace nm
+
+namespace nm::coding {
 
 std::uint32_t channels_for(scheme s, const code_params& p, std::uint32_t features) {
     if (s == scheme::population) return features * static_cast<std::uint32_t>(p.fields);

@@ -77,7 +77,7 @@ encoded_data encode_values(const std::string& scheme, const std::vector<param>& 
     r.dt_ms = p.dt;
     double spikes = 0;
     for (const auto& raster : out.rasters)
-        for (auto c : raster.counts) spikes += c;
+        for (auto c : raster.count) spikes += c;
     r.spikes_per_sample = spikes / samples;
 
     out.decoded.resize(samples);

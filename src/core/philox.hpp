@@ -135,6 +135,10 @@ public:
         return std::sqrt(-2.0 * std::log1p(-u1)) * std::cos(6.283185307179586 * u2);
     }
 
+    std::uint32_t key0() const { return k0_; }
+    std::uint32_t key1() const { return k1_; }
+    std::uint32_t stream() const { return stream_; }
+
 private:
     std::uint32_t k0_ = 0, k1_ = 0, stream_ = 0;
 };

@@ -154,14 +154,11 @@ void encode_events(stimulus& s, std::vector<param> code, const stimulus_spec& sp
         throw bad_config(context + ": the code has " + std::to_string(raster.channels) + " channels (" +
                          std::to_string(values.size()) + " values) but the target has " + std::to_string(targets) +
                          " neurons; they must match");
-    if (raster.counts.empty())
+    if (!raster.values.empty())
         throw bad_config(context + ": scheme \"" + scheme + "\" makes currents, not spikes; use a current stimulus");
-    s.event_offsets.assign(1, 0);
-    for (std::uint32_t t = 0; t < raster.steps; ++t) {
-        for (std::uint32_t c = 0; c < raster.channels; ++c)
-            if (const auto n = raster.at(t, c)) s.events.emplace_back(s.neurons.empty() ? c : s.neurons[c], n);
-        s.event_offsets.push_back(s.events.size());
-    }
+    s.event_offsets = raster.offsets;
+    for (std::uint64_t e = 0; e < raster.events(); ++e)
+        s.events.emplace_back(s.neurons.empty() ? raster.channel[e] : s.neurons[raster.channel[e]], raster.count[e]);
     s.stop_step = std::min(s.stop_step, s.start_step + raster.steps);
 }
 

@@ -41,7 +41,7 @@ TEST(coding, latency_is_exact_to_one_step) {
     const auto e = encode_ramp("latency", params({{"steps", steps}}));
     EXPECT_LE(max_error(e, 0.0), 0.5 / (steps - 1) + 1e-12);
     EXPECT_EQ(e.decoded[0][0], 0.0); // silent input decodes to 0
-    for (const auto& r : e.rasters) EXPECT_LE(std::count_if(r.counts.begin(), r.counts.end(), [](auto c) { return c > 0; }), 1);
+    for (const auto& r : e.rasters) EXPECT_LE(r.events(), 1u);
     const auto log = encode_ramp("latency", params({{"steps", 200.0}, {"mode", std::string("log")}, {"tau", 20.0}}));
     for (std::size_t i = 20; i <= 100; ++i) { // t = τ ln(1/x) rounded: relative error <= dt/(2τ)
         const double x = i / 100.0;
@@ -161,8 +161,9 @@ TEST(coding, same_seed_same_spikes_for_any_thread_count) {
     const auto other = encode_values("rate", {}, x, 200, 16, 6, 2);
     bool differs = false;
     for (std::size_t i = 0; i < 200; ++i) {
-        EXPECT_EQ(one.rasters[i].counts, two.rasters[i].counts);
-        differs = differs || one.rasters[i].counts != other.rasters[i].counts;
+        EXPECT_EQ(one.rasters[i].channel, two.rasters[i].channel);
+        EXPECT_EQ(one.rasters[i].offsets, two.rasters[i].offsets);
+        differs = differs || one.rasters[i].offsets != other.rasters[i].offsets;
     }
     EXPECT_TRUE(differs);
 }
@@ -187,10 +188,12 @@ TEST(coding, decoding_window_is_the_shortest_reaching_the_target) {
 }
 
 TEST(coding, readouts) {
-    spike_raster r;
+    spike_raster r; // step 1: channels 1 (1) and 2 (graded 2); steps 2 and 3: channel 0
     r.steps = 4;
     r.channels = 3;
-    r.counts = {0, 0, 0, /**/ 0, 1, 2, /**/ 1, 0, 0, /**/ 1, 0, 0};
+    r.offsets = {0, 0, 2, 3, 4};
+    r.channel = {1, 2, 0, 0};
+    r.count = {1, 2, 1, 1};
     EXPECT_EQ(coding::first_to_spike(r), 2); // step 1: channel 2 (graded 2) beats channel 1
     EXPECT_EQ(coding::most_spikes(r), 0);    // 2 vs 1 vs 2: ties go to the lowest index
     const auto li = coding::li_readout(r, 10.0, 1.0);
