@@ -21,9 +21,10 @@ test: build
 	@ctest --preset $(PRESET)
 
 bench: build
-	@NM_WITH_PEERS=1 ./scripts/install-deps.sh
-	@$(BUILD_DIR)/bin/nm_bench_brunel --scale 1
-	@python3 bench/peers/brunel_brian2.py --neuromorph $(BUILD_DIR)/bin/neuromorph
+	@NM_WITH_PEERS=1 NM_WITH_DATASETS=1 ./scripts/install-deps.sh
+	@$(BUILD_DIR)/bin/nm_bench_brunel --scale 1 --scale 5 --threads 2
+	@$(BUILD_DIR)/bin/nm_bench_encode
+	@/usr/bin/python3 bench/peers/brunel_brian2.py --neuromorph $(BUILD_DIR)/bin/neuromorph --threads 1
 
 clean:
 	@rm -rf build runs
