@@ -28,9 +28,9 @@ inline experiment make_experiment(double dt, double duration, std::uint64_t seed
     return e;
 }
 
-inline population_spec& add_population(experiment& e, const std::string& name,
-                                       std::uint64_t size, const std::string& model,
-                                       std::vector<param> p = {}, std::vector<param> init = {}) {
+inline population_spec& add_population(experiment& e, const std::string& name, std::uint64_t size,
+                                       const std::string& model, std::vector<param> p = {},
+                                       std::vector<param> init = {}) {
     population_spec s;
     s.name = name;
     s.size = size;

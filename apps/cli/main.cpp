@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "error: %s\n", e.what());
         return 2;
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "internal error: %s\n(this is a bug in neuromorph; please report it)\n",
+        std::fprintf(stderr,
+                     "internal error: %s\n(this is a bug in neuromorph; please report it)\n",
                      e.what());
         return 1;
     }

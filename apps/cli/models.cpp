@@ -35,13 +35,15 @@ void print_catalogue(const char* heading, const std::vector<model_doc>& docs,
 
 void add_models(CLI::App& app, command& run) {
     auto only = std::make_shared<std::string>();
-    CLI::App* cmd = app.add_subcommand("models", "List neuron models and stimuli with their parameters");
+    CLI::App* cmd =
+        app.add_subcommand("models", "List neuron models and stimuli with their parameters");
     cmd->add_option("name", *only, "show only this model or stimulus");
     cmd->callback([only, &run] {
         run = [only] {
             print_catalogue("neuron models ([[population]] model = ...)", model_catalogue(), *only);
             print_catalogue("\nstimuli ([[stimulus]] kind = ...)", stimulus_catalogue(), *only);
-            print_catalogue("\nspike codes (neuromorph encode --scheme ...)", scheme_catalogue(), *only);
+            print_catalogue("\nspike codes (neuromorph encode --scheme ...)", scheme_catalogue(),
+                            *only);
             return 0;
         };
     });

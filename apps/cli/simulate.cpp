@@ -27,7 +27,8 @@ struct simulate_options {
 // 12345678 -> "12,345,678"
 std::string grouped(std::uint64_t x) {
     std::string s = std::to_string(x);
-    for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+    for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3)
+        s.insert(static_cast<std::size_t>(i), ",");
     return s;
 }
 
@@ -39,17 +40,20 @@ std::string megabytes(std::uint64_t bytes) {
 
 void print_summary(const simulate_options& o, const run_result& r) {
     std::printf("neuromorph simulate %s\n", o.file.c_str());
-    std::printf("  network   %s neurons, %s synapses, memory %s (%.2f bytes/synapse)\n",
-                grouped(r.neurons).c_str(), grouped(r.synapses).c_str(),
-                megabytes(r.memory_bytes).c_str(),
-                r.synapses ? static_cast<double>(r.synapse_bytes) / static_cast<double>(r.synapses) : 0.0);
+    std::printf(
+        "  network   %s neurons, %s synapses, memory %s (%.2f bytes/synapse)\n",
+        grouped(r.neurons).c_str(), grouped(r.synapses).c_str(), megabytes(r.memory_bytes).c_str(),
+        r.synapses ? static_cast<double>(r.synapse_bytes) / static_cast<double>(r.synapses) : 0.0);
     std::printf("  build     %.2f s\n", r.build_s);
-    std::printf("  simulate  %.1f ms of biological time in %.2f s (real-time factor %.2f, %d thread%s)\n",
-                r.duration_ms, r.simulate_s, r.real_time_factor, r.threads, r.threads == 1 ? "" : "s");
+    std::printf(
+        "  simulate  %.1f ms of biological time in %.2f s (real-time factor %.2f, %d thread%s)\n",
+        r.duration_ms, r.simulate_s, r.real_time_factor, r.threads, r.threads == 1 ? "" : "s");
     std::printf("  spikes    %s; synaptic events %s (%.1f M/s)\n", grouped(r.spikes_total).c_str(),
                 grouped(r.synaptic_events).c_str(),
-                r.simulate_s > 0 ? static_cast<double>(r.synaptic_events) / r.simulate_s / 1e6 : 0.0);
-    std::printf("\n  %-16s %10s %12s %10s %8s\n", "population", "size", "spikes", "rate (Hz)", "ISI CV");
+                r.simulate_s > 0 ? static_cast<double>(r.synaptic_events) / r.simulate_s / 1e6
+                                 : 0.0);
+    std::printf("\n  %-16s %10s %12s %10s %8s\n", "population", "size", "spikes", "rate (Hz)",
+                "ISI CV");
     for (const auto& p : r.populations) {
         char cv[16] = "-";
         if (std::isfinite(p.isi_cv)) std::snprintf(cv, sizeof cv, "%.3f", p.isi_cv);
@@ -63,13 +67,13 @@ int simulate(const simulate_options& o) {
     if (o.threads > 0) e.simulation.threads = o.threads;
     if (o.seed >= 0) e.simulation.seed = static_cast<std::uint64_t>(o.seed);
     if (o.duration > 0) e.simulation.duration = o.duration;
-    const std::string out = o.out.empty()
-                                ? "runs/" + std::filesystem::path(o.file).stem().string()
-                                : o.out;
+    const std::string out =
+        o.out.empty() ? "runs/" + std::filesystem::path(o.file).stem().string() : o.out;
 
     simulation sim(e);
     progress_bar bar(e.simulation.duration, "ms");
-    const run_result r = sim.run([&](std::uint64_t done, std::uint64_t total) { bar(done, total); });
+    const run_result r =
+        sim.run([&](std::uint64_t done, std::uint64_t total) { bar(done, total); });
     bar.finish();
     write_run(out, r);
     if (o.json) {
@@ -79,7 +83,8 @@ int simulate(const simulate_options& o) {
     if (!o.quiet) {
         print_summary(o, r);
         std::printf("\n  wrote %s/ (metrics.json, spikes.csv, spikes.bin%s%s)\n", out.c_str(),
-                    r.spikes.empty() ? "" : ", raster.svg", r.traces.empty() ? "" : ", traces_*.csv");
+                    r.spikes.empty() ? "" : ", raster.svg",
+                    r.traces.empty() ? "" : ", traces_*.csv");
     }
     return 0;
 }
@@ -88,8 +93,11 @@ int simulate(const simulate_options& o) {
 
 void add_simulate(CLI::App& app, command& run) {
     auto o = std::make_shared<simulate_options>();
-    CLI::App* cmd = app.add_subcommand("simulate", "Simulate a network from a TOML experiment file");
-    cmd->add_option("file", o->file, "experiment file (TOML)")->required()->check(CLI::ExistingFile);
+    CLI::App* cmd =
+        app.add_subcommand("simulate", "Simulate a network from a TOML experiment file");
+    cmd->add_option("file", o->file, "experiment file (TOML)")
+        ->required()
+        ->check(CLI::ExistingFile);
     cmd->add_option("-o,--out", o->out, "run folder to write (default: runs/<file stem>)");
     cmd->add_option("-t,--threads", o->threads, "threads (overrides [simulation] threads)")
         ->check(CLI::Range(1, 1024));

@@ -44,10 +44,14 @@ int main(int argc, char** argv) {
             }
             return std::string(argv[++i]);
         };
-        if (a == "--scale") scales.push_back(std::stod(next()));
-        else if (a == "--threads") threads = std::stoi(next());
-        else if (a == "--duration") duration = std::stod(next());
-        else if (a == "--file") file = next();
+        if (a == "--scale")
+            scales.push_back(std::stod(next()));
+        else if (a == "--threads")
+            threads = std::stoi(next());
+        else if (a == "--duration")
+            duration = std::stod(next());
+        else if (a == "--file")
+            file = next();
         else {
             usage();
             return a == "--help" || a == "-h" ? 0 : 2;
@@ -70,8 +74,8 @@ int main(int argc, char** argv) {
             const double updates = static_cast<double>(r.neurons) * static_cast<double>(r.steps);
             const double cost = r.simulate_s / static_cast<double>(r.neurons);
             if (first_cost == 0.0) first_cost = cost;
-            std::printf("%-6g %9llu %12llu %8.2f %8.2f %9.2f %13.3g %13.3g %9.0f %8.2f %9.2f\n", scale,
-                        static_cast<unsigned long long>(r.neurons),
+            std::printf("%-6g %9llu %12llu %8.2f %8.2f %9.2f %13.3g %13.3g %9.0f %8.2f %9.2f\n",
+                        scale, static_cast<unsigned long long>(r.neurons),
                         static_cast<unsigned long long>(r.synapses), r.build_s, r.simulate_s,
                         r.real_time_factor, updates / r.simulate_s,
                         static_cast<double>(r.synaptic_events) / r.simulate_s, peak_rss_mb(),

@@ -16,20 +16,23 @@ int main(int argc, char** argv) {
     double steps = 25;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string a = argv[i];
-        if (a == "--samples") samples = static_cast<std::uint32_t>(std::stoul(argv[i + 1]));
-        else if (a == "--steps") steps = std::stod(argv[i + 1]);
+        if (a == "--samples")
+            samples = static_cast<std::uint32_t>(std::stoul(argv[i + 1]));
+        else if (a == "--steps")
+            steps = std::stod(argv[i + 1]);
     }
     const std::string dir = "/usr/share/datasets/fashion-mnist/";
     try {
-        nm::dataset d = nm::read_idx(dir + "t10k-images-idx3-ubyte.gz", dir + "t10k-labels-idx1-ubyte.gz");
+        nm::dataset d =
+            nm::read_idx(dir + "t10k-images-idx3-ubyte.gz", dir + "t10k-labels-idx1-ubyte.gz");
         samples = std::min(samples, d.samples);
         d.samples = samples;
         d.x.resize(std::size_t{samples} * d.features);
         nm::normalize(d);
-        std::printf("Fashion-MNIST test images: %u samples x %u features, T = %g steps of 1 ms\n\n", samples,
-                    d.features, steps);
-        std::printf("%-11s %14s %14s %10s %12s %14s %10s\n", "scheme", "1 thread /s", "2 threads /s",
-                    "2t / 1t", "vs direct", "spikes/sample", "RMSE");
+        std::printf("Fashion-MNIST test images: %u samples x %u features, T = %g steps of 1 ms\n\n",
+                    samples, d.features, steps);
+        std::printf("%-11s %14s %14s %10s %12s %14s %10s\n", "scheme", "1 thread /s",
+                    "2 threads /s", "2t / 1t", "vs direct", "spikes/sample", "RMSE");
         // `direct` runs first: it is the baseline of the ratio column.
         std::vector<std::string> names{"direct"};
         for (const auto& scheme : nm::scheme_catalogue())
@@ -41,15 +44,18 @@ int main(int argc, char** argv) {
             double rate[2] = {0, 0};
             nm::code_report report;
             for (int threads : {1, 2}) {
-                const nm::encoded_data e = nm::encode_values(name, p, d.x, samples, d.features, 1, threads);
+                const nm::encoded_data e =
+                    nm::encode_values(name, p, d.x, samples, d.features, 1, threads);
                 rate[threads - 1] = e.report.samples_per_s;
                 report = e.report;
             }
             if (name == "direct") direct = rate[0];
-            std::printf("%-11s %14.0f %14.0f %10.2f %12.2f %14.1f %10.4f\n", name.c_str(), rate[0], rate[1],
-                        rate[1] / rate[0], rate[0] / direct, report.spikes_per_sample, report.rmse);
+            std::printf("%-11s %14.0f %14.0f %10.2f %12.2f %14.1f %10.4f\n", name.c_str(), rate[0],
+                        rate[1], rate[1] / rate[0], rate[0] / direct, report.spikes_per_sample,
+                        report.rmse);
         }
-        std::puts("\n(delta treats each image as a 784-step series; direct writes T x 784 currents per sample)");
+        std::puts("\n(delta treats each image as a 784-step series; direct writes T x 784 currents "
+                  "per sample)");
     } catch (const nm::error& e) {
         std::fprintf(stderr, "error: %s\n", e.what());
         return 2;

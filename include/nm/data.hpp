@@ -11,8 +11,8 @@ namespace nm {
 struct dataset {
     std::string name;
     std::uint32_t samples = 0, features = 0;
-    std::vector<double> x;             // samples × features, row-major
-    std::vector<std::int32_t> labels;  // one per sample, or empty
+    std::vector<double> x;            // samples × features, row-major
+    std::vector<std::int32_t> labels; // one per sample, or empty
     std::vector<std::string> feature_names;
 
     double at(std::uint32_t sample, std::uint32_t feature) const {

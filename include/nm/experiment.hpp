@@ -78,11 +78,11 @@ struct projection_spec {
 // a synapse port), and currents: dc, step, ac, chirp, noise.
 struct stimulus_spec {
     std::string kind;
-    std::vector<std::string> targets;    // population names
-    std::vector<std::uint64_t> neurons;  // empty: every neuron of each target
-    std::vector<param> params;           // validated against the kind's field table
+    std::vector<std::string> targets;      // population names
+    std::vector<std::uint64_t> neurons;    // empty: every neuron of each target
+    std::vector<param> params;             // validated against the kind's field table
     std::vector<double> times, amplitudes; // spike_times (times) and step (times + amplitudes)
-    std::string synapse = "delta";       // port for poisson / spike_times
+    std::string synapse = "delta";         // port for poisson / spike_times
     double tau_syn = 5.0;
     std::string where;
 };

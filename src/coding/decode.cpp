@@ -14,7 +14,8 @@ namespace {
 template<class Fn>
 void for_events(const spike_raster& r, std::uint32_t window, Fn&& fn) {
     for (std::uint32_t t = 0; t < std::min(window, r.steps); ++t)
-        for (std::uint64_t e = r.offsets[t]; e < r.offsets[t + 1]; ++e) fn(t, r.channel[e], r.count[e]);
+        for (std::uint64_t e = r.offsets[t]; e < r.offsets[t + 1]; ++e)
+            fn(t, r.channel[e], r.count[e]);
 }
 
 std::vector<double> counts(const spike_raster& r, std::uint32_t window) {
@@ -38,7 +39,8 @@ std::vector<double> rate(const code_params& p, const spike_raster& r, std::uint3
     for (double& v : x) {
         double observed = v / seconds;
         // Undo the dead time: observed = ν / (1 + ν·t_ref).
-        if (ref_s > 0) observed = observed * ref_s < 1 ? observed / (1 - observed * ref_s) : p.max_rate;
+        if (ref_s > 0)
+            observed = observed * ref_s < 1 ? observed / (1 - observed * ref_s) : p.max_rate;
         v = std::min(1.0, observed / p.max_rate);
     }
     return x;
@@ -47,15 +49,19 @@ std::vector<double> rate(const code_params& p, const spike_raster& r, std::uint3
 std::vector<double> latency(const code_params& p, const spike_raster& r, std::uint32_t window) {
     std::vector<double> x = first_spikes(r, window);
     for (double& t : x) {
-        if (t < 0) t = 0.0;
-        else if (p.mode == latency_linear) t = p.steps > 1 ? 1.0 - t / (p.steps - 1) : 1.0;
-        else t = std::exp(-t * p.dt / p.tau);
+        if (t < 0)
+            t = 0.0;
+        else if (p.mode == latency_linear)
+            t = p.steps > 1 ? 1.0 - t / (p.steps - 1) : 1.0;
+        else
+            t = std::exp(-t * p.dt / p.tau);
     }
     return x;
 }
 
 std::vector<double> isi(const code_params& p, const spike_raster& r, std::uint32_t window) {
-    std::vector<double> first(r.channels, -1), last(r.channels, -1), spikes(r.channels, 0), x(r.channels, 0.0);
+    std::vector<double> first(r.channels, -1), last(r.channels, -1), spikes(r.channels, 0),
+        x(r.channels, 0.0);
     for_events(r, window, [&](std::uint32_t t, std::uint32_t c, std::uint16_t) {
         if (first[c] < 0) first[c] = t;
         last[c] = t;
@@ -125,18 +131,26 @@ std::vector<double> decode(scheme s, const code_params& p, const spike_raster& r
                            std::uint32_t features, std::uint32_t window) {
     window = std::min(window, r.steps);
     switch (s) {
-    case scheme::rate: return rate(p, r, window);
+    case scheme::rate:
+        return rate(p, r, window);
     case scheme::latency:
-    case scheme::sparse: return latency(p, r, window);
-    case scheme::isi: return isi(p, r, window);
-    case scheme::phase: return phase(p, r, window);
-    case scheme::burst: return burst(p, r, window);
-    case scheme::delta: return delta(p, r, features, window);
-    case scheme::population: return population(p, r, features, window);
+    case scheme::sparse:
+        return latency(p, r, window);
+    case scheme::isi:
+        return isi(p, r, window);
+    case scheme::phase:
+        return phase(p, r, window);
+    case scheme::burst:
+        return burst(p, r, window);
+    case scheme::delta:
+        return delta(p, r, features, window);
+    case scheme::population:
+        return population(p, r, features, window);
     case scheme::direct: {
         std::vector<double> x(r.channels, 0.0);
         for (std::uint32_t t = 0; t < window; ++t)
-            for (std::uint32_t c = 0; c < r.channels; ++c) x[c] += r.values[std::size_t{t} * r.channels + c];
+            for (std::uint32_t c = 0; c < r.channels; ++c)
+                x[c] += r.values[std::size_t{t} * r.channels + c];
         for (double& v : x) v /= std::max<std::uint32_t>(window, 1);
         return x;
     }
@@ -146,11 +160,13 @@ std::vector<double> decode(scheme s, const code_params& p, const spike_raster& r
 
 membrane_readout li_readout(const spike_raster& r, double tau_ms, double dt_ms) {
     const double lambda = std::exp(-dt_ms / tau_ms);
-    membrane_readout out{std::vector<double>(r.channels, 0.0), std::vector<double>(r.channels, 0.0)};
+    membrane_readout out{std::vector<double>(r.channels, 0.0),
+                         std::vector<double>(r.channels, 0.0)};
     std::vector<double> v(r.channels, 0.0);
     for (std::uint32_t t = 0; t < r.steps; ++t) {
         for (double& x : v) x *= lambda;
-        for (std::uint64_t e = r.offsets[t]; e < r.offsets[t + 1]; ++e) v[r.channel[e]] += r.count[e];
+        for (std::uint64_t e = r.offsets[t]; e < r.offsets[t + 1]; ++e)
+            v[r.channel[e]] += r.count[e];
         for (std::uint32_t c = 0; c < r.channels; ++c) {
             out.max[c] = std::max(out.max[c], v[c]);
             out.mean[c] += v[c] / r.steps;

@@ -11,7 +11,9 @@ namespace nm::coding {
 
 namespace {
 
-std::uint32_t steps_of(double ms, double dt) { return static_cast<std::uint32_t>(std::lround(ms / dt)); }
+std::uint32_t steps_of(double ms, double dt) {
+    return static_cast<std::uint32_t>(std::lround(ms / dt));
+}
 
 // Events as the encoders emit them; `pack` orders them by (step, channel) into a raster.
 struct event {
@@ -66,7 +68,9 @@ void rate(events_builder& b, const code_params& p, std::span<const double> x, co
     std::uint32_t words[4 * lanes];
     for (std::uint32_t t = 0; t < b.steps; ++t)
         for (std::uint32_t first = 0; first < n; first += 4 * lanes) {
-            if (p.mode == rate_poisson) philox4x32_lanes<lanes>(first >> 2, t, rng.stream(), sample, rng.key0(), rng.key1(), words);
+            if (p.mode == rate_poisson)
+                philox4x32_lanes<lanes>(first >> 2, t, rng.stream(), sample, rng.key0(), rng.key1(),
+                                        words);
             for (std::uint32_t c = first; c < std::min(n, first + 4 * lanes); ++c) {
                 if (quiet[c] > 0) {
                     --quiet[c];
@@ -108,7 +112,8 @@ void latency(events_builder& b, const code_params& p, std::span<const double> x,
 void isi(events_builder& b, const code_params& p, std::span<const double> x) {
     for (std::uint32_t c = 0; c < b.channels; ++c) {
         const double interval = (p.isi_max - x[c] * (p.isi_max - p.isi_min)) / p.dt;
-        for (double t = 0; t < b.steps; t += interval) b.add(static_cast<std::uint32_t>(std::lround(t)), c);
+        for (double t = 0; t < b.steps; t += interval)
+            b.add(static_cast<std::uint32_t>(std::lround(t)), c);
     }
 }
 
@@ -140,8 +145,9 @@ void sparse(events_builder& b, const code_params& p, std::span<const double> x) 
     const auto k = static_cast<std::size_t>(std::ceil(p.fraction * static_cast<double>(x.size())));
     std::vector<std::uint32_t> order(x.size());
     std::iota(order.begin(), order.end(), 0u);
-    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
-                      [&](std::uint32_t a, std::uint32_t b) { return x[a] > x[b] || (x[a] == x[b] && a < b); });
+    std::partial_sort(
+        order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
+        [&](std::uint32_t a, std::uint32_t b) { return x[a] > x[b] || (x[a] == x[b] && a < b); });
     std::vector<bool> active(x.size(), false);
     for (std::size_t i = 0; i < k; ++i) active[order[i]] = true;
     latency(b, p, x, &active);
@@ -174,7 +180,8 @@ void population(events_builder& b, const code_params& p, std::span<const double>
             const double mu = (2.0 * i - 3.0) / (2.0 * (m - 2));
             const double response = std::exp(-(x[f] - mu) * (x[f] - mu) / (2 * sigma * sigma));
             if (response < std::max(p.threshold, 1e-9)) continue;
-            b.add(static_cast<std::uint32_t>(std::round((1.0 - response) * (p.steps - 1))), f * m + i - 1);
+            b.add(static_cast<std::uint32_t>(std::round((1.0 - response) * (p.steps - 1))),
+                  f * m + i - 1);
         }
 }
 
@@ -187,7 +194,8 @@ void check(scheme s, const code_params& p, const std::string& context) {
     if (!(p.dt > 0)) fail("dt = " + format_number(p.dt) + " ms must be > 0");
     if (s == scheme::rate && p.max_rate * p.dt * 1e-3 > 1.0)
         fail("max_rate = " + format_number(p.max_rate) + " Hz with dt = " + format_number(p.dt) +
-             " ms asks for more than one spike per step; use max_rate <= " + format_number(1e3 / p.dt));
+             " ms asks for more than one spike per step; use max_rate <= " +
+             format_number(1e3 / p.dt));
     if (s == scheme::isi && !(p.isi_min < p.isi_max && p.isi_min >= p.dt))
         fail("isi needs dt <= isi_min < isi_max (got " + format_number(p.isi_min) + ", " +
              format_number(p.isi_max) + ")");
@@ -195,8 +203,10 @@ void check(scheme s, const code_params& p, const std::string& context) {
         fail("period = " + format_number(p.period) + " ms must be at least two steps");
     if (s == scheme::population && p.fields < 3)
         fail("fields = " + format_number(p.fields) + " must be >= 3");
-    if (s == scheme::burst && p.n_max > 60000) fail("n_max = " + format_number(p.n_max) + " must be <= 60000");
-    if (s == scheme::delta && !(p.delta > 0)) fail("delta = " + format_number(p.delta) + " must be > 0");
+    if (s == scheme::burst && p.n_max > 60000)
+        fail("n_max = " + format_number(p.n_max) + " must be <= 60000");
+    if (s == scheme::delta && !(p.delta > 0))
+        fail("delta = " + format_number(p.delta) + " must be > 0");
     if (s == scheme::sparse && !(p.fraction > 0 && p.fraction <= 1))
         fail("fraction = " + format_number(p.fraction) + " must be in (0, 1]");
 }
@@ -215,15 +225,32 @@ spike_raster encode(scheme s, const code_params& p, std::span<const double> x,
     }
     events_builder b{r.steps, r.channels, {}};
     switch (s) {
-    case scheme::rate: rate(b, p, x, rng, sample); break;
-    case scheme::latency: latency(b, p, x); break;
-    case scheme::isi: isi(b, p, x); break;
-    case scheme::phase: phase(b, p, x); break;
-    case scheme::burst: burst(b, p, x); break;
-    case scheme::sparse: sparse(b, p, x); break;
-    case scheme::delta: delta(b, p, x); break;
-    case scheme::population: population(b, p, x); break;
-    case scheme::direct: break;
+    case scheme::rate:
+        rate(b, p, x, rng, sample);
+        break;
+    case scheme::latency:
+        latency(b, p, x);
+        break;
+    case scheme::isi:
+        isi(b, p, x);
+        break;
+    case scheme::phase:
+        phase(b, p, x);
+        break;
+    case scheme::burst:
+        burst(b, p, x);
+        break;
+    case scheme::sparse:
+        sparse(b, p, x);
+        break;
+    case scheme::delta:
+        delta(b, p, x);
+        break;
+    case scheme::population:
+        population(b, p, x);
+        break;
+    case scheme::direct:
+        break;
     }
     pack(b, r);
     return r;

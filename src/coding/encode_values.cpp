@@ -16,8 +16,9 @@ namespace {
 
 // RMSE and largest error of decoding the first `window` steps of every raster in `rows`.
 std::pair<double, double> round_trip(coding::scheme s, const coding::code_params& p,
-                                     const std::vector<spike_raster>& rasters, std::span<const double> x,
-                                     std::uint32_t features, std::uint32_t window, std::uint32_t rows) {
+                                     const std::vector<spike_raster>& rasters,
+                                     std::span<const double> x, std::uint32_t features,
+                                     std::uint32_t window, std::uint32_t rows) {
     double sq = 0, worst = 0;
     for (std::uint32_t i = 0; i < rows; ++i) {
         const std::vector<double> back = coding::decode(s, p, rasters[i], features, window);
@@ -43,28 +44,34 @@ encoded_data encode_values(const std::string& scheme, const std::vector<param>& 
         throw bad_config("unknown coding scheme \"" + scheme + "\"" + did_you_mean(scheme, names));
     }
     const std::string context = "scheme \"" + scheme + "\"";
-    coding::code_params p =
-        bind_fields(info->fields, params, std::vector<coding::code_params>{{}}, 1, rng_stream{}, context).front();
-    if (samples == 0 || features == 0) throw bad_config(context + ": the input is empty (no samples or features)");
+    coding::code_params p = bind_fields(info->fields, params, std::vector<coding::code_params>{{}},
+                                        1, rng_stream{}, context)
+                                .front();
+    if (samples == 0 || features == 0)
+        throw bad_config(context + ": the input is empty (no samples or features)");
     if (values.size() != std::size_t{samples} * features)
         throw internal_error("encode_values: values do not match samples x features");
     for (std::size_t k = 0; k < values.size(); ++k)
         if (!(values[k] >= 0.0 && values[k] <= 1.0))
-            throw bad_parameter(context + ": sample " + std::to_string(k / features) + ", feature " +
-                                std::to_string(k % features) + " = " + format_number(values[k]) +
+            throw bad_parameter(context + ": sample " + std::to_string(k / features) +
+                                ", feature " + std::to_string(k % features) + " = " +
+                                format_number(values[k]) +
                                 " must be in [0, 1] (normalise the data first)");
     if (info->id == coding::scheme::delta) p.steps = features; // one step per series value
     coding::check(info->id, p, context);
-    if (threads < 1) throw bad_parameter(context + ": threads = " + std::to_string(threads) + " must be >= 1");
+    if (threads < 1)
+        throw bad_parameter(context + ": threads = " + std::to_string(threads) + " must be >= 1");
 
     encoded_data out;
     out.rasters.resize(samples);
-    const rng_stream rng(seed, stream_id(purpose::stimulus, 0x00C0DE00u + static_cast<std::uint32_t>(info->id)));
+    const rng_stream rng(
+        seed, stream_id(purpose::stimulus, 0x00C0DE00u + static_cast<std::uint32_t>(info->id)));
     const auto t0 = std::chrono::steady_clock::now();
     const auto workers = static_cast<unsigned>(threads);
     parallel_for(workers, workers, [&](unsigned t) {
         for (std::uint32_t i = t; i < samples; i += workers)
-            out.rasters[i] = coding::encode(info->id, p, values.subspan(std::size_t{i} * features, features), rng, i);
+            out.rasters[i] = coding::encode(
+                info->id, p, values.subspan(std::size_t{i} * features, features), rng, i);
     });
     code_report& r = out.report;
     r.encode_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -83,12 +90,14 @@ encoded_data encode_values(const std::string& scheme, const std::vector<param>& 
     out.decoded.resize(samples);
     for (std::uint32_t i = 0; i < samples; ++i)
         out.decoded[i] = coding::decode(info->id, p, out.rasters[i], features, r.steps);
-    std::tie(r.rmse, r.max_error) = round_trip(info->id, p, out.rasters, values, features, r.steps, samples);
+    std::tie(r.rmse, r.max_error) =
+        round_trip(info->id, p, out.rasters, values, features, r.steps, samples);
 
     // The shortest window reaching the target RMSE, searched on up to 1000 samples.
     r.target_error = target_error;
     const std::uint32_t rows = std::min<std::uint32_t>(samples, 1000);
-    for (std::uint32_t w = 1; w <= r.steps; w = w < 64 ? w + 1 : std::min(r.steps, w + w / 16 + 1)) {
+    for (std::uint32_t w = 1; w <= r.steps;
+         w = w < 64 ? w + 1 : std::min(r.steps, w + w / 16 + 1)) {
         if (round_trip(info->id, p, out.rasters, values, features, w, rows).first <= target_error) {
             r.window_steps = w;
             break;
@@ -101,7 +110,10 @@ encoded_data encode_values(const std::string& scheme, const std::vector<param>& 
 std::vector<model_doc> scheme_catalogue() {
     std::vector<model_doc> docs;
     for (const auto& s : coding::schemes())
-        docs.push_back({std::string(s.name), std::string(s.summary), describe_fields(s.fields, coding::code_params{}), {}});
+        docs.push_back({std::string(s.name),
+                        std::string(s.summary),
+                        describe_fields(s.fields, coding::code_params{}),
+                        {}});
     return docs;
 }
 

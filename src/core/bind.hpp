@@ -9,8 +9,8 @@
 #include "nm/experiment.hpp"
 
 #include <array>
-#include <iterator>
 #include <cstdio>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -56,7 +56,8 @@ void check_number(const field<S>& f, double x, const param& p, const std::string
     std::string at = per_neuron ? " (neuron " + std::to_string(neuron) + ")" : "";
     std::string unit = f.unit.empty() ? "" : " " + std::string(f.unit);
     throw bad_parameter(located(p.where, context + ": " + p.name + at + " = " + format_number(x) +
-                                             unit + " must be " + std::string(describe(f.allowed))));
+                                             unit + " must be " +
+                                             std::string(describe(f.allowed))));
 }
 
 template<class S>
@@ -71,8 +72,8 @@ void set_choice(const field<S>& f, S& s, const param& p, const std::string& cont
     for (auto c : f.choices)
         if (!c.empty()) options += (options.empty() ? "\"" : ", \"") + std::string(c) + "\"";
     std::string got = name ? "\"" + *name + "\"" : "a number";
-    throw bad_parameter(located(p.where, context + ": " + p.name + " = " + got +
-                                             " must be one of " + options));
+    throw bad_parameter(
+        located(p.where, context + ": " + p.name + " = " + got + " must be one of " + options));
 }
 
 } // namespace detail
@@ -82,8 +83,8 @@ void set_choice(const field<S>& f, S& s, const param& p, const std::string& cont
 // the stream slot = field index, so adding a field does not reshuffle the others).
 template<class Fields, class S>
 std::vector<S> bind_fields(const Fields& fields, const std::vector<param>& given,
-                    std::vector<S> base, std::uint64_t size, const rng_stream& rng,
-                    const std::string& context, std::string_view what = "parameter") {
+                           std::vector<S> base, std::uint64_t size, const rng_stream& rng,
+                           const std::string& context, std::string_view what = "parameter") {
     auto expand = [&] {
         if (base.size() == 1 && size > 1) base.assign(size, base.front());
     };

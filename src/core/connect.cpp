@@ -23,7 +23,9 @@ const std::vector<std::string>& connection_rules() {
 namespace {
 
 // A uniform integer in [0, n) from one random word (n < 2^32).
-std::uint64_t below(std::uint32_t word, std::uint64_t n) { return (std::uint64_t{word} * n) >> 32; }
+std::uint64_t below(std::uint32_t word, std::uint64_t n) {
+    return (std::uint64_t{word} * n) >> 32;
+}
 
 // Generates the synapses of one rule; emit(pre, post, key_a, key_b) with a key unique per
 // synapse that seeds its weight and delay draws (for `explicit`, key_a is the list index).
@@ -49,9 +51,8 @@ public:
                 bernoulli_row(post, emit);
         } else if (kind == "fixed_indegree") {
             for (std::uint64_t post = targets.begin; post < targets.end; ++post)
-                choose(post, n_pre_, rule_.k, [&](std::uint64_t pre, std::uint32_t j) {
-                    emit(pre, post, key(post), j);
-                });
+                choose(post, n_pre_, rule_.k,
+                       [&](std::uint64_t pre, std::uint32_t j) { emit(pre, post, key(post), j); });
         } else if (kind == "fixed_outdegree") {
             for (std::uint64_t pre = 0; pre < n_pre_; ++pre)
                 choose(pre, n_post_, rule_.k, [&](std::uint64_t post, std::uint32_t j) {
@@ -139,14 +140,16 @@ private:
     rng_stream rng_;
 };
 
-std::string number_text(std::uint64_t x) { return std::to_string(x); }
+std::string number_text(std::uint64_t x) {
+    return std::to_string(x);
+}
 
 void check_rule(const projection_spec& spec, const connect_context& ctx, const std::string& name) {
     const connection_rule& r = spec.rule;
     const std::uint64_t n_pre = ctx.pre->size(), n_post = ctx.post->size();
     auto fail = [&](const std::string& msg) {
-        throw bad_config(located(r.where.empty() ? spec.where : r.where,
-                                 "projection " + name + ": " + msg));
+        throw bad_config(
+            located(r.where.empty() ? spec.where : r.where, "projection " + name + ": " + msg));
     };
     const auto& rules = connection_rules();
     if (std::find(rules.begin(), rules.end(), r.kind) == rules.end())
@@ -158,7 +161,8 @@ void check_rule(const projection_spec& spec, const connect_context& ctx, const s
         fail("one_to_one needs equal sizes (pre has " + number_text(n_pre) + ", post has " +
              number_text(n_post) + ")");
     if (r.kind == "fixed_indegree" || r.kind == "fixed_outdegree") {
-        const std::uint64_t pool = (r.kind == "fixed_indegree" ? n_pre : n_post) - (no_self ? 1 : 0);
+        const std::uint64_t pool =
+            (r.kind == "fixed_indegree" ? n_pre : n_post) - (no_self ? 1 : 0);
         if (r.k > 0 && pool == 0) fail("k = " + number_text(r.k) + " but there is no candidate");
         if (!r.allow_multapses && r.k > pool)
             fail("k = " + number_text(r.k) + " distinct partners requested but only " +
@@ -193,7 +197,9 @@ struct synapse_value {
     const std::vector<double>* list = nullptr;
     std::uint32_t slot = 0;
 
-    bool varies() const { return (list && !list->empty()) || std::holds_alternative<distribution>(*spec); }
+    bool varies() const {
+        return (list && !list->empty()) || std::holds_alternative<distribution>(*spec);
+    }
     double constant() const { return std::get<double>(*spec); }
     double at(const rng_stream& rng, std::uint32_t a, std::uint32_t b) const {
         if (list && !list->empty()) return (*list)[a];
@@ -207,8 +213,8 @@ void check_value(const value& v, const std::string& what, const std::string& whe
     const std::string prefix = "projection " + name + ": " + what;
     if (const auto* x = std::get_if<double>(&v)) {
         if (!std::isfinite(*x))
-            throw bad_parameter(located(where, prefix + " = " + format_number(*x) +
-                                                   " must be a finite number"));
+            throw bad_parameter(
+                located(where, prefix + " = " + format_number(*x) + " must be a finite number"));
     } else if (const auto* d = std::get_if<distribution>(&v)) {
         check_distribution(*d, located(where, prefix));
     } else {
@@ -235,13 +241,13 @@ projection build_projection(const projection_spec& spec, const connect_context& 
     check_value(syn.weight, "weight", where, name);
     check_value(syn.delay, "delay", where, name);
     check_value(syn.weight_im, "weight_im", where, name);
-    const bool has_im = !std::holds_alternative<double>(syn.weight_im) ||
-                        std::get<double>(syn.weight_im) != 0.0;
+    const bool has_im =
+        !std::holds_alternative<double>(syn.weight_im) || std::get<double>(syn.weight_im) != 0.0;
     if (has_im && (!ctx.post->is_complex() || syn.kind != "delta"))
         throw bad_parameter(located(where, "projection " + name +
                                                ": weight_im needs a delta synapse onto a complex "
-                                               "model (rf); \"" + spec.post + "\" is " +
-                                               ctx.post->model()));
+                                               "model (rf); \"" +
+                                               spec.post + "\" is " + ctx.post->model()));
 
     projection proj;
     proj.name = name;
@@ -255,7 +261,8 @@ projection build_projection(const projection_spec& spec, const connect_context& 
     proj.complex_weight = ctx.post->is_complex() && syn.kind == "delta";
     const bool varying_im = proj.complex_weight && weight_im.varies();
     if (!proj.varying_weight) proj.weight = static_cast<float>(weight.constant());
-    if (proj.complex_weight && !varying_im) proj.weight_im = static_cast<float>(weight_im.constant());
+    if (proj.complex_weight && !varying_im)
+        proj.weight_im = static_cast<float>(weight_im.constant());
 
     const rng_stream connect_rng(ctx.seed, stream_id(purpose::connect, ctx.index));
     const rng_stream value_rng(ctx.seed, stream_id(purpose::synapse, ctx.index));
@@ -264,11 +271,11 @@ projection build_projection(const projection_spec& spec, const connect_context& 
     const double dt = ctx.dt;
     auto delay_steps = [&](double d, std::uint64_t pre, std::uint64_t post) {
         if (!(d >= dt * (1.0 - 1e-9)) || !std::isfinite(d))
-            throw bad_parameter(located(
-                where, "projection " + name + ": delay = " + format_number(d) +
-                           " ms (synapse " + std::to_string(pre) + " -> " + std::to_string(post) +
-                           ") must be >= dt = " + format_number(dt) +
-                           " ms; clip drawn delays with normal_clipped and low >= dt"));
+            throw bad_parameter(
+                located(where, "projection " + name + ": delay = " + format_number(d) +
+                                   " ms (synapse " + std::to_string(pre) + " -> " +
+                                   std::to_string(post) + ") must be >= dt = " + format_number(dt) +
+                                   " ms; clip drawn delays with normal_clipped and low >= dt"));
         return static_cast<std::uint32_t>(std::lround(d / dt));
     };
     if (!proj.varying_delay) proj.delay = delay_steps(delay.constant(), 0, 0);
@@ -282,12 +289,12 @@ projection build_projection(const projection_spec& spec, const connect_context& 
         csr_shard& s = proj.shards[t];
         s.offsets.assign(n_pre + 1, 0);
         std::uint32_t max_d = proj.delay;
-        gen.run(ctx.parts.chunk(ctx.post->size(), t), [&](std::uint64_t pre, std::uint64_t post, std::uint32_t a,
-                                        std::uint32_t b) {
-            ++s.offsets[pre + 1];
-            if (proj.varying_delay)
-                max_d = std::max(max_d, delay_steps(delay.at(value_rng, a, b), pre, post));
-        });
+        gen.run(ctx.parts.chunk(ctx.post->size(), t),
+                [&](std::uint64_t pre, std::uint64_t post, std::uint32_t a, std::uint32_t b) {
+                    ++s.offsets[pre + 1];
+                    if (proj.varying_delay)
+                        max_d = std::max(max_d, delay_steps(delay.at(value_rng, a, b), pre, post));
+                });
         for (std::uint64_t i = 0; i < n_pre; ++i) s.offsets[i + 1] += s.offsets[i];
         shard_max_delay[t] = max_d;
     });
@@ -298,8 +305,7 @@ projection build_projection(const projection_spec& spec, const connect_context& 
         proj.target_mask = (std::uint32_t{1} << proj.delay_shift) - 1;
         if (std::bit_width(proj.max_delay) + proj.delay_shift > 32)
             throw bad_config(located(where, "projection " + name + ": delays up to " +
-                                                std::to_string(proj.max_delay) +
-                                                " steps onto " +
+                                                std::to_string(proj.max_delay) + " steps onto " +
                                                 std::to_string(ctx.post->size()) +
                                                 " targets do not fit 32-bit synapses"));
     }
@@ -312,8 +318,8 @@ projection build_projection(const projection_spec& spec, const connect_context& 
         if (proj.varying_weight) s.weights.resize(total);
         if (varying_im) s.weights_im.resize(total);
         std::vector<std::uint64_t> next(s.offsets.begin(), s.offsets.end() - 1);
-        gen.run(ctx.parts.chunk(ctx.post->size(), t), [&](std::uint64_t pre, std::uint64_t post, std::uint32_t a,
-                                        std::uint32_t b) {
+        gen.run(ctx.parts.chunk(ctx.post->size(), t), [&](std::uint64_t pre, std::uint64_t post,
+                                                          std::uint32_t a, std::uint32_t b) {
             const std::uint64_t at = next[pre]++;
             auto target = static_cast<std::uint32_t>(post);
             if (proj.varying_delay)

@@ -17,8 +17,9 @@ inline void check_distribution(const distribution& d, const std::string& what) {
         throw bad_parameter(what + ": distribution \"" + d.kind + "\" " + why);
     };
     if (d.kind == "uniform") {
-        if (!(d.low < d.high)) fail("needs low < high (got low = " + std::to_string(d.low) +
-                                    ", high = " + std::to_string(d.high) + ")");
+        if (!(d.low < d.high))
+            fail("needs low < high (got low = " + std::to_string(d.low) +
+                 ", high = " + std::to_string(d.high) + ")");
     } else if (d.kind == "normal") {
         if (!(d.std >= 0)) fail("needs std >= 0 (got " + std::to_string(d.std) + ")");
     } else if (d.kind == "normal_clipped") {

@@ -4,8 +4,8 @@
 
 #include <array>
 #include <cmath>
-#include <cstdio>
 #include <cstddef>
+#include <cstdio>
 #include <string>
 #include <string_view>
 
@@ -18,18 +18,33 @@ inline std::string format_number(double x) {
     return buf;
 }
 
-enum class rule { any, positive, positive_or_inf, nonnegative, unit_interval, at_least_one, finite };
+enum class rule {
+    any,
+    positive,
+    positive_or_inf,
+    nonnegative,
+    unit_interval,
+    at_least_one,
+    finite
+};
 
 // What `rule` allows, as it reads in an error message.
 constexpr std::string_view describe(rule r) {
     switch (r) {
-    case rule::any: return "any number";
-    case rule::positive: return "> 0";
-    case rule::positive_or_inf: return "> 0 (or inf)";
-    case rule::nonnegative: return ">= 0";
-    case rule::unit_interval: return "in [0, 1]";
-    case rule::at_least_one: return "an integer >= 1";
-    case rule::finite: return "a finite number";
+    case rule::any:
+        return "any number";
+    case rule::positive:
+        return "> 0";
+    case rule::positive_or_inf:
+        return "> 0 (or inf)";
+    case rule::nonnegative:
+        return ">= 0";
+    case rule::unit_interval:
+        return "in [0, 1]";
+    case rule::at_least_one:
+        return "an integer >= 1";
+    case rule::finite:
+        return "a finite number";
     }
     return "?";
 }
@@ -37,13 +52,20 @@ constexpr std::string_view describe(rule r) {
 inline bool allows(rule r, double x) {
     if (std::isnan(x)) return false;
     switch (r) {
-    case rule::any: return true;
-    case rule::positive: return std::isfinite(x) && x > 0;
-    case rule::positive_or_inf: return x > 0;
-    case rule::nonnegative: return std::isfinite(x) && x >= 0;
-    case rule::unit_interval: return x >= 0 && x <= 1;
-    case rule::at_least_one: return std::isfinite(x) && x >= 1 && x == std::floor(x);
-    case rule::finite: return std::isfinite(x);
+    case rule::any:
+        return true;
+    case rule::positive:
+        return std::isfinite(x) && x > 0;
+    case rule::positive_or_inf:
+        return x > 0;
+    case rule::nonnegative:
+        return std::isfinite(x) && x >= 0;
+    case rule::unit_interval:
+        return x >= 0 && x <= 1;
+    case rule::at_least_one:
+        return std::isfinite(x) && x >= 1 && x == std::floor(x);
+    case rule::finite:
+        return std::isfinite(x);
     }
     return false;
 }
@@ -70,8 +92,7 @@ constexpr field<S> number(std::string_view name, double S::*m, std::string_view 
 
 template<class S>
 constexpr field<S> choice(std::string_view name, int S::*m,
-                          std::array<std::string_view, max_choices> choices,
-                          std::string_view doc) {
+                          std::array<std::string_view, max_choices> choices, std::string_view doc) {
     return field<S>{name, "", rule::any, doc, nullptr, m, choices};
 }
 

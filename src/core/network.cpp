@@ -22,8 +22,8 @@ void check_simulation(const simulation_spec& s) {
     if (!(s.dt > 0) || !std::isfinite(s.dt))
         fail("simulation.dt = " + format_number(s.dt) + " ms must be > 0");
     if (!(s.duration >= s.dt) || !std::isfinite(s.duration))
-        fail("simulation.duration = " + format_number(s.duration) + " ms must be >= dt = " +
-             format_number(s.dt) + " ms");
+        fail("simulation.duration = " + format_number(s.duration) +
+             " ms must be >= dt = " + format_number(s.dt) + " ms");
     if (s.duration / s.dt >= 4e9)
         fail("simulation.duration / dt = " + format_number(s.duration / s.dt) +
              " steps must be below 4e9");
@@ -31,8 +31,8 @@ void check_simulation(const simulation_spec& s) {
         fail("simulation.threads = " + std::to_string(s.threads) + " must be in [1, 1024]");
 }
 
-std::uint32_t find_population(const network& net, const std::string& name,
-                              const std::string& where, const std::string& context) {
+std::uint32_t find_population(const network& net, const std::string& name, const std::string& where,
+                              const std::string& context) {
     std::vector<std::string> names;
     for (std::uint32_t i = 0; i < net.populations.size(); ++i) {
         if (net.populations[i]->name() == name) return i;
@@ -48,12 +48,12 @@ std::uint64_t to_steps(double ms, double dt) {
 
 void check_window(const record_spec& r, const std::string& context) {
     if (!(r.start >= 0))
-        throw bad_parameter(located(r.where, context + ": start = " + format_number(r.start) +
-                                                 " ms must be >= 0"));
+        throw bad_parameter(
+            located(r.where, context + ": start = " + format_number(r.start) + " ms must be >= 0"));
     if (r.stop >= 0 && !(r.stop > r.start))
         throw bad_parameter(located(r.where, context + ": stop = " + format_number(r.stop) +
-                                                 " ms must be > start = " +
-                                                 format_number(r.start) + " ms"));
+                                                 " ms must be > start = " + format_number(r.start) +
+                                                 " ms"));
 }
 
 void add_recorder(network& net, const record_spec& r) {
@@ -65,10 +65,10 @@ void add_recorder(network& net, const record_spec& r) {
         if (n >= p.size())
             throw bad_parameter(located(r.where, context + ": neuron " + std::to_string(n) +
                                                      " is outside population \"" + p.name() +
-                                                     "\" (size " + std::to_string(p.size()) +
-                                                     ")"));
+                                                     "\" (size " + std::to_string(p.size()) + ")"));
     const std::uint64_t start = to_steps(r.start, net.dt);
-    const std::uint64_t stop = r.stop < 0 ? net.steps : std::min(net.steps, to_steps(r.stop, net.dt));
+    const std::uint64_t stop =
+        r.stop < 0 ? net.steps : std::min(net.steps, to_steps(r.stop, net.dt));
     if (r.what == "spikes") {
         spike_recorder rec;
         rec.population = pop;
@@ -90,9 +90,9 @@ void add_recorder(network& net, const record_spec& r) {
                                               did_you_mean(r.what, fields)));
     }
     if (!(r.interval >= net.dt * (1 - 1e-9)))
-        throw bad_parameter(located(r.where, context + ": interval = " +
-                                                 format_number(r.interval) + " ms must be >= dt = " +
-                                                 format_number(net.dt) + " ms"));
+        throw bad_parameter(located(r.where, context + ": interval = " + format_number(r.interval) +
+                                                 " ms must be >= dt = " + format_number(net.dt) +
+                                                 " ms"));
     trace_recorder rec;
     rec.population = pop;
     rec.field = r.what;
@@ -105,11 +105,11 @@ void add_recorder(network& net, const record_spec& r) {
     rec.every = std::max<std::uint64_t>(1, to_steps(r.interval, net.dt));
     rec.samples = stop > start ? (stop - start + rec.every - 1) / rec.every : 0;
     if (rec.samples * rec.neurons.size() > max_trace_values)
-        throw bad_config(located(r.where, context + ": " + std::to_string(rec.samples) +
-                                              " samples x " + std::to_string(rec.neurons.size()) +
-                                              " neurons exceeds " +
-                                              std::to_string(max_trace_values) +
-                                              " values; record fewer neurons or a longer interval"));
+        throw bad_config(
+            located(r.where, context + ": " + std::to_string(rec.samples) + " samples x " +
+                                 std::to_string(rec.neurons.size()) + " neurons exceeds " +
+                                 std::to_string(max_trace_values) +
+                                 " values; record fewer neurons or a longer interval"));
     net.trace_recorders.push_back(std::move(rec));
 }
 
@@ -161,8 +161,8 @@ network build_network(const experiment& e) {
     net.stimuli.resize(net.populations.size());
     std::uint32_t stimulus_index = 0;
     for (const stimulus_spec& spec : e.stimuli) {
-        for (stimulus& s : build_stimuli(spec, stimulus_index, net.populations, net.dt, net.steps,
-                                         net.seed))
+        for (stimulus& s :
+             build_stimuli(spec, stimulus_index, net.populations, net.dt, net.steps, net.seed))
             net.stimuli[s.population].push_back(std::move(s));
         stimulus_index += static_cast<std::uint32_t>(spec.targets.size());
     }
@@ -186,7 +186,8 @@ network build_network(const experiment& e) {
         for (std::uint32_t j = 0; j < rec.neurons.size(); ++j)
             for (unsigned t = 0; t < net.parts.threads; ++t) {
                 const range r = p.chunk(t);
-                if (rec.neurons[j] >= r.begin && rec.neurons[j] < r.end) rec.by_thread[t].push_back(j);
+                if (rec.neurons[j] >= r.begin && rec.neurons[j] < r.end)
+                    rec.by_thread[t].push_back(j);
             }
     }
     return net;

@@ -51,15 +51,16 @@ inline void philox4x32_lanes(std::uint32_t c0, std::uint32_t c1, std::uint32_t c
     const __m128i m1 = _mm_set1_epi32(static_cast<int>(0xCD9E8D57u));
     // The high and low 32-bit halves of the four products x·m, lane by lane.
     auto mul_hi_lo = [](__m128i x, __m128i m, __m128i& hi, __m128i& lo) {
-        const __m128i even = _mm_mul_epu32(x, m);                     // lanes 0, 2
-        const __m128i odd = _mm_mul_epu32(_mm_srli_epi64(x, 32), m);  // lanes 1, 3
-        const __m128i a = _mm_unpacklo_epi32(even, odd);              // lo0 lo1 hi0 hi1
-        const __m128i b = _mm_unpackhi_epi32(even, odd);              // lo2 lo3 hi2 hi3
+        const __m128i even = _mm_mul_epu32(x, m);                    // lanes 0, 2
+        const __m128i odd = _mm_mul_epu32(_mm_srli_epi64(x, 32), m); // lanes 1, 3
+        const __m128i a = _mm_unpacklo_epi32(even, odd);             // lo0 lo1 hi0 hi1
+        const __m128i b = _mm_unpackhi_epi32(even, odd);             // lo2 lo3 hi2 hi3
         lo = _mm_unpacklo_epi64(a, b);
         hi = _mm_unpackhi_epi64(a, b);
     };
     for (int g = 0; g < L; g += 4) {
-        __m128i x0 = _mm_add_epi32(_mm_set1_epi32(static_cast<int>(c0 + g)), _mm_setr_epi32(0, 1, 2, 3));
+        __m128i x0 =
+            _mm_add_epi32(_mm_set1_epi32(static_cast<int>(c0 + g)), _mm_setr_epi32(0, 1, 2, 3));
         __m128i x1 = _mm_set1_epi32(static_cast<int>(c1));
         __m128i x2 = _mm_set1_epi32(static_cast<int>(c2));
         __m128i x3 = _mm_set1_epi32(static_cast<int>(c3));
@@ -93,10 +94,14 @@ inline void philox4x32_lanes(std::uint32_t c0, std::uint32_t c1, std::uint32_t c
 }
 
 // Uniform in [0, 1) with 24 bits (exact in float and double).
-NM_HD double to_unit(std::uint32_t x) { return (x >> 8) * (1.0 / 16777216.0); }
+NM_HD double to_unit(std::uint32_t x) {
+    return (x >> 8) * (1.0 / 16777216.0);
+}
 
 // Uniform in (0, 1): safe for log().
-NM_HD double to_open_unit(std::uint32_t x) { return ((x >> 8) + 0.5) * (1.0 / 16777216.0); }
+NM_HD double to_open_unit(std::uint32_t x) {
+    return ((x >> 8) + 0.5) * (1.0 / 16777216.0);
+}
 
 // Uniform in [0, 1) with 53 bits from two words.
 NM_HD double to_unit53(std::uint32_t hi, std::uint32_t lo) {
@@ -112,7 +117,8 @@ public:
         : k0_(static_cast<std::uint32_t>(seed)), k1_(static_cast<std::uint32_t>(seed >> 32)),
           stream_(stream) {}
 
-    NM_HD philox_block block(std::uint32_t index, std::uint32_t step, std::uint32_t slot = 0) const {
+    NM_HD philox_block block(std::uint32_t index, std::uint32_t step,
+                             std::uint32_t slot = 0) const {
         return philox4x32(index, step, stream_, slot, k0_, k1_);
     }
 

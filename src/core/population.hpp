@@ -19,12 +19,12 @@ enum class port_kind { delta, exp_current };
 struct input_port {
     port_kind kind = port_kind::delta;
     double tau_syn = 0.0;
-    bool complex = false;            // carries an imaginary part (delta ports of complex models)
-    std::vector<double> ring;        // [slot][neuron]
-    std::vector<double> ring_im;     // complex ports only
-    std::vector<double> current;     // exp ports: I_syn per neuron
-    double decay = 0.0;              // exp ports: exp(-dt/tau_syn)
-    std::vector<double> kernel_re;   // exp ports: v change per unit I_syn (1 or one per neuron)
+    bool complex = false;          // carries an imaginary part (delta ports of complex models)
+    std::vector<double> ring;      // [slot][neuron]
+    std::vector<double> ring_im;   // complex ports only
+    std::vector<double> current;   // exp ports: I_syn per neuron
+    double decay = 0.0;            // exp ports: exp(-dt/tau_syn)
+    std::vector<double> kernel_re; // exp ports: v change per unit I_syn (1 or one per neuron)
     std::vector<double> kernel_im;
 };
 

@@ -21,15 +21,15 @@ class population_impl final : public population {
     static constexpr std::size_t n_state = M::state_fields.size();
 
 public:
-    population_impl(const population_spec& spec, double dt, std::uint64_t seed,
-                    std::uint32_t index)
+    population_impl(const population_spec& spec, double dt, std::uint64_t seed, std::uint32_t index)
         : population(spec.name, spec.model, spec.size),
           firing_rng_(seed, stream_id(purpose::firing, index)) {
         check_layout();
-        const std::string context = "population \"" + spec.name + "\" (model " +
-                                    std::string(M::name) + ")";
-        params_ = bind_fields(M::param_fields, spec.params, std::vector<params>{params{}}, spec.size,
-                       rng_stream(seed, stream_id(purpose::params, index)), context);
+        const std::string context =
+            "population \"" + spec.name + "\" (model " + std::string(M::name) + ")";
+        params_ =
+            bind_fields(M::param_fields, spec.params, std::vector<params>{params{}}, spec.size,
+                        rng_stream(seed, stream_id(purpose::params, index)), context);
         coeffs_.reserve(params_.size());
         for (const params& p : params_) {
             try {
@@ -43,9 +43,9 @@ public:
 
         std::vector<state> base;
         for (const params& p : params_) base.push_back(M::initial(p));
-        const std::vector<state> init =
-            bind_fields(M::state_fields, spec.init, std::move(base), spec.size,
-                 rng_stream(seed, stream_id(purpose::init, index)), context, "state variable");
+        const std::vector<state> init = bind_fields(
+            M::state_fields, spec.init, std::move(base), spec.size,
+            rng_stream(seed, stream_id(purpose::init, index)), context, "state variable");
         for (std::size_t k = 0; k < n_state; ++k) columns_[k].resize(size_);
         for (std::uint64_t i = 0; i < size_; ++i) store(i, init[init.size() == 1 ? 0 : i]);
         state_bytes_ = size_ * n_state * sizeof(double) + coeffs_.size() * sizeof(coeffs);
@@ -137,7 +137,8 @@ private:
     }
 
     static void check_layout() {
-        static_assert(std::is_trivially_copyable_v<state> && sizeof(state) == n_state * sizeof(double),
+        static_assert(std::is_trivially_copyable_v<state> &&
+                          sizeof(state) == n_state * sizeof(double),
                       "a model state must be doubles only, one per state field");
         state s{};
         for (std::size_t k = 0; k < n_state; ++k)

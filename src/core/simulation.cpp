@@ -131,7 +131,8 @@ population_result summarize(const population& pop, double duration_ms) {
             ++cv_n;
         }
     }
-    r.rate_hz = static_cast<double>(r.spikes) / (static_cast<double>(pop.size()) * duration_ms * 1e-3);
+    r.rate_hz =
+        static_cast<double>(r.spikes) / (static_cast<double>(pop.size()) * duration_ms * 1e-3);
     r.isi_cv = cv_n ? cv_sum / static_cast<double>(cv_n) : std::numeric_limits<double>::quiet_NaN();
     return r;
 }
@@ -175,7 +176,8 @@ run_result simulation::run(const progress_fn& progress) {
                     population& pop = *net.populations[p];
                     const range r = pop.chunk(t);
                     if (pop.has_current())
-                        std::fill(pop.current().begin() + r.begin, pop.current().begin() + r.end, 0.0);
+                        std::fill(pop.current().begin() + r.begin, pop.current().begin() + r.end,
+                                  0.0);
                     for (const stimulus& s : net.stimuli[p]) apply(s, pop, r, step);
                     pop.update(t, step);
                 }
@@ -218,9 +220,11 @@ run_result simulation::run(const progress_fn& progress) {
             res.spikes.insert(res.spikes.end(), list.begin(), list.end());
             list = {};
         }
-    std::sort(res.spikes.begin(), res.spikes.end(), [](const spike_record& a, const spike_record& b) {
-        return std::tie(a.step, a.population, a.neuron) < std::tie(b.step, b.population, b.neuron);
-    });
+    std::sort(res.spikes.begin(), res.spikes.end(),
+              [](const spike_record& a, const spike_record& b) {
+                  return std::tie(a.step, a.population, a.neuron) <
+                         std::tie(b.step, b.population, b.neuron);
+              });
     for (auto& rec : net.trace_recorders) {
         trace_record tr;
         tr.population = net.populations[rec.population]->name();

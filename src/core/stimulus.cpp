@@ -14,21 +14,21 @@ namespace {
 
 using sp = stimulus_params;
 
-constexpr auto f_rate = number<sp>("rate", &sp::rate, "Hz", rule::nonnegative,
-                                   "mean rate per target neuron");
-constexpr auto f_weight = number<sp>("weight", &sp::weight, "mV|unit", rule::finite,
-                                     "weight of each spike (port units)");
+constexpr auto f_rate =
+    number<sp>("rate", &sp::rate, "Hz", rule::nonnegative, "mean rate per target neuron");
+constexpr auto f_weight =
+    number<sp>("weight", &sp::weight, "mV|unit", rule::finite, "weight of each spike (port units)");
 constexpr auto f_start = number<sp>("start", &sp::start, "ms", rule::nonnegative, "onset");
 constexpr auto f_stop = number<sp>("stop", &sp::stop, "ms", rule::positive_or_inf, "offset");
-constexpr auto f_amplitude = number<sp>("amplitude", &sp::amplitude, "unit", rule::finite,
-                                        "current amplitude");
+constexpr auto f_amplitude =
+    number<sp>("amplitude", &sp::amplitude, "unit", rule::finite, "current amplitude");
 constexpr auto f_offset = number<sp>("offset", &sp::offset, "unit", rule::finite, "constant part");
 constexpr auto f_freq = number<sp>("freq", &sp::freq, "Hz", rule::nonnegative, "frequency");
 constexpr auto f_phase = number<sp>("phase", &sp::phase, "deg", rule::finite, "phase at t = 0");
-constexpr auto f_f_start = number<sp>("f_start", &sp::f_start, "Hz", rule::nonnegative,
-                                      "frequency at start");
-constexpr auto f_f_stop = number<sp>("f_stop", &sp::f_stop, "Hz", rule::nonnegative,
-                                     "frequency at stop");
+constexpr auto f_f_start =
+    number<sp>("f_start", &sp::f_start, "Hz", rule::nonnegative, "frequency at start");
+constexpr auto f_f_stop =
+    number<sp>("f_stop", &sp::f_stop, "Hz", rule::nonnegative, "frequency at stop");
 constexpr auto f_mean = number<sp>("mean", &sp::mean, "unit", rule::finite, "mean current");
 constexpr auto f_std = number<sp>("std", &sp::std, "unit", rule::nonnegative,
                                   "standard deviation, redrawn every step per neuron");
@@ -44,8 +44,7 @@ constexpr std::array noise_fields{f_mean, f_std, f_start, f_stop};
 
 constexpr std::array types{
     stimulus_type{stimulus_kind::poisson, "poisson",
-                  "independent Poisson spike train into every target neuron", poisson_fields,
-                  true},
+                  "independent Poisson spike train into every target neuron", poisson_fields, true},
     stimulus_type{stimulus_kind::spike_times, "spike_times",
                   "spikes at the listed times (ms) into every target neuron", spike_times_fields,
                   true},
@@ -57,8 +56,8 @@ constexpr std::array types{
     stimulus_type{stimulus_kind::step, "step",
                   "piecewise-constant current: amplitudes[k] from times[k] (ms)", step_fields,
                   false},
-    stimulus_type{stimulus_kind::ac, "ac", "offset + amplitude sin(2 pi freq t + phase)",
-                  ac_fields, false},
+    stimulus_type{stimulus_kind::ac, "ac", "offset + amplitude sin(2 pi freq t + phase)", ac_fields,
+                  false},
     stimulus_type{stimulus_kind::chirp, "chirp",
                   "amplitude sin(phase) with frequency swept linearly f_start -> f_stop",
                   chirp_fields, false},
@@ -76,20 +75,24 @@ double homogeneous_current(const stimulus& s, std::uint64_t step) {
     const double t = static_cast<double>(step) * s.dt;
     const double two_pi = 2.0 * std::numbers::pi;
     switch (s.kind) {
-    case stimulus_kind::dc: return s.p.amplitude;
+    case stimulus_kind::dc:
+        return s.p.amplitude;
     case stimulus_kind::step: {
         const auto it = std::upper_bound(s.change_steps.begin(), s.change_steps.end(), step);
-        return it == s.change_steps.begin() ? 0.0 : s.change_values[it - s.change_steps.begin() - 1];
+        return it == s.change_steps.begin() ? 0.0
+                                            : s.change_values[it - s.change_steps.begin() - 1];
     }
     case stimulus_kind::ac:
-        return s.p.offset +
-               s.p.amplitude * std::sin(two_pi * s.p.freq * t * 1e-3 + s.p.phase * std::numbers::pi / 180);
+        return s.p.offset + s.p.amplitude * std::sin(two_pi * s.p.freq * t * 1e-3 +
+                                                     s.p.phase * std::numbers::pi / 180);
     case stimulus_kind::chirp: {
         const double tau = t - s.p.start, span = s.p.stop - s.p.start;
-        const double cycles = (s.p.f_start * tau + (s.p.f_stop - s.p.f_start) * tau * tau / (2 * span)) * 1e-3;
+        const double cycles =
+            (s.p.f_start * tau + (s.p.f_stop - s.p.f_start) * tau * tau / (2 * span)) * 1e-3;
         return s.p.amplitude * std::sin(two_pi * cycles);
     }
-    default: return 0.0;
+    default:
+        return 0.0;
     }
 }
 
@@ -121,50 +124,68 @@ void poisson_range(const stimulus& s, double* slot, range r, std::uint32_t step)
 
 // Encodes the `values` of an encoded stimulus into per-step spike events (channel c drives
 // neuron c, or the c-th smallest of `neurons` when a subset is given).
-void encode_events(stimulus& s, std::vector<param> code, const stimulus_spec& spec, const population& pop,
-                   std::uint64_t steps, std::uint64_t seed, std::uint32_t stream) {
+void encode_events(stimulus& s, std::vector<param> code, const stimulus_spec& spec,
+                   const population& pop, std::uint64_t steps, std::uint64_t seed,
+                   std::uint32_t stream) {
     const std::string context = located(spec.where, "stimulus \"encoded\"");
     std::string scheme;
     std::vector<double> values;
     std::vector<param> params;
     for (param& q : code) {
-        if (q.name == "scheme" && std::holds_alternative<std::string>(q.value)) scheme = std::get<std::string>(q.value);
+        if (q.name == "scheme" && std::holds_alternative<std::string>(q.value))
+            scheme = std::get<std::string>(q.value);
         else if (q.name == "values" && std::holds_alternative<std::vector<double>>(q.value))
             values = std::get<std::vector<double>>(q.value);
         else if (q.name == "scheme" || q.name == "values")
-            throw bad_parameter(located(q.where, "stimulus \"encoded\": " + q.name +
-                                                     (q.name == "scheme" ? " must be a scheme name" : " must be a list of numbers")));
+            throw bad_parameter(
+                located(q.where, "stimulus \"encoded\": " + q.name +
+                                     (q.name == "scheme" ? " must be a scheme name"
+                                                         : " must be a list of numbers")));
         else if (q.name == "dt")
-            throw bad_parameter(located(q.where, "stimulus \"encoded\": dt comes from [simulation]; remove it"));
-        else params.push_back(std::move(q));
+            throw bad_parameter(
+                located(q.where, "stimulus \"encoded\": dt comes from [simulation]; remove it"));
+        else
+            params.push_back(std::move(q));
     }
-    if (scheme.empty()) throw bad_config(context + ": needs scheme = \"...\" (neuromorph models lists the spike codes)");
+    if (scheme.empty())
+        throw bad_config(context +
+                         ": needs scheme = \"...\" (neuromorph models lists the spike codes)");
     if (values.empty()) throw bad_config(context + ": needs values = [...], one per target neuron");
     params.push_back({"dt", s.dt, spec.where});
-    const bool has_steps = std::any_of(params.begin(), params.end(), [](const param& q) { return q.name == "steps"; });
+    const bool has_steps =
+        std::any_of(params.begin(), params.end(), [](const param& q) { return q.name == "steps"; });
     if (!has_steps && scheme != "delta")
-        params.push_back({"steps", static_cast<double>(std::max<std::uint64_t>(1, steps - std::min(steps, s.start_step))), spec.where});
+        params.push_back(
+            {"steps",
+             static_cast<double>(std::max<std::uint64_t>(1, steps - std::min(steps, s.start_step))),
+             spec.where});
     // Each encoded stimulus draws from its own seed, derived from the run's seed and its stream.
     const philox_block key = rng_stream(seed, stream_id(purpose::stimulus, stream)).block(0, 0);
     const std::uint64_t own_seed = (std::uint64_t{key.w[0]} << 32) | key.w[1];
-    const encoded_data e = encode_values(scheme, params, values, 1, static_cast<std::uint32_t>(values.size()), own_seed, 1);
+    const encoded_data e = encode_values(scheme, params, values, 1,
+                                         static_cast<std::uint32_t>(values.size()), own_seed, 1);
     const spike_raster& raster = e.rasters.front();
     const std::uint64_t targets = s.neurons.empty() ? pop.size() : s.neurons.size();
     if (raster.channels != targets)
-        throw bad_config(context + ": the code has " + std::to_string(raster.channels) + " channels (" +
-                         std::to_string(values.size()) + " values) but the target has " + std::to_string(targets) +
+        throw bad_config(context + ": the code has " + std::to_string(raster.channels) +
+                         " channels (" + std::to_string(values.size()) +
+                         " values) but the target has " + std::to_string(targets) +
                          " neurons; they must match");
     if (!raster.values.empty())
-        throw bad_config(context + ": scheme \"" + scheme + "\" makes currents, not spikes; use a current stimulus");
+        throw bad_config(context + ": scheme \"" + scheme +
+                         "\" makes currents, not spikes; use a current stimulus");
     s.event_offsets = raster.offsets;
     for (std::uint64_t e = 0; e < raster.events(); ++e)
-        s.events.emplace_back(s.neurons.empty() ? raster.channel[e] : s.neurons[raster.channel[e]], raster.count[e]);
+        s.events.emplace_back(s.neurons.empty() ? raster.channel[e] : s.neurons[raster.channel[e]],
+                              raster.count[e]);
     s.stop_step = std::min(s.stop_step, s.start_step + raster.steps);
 }
 
 } // namespace
 
-std::span<const stimulus_type> stimulus_types() { return types; }
+std::span<const stimulus_type> stimulus_types() {
+    return types;
+}
 
 std::vector<stimulus> build_stimuli(const stimulus_spec& spec, std::uint32_t first_index,
                                     std::span<const std::unique_ptr<population>> populations,
@@ -190,12 +211,14 @@ std::vector<stimulus> build_stimuli(const stimulus_spec& spec, std::uint32_t fir
     const std::vector<sp> bound =
         bind_fields(type->fields, own, std::vector<sp>{sp{}}, 1, rng_stream{}, context);
     const sp p = bound.front();
-    if (!(p.stop > p.start)) fail("stop = " + format_number(p.stop) + " ms must be > start = " +
-                                  format_number(p.start) + " ms");
+    if (!(p.stop > p.start))
+        fail("stop = " + format_number(p.stop) + " ms must be > start = " + format_number(p.start) +
+             " ms");
     if (type->kind == stimulus_kind::chirp && std::isinf(p.stop))
         fail("a chirp needs a finite stop (the sweep's end)");
     if (spec.targets.empty()) fail("needs a target population");
-    const bool lists_times = type->kind == stimulus_kind::spike_times || type->kind == stimulus_kind::step;
+    const bool lists_times =
+        type->kind == stimulus_kind::spike_times || type->kind == stimulus_kind::step;
     if (!lists_times && (!spec.times.empty() || !spec.amplitudes.empty()))
         fail("times/amplitudes apply only to spike_times and step stimuli");
     if (type->kind == stimulus_kind::step && spec.times.size() != spec.amplitudes.size())
@@ -206,7 +229,8 @@ std::vector<stimulus> build_stimuli(const stimulus_spec& spec, std::uint32_t fir
     if (type->kind == stimulus_kind::step && !std::is_sorted(spec.times.begin(), spec.times.end()))
         fail("step times must be increasing");
     if (type->spikes && spec.synapse != "delta" && spec.synapse != "exp")
-        fail("unknown synapse \"" + spec.synapse + "\"" + did_you_mean(spec.synapse, {"delta", "exp"}));
+        fail("unknown synapse \"" + spec.synapse + "\"" +
+             did_you_mean(spec.synapse, {"delta", "exp"}));
     if (type->spikes && spec.synapse == "exp" && !(spec.tau_syn > 0))
         fail("tau_syn = " + format_number(spec.tau_syn) + " ms must be > 0");
 
@@ -227,7 +251,8 @@ std::vector<stimulus> build_stimuli(const stimulus_spec& spec, std::uint32_t fir
         s.dt = dt;
         s.start_step = to_step(p.start, dt);
         s.stop_step = std::min(to_step(p.stop, dt), steps);
-        s.rng = rng_stream(seed, stream_id(purpose::stimulus, first_index + static_cast<std::uint32_t>(t)));
+        s.rng = rng_stream(
+            seed, stream_id(purpose::stimulus, first_index + static_cast<std::uint32_t>(t)));
         s.neurons = spec.neurons;
         std::sort(s.neurons.begin(), s.neurons.end());
         s.neurons.erase(std::unique(s.neurons.begin(), s.neurons.end()), s.neurons.end());
@@ -235,8 +260,8 @@ std::vector<stimulus> build_stimuli(const stimulus_spec& spec, std::uint32_t fir
             fail("neuron " + std::to_string(s.neurons.back()) + " is outside population \"" +
                  (*pop)->name() + "\" (size " + std::to_string((*pop)->size()) + ")");
         if (type->spikes) {
-            s.port = (*pop)->port_for(spec.synapse == "delta" ? port_kind::delta : port_kind::exp_current,
-                                      spec.tau_syn);
+            s.port = (*pop)->port_for(
+                spec.synapse == "delta" ? port_kind::delta : port_kind::exp_current, spec.tau_syn);
         } else {
             (*pop)->use_current();
         }
@@ -252,7 +277,8 @@ std::vector<stimulus> build_stimuli(const stimulus_spec& spec, std::uint32_t fir
                     s.spike_steps.emplace_back(k, 1);
             }
         }
-        if (s.kind == stimulus_kind::encoded) encode_events(s, code, spec, **pop, steps, seed, first_index + t);
+        if (s.kind == stimulus_kind::encoded)
+            encode_events(s, code, spec, **pop, steps, seed, first_index + t);
         if (s.kind == stimulus_kind::step) {
             for (double time : spec.times) s.change_steps.push_back(to_step(time, dt));
             s.change_values = spec.amplitudes;

@@ -1,6 +1,7 @@
 // Stimuli (NEST's devices): spike sources that deliver through an input port (poisson,
-// spike_times, encoded: values through a spike code) and currents held constant over each step (dc, step, ac, chirp, noise).
-// Each runtime stimulus drives one population; apply() touches only one thread's chunk.
+// spike_times, encoded: values through a spike code) and currents held constant over each step (dc,
+// step, ac, chirp, noise). Each runtime stimulus drives one population; apply() touches only one
+// thread's chunk.
 #pragma once
 
 #include "core/fields.hpp"
@@ -49,7 +50,7 @@ struct stimulus {
     std::vector<std::pair<std::uint64_t, std::uint32_t>> spike_steps; // (step, multiplicity)
     std::vector<std::uint64_t> event_offsets; // encoded: events of step start_step + k
     std::vector<std::pair<std::uint64_t, std::uint16_t>> events; //   at [offsets[k], offsets[k+1])
-    std::vector<std::uint64_t> change_steps;                          // step current
+    std::vector<std::uint64_t> change_steps;                     // step current
     std::vector<double> change_values;
     std::vector<std::uint64_t> neurons; // sorted; empty = every neuron
     double dt = 0.1;

@@ -56,15 +56,19 @@ dataset read_csv(const std::string& path, const std::string& label_column) {
         if (first) {
             first = false;
             columns = cells.size();
-            if (!std::all_of(cells.begin(), cells.end(), [&](const std::string& c) { return parse_number(c, x); }))
+            if (!std::all_of(cells.begin(), cells.end(),
+                             [&](const std::string& c) { return parse_number(c, x); }))
                 header = cells;
             d.feature_names = header;
-            if (label_column == "last") label = static_cast<int>(columns) - 1;
+            if (label_column == "last")
+                label = static_cast<int>(columns) - 1;
             else if (!label_column.empty()) {
                 const auto it = std::find(cells.begin(), cells.end(), label_column);
                 if (header.empty() || it == cells.end())
-                    throw bad_config(path + ":1: no column named \"" + label_column + "\" for the labels" +
-                                     (header.empty() ? " (the file has no header)" : did_you_mean(label_column, cells)));
+                    throw bad_config(path + ":1: no column named \"" + label_column +
+                                     "\" for the labels" +
+                                     (header.empty() ? " (the file has no header)"
+                                                     : did_you_mean(label_column, cells)));
                 label = static_cast<int>(it - cells.begin());
             }
             if (!header.empty()) {
@@ -73,17 +77,21 @@ dataset read_csv(const std::string& path, const std::string& label_column) {
             }
         }
         if (cells.size() != columns)
-            throw bad_config(path + ":" + std::to_string(line_no) + ": " + std::to_string(cells.size()) +
-                             " columns; the file's first line has " + std::to_string(columns));
+            throw bad_config(path + ":" + std::to_string(line_no) + ": " +
+                             std::to_string(cells.size()) + " columns; the file's first line has " +
+                             std::to_string(columns));
         for (std::size_t c = 0; c < cells.size(); ++c) {
-            const std::string where = path + ":" + std::to_string(line_no) + ": column " + std::to_string(c + 1) +
+            const std::string where = path + ":" + std::to_string(line_no) + ": column " +
+                                      std::to_string(c + 1) +
                                       (c < header.size() ? " (\"" + header[c] + "\")" : "");
             if (!parse_number(cells[c], x))
                 throw bad_config(where + ": \"" + cells[c] + "\" is not a number");
-            if (!std::isfinite(x)) throw bad_config(where + ": " + cells[c] + " (NaN or infinite) is not allowed");
+            if (!std::isfinite(x))
+                throw bad_config(where + ": " + cells[c] + " (NaN or infinite) is not allowed");
             if (static_cast<int>(c) == label) {
                 if (x != std::floor(x) || x < 0)
-                    throw bad_config(where + ": label " + cells[c] + " must be a non-negative integer");
+                    throw bad_config(where + ": label " + cells[c] +
+                                     " must be a non-negative integer");
                 d.labels.push_back(static_cast<std::int32_t>(x));
             } else {
                 d.x.push_back(x);
@@ -97,7 +105,9 @@ dataset read_csv(const std::string& path, const std::string& label_column) {
     return d;
 }
 
-std::vector<std::string> embedded_names() { return {"iris", "wdbc", "digits"}; }
+std::vector<std::string> embedded_names() {
+    return {"iris", "wdbc", "digits"};
+}
 
 dataset load_embedded(const std::string& name) {
     const auto names = embedded_names();
@@ -134,7 +144,8 @@ public:
     std::uint32_t big_endian_u32(const char* what) {
         unsigned char b[4];
         read(b, 4, what);
-        return (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) | b[3];
+        return (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) |
+               (std::uint32_t{b[2]} << 8) | b[3];
     }
 
 private:
@@ -146,8 +157,11 @@ private:
 std::vector<std::uint32_t> idx_header(gz_file& f, const std::string& path) {
     const std::uint32_t magic = f.big_endian_u32("the IDX magic number");
     if ((magic >> 16) != 0 || ((magic >> 8) & 0xFF) != 0x08 || (magic & 0xFF) == 0)
-        throw io_error(path + ": not an IDX file of unsigned bytes (magic 0x" +
-                       [&] { char b[16]; std::snprintf(b, sizeof b, "%08x", magic); return std::string(b); }() + ")");
+        throw io_error(path + ": not an IDX file of unsigned bytes (magic 0x" + [&] {
+            char b[16];
+            std::snprintf(b, sizeof b, "%08x", magic);
+            return std::string(b);
+        }() + ")");
     std::vector<std::uint32_t> dims(magic & 0xFF);
     for (auto& d : dims) d = f.big_endian_u32("the IDX dimensions");
     return dims;
@@ -170,8 +184,8 @@ dataset read_idx(const std::string& images, const std::string& labels) {
         gz_file g(labels);
         const std::vector<std::uint32_t> ldims = idx_header(g, labels);
         if (ldims.size() != 1 || ldims[0] != d.samples)
-            throw io_error(labels + ": " + std::to_string(ldims.empty() ? 0 : ldims[0]) + " labels for " +
-                           std::to_string(d.samples) + " images in " + images);
+            throw io_error(labels + ": " + std::to_string(ldims.empty() ? 0 : ldims[0]) +
+                           " labels for " + std::to_string(d.samples) + " images in " + images);
         std::vector<unsigned char> l(d.samples);
         g.read(l.data(), l.size(), "the labels");
         d.labels.assign(l.begin(), l.end());

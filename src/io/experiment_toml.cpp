@@ -88,8 +88,9 @@ public:
         check_keys(t, {"dist", "low", "high", "mean", "std", "mu", "sigma"}, what);
         distribution d;
         const toml::node* kind = t.get("dist");
-        if (!kind) fail(t, what + ": a distribution table needs \"dist\" (uniform, normal, "
-                              "normal_clipped, lognormal)");
+        if (!kind)
+            fail(t, what + ": a distribution table needs \"dist\" (uniform, normal, "
+                           "normal_clipped, lognormal)");
         d.kind = string(*kind, what + ".dist");
         auto get = [&](const char* key, double& into) {
             if (const toml::node* x = t.get(key)) into = number(*x, what + "." + key);
@@ -114,7 +115,8 @@ public:
     std::vector<param> params(const toml::node& n, const std::string& what) const {
         std::vector<param> out;
         for (auto&& [k, v] : table(n, what))
-            out.push_back({std::string(k.str()), value(v, what + "." + std::string(k.str())), where(k)});
+            out.push_back(
+                {std::string(k.str()), value(v, what + "." + std::string(k.str())), where(k)});
         return out;
     }
 
@@ -126,7 +128,8 @@ public:
         if (const auto* x = t.get("dt")) s.dt = number(*x, "simulation.dt");
         if (const auto* x = t.get("duration")) s.duration = number(*x, "simulation.duration");
         if (const auto* x = t.get("seed")) s.seed = count(*x, "simulation.seed");
-        if (const auto* x = t.get("threads")) s.threads = static_cast<int>(count(*x, "simulation.threads"));
+        if (const auto* x = t.get("threads"))
+            s.threads = static_cast<int>(count(*x, "simulation.threads"));
         return s;
     }
 
@@ -154,8 +157,9 @@ public:
     }
 
     connection_rule rule(const toml::table& t) const {
-        check_keys(t, {"kind", "p", "k", "n", "allow_autapses", "allow_multapses", "pre", "post",
-                       "weights", "delays"},
+        check_keys(t,
+                   {"kind", "p", "k", "n", "allow_autapses", "allow_multapses", "pre", "post",
+                    "weights", "delays"},
                    "rule");
         connection_rule r;
         r.where = where(t);
@@ -163,8 +167,10 @@ public:
         if (const auto* x = t.get("p")) r.p = number(*x, "rule.p");
         if (const auto* x = t.get("k")) r.k = count(*x, "rule.k");
         if (const auto* x = t.get("n")) r.n = count(*x, "rule.n");
-        if (const auto* x = t.get("allow_autapses")) r.allow_autapses = boolean(*x, "rule.allow_autapses");
-        if (const auto* x = t.get("allow_multapses")) r.allow_multapses = boolean(*x, "rule.allow_multapses");
+        if (const auto* x = t.get("allow_autapses"))
+            r.allow_autapses = boolean(*x, "rule.allow_autapses");
+        if (const auto* x = t.get("allow_multapses"))
+            r.allow_multapses = boolean(*x, "rule.allow_multapses");
         if (const auto* x = t.get("pre")) r.pre = indices(*x, "rule.pre");
         if (const auto* x = t.get("post")) r.post = indices(*x, "rule.post");
         if (const auto* x = t.get("weights")) r.weights = numbers(*x, "rule.weights");
@@ -195,7 +201,8 @@ public:
             if (key == "kind") continue;
             if (key == "target") {
                 if (v.is_array())
-                    for (const auto& x : *v.as_array()) s.targets.push_back(string(x, "stimulus.target"));
+                    for (const auto& x : *v.as_array())
+                        s.targets.push_back(string(x, "stimulus.target"));
                 else
                     s.targets.push_back(string(v, "stimulus.target"));
             } else if (key == "neurons") {
@@ -228,7 +235,8 @@ public:
         return r;
     }
 
-    const toml::node& required(const toml::table& t, const char* key, const std::string& context) const {
+    const toml::node& required(const toml::table& t, const char* key,
+                               const std::string& context) const {
         if (const auto* x = t.get(key)) return *x;
         throw bad_config(where(t) + ": " + context + " needs \"" + key + "\"");
     }
@@ -258,24 +266,30 @@ experiment parse_experiment(std::string_view text, const std::string& source_nam
     } catch (const toml::parse_error& e) {
         const auto& b = e.source().begin;
         throw bad_config(source_name + ":" + std::to_string(b.line) + ":" +
-                         std::to_string(b.column) + ": TOML syntax error: " +
-                         std::string(e.description()));
+                         std::to_string(b.column) +
+                         ": TOML syntax error: " + std::string(e.description()));
     }
     const reader rd(source_name);
     rd.check_keys(doc, {"simulation", "population", "projection", "stimulus", "record"},
                   "top level");
     experiment e;
     e.source = source_name;
-    if (const auto* s = doc.get("simulation")) e.simulation = rd.simulation(*s);
-    else e.simulation.where = source_name;
+    if (const auto* s = doc.get("simulation"))
+        e.simulation = rd.simulation(*s);
+    else
+        e.simulation.where = source_name;
     if (const auto* n = doc.get("population"))
-        rd.each_table(*n, "population", [&](const toml::table& t) { e.populations.push_back(rd.population(t)); });
+        rd.each_table(*n, "population",
+                      [&](const toml::table& t) { e.populations.push_back(rd.population(t)); });
     if (const auto* n = doc.get("projection"))
-        rd.each_table(*n, "projection", [&](const toml::table& t) { e.projections.push_back(rd.projection(t)); });
+        rd.each_table(*n, "projection",
+                      [&](const toml::table& t) { e.projections.push_back(rd.projection(t)); });
     if (const auto* n = doc.get("stimulus"))
-        rd.each_table(*n, "stimulus", [&](const toml::table& t) { e.stimuli.push_back(rd.stimulus(t)); });
+        rd.each_table(*n, "stimulus",
+                      [&](const toml::table& t) { e.stimuli.push_back(rd.stimulus(t)); });
     if (const auto* n = doc.get("record"))
-        rd.each_table(*n, "record", [&](const toml::table& t) { e.records.push_back(rd.record(t)); });
+        rd.each_table(*n, "record",
+                      [&](const toml::table& t) { e.records.push_back(rd.record(t)); });
     return e;
 }
 

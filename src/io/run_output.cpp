@@ -12,7 +12,9 @@ namespace nm {
 
 namespace {
 
-nlohmann::json number_or_null(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(); }
+nlohmann::json number_or_null(double x) {
+    return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json();
+}
 
 void write_spikes_csv(std::ofstream& out, const run_result& r) {
     bool graded = false;

@@ -47,8 +47,8 @@ firing derive_firing(const P& p, double rest, double dt) {
         throw bad_parameter("sigma = " + format_number(p.sigma) +
                             " must be > 0 when noise is \"erf\" or \"arctan\"");
     if (p.n_max > max_graded)
-        throw bad_parameter("n_max = " + format_number(p.n_max) + " must be <= " +
-                            std::to_string(max_graded));
+        throw bad_parameter("n_max = " + format_number(p.n_max) +
+                            " must be <= " + std::to_string(max_graded));
     firing f;
     f.v_reset = p.v_reset;
     f.sigma = p.sigma;

@@ -15,8 +15,9 @@ namespace {
 
 template<class Fn>
 void for_each_model(Fn&& fn) {
-    [&]<class... M>(std::tuple<M...>*) { (fn(static_cast<M*>(nullptr)), ...); }(
-        static_cast<models::all*>(nullptr));
+    [&]<class... M>(std::tuple<M...>*) {
+        (fn(static_cast<M*>(nullptr)), ...);
+    }(static_cast<models::all*>(nullptr));
 }
 
 } // namespace
@@ -35,8 +36,8 @@ std::unique_ptr<population> make_population(const population_spec& spec, double 
             made = std::make_unique<population_impl<M>>(spec, dt, seed, index);
     });
     if (!made)
-        throw bad_config(located(spec.where, "population \"" + spec.name +
-                                                 "\": unknown model \"" + spec.model + "\"" +
+        throw bad_config(located(spec.where, "population \"" + spec.name + "\": unknown model \"" +
+                                                 spec.model + "\"" +
                                                  did_you_mean(spec.model, model_names())));
     return made;
 }
@@ -55,8 +56,10 @@ std::vector<model_doc> model_catalogue() {
 std::vector<model_doc> stimulus_catalogue() {
     std::vector<model_doc> docs;
     for (const auto& t : stimulus_types())
-        docs.push_back({std::string(t.name), std::string(t.summary),
-                        describe_fields(t.fields, stimulus_params{}), {}});
+        docs.push_back({std::string(t.name),
+                        std::string(t.summary),
+                        describe_fields(t.fields, stimulus_params{}),
+                        {}});
     return docs;
 }
 

@@ -76,8 +76,8 @@ struct rf {
     // Returns Re(v*); Im(v*) is written into the state so reset can keep it.
     // Returns Re(v*) and writes Im(v*) into the state; a refractory neuron keeps both.
     NM_HD static double integrate(const coeffs& c, state& s, const neuron_input& in) {
-        const double re = c.lambda_re * s.v - c.lambda_im * s.v_im + c.bias_re +
-                          c.gain_re * in.current + in.jump;
+        const double re =
+            c.lambda_re * s.v - c.lambda_im * s.v_im + c.bias_re + c.gain_re * in.current + in.jump;
         const double im = c.lambda_im * s.v + c.lambda_re * s.v_im + c.bias_im +
                           c.gain_im * in.current + in.jump_im;
         const bool refractory = s.refr > 0;

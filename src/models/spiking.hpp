@@ -6,8 +6,8 @@
 //   reset: hard (v = v_reset), soft/subtractive (v = v* - n·h), none (v = v*).
 #pragma once
 
-#include "core/hd.hpp"
 #include "core/fields.hpp"
+#include "core/hd.hpp"
 
 #include <cmath>
 

@@ -59,7 +59,8 @@ TEST(examples, resonator_bank_fires_when_the_chirp_passes_its_frequency) {
         const auto steps = spike_steps(res, 0, k);
         ASSERT_GE(steps.size(), 2u) << "neuron tuned to " << freqs[k] << " Hz";
         double mean = 0; // chirp frequency at the neuron's spikes
-        for (auto s : steps) mean += f0 + (f1 - f0) * (s + 1) * e.simulation.dt / e.simulation.duration;
+        for (auto s : steps)
+            mean += f0 + (f1 - f0) * (s + 1) * e.simulation.dt / e.simulation.duration;
         mean /= static_cast<double>(steps.size());
         EXPECT_NEAR(mean, freqs[k], 4.0) << "neuron tuned to " << freqs[k] << " Hz";
         EXPECT_GT(mean, previous);

@@ -20,7 +20,8 @@ TEST_P(lif_period, matches_analytic_period_within_one_step) {
     const auto [current, t_ref] = GetParam();
     const double tau = 10.0, r = 1.0, theta = 1.0, dt = 0.1;
     experiment e = make_experiment(dt, 300.0);
-    add_population(e, "n", 1, "lif", params({{"tau_m", tau}, {"r", r}, {"v_th", theta}, {"t_ref", t_ref}}));
+    add_population(e, "n", 1, "lif",
+                   params({{"tau_m", tau}, {"r", r}, {"v_th", theta}, {"t_ref", t_ref}}));
     add_stimulus(e, "dc", "n", params({{"amplitude", current}}));
     record(e, "spikes", "n");
     const run_result res = run(e);
@@ -55,9 +56,10 @@ TEST(lif, subthreshold_decay_is_exponential_to_1e6) {
 
 TEST(lif, relaxes_to_v_leak_plus_r_i) {
     experiment e = make_experiment(0.1, 200.0);
-    add_population(e, "n", 1, "lif",
-                   params({{"tau_m", 5.0}, {"v_leak", -65.0}, {"r", 10.0}, {"v_th", 0.0}, {"v_reset", -70.0}}),
-                   params({{"v", -65.0}}));
+    add_population(
+        e, "n", 1, "lif",
+        params({{"tau_m", 5.0}, {"v_leak", -65.0}, {"r", 10.0}, {"v_th", 0.0}, {"v_reset", -70.0}}),
+        params({{"v", -65.0}}));
     add_stimulus(e, "dc", "n", params({{"amplitude", 0.5}}));
     record(e, "v", "n", {0}, 1.0);
     const run_result res = run(e);
@@ -124,7 +126,10 @@ TEST_P(escape_noise, firing_frequency_matches_formula_within_4_sigma) {
     const double sigma = 0.2, v_th = 1.0, vstar = v_th + offset * sigma;
     experiment e = make_experiment(0.1, 100.0, 7); // 1000 steps × 100 neurons
     add_population(e, "n", 100, "lif",
-                   params({{"tau_m", 1e-6}, {"v_th", v_th}, {"noise", noise}, {"sigma", sigma},
+                   params({{"tau_m", 1e-6},
+                           {"v_th", v_th},
+                           {"noise", noise},
+                           {"sigma", sigma},
                            {"n_max", n_max}}));
     add_stimulus(e, "dc", "n", params({{"amplitude", vstar}}));
     record(e, "spikes", "n");

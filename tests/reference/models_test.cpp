@@ -26,7 +26,8 @@ TEST(alif, adaptation_decays_exactly_and_spacing_grows) {
         EXPECT_NEAR(a[k], std::pow(std::exp(-dt / tau_a), static_cast<double>(k - 10)), 1e-12);
 
     experiment driven = make_experiment(dt, 300.0);
-    add_population(driven, "n", 1, "alif", params({{"tau_m", 10.0}, {"tau_a", 200.0}, {"beta", 0.3}}));
+    add_population(driven, "n", 1, "alif",
+                   params({{"tau_m", 10.0}, {"tau_a", 200.0}, {"beta", 0.3}}));
     add_stimulus(driven, "dc", "n", params({{"amplitude", 2.0}}));
     record(driven, "spikes", "n");
     const auto steps = spike_steps(run(driven), 0, 0);
@@ -71,7 +72,8 @@ TEST_P(rf_resonance, largest_response_at_the_drive_frequency) {
     const auto& im = res.traces[1].values;
     for (std::size_t k = res.traces[0].times_ms.size() / 2; k < res.traces[0].times_ms.size(); ++k)
         for (std::size_t j = 0; j < freqs.size(); ++j)
-            amplitude[j] = std::max(amplitude[j], std::hypot(re[k * freqs.size() + j], im[k * freqs.size() + j]));
+            amplitude[j] = std::max(amplitude[j],
+                                    std::hypot(re[k * freqs.size() + j], im[k * freqs.size() + j]));
     const auto best = std::max_element(amplitude.begin(), amplitude.end()) - amplitude.begin();
     EXPECT_DOUBLE_EQ(freqs[best], drive);
 }
@@ -80,7 +82,8 @@ INSTANTIATE_TEST_SUITE_P(drives, rf_resonance, ::testing::Values(10.0, 25.0, 45.
 
 TEST(li, decays_to_v_leak_and_never_spikes) {
     experiment e = make_experiment(0.1, 200.0);
-    add_population(e, "n", 1, "li", params({{"tau_m", 5.0}, {"v_leak", 2.0}}), params({{"v", 12.0}}));
+    add_population(e, "n", 1, "li", params({{"tau_m", 5.0}, {"v_leak", 2.0}}),
+                   params({{"v", 12.0}}));
     add_stimulus(e, "dc", "n", params({{"amplitude", 100.0}}));
     record(e, "v", "n", {0}, 0.1);
     record(e, "spikes", "n");
@@ -107,7 +110,8 @@ TEST(cuba_synapse, psp_matches_closed_form) {
     for (std::size_t k = 0; k < res.traces[0].times_ms.size(); ++k) {
         const double t = res.traces[0].times_ms[k], since = t - arrival;
         const double v = since < 1e-9 ? 0.0
-                                      : (r * w / tau_m) * (std::exp(-since / tau_m) - std::exp(-since / tau_s)) /
+                                      : (r * w / tau_m) *
+                                            (std::exp(-since / tau_m) - std::exp(-since / tau_s)) /
                                             (1 / tau_s - 1 / tau_m);
         EXPECT_NEAR(res.traces[0].values[k], v, 1e-9) << "t = " << t;
         const double i = since < -1e-9 ? 0.0 : w * std::exp(-since / tau_s);

@@ -37,7 +37,9 @@ fs::path scratch(const std::string& name) {
     return dir;
 }
 
-void write(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
+void write(const fs::path& p, const std::string& text) {
+    std::ofstream(p) << text;
+}
 
 TEST(cli, help_works_for_every_command) {
     for (const char* args : {"--help", "simulate --help", "models --help"}) {
@@ -58,7 +60,8 @@ TEST(cli, bad_file_exits_2_with_location_and_writes_nothing) {
     const fs::path dir = scratch("bad");
     write(dir / "bad.toml", "[simulation]\ndt = 0.1\n[[population]]\nname = \"a\"\nsize = 3\n"
                             "params = { tau_m = -1.0 }\n");
-    const result r = run_cli("simulate " + (dir / "bad.toml").string() + " --out " + (dir / "out").string());
+    const result r =
+        run_cli("simulate " + (dir / "bad.toml").string() + " --out " + (dir / "out").string());
     EXPECT_EQ(r.code, 2);
     EXPECT_NE(r.output.find("bad.toml:6"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("tau_m = -1 ms must be > 0"), std::string::npos) << r.output;
@@ -89,7 +92,8 @@ population = "n"
                              " --threads 2 --seed 3");
     ASSERT_EQ(r.code, 0) << r.output;
     EXPECT_NE(r.output.find("ISI CV"), std::string::npos);
-    for (const char* f : {"metrics.json", "spikes.csv", "spikes.bin", "raster.svg", "traces_n_v.csv"})
+    for (const char* f :
+         {"metrics.json", "spikes.csv", "spikes.bin", "raster.svg", "traces_n_v.csv"})
         EXPECT_TRUE(fs::exists(out / f)) << f;
     std::ifstream in(out / "metrics.json");
     const auto m = nlohmann::json::parse(in);
@@ -100,7 +104,8 @@ population = "n"
     EXPECT_EQ(m["threads"], 2);
     EXPECT_EQ(m["seed"], 3);
     const auto& pop = m["populations"][0];
-    for (const char* key : {"name", "size", "spikes", "rate_hz", "isi_cv"}) EXPECT_TRUE(pop.contains(key)) << key;
+    for (const char* key : {"name", "size", "spikes", "rate_hz", "isi_cv"})
+        EXPECT_TRUE(pop.contains(key)) << key;
     std::ifstream csv(out / "spikes.csv");
     std::string header;
     std::getline(csv, header);
@@ -125,7 +130,8 @@ namespace {
 
 TEST(cli, encode_reports_cost_and_writes_spikes) {
     const fs::path dir = scratch("encode");
-    const result r = run_cli("encode --dataset iris --scheme latency --param steps=30 --out " + (dir / "enc").string());
+    const result r = run_cli("encode --dataset iris --scheme latency --param steps=30 --out " +
+                             (dir / "enc").string());
     ASSERT_EQ(r.code, 0) << r.output;
     for (const char* s : {"spikes / sample", "round-trip error", "decoding window", "samples/s"})
         EXPECT_NE(r.output.find(s), std::string::npos) << s;
@@ -140,7 +146,8 @@ TEST(cli, encode_reports_cost_and_writes_spikes) {
 TEST(cli, encode_errors_exit_2_with_the_reason) {
     const fs::path dir = scratch("encode_bad");
     write(dir / "ragged.csv", "a,b\n1,2\n3\n");
-    result r = run_cli("encode --in " + (dir / "ragged.csv").string() + " --out " + (dir / "o").string());
+    result r =
+        run_cli("encode --in " + (dir / "ragged.csv").string() + " --out " + (dir / "o").string());
     EXPECT_EQ(r.code, 2);
     EXPECT_NE(r.output.find("ragged.csv:3: 1 columns"), std::string::npos) << r.output;
     r = run_cli("encode --dataset iris --param max_rate=-1");

@@ -42,7 +42,8 @@ TEST(coding, latency_is_exact_to_one_step) {
     EXPECT_LE(max_error(e, 0.0), 0.5 / (steps - 1) + 1e-12);
     EXPECT_EQ(e.decoded[0][0], 0.0); // silent input decodes to 0
     for (const auto& r : e.rasters) EXPECT_LE(r.events(), 1u);
-    const auto log = encode_ramp("latency", params({{"steps", 200.0}, {"mode", std::string("log")}, {"tau", 20.0}}));
+    const auto log = encode_ramp(
+        "latency", params({{"steps", 200.0}, {"mode", std::string("log")}, {"tau", 20.0}}));
     for (std::size_t i = 20; i <= 100; ++i) { // t = τ ln(1/x) rounded: relative error <= dt/(2τ)
         const double x = i / 100.0;
         EXPECT_NEAR(log.decoded[i][0] / x, 1.0, 0.5 / 20.0 + 1e-9) << x;
@@ -52,7 +53,8 @@ TEST(coding, latency_is_exact_to_one_step) {
 TEST(coding, regular_rate_code_counts_exactly) {
     // p = x·200 Hz·1 ms; the regular train emits floor(p·T) spikes (± 1 at the phase edge).
     const double steps = 500;
-    const auto e = encode_ramp("rate", params({{"steps", steps}, {"mode", std::string("regular")}}));
+    const auto e =
+        encode_ramp("rate", params({{"steps", steps}, {"mode", std::string("regular")}}));
     EXPECT_LE(max_error(e), 1.0 / (0.2 * steps) + 1e-9);
 }
 
@@ -60,7 +62,8 @@ TEST(coding, poisson_rate_code_is_unbiased_with_binomial_spread) {
     const double x = 0.3, steps = 100, max_rate = 400, p = x * max_rate * 1e-3;
     const std::uint32_t samples = 4000;
     const std::vector<double> values(samples, x);
-    const auto e = encode_values("rate", params({{"steps", steps}, {"max_rate", max_rate}}), values, samples, 1, 3);
+    const auto e = encode_values("rate", params({{"steps", steps}, {"max_rate", max_rate}}), values,
+                                 samples, 1, 3);
     double mean = 0, sq = 0;
     for (const auto& d : e.decoded) {
         mean += d[0];
@@ -76,7 +79,8 @@ TEST(coding, poisson_rate_code_is_unbiased_with_binomial_spread) {
 TEST(coding, poisson_counts_and_exponential_intervals) {
     const double rate = 50, steps = 20000, p = rate * 1e-3; // dt = 1 ms
     const std::vector<double> one{1.0};
-    const auto e = encode_values("rate", params({{"steps", steps}, {"max_rate", rate}}), one, 1, 1, 11);
+    const auto e =
+        encode_values("rate", params({{"steps", steps}, {"max_rate", rate}}), one, 1, 1, 11);
     std::vector<double> isi;
     double count = 0, last = -1;
     for (std::uint32_t t = 0; t < e.rasters[0].steps; ++t)
@@ -94,14 +98,17 @@ TEST(coding, poisson_counts_and_exponential_intervals) {
     for (std::size_t i = 0; i < isi.size(); ++i) {
         if (i + 1 < isi.size() && isi[i + 1] == isi[i]) continue;
         const double cdf = 1 - std::pow(1 - p, isi[i]), below = 1 - std::pow(1 - p, isi[i] - 1);
-        d = std::max({d, std::abs((i + 1) / n - cdf), std::abs(std::lower_bound(isi.begin(), isi.end(), isi[i]) - isi.begin()) / n - below});
+        d = std::max(
+            {d, std::abs((i + 1) / n - cdf),
+             std::abs(std::lower_bound(isi.begin(), isi.end(), isi[i]) - isi.begin()) / n - below});
     }
     EXPECT_LT(d, 1.63 / std::sqrt(n));
 }
 
 TEST(coding, refractory_period_caps_the_rate_near_100_hz) {
     const std::vector<double> one{1.0};
-    const auto e = encode_values("rate", params({{"steps", 10000.0}, {"max_rate", 1000.0}, {"t_ref", 10.0}}), one, 1, 1);
+    const auto e = encode_values(
+        "rate", params({{"steps", 10000.0}, {"max_rate", 1000.0}, {"t_ref", 10.0}}), one, 1, 1);
     const double hz = e.report.spikes_per_sample / 10.0; // 10 s
     EXPECT_NEAR(hz, 1000.0 / 11.0, 0.5);                 // one spike, then 10 dead steps
     EXPECT_NEAR(e.decoded[0][0], 1.0, 1e-6);             // the decoder undoes the dead time
@@ -110,7 +117,8 @@ TEST(coding, refractory_period_caps_the_rate_near_100_hz) {
 TEST(coding, isi_phase_and_burst_round_trips) {
     EXPECT_LE(max_error(encode_ramp("isi", params({{"steps", 100.0}}))), 1.0 / 18.0);
     const double cycle = 10;
-    EXPECT_LE(max_error(encode_ramp("phase", params({{"steps", 50.0}, {"period", cycle}}))), 0.5 / (cycle - 1) + 1e-9);
+    EXPECT_LE(max_error(encode_ramp("phase", params({{"steps", 50.0}, {"period", cycle}}))),
+              0.5 / (cycle - 1) + 1e-9);
     const double n_max = 8;
     EXPECT_LE(max_error(encode_ramp("burst", params({{"n_max", n_max}}))), 0.5 / n_max + 1e-9);
     const auto graded = encode_ramp("burst", params({{"n_max", n_max}, {"graded", 1.0}}));
@@ -132,18 +140,22 @@ TEST(coding, sparse_code_keeps_only_the_largest_inputs) {
     const auto e = encode_values("sparse", params({{"fraction", 0.25}, {"steps", 20.0}}), x, 1, 20);
     EXPECT_DOUBLE_EQ(e.report.spikes_per_sample, 5.0);
     for (std::size_t i = 0; i < x.size(); ++i) {
-        if (x[i] >= 15 / 19.0 - 1e-12) EXPECT_NEAR(e.decoded[0][i], x[i], 0.5 / 19 + 1e-12);
-        else EXPECT_EQ(e.decoded[0][i], 0.0);
+        if (x[i] >= 15 / 19.0 - 1e-12)
+            EXPECT_NEAR(e.decoded[0][i], x[i], 0.5 / 19 + 1e-12);
+        else
+            EXPECT_EQ(e.decoded[0][i], 0.0);
     }
 }
 
 TEST(coding, delta_modulation_reconstructs_a_sine_within_the_threshold) {
     const double delta = 0.05;
     std::vector<double> series(500);
-    for (std::size_t t = 0; t < series.size(); ++t) series[t] = 0.5 + 0.45 * std::sin(2 * std::numbers::pi * t / 125.0);
+    for (std::size_t t = 0; t < series.size(); ++t)
+        series[t] = 0.5 + 0.45 * std::sin(2 * std::numbers::pi * t / 125.0);
     const auto e = encode_values("delta", params({{"delta", delta}}), series, 1, 500);
     ASSERT_EQ(e.report.channels, 2u);
-    for (std::size_t t = 0; t < series.size(); ++t) EXPECT_LT(std::abs(e.decoded[0][t] - series[t]), delta) << t;
+    for (std::size_t t = 0; t < series.size(); ++t)
+        EXPECT_LT(std::abs(e.decoded[0][t] - series[t]), delta) << t;
     EXPECT_GT(e.rasters[0].at(0, 0), 0); // the first step climbs from 0 with ON events
 }
 
@@ -169,7 +181,9 @@ TEST(coding, same_seed_same_spikes_for_any_thread_count) {
 }
 
 TEST(coding, decoding_window_is_the_shortest_reaching_the_target) {
-    const auto e = encode_values("rate", params({{"steps", 400.0}, {"mode", std::string("regular")}}), ramp(), 101, 1, 1, 2, 0.05);
+    const auto e =
+        encode_values("rate", params({{"steps", 400.0}, {"mode", std::string("regular")}}), ramp(),
+                      101, 1, 1, 2, 0.05);
     ASSERT_GT(e.report.window_steps, 0u);
     const std::vector<double> x = ramp();
     coding::code_params p;
@@ -204,20 +218,27 @@ TEST(coding, readouts) {
 
 TEST(coding, bad_input_gives_clear_errors) {
     const std::vector<double> x{0.5};
-    auto message = [&](const std::string& scheme, std::vector<param> p, std::span<const double> v, std::uint32_t samples) {
+    auto message = [&](const std::string& scheme, std::vector<param> p, std::span<const double> v,
+                       std::uint32_t samples) {
         try {
-            encode_values(scheme, p, v, samples, samples ? static_cast<std::uint32_t>(v.size() / samples) : 0);
+            encode_values(scheme, p, v, samples,
+                          samples ? static_cast<std::uint32_t>(v.size() / samples) : 0);
         } catch (const nm::error& e) {
             return std::string(e.what());
         }
         return std::string();
     };
-    EXPECT_NE(message("rate", params({{"max_rate", -5.0}}), x, 1).find("max_rate = -5 Hz must be >= 0"), std::string::npos);
+    EXPECT_NE(
+        message("rate", params({{"max_rate", -5.0}}), x, 1).find("max_rate = -5 Hz must be >= 0"),
+        std::string::npos);
     EXPECT_NE(message("rate", params({{"steps", 0.0}}), x, 1).find("steps = 0"), std::string::npos);
     EXPECT_NE(message("rate", {}, {}, 0).find("empty"), std::string::npos);
-    EXPECT_NE(message("rate", params({{"max_rate", 5000.0}}), x, 1).find("more than one spike per step"), std::string::npos);
+    EXPECT_NE(
+        message("rate", params({{"max_rate", 5000.0}}), x, 1).find("more than one spike per step"),
+        std::string::npos);
     EXPECT_NE(message("latncy", {}, x, 1).find("did you mean \"latency\""), std::string::npos);
-    EXPECT_NE(message("rate", params({{"tau", 1.0}}), x, 1).find("unknown parameter \"tau\""), std::string::npos);
+    EXPECT_NE(message("rate", params({{"tau", 1.0}}), x, 1).find("unknown parameter \"tau\""),
+              std::string::npos);
     const std::vector<double> nan{std::nan("")};
     EXPECT_NE(message("rate", {}, nan, 1).find("must be in [0, 1]"), std::string::npos);
 }

@@ -157,7 +157,8 @@ TEST(connect, synapses_do_not_depend_on_thread_count) {
         experiment e = two_populations(500, 300, threads);
         connection_rule r = rule("fixed_probability");
         r.p = 0.05;
-        add_projection(e, "a", "b", r, distribution{"uniform", -1.0, 1.0}, distribution{"uniform", 0.1, 5.0});
+        add_projection(e, "a", "b", r, distribution{"uniform", -1.0, 1.0},
+                       distribution{"uniform", 0.1, 5.0});
         connection_rule out = rule("fixed_outdegree");
         out.k = 10;
         out.allow_multapses = false;
@@ -175,7 +176,8 @@ TEST(connect, storage_is_4_bytes_per_synapse_with_constants_and_8_with_drawn_val
     connection_rule r = rule("fixed_indegree");
     r.k = 500;
     add_projection(e, "a", "b", r, 0.1, 1.5);
-    add_projection(e, "a", "b", r, distribution{"uniform", 0.0, 1.0}, distribution{"uniform", 0.1, 5.0});
+    add_projection(e, "a", "b", r, distribution{"uniform", 0.0, 1.0},
+                   distribution{"uniform", 0.1, 5.0});
     const network net = build_network(e);
     const double n = 500'000.0;
     EXPECT_LE(static_cast<double>(net.projections[0].memory_bytes()) / n, 4.02);

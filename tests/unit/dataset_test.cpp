@@ -48,11 +48,17 @@ TEST(datasets, embedded_sets_have_their_published_shapes) {
 }
 
 TEST(datasets, csv_errors_name_line_and_column) {
-    EXPECT_NE(csv_error("a,b\n1,2\n3\n").find(":3: 1 columns; the file's first line has 2"), std::string::npos);
-    EXPECT_NE(csv_error("a,b\n1,nan\n").find(":2: column 2 (\"b\"): nan (NaN or infinite)"), std::string::npos);
-    EXPECT_NE(csv_error("1,2\n1,x\n").find(":2: column 2: \"x\" is not a number"), std::string::npos);
-    EXPECT_NE(csv_error("a,b\n1,2\n", "lable").find("no column named \"lable\""), std::string::npos);
-    EXPECT_NE(csv_error("a,label\n1,2.5\n", "label").find("label 2.5 must be a non-negative integer"), std::string::npos);
+    EXPECT_NE(csv_error("a,b\n1,2\n3\n").find(":3: 1 columns; the file's first line has 2"),
+              std::string::npos);
+    EXPECT_NE(csv_error("a,b\n1,nan\n").find(":2: column 2 (\"b\"): nan (NaN or infinite)"),
+              std::string::npos);
+    EXPECT_NE(csv_error("1,2\n1,x\n").find(":2: column 2: \"x\" is not a number"),
+              std::string::npos);
+    EXPECT_NE(csv_error("a,b\n1,2\n", "lable").find("no column named \"lable\""),
+              std::string::npos);
+    EXPECT_NE(
+        csv_error("a,label\n1,2.5\n", "label").find("label 2.5 must be a non-negative integer"),
+        std::string::npos);
     EXPECT_NE(csv_error("a,b\n").find("no data rows"), std::string::npos);
     EXPECT_THROW(read_csv("/nonexistent.csv"), nm::io_error);
 }
@@ -121,11 +127,14 @@ namespace {
 TEST(datasets, fashion_mnist_test_set_when_installed) {
     const std::string dir = "/usr/share/datasets/fashion-mnist/";
     if (!fs::exists(dir + "t10k-images-idx3-ubyte.gz"))
-        GTEST_SKIP() << "Debian's dataset-fashion-mnist is not installed (NM_WITH_DATASETS=1 scripts/install-deps.sh)";
-    const dataset d = read_idx(dir + "t10k-images-idx3-ubyte.gz", dir + "t10k-labels-idx1-ubyte.gz");
+        GTEST_SKIP() << "Debian's dataset-fashion-mnist is not installed (NM_WITH_DATASETS=1 "
+                        "scripts/install-deps.sh)";
+    const dataset d =
+        read_idx(dir + "t10k-images-idx3-ubyte.gz", dir + "t10k-labels-idx1-ubyte.gz");
     EXPECT_EQ(d.samples, 10000u);
     EXPECT_EQ(d.features, 784u);
-    for (int c = 0; c < 10; ++c) EXPECT_EQ(std::count(d.labels.begin(), d.labels.end(), c), 1000) << c;
+    for (int c = 0; c < 10; ++c)
+        EXPECT_EQ(std::count(d.labels.begin(), d.labels.end(), c), 1000) << c;
     EXPECT_EQ(*std::max_element(d.x.begin(), d.x.end()), 255.0);
 }
 

@@ -20,8 +20,8 @@ TEST(philox, matches_random123_known_answers) {
     const philox_block ones = philox4x32(f, f, f, f, f, f);
     EXPECT_EQ(ones.w[0], 0x408f276du);
     EXPECT_EQ(ones.w[3], 0x6d5451fdu);
-    const philox_block pi = philox4x32(0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u,
-                                       0xa4093822u, 0x299f31d0u);
+    const philox_block pi =
+        philox4x32(0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u, 0xa4093822u, 0x299f31d0u);
     EXPECT_EQ(pi.w[0], 0xd16cfe09u);
     EXPECT_EQ(pi.w[1], 0x94fdccebu);
     EXPECT_EQ(pi.w[2], 0x5001e420u);
@@ -33,7 +33,8 @@ TEST(philox, lanes_equal_single_blocks) {
     philox4x32_lanes<8>(0xfffffffcu, 77, 5, 9, 0x12345678u, 0x9abcdef0u, words); // c0 wraps
     for (std::uint32_t l = 0; l < 8; ++l) {
         const philox_block b = philox4x32(0xfffffffcu + l, 77, 5, 9, 0x12345678u, 0x9abcdef0u);
-        for (int w = 0; w < 4; ++w) EXPECT_EQ(words[4 * l + w], b.w[w]) << "lane " << l << " word " << w;
+        for (int w = 0; w < 4; ++w)
+            EXPECT_EQ(words[4 * l + w], b.w[w]) << "lane " << l << " word " << w;
     }
 }
 

@@ -15,13 +15,18 @@ namespace {
 experiment noisy_network(int threads, std::uint64_t seed) {
     experiment e = make_experiment(0.1, 200.0, seed, threads);
     add_population(e, "exc", 403, "lif",
-                   params({{"tau_m", 20.0}, {"v_th", 20.0}, {"v_reset", 10.0}, {"t_ref", 2.0},
-                           {"noise", std::string("erf")}, {"sigma", 1.0}}),
+                   params({{"tau_m", 20.0},
+                           {"v_th", 20.0},
+                           {"v_reset", 10.0},
+                           {"t_ref", 2.0},
+                           {"noise", std::string("erf")},
+                           {"sigma", 1.0}}),
                    params({{"v", distribution{"uniform", 0.0, 20.0}}}));
     add_population(e, "inh", 101, "alif", params({{"tau_m", 10.0}, {"v_th", 20.0}, {"beta", 2.0}}));
     connection_rule p = rule("fixed_probability");
     p.p = 0.1;
-    add_projection(e, "exc", "exc", p, distribution{"normal", 0, 0, 0.2, 0.05}, distribution{"uniform", 0.5, 3.0});
+    add_projection(e, "exc", "exc", p, distribution{"normal", 0, 0, 0.2, 0.05},
+                   distribution{"uniform", 0.5, 3.0});
     add_projection(e, "exc", "inh", p, 0.3, 1.0);
     connection_rule k = rule("fixed_indegree");
     k.k = 20;
@@ -99,7 +104,8 @@ TEST(stimuli, poisson_drive_delivers_rate_times_duration_events) {
 TEST(stimuli, start_stop_and_neuron_subsets_are_respected) {
     experiment e = make_experiment(0.1, 30.0);
     add_population(e, "n", 4, "lif", params({{"tau_m", INFINITY}, {"v_th", 1e9}}));
-    auto& dc = add_stimulus(e, "dc", "n", params({{"amplitude", 1.0}, {"start", 10.0}, {"stop", 20.0}}));
+    auto& dc =
+        add_stimulus(e, "dc", "n", params({{"amplitude", 1.0}, {"start", 10.0}, {"stop", 20.0}}));
     dc.neurons = {1, 3};
     record(e, "v", "n", {0, 1, 2, 3}, 0.1);
     const run_result res = run(e);
@@ -160,8 +166,11 @@ TEST(stimuli, encoded_values_arrive_as_their_code_says) {
     experiment e = make_experiment(0.1, 2.0);
     add_population(e, "in", 5, "lif", params({{"tau_m", INFINITY}}));
     add_stimulus(e, "encoded", "in",
-                 params({{"scheme", std::string("latency")}, {"values", std::vector<double>{1.0, 0.75, 0.5, 0.25, 0.0}},
-                         {"steps", 9.0}, {"weight", 2.0}, {"start", 0.5}}));
+                 params({{"scheme", std::string("latency")},
+                         {"values", std::vector<double>{1.0, 0.75, 0.5, 0.25, 0.0}},
+                         {"steps", 9.0},
+                         {"weight", 2.0},
+                         {"start", 0.5}}));
     record(e, "spikes", "in");
     const run_result res = run(e);
     for (std::uint32_t n = 0; n < 4; ++n) {

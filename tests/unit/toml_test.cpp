@@ -37,7 +37,8 @@ std::string error_of(const std::string& text) {
 void expect_error(const std::string& text, std::initializer_list<std::string> parts) {
     const std::string msg = error_of(text);
     ASSERT_FALSE(msg.empty()) << "no error for:\n" << text;
-    for (const auto& p : parts) EXPECT_NE(msg.find(p), std::string::npos) << "'" << p << "' not in: " << msg;
+    for (const auto& p : parts)
+        EXPECT_NE(msg.find(p), std::string::npos) << "'" << p << "' not in: " << msg;
 }
 
 TEST(toml, a_good_file_loads_every_field) {
@@ -59,7 +60,8 @@ what = "v"
 population = "exc"
 neurons = [1, 2]
 interval = 0.5
-)", "exp.toml");
+)",
+                                          "exp.toml");
     ASSERT_EQ(e.populations.size(), 1u);
     EXPECT_EQ(e.populations[0].size, 10u);
     EXPECT_EQ(e.projections[0].rule.kind, "fixed_probability");
@@ -72,13 +74,15 @@ interval = 0.5
 }
 
 TEST(toml, unknown_key_names_file_line_and_nearest_key) {
-    expect_error("[simulation]\ndtt = 0.1\n", {"exp.toml:2:1", "unknown key \"dtt\"", "did you mean \"dt\""});
+    expect_error("[simulation]\ndtt = 0.1\n",
+                 {"exp.toml:2:1", "unknown key \"dtt\"", "did you mean \"dt\""});
     expect_error("[simulaton]\n", {"exp.toml:1", "did you mean \"simulation\""});
 }
 
 TEST(toml, unknown_parameter_suggests_the_model_field) {
-    expect_error(base + "[[population]]\nname = \"x\"\nsize = 1\nparams = { tau_mem = 5.0 }\n",
-                 {"exp.toml:14", "unknown parameter \"tau_mem\"", "model lif", "did you mean \"tau_m\""});
+    expect_error(
+        base + "[[population]]\nname = \"x\"\nsize = 1\nparams = { tau_mem = 5.0 }\n",
+        {"exp.toml:14", "unknown parameter \"tau_mem\"", "model lif", "did you mean \"tau_m\""});
 }
 
 TEST(toml, bad_values_quote_value_and_allowed_range) {
@@ -86,26 +90,31 @@ TEST(toml, bad_values_quote_value_and_allowed_range) {
                  {"exp.toml:14", "population \"x\"", "tau_m = -5 ms must be > 0"});
     expect_error("[simulation]\ndt = 0.0\n[[population]]\nname = \"a\"\nsize = 1\n",
                  {"exp.toml", "dt = 0 ms must be > 0"});
-    expect_error(base + "[[population]]\nname = \"x\"\nsize = 1\nparams = { reset = \"soft-ish\" }\n",
+    expect_error(base +
+                     "[[population]]\nname = \"x\"\nsize = 1\nparams = { reset = \"soft-ish\" }\n",
                  {"reset = \"soft-ish\" must be one of \"hard\", \"soft\", \"none\""});
     expect_error(base + "[[population]]\nname = \"x\"\nsize = 1\nparams = { noise = \"erf\" }\n",
                  {"sigma = 0 must be > 0 when noise"});
-    expect_error(base + "[[population]]\nname = \"x\"\nsize = 2\nparams = { v_th = [1.0, 2.0, 3.0] }\n",
-                 {"v_th has 3 values", "needs exactly 2"});
+    expect_error(
+        base + "[[population]]\nname = \"x\"\nsize = 2\nparams = { v_th = [1.0, 2.0, 3.0] }\n",
+        {"v_th has 3 values", "needs exactly 2"});
 }
 
 TEST(toml, projection_errors) {
     const std::string proj = "[[projection]]\npre = \"exc\"\npost = \"exc\"\n";
-    expect_error(base + proj + "synapse = { delay = 0.05 }\n", {"delay = 0.05 ms", "must be >= dt = 0.1 ms"});
+    expect_error(base + proj + "synapse = { delay = 0.05 }\n",
+                 {"delay = 0.05 ms", "must be >= dt = 0.1 ms"});
     expect_error(base + proj + "rule = { kind = \"fixed_probability\", p = 1.5 }\n",
                  {"exp.toml:14", "p = 1.5 must be in [0, 1]"});
     expect_error(base + "[[projection]]\npre = \"exc\"\npost = \"exk\"\n",
                  {"exp.toml:11", "unknown population \"exk\"", "did you mean \"exc\""});
     expect_error(base + proj + "rule = { kind = \"fixed_indegre\", k = 3 }\n",
                  {"unknown connection rule", "did you mean \"fixed_indegree\""});
-    expect_error(base + proj + "rule = { kind = \"fixed_indegree\", k = 11, allow_multapses = false }\n",
+    expect_error(base + proj +
+                     "rule = { kind = \"fixed_indegree\", k = 11, allow_multapses = false }\n",
                  {"k = 11 distinct partners requested but only 10 exist"});
-    expect_error(base + proj + "synapse = { weight_im = 1.0 }\n", {"weight_im needs a delta synapse onto a complex"});
+    expect_error(base + proj + "synapse = { weight_im = 1.0 }\n",
+                 {"weight_im needs a delta synapse onto a complex"});
     expect_error(base + proj + "synapse = { weight = { dist = \"gauss\", mean = 1.0 } }\n",
                  {"unknown distribution \"gauss\""});
 }
@@ -113,18 +122,22 @@ TEST(toml, projection_errors) {
 TEST(toml, stimulus_and_record_errors) {
     expect_error(base + "[[stimulus]]\nkind = \"poisson\"\ntarget = \"exc\"\nrate = -3.0\n",
                  {"exp.toml:14", "rate = -3 Hz must be >= 0"});
-    expect_error(base + "[[stimulus]]\nkind = \"poison\"\ntarget = \"exc\"\n", {"did you mean \"poisson\""});
+    expect_error(base + "[[stimulus]]\nkind = \"poison\"\ntarget = \"exc\"\n",
+                 {"did you mean \"poisson\""});
     expect_error(base + "[[stimulus]]\nkind = \"dc\"\ntarget = \"exc\"\namplitde = 1.0\n",
                  {"unknown parameter \"amplitde\"", "did you mean \"amplitude\""});
-    expect_error(base + "[[stimulus]]\nkind = \"dc\"\ntarget = \"nobody\"\n", {"unknown target population \"nobody\""});
+    expect_error(base + "[[stimulus]]\nkind = \"dc\"\ntarget = \"nobody\"\n",
+                 {"unknown target population \"nobody\""});
     expect_error(base + "[[record]]\nwhat = \"vm\"\npopulation = \"exc\"\n",
                  {"has no state \"vm\"", "did you mean \"v\""});
-    expect_error(base + "[[record]]\npopulation = \"exc\"\nneurons = [10]\n", {"neuron 10 is outside population"});
+    expect_error(base + "[[record]]\npopulation = \"exc\"\nneurons = [10]\n",
+                 {"neuron 10 is outside population"});
 }
 
 TEST(toml, syntax_and_type_errors_are_located) {
     expect_error("[simulation]\ndt = = 0.1\n", {"exp.toml:2", "TOML syntax error"});
-    expect_error(base + "[[population]]\nname = \"x\"\nsize = 1.5\n", {"exp.toml:13", "size must be a non-negative integer"});
+    expect_error(base + "[[population]]\nname = \"x\"\nsize = 1.5\n",
+                 {"exp.toml:13", "size must be a non-negative integer"});
     expect_error(base + "[[population]]\nname = \"exc\"\nsize = 1\n", {"name is used twice"});
     expect_error(base + "[[population]]\nname = \"y\"\nsize = 1\nmodel = \"lfi\"\n",
                  {"unknown model \"lfi\"", "did you mean \"lif\""});
