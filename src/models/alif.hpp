@@ -6,7 +6,7 @@
 #pragma once
 
 #include "models/firing_fields.hpp"
-#include "models/linear.hpp"
+#include "models/leaky.hpp"
 #include "models/model.hpp"
 
 namespace nm::models {
@@ -22,7 +22,8 @@ struct alif {
         int reset = reset_hard, noise = noise_none;
     };
     struct coeffs {
-        double lambda, gain, rest, v_leak, v_th, beta, rho;
+        models::leak leak;
+        double v_leak, v_th, beta, rho;
         firing fire;
     };
     struct state {
@@ -31,19 +32,15 @@ struct alif {
         double refr = 0.0; // refractory steps left
     };
 
-    static constexpr auto param_fields = concat(
-        std::array{
-            number<params>("tau_m", &params::tau_m, "ms", rule::positive_or_inf,
-                           "membrane time constant"),
-            number<params>("v_leak", &params::v_leak, "mV", rule::finite, "resting potential"),
-            number<params>("r", &params::r, "mV/unit", rule::finite, "input resistance"),
-            number<params>("i_bias", &params::i_bias, "unit", rule::finite, "constant current"),
-            number<params>("tau_a", &params::tau_a, "ms", rule::positive,
-                           "adaptation time constant"),
-            number<params>("beta", &params::beta, "mV", rule::nonnegative,
-                           "threshold increase per unit of adaptation"),
-        },
-        firing_fields<params>());
+    static constexpr auto param_fields =
+        concat(concat(leaky_fields<params>(),
+                      std::array{
+                          number<params>("tau_a", &params::tau_a, "ms", rule::positive,
+                                         "adaptation time constant"),
+                          number<params>("beta", &params::beta, "mV", rule::nonnegative,
+                                         "threshold increase per unit of adaptation"),
+                      }),
+               firing_fields<params>());
     static constexpr std::array state_fields{
         number<state>("v", &state::v, "mV", rule::finite, "membrane potential"),
         number<state>("a", &state::a, "", rule::nonnegative, "adaptation variable"),
@@ -53,11 +50,8 @@ struct alif {
     static linear_dynamics dynamics(const params& p) { return leaky(p.tau_m, p.r); }
 
     static coeffs derive(const params& p, double dt) {
-        const linear_dynamics d = dynamics(p);
         coeffs c;
-        c.lambda = step_decay(d, dt).real();
-        c.gain = current_gain(d, dt).real();
-        c.rest = (1.0 - c.lambda) * p.v_leak + c.gain * p.i_bias;
+        c.leak = leak::derive(p, dt);
         c.v_leak = p.v_leak;
         c.v_th = p.v_th;
         c.beta = p.beta;
@@ -70,7 +64,7 @@ struct alif {
 
     // Refractoriness by selection, as in models/lif.hpp.
     NM_HD static double integrate(const coeffs& c, const state& s, const neuron_input& in) {
-        const double vstar = c.lambda * s.v + c.rest + c.gain * in.current + in.jump;
+        const double vstar = c.leak.step(s.v, in);
         return s.refr > 0 ? s.v : vstar;
     }
 

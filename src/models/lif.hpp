@@ -6,7 +6,7 @@
 #pragma once
 
 #include "models/firing_fields.hpp"
-#include "models/linear.hpp"
+#include "models/leaky.hpp"
 #include "models/model.hpp"
 
 namespace nm::models {
@@ -22,7 +22,8 @@ struct lif {
         int reset = reset_hard, noise = noise_none;
     };
     struct coeffs {
-        double lambda, gain, rest, v_leak, height;
+        models::leak leak;
+        double v_leak, height;
         firing fire;
     };
     struct state {
@@ -30,16 +31,7 @@ struct lif {
         double refr = 0.0; // refractory steps left
     };
 
-    static constexpr auto param_fields = concat(
-        std::array{
-            number<params>("tau_m", &params::tau_m, "ms", rule::positive_or_inf,
-                           "membrane time constant (inf: IF)"),
-            number<params>("v_leak", &params::v_leak, "mV", rule::finite, "resting potential"),
-            number<params>("r", &params::r, "mV/unit", rule::finite,
-                           "input resistance (current to potential)"),
-            number<params>("i_bias", &params::i_bias, "unit", rule::finite, "constant current"),
-        },
-        firing_fields<params>());
+    static constexpr auto param_fields = concat(leaky_fields<params>(), firing_fields<params>());
     static constexpr std::array state_fields{
         number<state>("v", &state::v, "mV", rule::finite, "membrane potential"),
         number<state>("refr", &state::refr, "steps", rule::nonnegative, "refractory steps left"),
@@ -48,11 +40,8 @@ struct lif {
     static linear_dynamics dynamics(const params& p) { return leaky(p.tau_m, p.r); }
 
     static coeffs derive(const params& p, double dt) {
-        const linear_dynamics d = dynamics(p);
         coeffs c;
-        c.lambda = step_decay(d, dt).real();
-        c.gain = current_gain(d, dt).real();
-        c.rest = (1.0 - c.lambda) * p.v_leak + c.gain * p.i_bias;
+        c.leak = leak::derive(p, dt);
         c.v_leak = p.v_leak;
         c.height = p.v_th - p.v_leak;
         c.fire = derive_firing(p, p.v_leak, dt);
@@ -64,7 +53,7 @@ struct lif {
     // Selects instead of branching on refractoriness: the branch would mispredict at every
     // spike, and a refractory neuron (n = 0, v* = v) passes through reset unchanged.
     NM_HD static double integrate(const coeffs& c, const state& s, const neuron_input& in) {
-        const double vstar = c.lambda * s.v + c.rest + c.gain * in.current + in.jump;
+        const double vstar = c.leak.step(s.v, in);
         return s.refr > 0 ? s.v : vstar;
     }
 
