@@ -13,5 +13,6 @@ using command = std::function<int()>;
 void add_simulate(CLI::App& app, command& run);
 void add_models(CLI::App& app, command& run);
 void add_encode(CLI::App& app, command& run);
+void add_train(CLI::App& app, command& run); // train and eval
 
 } // namespace nm::cli

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     nm::cli::command run;
     nm::cli::add_simulate(app, run);
+    nm::cli::add_train(app, run);
     nm::cli::add_encode(app, run);
     nm::cli::add_models(app, run);
     try {

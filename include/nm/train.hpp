@@ -1,0 +1,90 @@
+// Training spiking networks with surrogate-gradient BPTT: what a training run is (data, input
+// code, layers, loss, optimizer), running it, and what it measured.
+#pragma once
+
+#include <nm/experiment.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace nm {
+
+struct data_spec {
+    std::string dataset = "digits"; // iris | wdbc | digits | fashion_mnist | a CSV path
+    std::string label = "last";     // CSV label column
+    double test_fraction = 0.3;     // embedded and CSV sets: held out for testing
+    double validation_fraction = 0.0;
+    std::uint32_t limit_train = 0, limit_test = 0; // 0 = all
+    std::string where;
+};
+
+struct layer_spec {
+    std::string kind;              // dense | linear | lif | if | li
+    std::uint64_t size = 0;        // dense/linear outputs (neuron layers take the previous size)
+    double beta = 0.9;             // decay per step
+    double threshold = 1.0;
+    std::string reset = "zero";    // zero | subtract | none
+    std::string surrogate = "arctan";
+    double slope = 2.0;
+    bool learn_beta = false;
+    bool detach_reset = true;
+    double init_gain = 1.0;        // dense: weights uniform with variance gain²/fan_in
+    std::string where;
+};
+
+struct train_spec {
+    data_spec data;
+    std::string scheme = "direct"; // input code (neuromorph models lists the spike codes)
+    std::vector<param> code;       // its parameters (steps = T)
+    std::vector<layer_spec> layers;
+    std::string loss = "ce_count"; // ce_count | ce_mean | ce_max | mse_count
+    double rate_reg = 0.0;         // spike-rate penalty per spike
+    std::string optimizer = "adam"; // sgd | adam | adamw
+    double lr = 1e-3, momentum = 0.9, weight_decay = 0.0, clip = 0.0;
+    std::string schedule = "none"; // none | cosine | step
+    double step_size = 10, gamma = 0.1;
+    std::uint32_t epochs = 5, batch = 128;
+    std::uint64_t seed = 1;
+    int threads = 1;
+    std::string source; // the file, for messages
+    std::string text;   // the file's text, stored in checkpoints
+};
+
+struct epoch_record {
+    std::uint32_t epoch = 0;
+    double train_loss = 0, train_accuracy = 0, validation_accuracy = -1, lr = 0, seconds = 0;
+};
+
+struct train_result {
+    double test_accuracy = 0;
+    std::uint32_t epochs = 0, test_samples = 0, steps = 0;
+    double train_s = 0, samples_per_s = 0;
+    double spikes_per_sample = 0;              // all spiking layers
+    std::vector<double> layer_spikes_per_sample; // per layer (0 for non-spiking layers)
+    std::vector<std::string> layer_names;
+    double sops_per_sample = 0;  // synaptic operations: spikes reaching a dense layer × its fan-out
+    double macs_per_sample = 0;  // multiply-accumulates where a dense layer reads analog input
+    std::vector<double> anytime_accuracy; // test accuracy using steps 0..t
+    std::vector<epoch_record> curve;
+    bool stopped_on_nan = false;
+    std::string message;
+};
+
+// Called after every batch: (epoch, batches done in it, batches per epoch, running loss and accuracy).
+using train_progress = std::function<void(std::uint32_t, std::uint32_t, std::uint32_t, double, double)>;
+
+// Validates the spec, trains, writes checkpoint.nmck, curve.csv and metrics.json into `out`
+// (each atomically; the checkpoint after every epoch), and evaluates on the test split.
+// `resume`: a checkpoint to continue from (same spec). Throws nm::error on bad input.
+train_result train_network(const train_spec& spec, const std::string& out, const std::string& resume = "",
+                           const train_progress& progress = {});
+
+// Evaluates a checkpoint on its test split (or another dataset): accuracy and anytime curve.
+train_result evaluate_checkpoint(const std::string& checkpoint, const std::string& dataset = "", int threads = 1);
+
+train_spec parse_train_spec(const std::string& text, const std::string& source);
+train_spec load_train_spec(const std::string& path);
+
+} // namespace nm

@@ -1,0 +1,155 @@
+// Loading, splitting, normalising and encoding training data.
+#include "train/data.hpp"
+
+#include "core/bind.hpp"
+#include "nm/errors.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <numeric>
+
+namespace nm::train {
+
+namespace {
+
+dataset take(const dataset& d, const std::vector<std::uint32_t>& rows) {
+    dataset out;
+    out.name = d.name;
+    out.features = d.features;
+    out.feature_names = d.feature_names;
+    out.samples = static_cast<std::uint32_t>(rows.size());
+    out.x.reserve(rows.size() * d.features);
+    for (std::uint32_t r : rows) {
+        out.x.insert(out.x.end(), d.x.begin() + std::size_t{r} * d.features, d.x.begin() + std::size_t{r + 1} * d.features);
+        out.labels.push_back(d.labels[r]);
+    }
+    return out;
+}
+
+// A seeded shuffle of 0..n-1 (sort by Philox keys: the same for any platform or thread count).
+std::vector<std::uint32_t> shuffled(std::uint32_t n, std::uint64_t seed, std::uint32_t round) {
+    const rng_stream rng(seed, stream_id(purpose::params, 0x5A00u + round));
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> keyed(n);
+    for (std::uint32_t i = 0; i < n; ++i) {
+        const philox_block b = rng.block(i, 0);
+        keyed[i] = {(std::uint64_t{b.w[0]} << 32) | b.w[1], i};
+    }
+    std::sort(keyed.begin(), keyed.end());
+    std::vector<std::uint32_t> order(n);
+    for (std::uint32_t i = 0; i < n; ++i) order[i] = keyed[i].second;
+    return order;
+}
+
+void truncate(dataset& d, std::uint32_t limit) {
+    if (limit == 0 || limit >= d.samples) return;
+    d.samples = limit;
+    d.x.resize(std::size_t{limit} * d.features);
+    d.labels.resize(limit);
+}
+
+} // namespace
+
+data_split load_split(const data_spec& spec, std::uint64_t seed) {
+    auto fail = [&](const std::string& msg) { throw bad_config(located(spec.where, "[data]: " + msg)); };
+    if (!(spec.test_fraction > 0 && spec.test_fraction < 1)) fail("test_fraction = " + format_number(spec.test_fraction) + " must be in (0, 1)");
+    if (!(spec.validation_fraction >= 0 && spec.validation_fraction < 1))
+        fail("validation_fraction = " + format_number(spec.validation_fraction) + " must be in [0, 1)");
+    data_split s;
+    if (spec.dataset == "fashion_mnist") {
+        const char* env = std::getenv("NM_FASHION_MNIST_DIR");
+        const std::string dir = std::string(env && *env ? env : "/usr/share/datasets/fashion-mnist") + "/";
+        if (!std::filesystem::exists(dir + "train-images-idx3-ubyte.gz"))
+            fail("Fashion-MNIST not found in " + dir + "; install it with NM_WITH_DATASETS=1 scripts/install-deps.sh "
+                 "(Debian's dataset-fashion-mnist) or set NM_FASHION_MNIST_DIR");
+        s.train = read_idx(dir + "train-images-idx3-ubyte.gz", dir + "train-labels-idx1-ubyte.gz");
+        s.test = read_idx(dir + "t10k-images-idx3-ubyte.gz", dir + "t10k-labels-idx1-ubyte.gz");
+        const std::vector<std::uint32_t> order = shuffled(s.train.samples, seed, 0);
+        s.train = take(s.train, order);
+    } else {
+        const auto names = embedded_names();
+        const bool embedded = std::find(names.begin(), names.end(), spec.dataset) != names.end();
+        if (!embedded && !std::filesystem::exists(spec.dataset))
+            fail("dataset \"" + spec.dataset + "\" is neither fashion_mnist, an embedded set (iris, wdbc, digits) "
+                 "nor an existing CSV file");
+        const dataset all = embedded ? load_embedded(spec.dataset) : read_csv(spec.dataset, spec.label);
+        if (all.labels.empty()) fail("\"" + spec.dataset + "\" has no label column (set label = \"NAME\" or \"last\")");
+        const std::vector<std::uint32_t> order = shuffled(all.samples, seed, 0);
+        const auto n_test = static_cast<std::uint32_t>(std::lround(spec.test_fraction * all.samples));
+        if (n_test == 0 || n_test >= all.samples) fail("test_fraction leaves no training or no test samples");
+        s.test = take(all, std::vector<std::uint32_t>(order.begin(), order.begin() + n_test));
+        s.train = take(all, std::vector<std::uint32_t>(order.begin() + n_test, order.end()));
+    }
+    if (spec.validation_fraction > 0) {
+        const auto n_val = static_cast<std::uint32_t>(std::lround(spec.validation_fraction * s.train.samples));
+        std::vector<std::uint32_t> val(n_val), rest(s.train.samples - n_val);
+        std::iota(val.begin(), val.end(), 0u);
+        std::iota(rest.begin(), rest.end(), n_val);
+        s.validation = take(s.train, val);
+        s.train = take(s.train, rest);
+    }
+    truncate(s.train, spec.limit_train);
+    truncate(s.test, spec.limit_test);
+    // Normalise every split with the training split's ranges (test values are clamped).
+    const auto range = normalize(s.train);
+    for (dataset* d : {&s.validation, &s.test})
+        for (std::uint32_t i = 0; i < d->samples; ++i)
+            for (std::uint32_t f = 0; f < d->features; ++f) {
+                double& x = d->x[std::size_t{i} * d->features + f];
+                const auto [lo, hi] = range[f];
+                x = hi > lo ? std::clamp((x - lo) / (hi - lo), 0.0, 1.0) : 0.0;
+            }
+    for (const dataset* d : {&s.train, &s.validation, &s.test})
+        for (auto l : d->labels) s.classes = std::max(s.classes, l + 1);
+    return s;
+}
+
+input_code make_input_code(const train_spec& spec, std::uint32_t features) {
+    const coding::scheme_info* info = coding::find_scheme(spec.scheme);
+    if (!info) {
+        std::vector<std::string> names;
+        for (const auto& s : coding::schemes()) names.emplace_back(s.name);
+        throw bad_config(located(spec.source, "[input] scheme \"" + spec.scheme + "\"" + did_you_mean(spec.scheme, names)));
+    }
+    if (info->id == coding::scheme::delta)
+        throw bad_config(located(spec.source, "[input] scheme \"delta\" codes time series, not feature vectors"));
+    input_code c;
+    c.scheme = info->id;
+    const std::string context = located(spec.source, "[input] scheme \"" + spec.scheme + "\"");
+    c.params = bind_fields(info->fields, spec.code, std::vector<coding::code_params>{{}}, 1, rng_stream{}, context).front();
+    coding::check(c.scheme, c.params, context);
+    c.channels = coding::channels_for(c.scheme, c.params, features);
+    c.steps = static_cast<std::uint32_t>(c.params.steps);
+    c.rng = rng_stream(spec.seed, stream_id(purpose::stimulus, 0x7E00u + static_cast<std::uint32_t>(c.scheme)));
+    return c;
+}
+
+template<class Real>
+void encode_batch(const input_code& code, const dataset& d, const std::vector<std::uint32_t>& rows,
+                  std::uint64_t key, std::vector<Real>& x, int threads) {
+    const std::size_t batch = rows.size(), width = batch * code.channels;
+    x.assign(std::size_t{code.steps} * width, Real(0));
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (std::size_t b = 0; b < batch; ++b) {
+        const std::span<const double> values(d.x.data() + std::size_t{rows[b]} * d.features, d.features);
+        if (code.scheme == coding::scheme::direct) { // the values as currents at every step
+            for (std::uint32_t t = 0; t < code.steps; ++t)
+                for (std::uint32_t c = 0; c < code.channels; ++c)
+                    x[t * width + b * code.channels + c] = static_cast<Real>(values[c]);
+            continue;
+        }
+        const auto sample = static_cast<std::uint32_t>(rows[b] + key);
+        const spike_raster r = coding::encode(code.scheme, code.params, values, code.rng, sample);
+        for (std::uint32_t t = 0; t < r.steps; ++t)
+            for (std::uint64_t e = r.offsets[t]; e < r.offsets[t + 1]; ++e)
+                x[t * width + b * code.channels + r.channel[e]] = static_cast<Real>(r.count[e]);
+    }
+}
+
+template void encode_batch<float>(const input_code&, const dataset&, const std::vector<std::uint32_t>&, std::uint64_t,
+                                  std::vector<float>&, int);
+template void encode_batch<double>(const input_code&, const dataset&, const std::vector<std::uint32_t>&, std::uint64_t,
+                                   std::vector<double>&, int);
+
+} // namespace nm::train

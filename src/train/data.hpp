@@ -1,0 +1,37 @@
+// Training data: a dataset split into train / validation / test, normalised with the training
+// split's ranges, and batches encoded into [T][B][channels] inputs by any spike code.
+#pragma once
+
+#include "coding/codec.hpp"
+#include "nm/data.hpp"
+#include "nm/train.hpp"
+
+#include <cstdint>
+#include <vector>
+
+namespace nm::train {
+
+struct data_split {
+    dataset train, validation, test;
+    int classes = 0;
+};
+
+data_split load_split(const data_spec& spec, std::uint64_t seed);
+
+// The input code of a run: scheme, parameters (dt defaults to 1 ms), channels per sample.
+struct input_code {
+    coding::scheme scheme = coding::scheme::direct;
+    coding::code_params params;
+    std::uint32_t channels = 0, steps = 0;
+    rng_stream rng;
+};
+
+input_code make_input_code(const train_spec& spec, std::uint32_t features);
+
+// Encodes samples rows[0..B) of `d` into x [T][B][channels]; `key` makes the code's randomness
+// differ between epochs (it is added to the row index as the sample key).
+template<class Real>
+void encode_batch(const input_code& code, const dataset& d, const std::vector<std::uint32_t>& rows,
+                  std::uint64_t key, std::vector<Real>& x, int threads);
+
+} // namespace nm::train

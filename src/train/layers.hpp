@@ -1,0 +1,222 @@
+// Trainable primitives over whole sequences: activations are [T][B][features] (time-major), each
+// layer has a hand-written forward and backward for all T steps at once (the time loop inside,
+// as SpikingJelly's fused multi-step kernels), and owns its parameters and their gradients.
+// Templated on the scalar so gradient checks run the same code in double precision.
+#pragma once
+
+#include "train/blas.hpp"
+#include "train/surrogate.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace nm::train {
+
+template<class Real>
+struct parameter {
+    std::string name;
+    std::vector<Real>* value;
+    std::vector<Real>* grad;
+    Real low, high; // kept inside after every update (decay factors stay in [0, 1])
+};
+
+template<class Real>
+class layer {
+public:
+    virtual ~layer() = default;
+    virtual std::string kind() const = 0;
+    virtual std::size_t outputs() const = 0;
+    virtual bool spiking() const { return false; }
+    // x: [T·B·inputs] (kept by the caller until backward), y: [T·B·outputs].
+    virtual void forward(const Real* x, Real* y, int steps, int batch) = 0;
+    // dy: [T·B·outputs]; dx: [T·B·inputs] or nullptr when nobody needs it. Adds to gradients.
+    virtual void backward(const Real* dy, Real* dx, int steps, int batch) = 0;
+    virtual std::vector<parameter<Real>> parameters() { return {}; }
+};
+
+// Affine map y = W·x + b at every step: one GEMM over all T·B rows.
+template<class Real>
+class dense final : public layer<Real> {
+public:
+    dense(std::size_t in, std::size_t out, bool bias) : in_(in), out_(out), bias_(bias) {
+        w_.assign(in * out, 0);
+        gw_.assign(in * out, 0);
+        b_.assign(bias ? out : 0, 0);
+        gb_.assign(b_.size(), 0);
+    }
+    std::string kind() const override { return bias_ ? "dense" : "linear"; }
+    std::size_t outputs() const override { return out_; }
+    std::size_t inputs() const { return in_; }
+    std::vector<Real>& weights() { return w_; }
+    std::vector<Real>& bias() { return b_; }
+
+    void forward(const Real* x, Real* y, int steps, int batch) override {
+        x_ = x;
+        const int rows = steps * batch;
+        gemm(false, true, rows, static_cast<int>(out_), static_cast<int>(in_), Real(1), x,
+             static_cast<int>(in_), w_.data(), static_cast<int>(in_), Real(0), y, static_cast<int>(out_));
+        if (bias_)
+            for (int r = 0; r < rows; ++r)
+                for (std::size_t o = 0; o < out_; ++o) y[r * out_ + o] += b_[o];
+    }
+
+    void backward(const Real* dy, Real* dx, int steps, int batch) override {
+        const int rows = steps * batch, in = static_cast<int>(in_), out = static_cast<int>(out_);
+        gemm(true, false, out, in, rows, Real(1), dy, out, x_, in, Real(1), gw_.data(), in);
+        if (bias_)
+            for (int r = 0; r < rows; ++r)
+                for (std::size_t o = 0; o < out_; ++o) gb_[o] += dy[r * out_ + o];
+        if (dx) gemm(false, false, rows, in, out, Real(1), dy, out, w_.data(), in, Real(0), dx, in);
+    }
+
+    std::vector<parameter<Real>> parameters() override {
+        std::vector<parameter<Real>> p{{"weight", &w_, &gw_, Real(-1e30), Real(1e30)}};
+        if (bias_) p.push_back({"bias", &b_, &gb_, Real(-1e30), Real(1e30)});
+        return p;
+    }
+
+private:
+    std::size_t in_, out_;
+    bool bias_;
+    std::vector<Real> w_, gw_, b_, gb_;
+    const Real* x_ = nullptr;
+};
+
+enum class reset_mode { zero, subtract, none };
+
+struct neuron_options {
+    double beta = 0.9;      // decay per step, exp(-dt/τ)
+    double threshold = 1.0; // LIF only
+    reset_mode reset = reset_mode::zero;
+    bool detach_reset = true; // no gradient through the reset (snnTorch's default)
+    bool learn_beta = false;  // one decay per neuron, trained (PLIF-style)
+    surrogate grad;
+};
+
+// LIF layer in the seed formalism: v* = β·v + I; s = H(v* − θ); v = v*(1 − s) | v* − θs | v*.
+// Backward runs time in reverse with g_v, the gradient reaching v_t from step t + 1:
+//   ∂L/∂v*_t = ∂L/∂s_t·S'(v*_t − θ) + g_v·∂v_t/∂v*_t,   g_v ← β·∂L/∂v*_t,   ∂L/∂I_t = ∂L/∂v*_t.
+// `smooth` replaces H by the surrogate's antiderivative, so backward is then the exact gradient
+// of forward (what the finite-difference checks compare against).
+template<class Real>
+class lif_layer final : public layer<Real> {
+public:
+    lif_layer(std::size_t n, const neuron_options& o) : n_(n), o_(o), beta_(n, static_cast<Real>(o.beta)), gbeta_(n, 0) {}
+    std::string kind() const override { return "lif"; }
+    std::size_t outputs() const override { return n_; }
+    bool spiking() const override { return true; }
+    bool smooth = false;
+    Real rate_penalty = 0; // added to ∂L/∂s per spike (spike-rate regulariser)
+    const std::vector<Real>& beta() const { return beta_; }
+
+    void forward(const Real* x, Real* y, int steps, int batch) override {
+        const std::size_t width = static_cast<std::size_t>(batch) * n_;
+        vstar_.resize(static_cast<std::size_t>(steps) * width);
+        v_.assign(width, 0);
+        const Real th = static_cast<Real>(o_.threshold);
+        for (int t = 0; t < steps; ++t) {
+            const Real* in = x + t * width;
+            Real* vs = vstar_.data() + t * width;
+            Real* s = y + t * width;
+            for (std::size_t k = 0; k < width; ++k) {
+                const Real vstar = beta_[k % n_] * v_[k] + in[k];
+                const Real spike = smooth ? o_.grad.smooth(vstar - th) : Real(vstar >= th);
+                vs[k] = vstar;
+                s[k] = spike;
+                v_[k] = after_reset(vstar, spike, th);
+            }
+        }
+        y_ = y;
+    }
+
+    void backward(const Real* dy, Real* dx, int steps, int batch) override {
+        const std::size_t width = static_cast<std::size_t>(batch) * n_;
+        gv_.assign(width, 0);
+        const Real th = static_cast<Real>(o_.threshold);
+        for (int t = steps - 1; t >= 0; --t) {
+            const Real* vs = vstar_.data() + t * width;
+            const Real* s = y_ + t * width;
+            const Real* prev_vs = t > 0 ? vs - width : nullptr;
+            const Real* prev_s = t > 0 ? s - width : nullptr;
+            for (std::size_t k = 0; k < width; ++k) {
+                const Real sd = o_.grad.derivative(vs[k] - th);
+                Real dv_dvstar;
+                switch (o_.reset) {
+                case reset_mode::zero: dv_dvstar = (1 - s[k]) - (o_.detach_reset ? 0 : vs[k] * sd); break;
+                case reset_mode::subtract: dv_dvstar = 1 - (o_.detach_reset ? 0 : th * sd); break;
+                default: dv_dvstar = 1;
+                }
+                const Real g = (dy[t * width + k] + rate_penalty) * sd + gv_[k] * dv_dvstar;
+                if (dx) dx[t * width + k] = g;
+                const std::size_t j = k % n_;
+                if (o_.learn_beta && t > 0) gbeta_[j] += g * after_reset(prev_vs[k], prev_s[k], th);
+                gv_[k] = beta_[j] * g;
+            }
+        }
+    }
+
+    std::vector<parameter<Real>> parameters() override {
+        if (!o_.learn_beta) return {};
+        return {{"beta", &beta_, &gbeta_, Real(0), Real(1)}};
+    }
+
+private:
+    Real after_reset(Real vstar, Real s, Real th) const {
+        switch (o_.reset) {
+        case reset_mode::zero: return vstar * (1 - s);
+        case reset_mode::subtract: return vstar - th * s;
+        default: return vstar;
+        }
+    }
+
+    std::size_t n_;
+    neuron_options o_;
+    std::vector<Real> beta_, gbeta_, vstar_, v_, gv_;
+    const Real* y_ = nullptr;
+};
+
+// Leaky integrator readout: v_t = β·v_{t−1} + I_t, output v_t (no spikes).
+template<class Real>
+class li_layer final : public layer<Real> {
+public:
+    li_layer(std::size_t n, const neuron_options& o) : n_(n), o_(o), beta_(n, static_cast<Real>(o.beta)), gbeta_(n, 0) {}
+    std::string kind() const override { return "li"; }
+    std::size_t outputs() const override { return n_; }
+    const std::vector<Real>& beta() const { return beta_; }
+
+    void forward(const Real* x, Real* y, int steps, int batch) override {
+        const std::size_t width = static_cast<std::size_t>(batch) * n_;
+        for (int t = 0; t < steps; ++t)
+            for (std::size_t k = 0; k < width; ++k)
+                y[t * width + k] = (t > 0 ? beta_[k % n_] * y[(t - 1) * width + k] : 0) + x[t * width + k];
+        y_ = y;
+    }
+
+    void backward(const Real* dy, Real* dx, int steps, int batch) override {
+        const std::size_t width = static_cast<std::size_t>(batch) * n_;
+        gv_.assign(width, 0);
+        for (int t = steps - 1; t >= 0; --t)
+            for (std::size_t k = 0; k < width; ++k) {
+                const Real g = dy[t * width + k] + gv_[k];
+                if (dx) dx[t * width + k] = g;
+                const std::size_t j = k % n_;
+                if (o_.learn_beta && t > 0) gbeta_[j] += g * y_[(t - 1) * width + k];
+                gv_[k] = beta_[j] * g;
+            }
+    }
+
+    std::vector<parameter<Real>> parameters() override {
+        if (!o_.learn_beta) return {};
+        return {{"beta", &beta_, &gbeta_, Real(0), Real(1)}};
+    }
+
+private:
+    std::size_t n_;
+    neuron_options o_;
+    std::vector<Real> beta_, gbeta_, gv_;
+    const Real* y_ = nullptr;
+};
+
+} // namespace nm::train

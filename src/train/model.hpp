@@ -1,0 +1,152 @@
+// A feed-forward stack of primitives built from layer specs: validation with located messages,
+// weight initialisation, and forward/backward over a [T][B][features] batch. Activation and
+// gradient buffers are sized on the first batch and reused.
+#pragma once
+
+#include "core/bind.hpp"
+#include "core/philox.hpp"
+#include "nm/errors.hpp"
+#include "nm/train.hpp"
+#include "train/layers.hpp"
+
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace nm::train {
+
+inline std::string layer_context(const layer_spec& s, std::size_t index) {
+    return located(s.where, "layer " + std::to_string(index + 1) + " (" + s.kind + ")");
+}
+
+inline neuron_options neuron_options_of(const layer_spec& s, std::size_t index) {
+    const std::string ctx = layer_context(s, index);
+    auto fail = [&](const std::string& msg) { throw bad_parameter(ctx + ": " + msg); };
+    neuron_options o;
+    o.beta = s.kind == "if" ? 1.0 : s.beta;
+    if (!(o.beta >= 0 && o.beta <= 1)) fail("beta = " + format_number(s.beta) + " must be in [0, 1] (|lambda| <= 1)");
+    if (!(s.threshold > 0 && std::isfinite(s.threshold))) fail("threshold = " + format_number(s.threshold) + " must be > 0");
+    o.threshold = s.threshold;
+    if (s.reset == "zero") o.reset = reset_mode::zero;
+    else if (s.reset == "subtract") o.reset = reset_mode::subtract;
+    else if (s.reset == "none") o.reset = reset_mode::none;
+    else fail("reset = \"" + s.reset + "\" must be \"zero\", \"subtract\" or \"none\"");
+    bool known = false;
+    for (std::size_t k = 0; k < std::size(surrogate_names); ++k)
+        if (s.surrogate == surrogate_names[k]) {
+            o.grad.kind = static_cast<surrogate_kind>(k);
+            known = true;
+        }
+    if (!known)
+        fail("unknown surrogate \"" + s.surrogate + "\"" +
+             did_you_mean(s.surrogate, {"arctan", "fast_sigmoid", "erf", "triangle"}));
+    if (!(s.slope > 0 && std::isfinite(s.slope))) fail("slope = " + format_number(s.slope) + " must be > 0");
+    o.grad.slope = s.slope;
+    o.learn_beta = s.learn_beta;
+    o.detach_reset = s.detach_reset;
+    return o;
+}
+
+template<class Real>
+class model {
+public:
+    model(const std::vector<layer_spec>& specs, std::size_t inputs, std::size_t classes, std::uint64_t seed)
+        : inputs_(inputs) {
+        if (specs.empty()) throw bad_config("the network has no [[layer]]");
+        std::size_t width = inputs;
+        for (std::size_t i = 0; i < specs.size(); ++i) {
+            const layer_spec& s = specs[i];
+            const std::string ctx = layer_context(s, i);
+            if (s.kind == "dense" || s.kind == "linear") {
+                if (s.size < 1) throw bad_parameter(ctx + ": size = " + std::to_string(s.size) + " must be >= 1");
+                if (!(s.init_gain > 0)) throw bad_parameter(ctx + ": init_gain must be > 0");
+                auto d = std::make_unique<dense<Real>>(width, s.size, s.kind == "dense");
+                // Uniform weights with variance gain²/fan_in: unit-variance input gives the
+                // layer's neurons input currents of variance gain², firing at depth.
+                const double a = s.init_gain * std::sqrt(3.0 / static_cast<double>(width));
+                const rng_stream rng(seed, stream_id(purpose::params, 0x7000u + static_cast<std::uint32_t>(i)));
+                for (std::size_t k = 0; k < d->weights().size(); ++k)
+                    d->weights()[k] = static_cast<Real>(a * (2 * rng.uniform(static_cast<std::uint32_t>(k), 0) - 1));
+                width = s.size;
+                layers_.push_back(std::move(d));
+            } else if (s.kind == "lif" || s.kind == "if") {
+                if (s.size != 0 && s.size != width)
+                    throw bad_config(ctx + ": size = " + std::to_string(s.size) + " but its input has " +
+                                     std::to_string(width) + " features (neuron layers keep the size)");
+                layers_.push_back(std::make_unique<lif_layer<Real>>(width, neuron_options_of(s, i)));
+            } else if (s.kind == "li") {
+                layers_.push_back(std::make_unique<li_layer<Real>>(width, neuron_options_of(s, i)));
+            } else {
+                throw bad_config(ctx + ": unknown layer kind \"" + s.kind + "\"" +
+                                 did_you_mean(s.kind, {"dense", "linear", "lif", "if", "li"}));
+            }
+        }
+        if (width != classes)
+            throw bad_config(layer_context(specs.back(), specs.size() - 1) + ": the network ends with " +
+                             std::to_string(width) + " outputs but the dataset has " + std::to_string(classes) +
+                             " classes");
+        acts_.resize(layers_.size());
+    }
+
+    std::size_t inputs() const { return inputs_; }
+    std::vector<std::unique_ptr<layer<Real>>>& layers() { return layers_; }
+    const std::vector<Real>& activation(std::size_t i) const { return acts_[i]; }
+
+    const Real* forward(const Real* x, int steps, int batch) {
+        const Real* in = x;
+        for (std::size_t i = 0; i < layers_.size(); ++i) {
+            acts_[i].resize(static_cast<std::size_t>(steps) * batch * layers_[i]->outputs());
+            layers_[i]->forward(in, acts_[i].data(), steps, batch);
+            in = acts_[i].data();
+        }
+        return in;
+    }
+
+    // dy: ∂L/∂output; the input's gradient is not needed and not computed.
+    void backward(const Real* dy, int steps, int batch) {
+        const Real* g = dy;
+        for (std::size_t i = layers_.size(); i-- > 0;) {
+            Real* dx = nullptr;
+            if (i > 0) {
+                grads_[i % 2].resize(static_cast<std::size_t>(steps) * batch * layers_[i - 1]->outputs());
+                dx = grads_[i % 2].data();
+            }
+            layers_[i]->backward(g, dx, steps, batch);
+            g = dx;
+        }
+    }
+
+    std::vector<parameter<Real>> parameters() {
+        std::vector<parameter<Real>> all;
+        for (std::size_t i = 0; i < layers_.size(); ++i)
+            for (auto& p : layers_[i]->parameters()) {
+                p.name = "layer" + std::to_string(i + 1) + "." + p.name;
+                all.push_back(p);
+            }
+        return all;
+    }
+
+    void zero_grad() {
+        for (auto& p : parameters()) std::fill(p.grad->begin(), p.grad->end(), Real(0));
+    }
+
+    // Gradient checks: neurons fire with the surrogate's smooth antiderivative.
+    void set_smooth(bool on) {
+        for (auto& l : layers_)
+            if (auto* n = dynamic_cast<lif_layer<Real>*>(l.get())) n->smooth = on;
+    }
+
+    void set_rate_penalty(Real per_spike) {
+        for (auto& l : layers_)
+            if (auto* n = dynamic_cast<lif_layer<Real>*>(l.get())) n->rate_penalty = per_spike;
+    }
+
+private:
+    std::size_t inputs_;
+    std::vector<std::unique_ptr<layer<Real>>> layers_;
+    std::vector<std::vector<Real>> acts_;
+    std::vector<Real> grads_[2];
+};
+
+} // namespace nm::train
