@@ -130,7 +130,10 @@ void encode_batch(const input_code& code, const dataset& d, const std::vector<st
                   std::uint64_t key, std::vector<Real>& x, int threads) {
     const std::size_t batch = rows.size(), width = batch * code.channels;
     x.assign(std::size_t{code.steps} * width, Real(0));
-#pragma omp parallel for num_threads(threads) schedule(static)
+    // Copying direct currents is cheaper than waking a team (whose spinning threads would then
+    // compete with the BLAS threads).
+    const int team = code.scheme == coding::scheme::direct ? 1 : threads;
+#pragma omp parallel for num_threads(team) schedule(static)
     for (std::size_t b = 0; b < batch; ++b) {
         const std::span<const double> values(d.x.data() + std::size_t{rows[b]} * d.features, d.features);
         if (code.scheme == coding::scheme::direct) { // the values as currents at every step

@@ -36,10 +36,15 @@ public:
     virtual std::vector<parameter<Real>> parameters() { return {}; }
 };
 
-// Affine map y = W·x + b at every step: one GEMM over all T·B rows.
+// Affine map y = W·x + b at every step: one GEMM over all T·B rows. When the input is the
+// same at every step (a direct-current input code), `constant_input` computes the B rows once
+// and copies them to every step, and backward folds the steps' gradients before its GEMM:
+// T times fewer multiply-accumulates for the same result.
 template<class Real>
 class dense final : public layer<Real> {
 public:
+    bool constant_input = false;
+
     dense(std::size_t in, std::size_t out, bool bias) : in_(in), out_(out), bias_(bias) {
         w_.assign(in * out, 0);
         gw_.assign(in * out, 0);
@@ -54,21 +59,35 @@ public:
 
     void forward(const Real* x, Real* y, int steps, int batch) override {
         x_ = x;
-        const int rows = steps * batch;
+        const int rows = constant_input ? batch : steps * batch;
         gemm(false, true, rows, static_cast<int>(out_), static_cast<int>(in_), Real(1), x,
              static_cast<int>(in_), w_.data(), static_cast<int>(in_), Real(0), y, static_cast<int>(out_));
         if (bias_)
             for (int r = 0; r < rows; ++r)
                 for (std::size_t o = 0; o < out_; ++o) y[r * out_ + o] += b_[o];
+        if (constant_input)
+            for (int t = 1; t < steps; ++t) std::copy(y, y + batch * out_, y + t * batch * out_);
     }
 
     void backward(const Real* dy, Real* dx, int steps, int batch) override {
-        const int rows = steps * batch, in = static_cast<int>(in_), out = static_cast<int>(out_);
+        const int in = static_cast<int>(in_), out = static_cast<int>(out_);
+        int rows = steps * batch;
+        if (constant_input) { // ∂L/∂W = (Σ_t dy_t)ᵀ·x
+            folded_.assign(dy, dy + batch * out_);
+            for (int t = 1; t < steps; ++t)
+                for (std::size_t k = 0; k < batch * out_; ++k) folded_[k] += dy[t * batch * out_ + k];
+            dy = folded_.data();
+            rows = batch;
+        }
         gemm(true, false, out, in, rows, Real(1), dy, out, x_, in, Real(1), gw_.data(), in);
         if (bias_)
             for (int r = 0; r < rows; ++r)
                 for (std::size_t o = 0; o < out_; ++o) gb_[o] += dy[r * out_ + o];
-        if (dx) gemm(false, false, rows, in, out, Real(1), dy, out, w_.data(), in, Real(0), dx, in);
+        if (dx) {
+            gemm(false, false, rows, in, out, Real(1), dy, out, w_.data(), in, Real(0), dx, in);
+            if (constant_input) // the input's gradient at each step is its share: all of it at t = 0
+                std::fill(dx + batch * in_, dx + steps * batch * in_, Real(0));
+        }
     }
 
     std::vector<parameter<Real>> parameters() override {
@@ -80,7 +99,7 @@ public:
 private:
     std::size_t in_, out_;
     bool bias_;
-    std::vector<Real> w_, gw_, b_, gb_;
+    std::vector<Real> w_, gw_, b_, gb_, folded_;
     const Real* x_ = nullptr;
 };
 
@@ -116,18 +135,21 @@ public:
         vstar_.resize(static_cast<std::size_t>(steps) * width);
         v_.assign(width, 0);
         const Real th = static_cast<Real>(o_.threshold);
-        for (int t = 0; t < steps; ++t) {
-            const Real* in = x + t * width;
-            Real* vs = vstar_.data() + t * width;
-            Real* s = y + t * width;
-            for (std::size_t k = 0; k < width; ++k) {
-                const Real vstar = beta_[k % n_] * v_[k] + in[k];
-                const Real spike = smooth ? o_.grad.smooth(vstar - th) : Real(vstar >= th);
-                vs[k] = vstar;
-                s[k] = spike;
-                v_[k] = after_reset(vstar, spike, th);
+        for (int t = 0; t < steps; ++t)
+            for (int b = 0; b < batch; ++b) {
+                const std::size_t row = t * width + b * n_;
+                const Real* in = x + row;
+                Real* vs = vstar_.data() + row;
+                Real* s = y + row;
+                Real* v = v_.data() + b * n_;
+                for (std::size_t j = 0; j < n_; ++j) {
+                    const Real vstar = beta_[j] * v[j] + in[j];
+                    const Real spike = smooth ? o_.grad.smooth(vstar - th) : Real(vstar >= th);
+                    vs[j] = vstar;
+                    s[j] = spike;
+                    v[j] = after_reset(vstar, spike, th);
+                }
             }
-        }
         y_ = y;
     }
 
@@ -135,26 +157,27 @@ public:
         const std::size_t width = static_cast<std::size_t>(batch) * n_;
         gv_.assign(width, 0);
         const Real th = static_cast<Real>(o_.threshold);
-        for (int t = steps - 1; t >= 0; --t) {
-            const Real* vs = vstar_.data() + t * width;
-            const Real* s = y_ + t * width;
-            const Real* prev_vs = t > 0 ? vs - width : nullptr;
-            const Real* prev_s = t > 0 ? s - width : nullptr;
-            for (std::size_t k = 0; k < width; ++k) {
-                const Real sd = o_.grad.derivative(vs[k] - th);
-                Real dv_dvstar;
-                switch (o_.reset) {
-                case reset_mode::zero: dv_dvstar = (1 - s[k]) - (o_.detach_reset ? 0 : vs[k] * sd); break;
-                case reset_mode::subtract: dv_dvstar = 1 - (o_.detach_reset ? 0 : th * sd); break;
-                default: dv_dvstar = 1;
+        for (int t = steps - 1; t >= 0; --t)
+            for (int b = 0; b < batch; ++b) {
+                const std::size_t row = t * width + b * n_;
+                const Real* vs = vstar_.data() + row;
+                const Real* s = y_ + row;
+                const Real* d = dy + row;
+                Real* gv = gv_.data() + b * n_;
+                for (std::size_t j = 0; j < n_; ++j) {
+                    const Real sd = o_.grad.derivative(vs[j] - th);
+                    Real dv_dvstar;
+                    switch (o_.reset) {
+                    case reset_mode::zero: dv_dvstar = (1 - s[j]) - (o_.detach_reset ? 0 : vs[j] * sd); break;
+                    case reset_mode::subtract: dv_dvstar = 1 - (o_.detach_reset ? 0 : th * sd); break;
+                    default: dv_dvstar = 1;
+                    }
+                    const Real g = (d[j] + rate_penalty) * sd + gv[j] * dv_dvstar;
+                    if (dx) dx[row + j] = g;
+                    if (o_.learn_beta && t > 0) gbeta_[j] += g * after_reset((vs - width)[j], (s - width)[j], th);
+                    gv[j] = beta_[j] * g;
                 }
-                const Real g = (dy[t * width + k] + rate_penalty) * sd + gv_[k] * dv_dvstar;
-                if (dx) dx[t * width + k] = g;
-                const std::size_t j = k % n_;
-                if (o_.learn_beta && t > 0) gbeta_[j] += g * after_reset(prev_vs[k], prev_s[k], th);
-                gv_[k] = beta_[j] * g;
             }
-        }
     }
 
     std::vector<parameter<Real>> parameters() override {

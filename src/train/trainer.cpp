@@ -84,6 +84,9 @@ setup prepare(const train_spec& s) {
     u.code = train::make_input_code(s, u.data.train.features);
     u.net = std::make_unique<train::model<float>>(s.layers, u.code.channels, static_cast<std::size_t>(u.data.classes), s.seed);
     u.net->set_rate_penalty(static_cast<float>(s.rate_reg));
+    // A direct code feeds the same currents at every step: the first dense layer computes once.
+    if (u.code.scheme == coding::scheme::direct)
+        if (auto* first = dynamic_cast<train::dense<float>*>(u.net->layers().front().get())) first->constant_input = true;
     return u;
 }
 
@@ -155,7 +158,7 @@ train_result evaluate(train::model<float>& net, const train::input_code& code, c
         if (i == 0 ? spiking_input : layers[i - 1]->spiking())
             r.sops_per_sample += (i == 0 ? input_spikes / samples : r.layer_spikes_per_sample[i - 1]) * fan_out;
         else
-            r.macs_per_sample += static_cast<double>(steps) * static_cast<double>(dense->inputs()) * fan_out;
+            r.macs_per_sample += (dense->constant_input ? 1.0 : steps) * static_cast<double>(dense->inputs()) * fan_out;
     }
     return r;
 }
