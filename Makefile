@@ -15,13 +15,15 @@ build: deps $(BUILD_DIR)/build.ninja
 	@cmake --build $(BUILD_DIR) -j $(NPROC)
 
 demo: build
+	@$(BUILD_DIR)/bin/neuromorph train examples/fmnist_mlp.toml --out runs/demo-train
+	@echo
 	@$(BUILD_DIR)/bin/neuromorph simulate examples/brunel.toml --out runs/demo
 
 test: build
 	@ctest --preset $(PRESET)
 
 bench: build
-	@NM_WITH_PEERS=1 NM_WITH_DATASETS=1 ./scripts/install-deps.sh
+	@NM_WITH_PEERS=1 ./scripts/install-deps.sh
 	@$(BUILD_DIR)/bin/nm_bench_brunel --scale 1 --scale 5 --threads 2
 	@$(BUILD_DIR)/bin/nm_bench_encode
 	@/usr/bin/python3 bench/peers/brunel_brian2.py --neuromorph $(BUILD_DIR)/bin/neuromorph --threads 1

@@ -8,13 +8,11 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
   libopenblas-dev zlib1g-dev
+  dataset-fashion-mnist
 )
-# Optional extras: the Brian2 peer benchmark (bench/peers) and the Fashion-MNIST dataset.
+# Optional: the Brian2 peer benchmark (bench/peers).
 if [ "${NM_WITH_PEERS:-0}" = 1 ]; then
   packages+=(python3-brian)
-fi
-if [ "${NM_WITH_DATASETS:-0}" = 1 ]; then
-  packages+=(dataset-fashion-mnist)
 fi
 
 missing=()

@@ -3,7 +3,7 @@
 // 2 threads over 1, and each scheme over `direct` (copying the values: the floor of any code).
 //
 //   build/release/bin/nm_bench_encode [--samples N] [--steps T]
-// Uses Debian's Fashion-MNIST test set (NM_WITH_DATASETS=1 scripts/install-deps.sh).
+// Uses Debian's Fashion-MNIST test set (installed by scripts/install-deps.sh).
 #include <nm/coding.hpp>
 #include <nm/data.hpp>
 #include <nm/errors.hpp>

@@ -21,16 +21,16 @@ struct data_spec {
 };
 
 struct layer_spec {
-    std::string kind;              // dense | linear | lif | if | li
-    std::uint64_t size = 0;        // dense/linear outputs (neuron layers take the previous size)
-    double beta = 0.9;             // decay per step
+    std::string kind;       // dense | linear | lif | if | li
+    std::uint64_t size = 0; // dense/linear outputs (neuron layers take the previous size)
+    double beta = 0.9;      // decay per step
     double threshold = 1.0;
-    std::string reset = "zero";    // zero | subtract | none
+    std::string reset = "zero"; // zero | subtract | none
     std::string surrogate = "arctan";
     double slope = 2.0;
     bool learn_beta = false;
     bool detach_reset = true;
-    double init_gain = 1.0;        // dense: weights uniform with variance gain²/fan_in
+    double init_gain = 1.0; // dense: weights uniform with variance gain²/fan_in
     std::string where;
 };
 
@@ -39,8 +39,8 @@ struct train_spec {
     std::string scheme = "direct"; // input code (neuromorph models lists the spike codes)
     std::vector<param> code;       // its parameters (steps = T)
     std::vector<layer_spec> layers;
-    std::string loss = "ce_count"; // ce_count | ce_mean | ce_max | mse_count
-    double rate_reg = 0.0;         // spike-rate penalty per spike
+    std::string loss = "ce_count";  // ce_count | ce_mean | ce_max | mse_count
+    double rate_reg = 0.0;          // spike-rate penalty per spike
     std::string optimizer = "adam"; // sgd | adam | adamw
     double lr = 1e-3, momentum = 0.9, weight_decay = 0.0, clip = 0.0;
     std::string schedule = "none"; // none | cosine | step
@@ -61,28 +61,31 @@ struct train_result {
     double test_accuracy = 0;
     std::uint32_t epochs = 0, test_samples = 0, steps = 0;
     double train_s = 0, samples_per_s = 0;
-    double spikes_per_sample = 0;              // all spiking layers
+    double spikes_per_sample = 0;                // all spiking layers
     std::vector<double> layer_spikes_per_sample; // per layer (0 for non-spiking layers)
     std::vector<std::string> layer_names;
-    double sops_per_sample = 0;  // synaptic operations: spikes reaching a dense layer × its fan-out
-    double macs_per_sample = 0;  // multiply-accumulates where a dense layer reads analog input
+    double sops_per_sample = 0; // synaptic operations: spikes reaching a dense layer × its fan-out
+    double macs_per_sample = 0; // multiply-accumulates where a dense layer reads analog input
     std::vector<double> anytime_accuracy; // test accuracy using steps 0..t
     std::vector<epoch_record> curve;
     bool stopped_on_nan = false;
     std::string message;
 };
 
-// Called after every batch: (epoch, batches done in it, batches per epoch, running loss and accuracy).
-using train_progress = std::function<void(std::uint32_t, std::uint32_t, std::uint32_t, double, double)>;
+// Called after every batch: (epoch, batches done in it, batches per epoch, running loss and
+// accuracy).
+using train_progress =
+    std::function<void(std::uint32_t, std::uint32_t, std::uint32_t, double, double)>;
 
 // Validates the spec, trains, writes checkpoint.nmck, curve.csv and metrics.json into `out`
 // (each atomically; the checkpoint after every epoch), and evaluates on the test split.
 // `resume`: a checkpoint to continue from (same spec). Throws nm::error on bad input.
-train_result train_network(const train_spec& spec, const std::string& out, const std::string& resume = "",
-                           const train_progress& progress = {});
+train_result train_network(const train_spec& spec, const std::string& out,
+                           const std::string& resume = "", const train_progress& progress = {});
 
 // Evaluates a checkpoint on its test split (or another dataset): accuracy and anytime curve.
-train_result evaluate_checkpoint(const std::string& checkpoint, const std::string& dataset = "", int threads = 1);
+train_result evaluate_checkpoint(const std::string& checkpoint, const std::string& dataset = "",
+                                 int threads = 1);
 
 train_spec parse_train_spec(const std::string& text, const std::string& source);
 train_spec load_train_spec(const std::string& path);

@@ -135,7 +135,6 @@ public:
     }
 };
 
-
 } // namespace
 
 experiment parse_experiment(std::string_view text, const std::string& source_name) {

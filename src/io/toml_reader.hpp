@@ -120,7 +120,8 @@ public:
     }
 
     // A required key of `t`.
-    const toml::node& required(const toml::table& t, const char* key, const std::string& context) const {
+    const toml::node& required(const toml::table& t, const char* key,
+                               const std::string& context) const {
         if (const auto* x = t.get(key)) return *x;
         throw bad_config(where(t) + ": " + context + " needs \"" + key + "\"");
     }

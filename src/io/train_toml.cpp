@@ -16,14 +16,21 @@ public:
         const toml::node* x = t.get(key);
         if (!x) return;
         const std::string what = ctx + "." + key;
-        if constexpr (std::is_same_v<T, std::string>) into = string(*x, what);
-        else if constexpr (std::is_same_v<T, bool>) into = boolean(*x, what);
-        else if constexpr (std::is_integral_v<T>) into = static_cast<T>(count(*x, what));
-        else into = number(*x, what);
+        if constexpr (std::is_same_v<T, std::string>)
+            into = string(*x, what);
+        else if constexpr (std::is_same_v<T, bool>)
+            into = boolean(*x, what);
+        else if constexpr (std::is_integral_v<T>)
+            into = static_cast<T>(count(*x, what));
+        else
+            into = number(*x, what);
     }
 
     data_spec data(const toml::table& t) const {
-        check_keys(t, {"dataset", "label", "test_fraction", "validation_fraction", "limit_train", "limit_test"}, "[data]");
+        check_keys(t,
+                   {"dataset", "label", "test_fraction", "validation_fraction", "limit_train",
+                    "limit_test"},
+                   "[data]");
         data_spec d;
         d.where = where(t);
         get(t, "dataset", d.dataset, "data");
@@ -36,8 +43,9 @@ public:
     }
 
     layer_spec layer(const toml::table& t) const {
-        check_keys(t, {"kind", "size", "beta", "threshold", "reset", "surrogate", "slope", "learn_beta",
-                       "detach_reset", "init_gain"},
+        check_keys(t,
+                   {"kind", "size", "beta", "threshold", "reset", "surrogate", "slope",
+                    "learn_beta", "detach_reset", "init_gain"},
                    "[[layer]]");
         layer_spec l;
         l.where = where(t);
@@ -69,8 +77,10 @@ train_spec parse_train_spec(const std::string& text, const std::string& source) 
         const toml::table& t = rd.table(*n, "[input]");
         for (auto&& [k, v] : t) {
             const std::string key(k.str());
-            if (key == "scheme") s.scheme = rd.string(v, "input.scheme");
-            else s.code.push_back({key, rd.value(v, "input." + key), rd.where(k)});
+            if (key == "scheme")
+                s.scheme = rd.string(v, "input.scheme");
+            else
+                s.code.push_back({key, rd.value(v, "input." + key), rd.where(k)});
         }
     }
     if (const auto* n = doc.get("layer"))
@@ -83,7 +93,9 @@ train_spec parse_train_spec(const std::string& text, const std::string& source) 
     }
     if (const auto* n = doc.get("optimizer")) {
         const toml::table& t = rd.table(*n, "[optimizer]");
-        rd.check_keys(t, {"kind", "lr", "momentum", "weight_decay", "clip", "schedule", "step_size", "gamma"}, "[optimizer]");
+        rd.check_keys(
+            t, {"kind", "lr", "momentum", "weight_decay", "clip", "schedule", "step_size", "gamma"},
+            "[optimizer]");
         rd.get(t, "kind", s.optimizer, "optimizer");
         rd.get(t, "lr", s.lr, "optimizer");
         rd.get(t, "momentum", s.momentum, "optimizer");
@@ -104,6 +116,8 @@ train_spec parse_train_spec(const std::string& text, const std::string& source) 
     return s;
 }
 
-train_spec load_train_spec(const std::string& path) { return parse_train_spec(read_text(path, "training file"), path); }
+train_spec load_train_spec(const std::string& path) {
+    return parse_train_spec(read_text(path, "training file"), path);
+}
 
 } // namespace nm

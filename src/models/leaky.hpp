@@ -16,7 +16,8 @@ namespace nm::models {
 template<class P>
 constexpr auto leaky_fields() {
     return std::array{
-        number<P>("tau_m", &P::tau_m, "ms", rule::positive_or_inf, "membrane time constant (inf: IF)"),
+        number<P>("tau_m", &P::tau_m, "ms", rule::positive_or_inf,
+                  "membrane time constant (inf: IF)"),
         number<P>("v_leak", &P::v_leak, "mV", rule::finite, "resting potential"),
         number<P>("r", &P::r, "mV/unit", rule::finite, "input resistance (current to potential)"),
         number<P>("i_bias", &P::i_bias, "unit", rule::finite, "constant current"),

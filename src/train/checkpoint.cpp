@@ -25,7 +25,8 @@ void put_string(std::ofstream& out, const std::string& s) {
 void put_values(std::ofstream& out, const std::string& name, const std::vector<float>& v) {
     put_string(out, name);
     put<std::uint64_t>(out, v.size());
-    out.write(reinterpret_cast<const char*>(v.data()), static_cast<std::streamsize>(v.size() * sizeof(float)));
+    out.write(reinterpret_cast<const char*>(v.data()),
+              static_cast<std::streamsize>(v.size() * sizeof(float)));
 }
 
 class reader {
@@ -67,9 +68,9 @@ private:
 
 } // namespace
 
-void write_checkpoint(const std::string& path, const std::string& spec_text, std::uint32_t epochs_done,
-                      const std::vector<epoch_record>& curve, std::vector<parameter<float>>& params,
-                      optimizer<float>& opt) {
+void write_checkpoint(const std::string& path, const std::string& spec_text,
+                      std::uint32_t epochs_done, const std::vector<epoch_record>& curve,
+                      std::vector<parameter<float>>& params, optimizer<float>& opt) {
     write_atomically(path, [&](std::ofstream& out) {
         out.write(magic, sizeof magic);
         put_string(out, spec_text);
@@ -81,8 +82,12 @@ void write_checkpoint(const std::string& path, const std::string& spec_text, std
         for (std::size_t i = 0; i < params.size(); ++i) {
             put_values(out, params[i].name, *params[i].value);
             const bool moments = i < opt.first_moments().size();
-            put_values(out, params[i].name, moments ? opt.first_moments()[i] : std::vector<float>(params[i].value->size(), 0.f));
-            put_values(out, params[i].name, moments ? opt.second_moments()[i] : std::vector<float>(params[i].value->size(), 0.f));
+            put_values(out, params[i].name,
+                       moments ? opt.first_moments()[i]
+                               : std::vector<float>(params[i].value->size(), 0.f));
+            put_values(out, params[i].name,
+                       moments ? opt.second_moments()[i]
+                               : std::vector<float>(params[i].value->size(), 0.f));
         }
     });
 }
@@ -111,15 +116,17 @@ checkpoint read_checkpoint(const std::string& path) {
 
 void restore(const checkpoint& ck, std::vector<parameter<float>>& params, optimizer<float>& opt) {
     if (ck.params.size() != params.size())
-        throw bad_config("checkpoint has " + std::to_string(ck.params.size()) + " parameter tensors, the model " +
-                         std::to_string(params.size()));
+        throw bad_config("checkpoint has " + std::to_string(ck.params.size()) +
+                         " parameter tensors, the model " + std::to_string(params.size()));
     opt.first_moments().resize(params.size());
     opt.second_moments().resize(params.size());
     for (std::size_t i = 0; i < params.size(); ++i) {
-        if (ck.params[i].name != params[i].name || ck.params[i].values.size() != params[i].value->size())
+        if (ck.params[i].name != params[i].name ||
+            ck.params[i].values.size() != params[i].value->size())
             throw bad_config("checkpoint parameter \"" + ck.params[i].name + "\" (" +
-                             std::to_string(ck.params[i].values.size()) + " values) does not match \"" +
-                             params[i].name + "\" (" + std::to_string(params[i].value->size()) + ")");
+                             std::to_string(ck.params[i].values.size()) +
+                             " values) does not match \"" + params[i].name + "\" (" +
+                             std::to_string(params[i].value->size()) + ")");
         *params[i].value = ck.params[i].values;
         opt.first_moments()[i] = ck.first_moments[i].values;
         opt.second_moments()[i] = ck.second_moments[i].values;

@@ -25,9 +25,9 @@ struct checkpoint {
     std::vector<named_values> params, first_moments, second_moments;
 };
 
-void write_checkpoint(const std::string& path, const std::string& spec_text, std::uint32_t epochs_done,
-                      const std::vector<epoch_record>& curve, std::vector<parameter<float>>& params,
-                      optimizer<float>& opt);
+void write_checkpoint(const std::string& path, const std::string& spec_text,
+                      std::uint32_t epochs_done, const std::vector<epoch_record>& curve,
+                      std::vector<parameter<float>>& params, optimizer<float>& opt);
 checkpoint read_checkpoint(const std::string& path);
 // Copies the checkpoint's values into `params` (names and sizes must match) and the optimizer.
 void restore(const checkpoint& ck, std::vector<parameter<float>>& params, optimizer<float>& opt);

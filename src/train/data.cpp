@@ -22,7 +22,8 @@ dataset take(const dataset& d, const std::vector<std::uint32_t>& rows) {
     out.samples = static_cast<std::uint32_t>(rows.size());
     out.x.reserve(rows.size() * d.features);
     for (std::uint32_t r : rows) {
-        out.x.insert(out.x.end(), d.x.begin() + std::size_t{r} * d.features, d.x.begin() + std::size_t{r + 1} * d.features);
+        out.x.insert(out.x.end(), d.x.begin() + std::size_t{r} * d.features,
+                     d.x.begin() + std::size_t{r + 1} * d.features);
         out.labels.push_back(d.labels[r]);
     }
     return out;
@@ -52,16 +53,22 @@ void truncate(dataset& d, std::uint32_t limit) {
 } // namespace
 
 data_split load_split(const data_spec& spec, std::uint64_t seed) {
-    auto fail = [&](const std::string& msg) { throw bad_config(located(spec.where, "[data]: " + msg)); };
-    if (!(spec.test_fraction > 0 && spec.test_fraction < 1)) fail("test_fraction = " + format_number(spec.test_fraction) + " must be in (0, 1)");
+    auto fail = [&](const std::string& msg) {
+        throw bad_config(located(spec.where, "[data]: " + msg));
+    };
+    if (!(spec.test_fraction > 0 && spec.test_fraction < 1))
+        fail("test_fraction = " + format_number(spec.test_fraction) + " must be in (0, 1)");
     if (!(spec.validation_fraction >= 0 && spec.validation_fraction < 1))
-        fail("validation_fraction = " + format_number(spec.validation_fraction) + " must be in [0, 1)");
+        fail("validation_fraction = " + format_number(spec.validation_fraction) +
+             " must be in [0, 1)");
     data_split s;
     if (spec.dataset == "fashion_mnist") {
         const char* env = std::getenv("NM_FASHION_MNIST_DIR");
-        const std::string dir = std::string(env && *env ? env : "/usr/share/datasets/fashion-mnist") + "/";
+        const std::string dir =
+            std::string(env && *env ? env : "/usr/share/datasets/fashion-mnist") + "/";
         if (!std::filesystem::exists(dir + "train-images-idx3-ubyte.gz"))
-            fail("Fashion-MNIST not found in " + dir + "; install it with NM_WITH_DATASETS=1 scripts/install-deps.sh "
+            fail("Fashion-MNIST not found in " + dir +
+                 "; install it with scripts/install-deps.sh "
                  "(Debian's dataset-fashion-mnist) or set NM_FASHION_MNIST_DIR");
         s.train = read_idx(dir + "train-images-idx3-ubyte.gz", dir + "train-labels-idx1-ubyte.gz");
         s.test = read_idx(dir + "t10k-images-idx3-ubyte.gz", dir + "t10k-labels-idx1-ubyte.gz");
@@ -71,18 +78,24 @@ data_split load_split(const data_spec& spec, std::uint64_t seed) {
         const auto names = embedded_names();
         const bool embedded = std::find(names.begin(), names.end(), spec.dataset) != names.end();
         if (!embedded && !std::filesystem::exists(spec.dataset))
-            fail("dataset \"" + spec.dataset + "\" is neither fashion_mnist, an embedded set (iris, wdbc, digits) "
+            fail("dataset \"" + spec.dataset +
+                 "\" is neither fashion_mnist, an embedded set (iris, wdbc, digits) "
                  "nor an existing CSV file");
-        const dataset all = embedded ? load_embedded(spec.dataset) : read_csv(spec.dataset, spec.label);
-        if (all.labels.empty()) fail("\"" + spec.dataset + "\" has no label column (set label = \"NAME\" or \"last\")");
+        const dataset all =
+            embedded ? load_embedded(spec.dataset) : read_csv(spec.dataset, spec.label);
+        if (all.labels.empty())
+            fail("\"" + spec.dataset + "\" has no label column (set label = \"NAME\" or \"last\")");
         const std::vector<std::uint32_t> order = shuffled(all.samples, seed, 0);
-        const auto n_test = static_cast<std::uint32_t>(std::lround(spec.test_fraction * all.samples));
-        if (n_test == 0 || n_test >= all.samples) fail("test_fraction leaves no training or no test samples");
+        const auto n_test =
+            static_cast<std::uint32_t>(std::lround(spec.test_fraction * all.samples));
+        if (n_test == 0 || n_test >= all.samples)
+            fail("test_fraction leaves no training or no test samples");
         s.test = take(all, std::vector<std::uint32_t>(order.begin(), order.begin() + n_test));
         s.train = take(all, std::vector<std::uint32_t>(order.begin() + n_test, order.end()));
     }
     if (spec.validation_fraction > 0) {
-        const auto n_val = static_cast<std::uint32_t>(std::lround(spec.validation_fraction * s.train.samples));
+        const auto n_val =
+            static_cast<std::uint32_t>(std::lround(spec.validation_fraction * s.train.samples));
         std::vector<std::uint32_t> val(n_val), rest(s.train.samples - n_val);
         std::iota(val.begin(), val.end(), 0u);
         std::iota(rest.begin(), rest.end(), n_val);
@@ -110,18 +123,23 @@ input_code make_input_code(const train_spec& spec, std::uint32_t features) {
     if (!info) {
         std::vector<std::string> names;
         for (const auto& s : coding::schemes()) names.emplace_back(s.name);
-        throw bad_config(located(spec.source, "[input] scheme \"" + spec.scheme + "\"" + did_you_mean(spec.scheme, names)));
+        throw bad_config(located(spec.source, "[input] scheme \"" + spec.scheme + "\"" +
+                                                  did_you_mean(spec.scheme, names)));
     }
     if (info->id == coding::scheme::delta)
-        throw bad_config(located(spec.source, "[input] scheme \"delta\" codes time series, not feature vectors"));
+        throw bad_config(located(
+            spec.source, "[input] scheme \"delta\" codes time series, not feature vectors"));
     input_code c;
     c.scheme = info->id;
     const std::string context = located(spec.source, "[input] scheme \"" + spec.scheme + "\"");
-    c.params = bind_fields(info->fields, spec.code, std::vector<coding::code_params>{{}}, 1, rng_stream{}, context).front();
+    c.params = bind_fields(info->fields, spec.code, std::vector<coding::code_params>{{}}, 1,
+                           rng_stream{}, context)
+                   .front();
     coding::check(c.scheme, c.params, context);
     c.channels = coding::channels_for(c.scheme, c.params, features);
     c.steps = static_cast<std::uint32_t>(c.params.steps);
-    c.rng = rng_stream(spec.seed, stream_id(purpose::stimulus, 0x7E00u + static_cast<std::uint32_t>(c.scheme)));
+    c.rng = rng_stream(
+        spec.seed, stream_id(purpose::stimulus, 0x7E00u + static_cast<std::uint32_t>(c.scheme)));
     return c;
 }
 
@@ -135,7 +153,8 @@ void encode_batch(const input_code& code, const dataset& d, const std::vector<st
     const int team = code.scheme == coding::scheme::direct ? 1 : threads;
 #pragma omp parallel for num_threads(team) schedule(static)
     for (std::size_t b = 0; b < batch; ++b) {
-        const std::span<const double> values(d.x.data() + std::size_t{rows[b]} * d.features, d.features);
+        const std::span<const double> values(d.x.data() + std::size_t{rows[b]} * d.features,
+                                             d.features);
         if (code.scheme == coding::scheme::direct) { // the values as currents at every step
             for (std::uint32_t t = 0; t < code.steps; ++t)
                 for (std::uint32_t c = 0; c < code.channels; ++c)
@@ -150,9 +169,11 @@ void encode_batch(const input_code& code, const dataset& d, const std::vector<st
     }
 }
 
-template void encode_batch<float>(const input_code&, const dataset&, const std::vector<std::uint32_t>&, std::uint64_t,
+template void encode_batch<float>(const input_code&, const dataset&,
+                                  const std::vector<std::uint32_t>&, std::uint64_t,
                                   std::vector<float>&, int);
-template void encode_batch<double>(const input_code&, const dataset&, const std::vector<std::uint32_t>&, std::uint64_t,
+template void encode_batch<double>(const input_code&, const dataset&,
+                                   const std::vector<std::uint32_t>&, std::uint64_t,
                                    std::vector<double>&, int);
 
 } // namespace nm::train

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -61,7 +62,8 @@ public:
         x_ = x;
         const int rows = constant_input ? batch : steps * batch;
         gemm(false, true, rows, static_cast<int>(out_), static_cast<int>(in_), Real(1), x,
-             static_cast<int>(in_), w_.data(), static_cast<int>(in_), Real(0), y, static_cast<int>(out_));
+             static_cast<int>(in_), w_.data(), static_cast<int>(in_), Real(0), y,
+             static_cast<int>(out_));
         if (bias_)
             for (int r = 0; r < rows; ++r)
                 for (std::size_t o = 0; o < out_; ++o) y[r * out_ + o] += b_[o];
@@ -75,7 +77,8 @@ public:
         if (constant_input) { // ∂L/∂W = (Σ_t dy_t)ᵀ·x
             folded_.assign(dy, dy + batch * out_);
             for (int t = 1; t < steps; ++t)
-                for (std::size_t k = 0; k < batch * out_; ++k) folded_[k] += dy[t * batch * out_ + k];
+                for (std::size_t k = 0; k < batch * out_; ++k)
+                    folded_[k] += dy[t * batch * out_ + k];
             dy = folded_.data();
             rows = batch;
         }
@@ -85,14 +88,16 @@ public:
                 for (std::size_t o = 0; o < out_; ++o) gb_[o] += dy[r * out_ + o];
         if (dx) {
             gemm(false, false, rows, in, out, Real(1), dy, out, w_.data(), in, Real(0), dx, in);
-            if (constant_input) // the input's gradient at each step is its share: all of it at t = 0
+            if (constant_input) // the input's gradient at each step is its share: all of it at t =
+                                // 0
                 std::fill(dx + batch * in_, dx + steps * batch * in_, Real(0));
         }
     }
 
     std::vector<parameter<Real>> parameters() override {
-        std::vector<parameter<Real>> p{{"weight", &w_, &gw_, Real(-1e30), Real(1e30)}};
-        if (bias_) p.push_back({"bias", &b_, &gb_, Real(-1e30), Real(1e30)});
+        constexpr Real inf = std::numeric_limits<Real>::infinity();
+        std::vector<parameter<Real>> p{{"weight", &w_, &gw_, -inf, inf}};
+        if (bias_) p.push_back({"bias", &b_, &gb_, -inf, inf});
         return p;
     }
 
@@ -122,7 +127,8 @@ struct neuron_options {
 template<class Real>
 class lif_layer final : public layer<Real> {
 public:
-    lif_layer(std::size_t n, const neuron_options& o) : n_(n), o_(o), beta_(n, static_cast<Real>(o.beta)), gbeta_(n, 0) {}
+    lif_layer(std::size_t n, const neuron_options& o)
+        : n_(n), o_(o), beta_(n, static_cast<Real>(o.beta)), gbeta_(n, 0) {}
     std::string kind() const override { return "lif"; }
     std::size_t outputs() const override { return n_; }
     bool spiking() const override { return true; }
@@ -168,13 +174,19 @@ public:
                     const Real sd = o_.grad.derivative(vs[j] - th);
                     Real dv_dvstar;
                     switch (o_.reset) {
-                    case reset_mode::zero: dv_dvstar = (1 - s[j]) - (o_.detach_reset ? 0 : vs[j] * sd); break;
-                    case reset_mode::subtract: dv_dvstar = 1 - (o_.detach_reset ? 0 : th * sd); break;
-                    default: dv_dvstar = 1;
+                    case reset_mode::zero:
+                        dv_dvstar = (1 - s[j]) - (o_.detach_reset ? 0 : vs[j] * sd);
+                        break;
+                    case reset_mode::subtract:
+                        dv_dvstar = 1 - (o_.detach_reset ? 0 : th * sd);
+                        break;
+                    default:
+                        dv_dvstar = 1;
                     }
                     const Real g = (d[j] + rate_penalty) * sd + gv[j] * dv_dvstar;
                     if (dx) dx[row + j] = g;
-                    if (o_.learn_beta && t > 0) gbeta_[j] += g * after_reset((vs - width)[j], (s - width)[j], th);
+                    if (o_.learn_beta && t > 0)
+                        gbeta_[j] += g * after_reset((vs - width)[j], (s - width)[j], th);
                     gv[j] = beta_[j] * g;
                 }
             }
@@ -188,9 +200,12 @@ public:
 private:
     Real after_reset(Real vstar, Real s, Real th) const {
         switch (o_.reset) {
-        case reset_mode::zero: return vstar * (1 - s);
-        case reset_mode::subtract: return vstar - th * s;
-        default: return vstar;
+        case reset_mode::zero:
+            return vstar * (1 - s);
+        case reset_mode::subtract:
+            return vstar - th * s;
+        default:
+            return vstar;
         }
     }
 
@@ -204,7 +219,8 @@ private:
 template<class Real>
 class li_layer final : public layer<Real> {
 public:
-    li_layer(std::size_t n, const neuron_options& o) : n_(n), o_(o), beta_(n, static_cast<Real>(o.beta)), gbeta_(n, 0) {}
+    li_layer(std::size_t n, const neuron_options& o)
+        : n_(n), o_(o), beta_(n, static_cast<Real>(o.beta)), gbeta_(n, 0) {}
     std::string kind() const override { return "li"; }
     std::size_t outputs() const override { return n_; }
     const std::vector<Real>& beta() const { return beta_; }
@@ -213,7 +229,8 @@ public:
         const std::size_t width = static_cast<std::size_t>(batch) * n_;
         for (int t = 0; t < steps; ++t)
             for (std::size_t k = 0; k < width; ++k)
-                y[t * width + k] = (t > 0 ? beta_[k % n_] * y[(t - 1) * width + k] : 0) + x[t * width + k];
+                y[t * width + k] =
+                    (t > 0 ? beta_[k % n_] * y[(t - 1) * width + k] : 0) + x[t * width + k];
         y_ = y;
     }
 

@@ -22,7 +22,8 @@ template<class Real>
 Real softmax_ce(const Real* logits, int classes, int label, Real* grad) {
     Real top = *std::max_element(logits, logits + classes), sum = 0;
     for (int c = 0; c < classes; ++c) sum += std::exp(logits[c] - top);
-    for (int c = 0; c < classes; ++c) grad[c] = std::exp(logits[c] - top) / sum - (c == label ? 1 : 0);
+    for (int c = 0; c < classes; ++c)
+        grad[c] = std::exp(logits[c] - top) / sum - (c == label ? 1 : 0);
     return -(logits[label] - top - std::log(sum));
 }
 
@@ -51,7 +52,8 @@ Real compute_loss(const loss_options& o, const Real* y, int steps, int batch, in
         const Real* row = logits.data() + static_cast<std::size_t>(b) * classes;
         if (o.kind == loss_kind::mse_count) {
             for (int c = 0; c < classes; ++c) {
-                const Real target = static_cast<Real>((c == labels[b] ? o.correct_rate : o.incorrect_rate) * steps);
+                const Real target =
+                    static_cast<Real>((c == labels[b] ? o.correct_rate : o.incorrect_rate) * steps);
                 const Real e = row[c] - target;
                 total += e * e / classes;
                 g[c] = 2 * e / classes;
@@ -62,9 +64,11 @@ Real compute_loss(const loss_options& o, const Real* y, int steps, int batch, in
         for (int c = 0; c < classes; ++c) {
             const std::size_t k = static_cast<std::size_t>(b) * classes + c;
             const Real gk = g[c] / batch;
-            if (o.kind == loss_kind::ce_max) dy[argmax[k] * width + k] = gk;
+            if (o.kind == loss_kind::ce_max)
+                dy[argmax[k] * width + k] = gk;
             else
-                for (int t = 0; t < steps; ++t) dy[t * width + k] = o.kind == loss_kind::ce_mean ? gk / steps : gk;
+                for (int t = 0; t < steps; ++t)
+                    dy[t * width + k] = o.kind == loss_kind::ce_mean ? gk / steps : gk;
         }
     }
     return total / batch;

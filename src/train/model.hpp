@@ -25,13 +25,19 @@ inline neuron_options neuron_options_of(const layer_spec& s, std::size_t index) 
     auto fail = [&](const std::string& msg) { throw bad_parameter(ctx + ": " + msg); };
     neuron_options o;
     o.beta = s.kind == "if" ? 1.0 : s.beta;
-    if (!(o.beta >= 0 && o.beta <= 1)) fail("beta = " + format_number(s.beta) + " must be in [0, 1] (|lambda| <= 1)");
-    if (!(s.threshold > 0 && std::isfinite(s.threshold))) fail("threshold = " + format_number(s.threshold) + " must be > 0");
+    if (!(o.beta >= 0 && o.beta <= 1))
+        fail("beta = " + format_number(s.beta) + " must be in [0, 1] (|lambda| <= 1)");
+    if (!(s.threshold > 0 && std::isfinite(s.threshold)))
+        fail("threshold = " + format_number(s.threshold) + " must be > 0");
     o.threshold = s.threshold;
-    if (s.reset == "zero") o.reset = reset_mode::zero;
-    else if (s.reset == "subtract") o.reset = reset_mode::subtract;
-    else if (s.reset == "none") o.reset = reset_mode::none;
-    else fail("reset = \"" + s.reset + "\" must be \"zero\", \"subtract\" or \"none\"");
+    if (s.reset == "zero")
+        o.reset = reset_mode::zero;
+    else if (s.reset == "subtract")
+        o.reset = reset_mode::subtract;
+    else if (s.reset == "none")
+        o.reset = reset_mode::none;
+    else
+        fail("reset = \"" + s.reset + "\" must be \"zero\", \"subtract\" or \"none\"");
     bool known = false;
     for (std::size_t k = 0; k < std::size(surrogate_names); ++k)
         if (s.surrogate == surrogate_names[k]) {
@@ -41,7 +47,8 @@ inline neuron_options neuron_options_of(const layer_spec& s, std::size_t index) 
     if (!known)
         fail("unknown surrogate \"" + s.surrogate + "\"" +
              did_you_mean(s.surrogate, {"arctan", "fast_sigmoid", "erf", "triangle"}));
-    if (!(s.slope > 0 && std::isfinite(s.slope))) fail("slope = " + format_number(s.slope) + " must be > 0");
+    if (!(s.slope > 0 && std::isfinite(s.slope)))
+        fail("slope = " + format_number(s.slope) + " must be > 0");
     o.grad.slope = s.slope;
     o.learn_beta = s.learn_beta;
     o.detach_reset = s.detach_reset;
@@ -51,7 +58,8 @@ inline neuron_options neuron_options_of(const layer_spec& s, std::size_t index) 
 template<class Real>
 class model {
 public:
-    model(const std::vector<layer_spec>& specs, std::size_t inputs, std::size_t classes, std::uint64_t seed)
+    model(const std::vector<layer_spec>& specs, std::size_t inputs, std::size_t classes,
+          std::uint64_t seed)
         : inputs_(inputs) {
         if (specs.empty()) throw bad_config("the network has no [[layer]]");
         std::size_t width = inputs;
@@ -59,22 +67,28 @@ public:
             const layer_spec& s = specs[i];
             const std::string ctx = layer_context(s, i);
             if (s.kind == "dense" || s.kind == "linear") {
-                if (s.size < 1) throw bad_parameter(ctx + ": size = " + std::to_string(s.size) + " must be >= 1");
+                if (s.size < 1)
+                    throw bad_parameter(ctx + ": size = " + std::to_string(s.size) +
+                                        " must be >= 1");
                 if (!(s.init_gain > 0)) throw bad_parameter(ctx + ": init_gain must be > 0");
                 auto d = std::make_unique<dense<Real>>(width, s.size, s.kind == "dense");
                 // Uniform weights with variance gain²/fan_in: unit-variance input gives the
                 // layer's neurons input currents of variance gain², firing at depth.
                 const double a = s.init_gain * std::sqrt(3.0 / static_cast<double>(width));
-                const rng_stream rng(seed, stream_id(purpose::params, 0x7000u + static_cast<std::uint32_t>(i)));
+                const rng_stream rng(
+                    seed, stream_id(purpose::params, 0x7000u + static_cast<std::uint32_t>(i)));
                 for (std::size_t k = 0; k < d->weights().size(); ++k)
-                    d->weights()[k] = static_cast<Real>(a * (2 * rng.uniform(static_cast<std::uint32_t>(k), 0) - 1));
+                    d->weights()[k] = static_cast<Real>(
+                        a * (2 * rng.uniform(static_cast<std::uint32_t>(k), 0) - 1));
                 width = s.size;
                 layers_.push_back(std::move(d));
             } else if (s.kind == "lif" || s.kind == "if") {
                 if (s.size != 0 && s.size != width)
-                    throw bad_config(ctx + ": size = " + std::to_string(s.size) + " but its input has " +
-                                     std::to_string(width) + " features (neuron layers keep the size)");
-                layers_.push_back(std::make_unique<lif_layer<Real>>(width, neuron_options_of(s, i)));
+                    throw bad_config(ctx + ": size = " + std::to_string(s.size) +
+                                     " but its input has " + std::to_string(width) +
+                                     " features (neuron layers keep the size)");
+                layers_.push_back(
+                    std::make_unique<lif_layer<Real>>(width, neuron_options_of(s, i)));
             } else if (s.kind == "li") {
                 layers_.push_back(std::make_unique<li_layer<Real>>(width, neuron_options_of(s, i)));
             } else {
@@ -83,8 +97,9 @@ public:
             }
         }
         if (width != classes)
-            throw bad_config(layer_context(specs.back(), specs.size() - 1) + ": the network ends with " +
-                             std::to_string(width) + " outputs but the dataset has " + std::to_string(classes) +
+            throw bad_config(layer_context(specs.back(), specs.size() - 1) +
+                             ": the network ends with " + std::to_string(width) +
+                             " outputs but the dataset has " + std::to_string(classes) +
                              " classes");
         acts_.resize(layers_.size());
     }
@@ -109,7 +124,8 @@ public:
         for (std::size_t i = layers_.size(); i-- > 0;) {
             Real* dx = nullptr;
             if (i > 0) {
-                grads_[i % 2].resize(static_cast<std::size_t>(steps) * batch * layers_[i - 1]->outputs());
+                grads_[i % 2].resize(static_cast<std::size_t>(steps) * batch *
+                                     layers_[i - 1]->outputs());
                 dx = grads_[i % 2].data();
             }
             layers_[i]->backward(g, dx, steps, batch);

@@ -24,9 +24,12 @@ struct optimizer_options {
 // The learning rate at `epoch` (fractional: epoch + batch / batches) of `epochs`.
 inline double scheduled_lr(const optimizer_options& o, double epoch, double epochs) {
     switch (o.schedule) {
-    case schedule_kind::cosine: return o.lr * 0.5 * (1 + std::cos(M_PI * std::min(1.0, epoch / epochs)));
-    case schedule_kind::step: return o.lr * std::pow(o.gamma, std::floor(epoch / o.step_size));
-    default: return o.lr;
+    case schedule_kind::cosine:
+        return o.lr * 0.5 * (1 + std::cos(M_PI * std::min(1.0, epoch / epochs)));
+    case schedule_kind::step:
+        return o.lr * std::pow(o.gamma, std::floor(epoch / o.step_size));
+    default:
+        return o.lr;
     }
 }
 

@@ -35,7 +35,8 @@ struct surrogate {
         }
         case surrogate_kind::erf:
             return a * static_cast<Real>(0.3989422804014327) * std::exp(-(a * x) * (a * x) / 2);
-        case surrogate_kind::triangle: return std::max(Real(0), 1 - std::abs(x) * a) * a;
+        case surrogate_kind::triangle:
+            return std::max(Real(0), 1 - std::abs(x) * a) * a;
         }
         return 0;
     }
@@ -44,9 +45,13 @@ struct surrogate {
     NM_HD Real smooth(Real x) const {
         const Real a = static_cast<Real>(slope);
         switch (kind) {
-        case surrogate_kind::arctan: return Real(0.5) + std::atan(static_cast<Real>(M_PI / 2) * a * x) / static_cast<Real>(M_PI);
-        case surrogate_kind::fast_sigmoid: return x / (1 + a * std::abs(x));
-        case surrogate_kind::erf: return Real(0.5) * (1 + std::erf(a * x / static_cast<Real>(M_SQRT2)));
+        case surrogate_kind::arctan:
+            return Real(0.5) +
+                   std::atan(static_cast<Real>(M_PI / 2) * a * x) / static_cast<Real>(M_PI);
+        case surrogate_kind::fast_sigmoid:
+            return x / (1 + a * std::abs(x));
+        case surrogate_kind::erf:
+            return Real(0.5) * (1 + std::erf(a * x / static_cast<Real>(M_SQRT2)));
         case surrogate_kind::triangle: {
             const Real y = std::clamp(a * x, Real(-1), Real(1));
             return y >= 0 ? Real(0.5) + y - y * y / 2 : Real(0.5) + y + y * y / 2;

@@ -33,24 +33,38 @@ loss_kind loss_of(const train_spec& s) {
     if (s.loss == "ce_mean") return loss_kind::ce_mean;
     if (s.loss == "ce_max") return loss_kind::ce_max;
     if (s.loss == "mse_count") return loss_kind::mse_count;
-    throw bad_config(located(s.source, "[loss] kind \"" + s.loss + "\"" +
-                                           did_you_mean(s.loss, {"ce_count", "ce_mean", "ce_max", "mse_count"})));
+    throw bad_config(located(
+        s.source, "[loss] kind \"" + s.loss + "\"" +
+                      did_you_mean(s.loss, {"ce_count", "ce_mean", "ce_max", "mse_count"})));
 }
 
 train::optimizer_options optimizer_of(const train_spec& s) {
-    auto fail = [&](const std::string& m) { throw bad_parameter(located(s.source, "[optimizer]: " + m)); };
+    auto fail = [&](const std::string& m) {
+        throw bad_parameter(located(s.source, "[optimizer]: " + m));
+    };
     train::optimizer_options o;
-    if (s.optimizer == "sgd") o.kind = train::optimizer_kind::sgd;
-    else if (s.optimizer == "adam") o.kind = train::optimizer_kind::adam;
-    else if (s.optimizer == "adamw") o.kind = train::optimizer_kind::adamw;
-    else fail("kind \"" + s.optimizer + "\"" + did_you_mean(s.optimizer, {"sgd", "adam", "adamw"}));
-    if (s.schedule == "none") o.schedule = train::schedule_kind::none;
-    else if (s.schedule == "cosine") o.schedule = train::schedule_kind::cosine;
-    else if (s.schedule == "step") o.schedule = train::schedule_kind::step;
-    else fail("schedule \"" + s.schedule + "\"" + did_you_mean(s.schedule, {"none", "cosine", "step"}));
+    if (s.optimizer == "sgd")
+        o.kind = train::optimizer_kind::sgd;
+    else if (s.optimizer == "adam")
+        o.kind = train::optimizer_kind::adam;
+    else if (s.optimizer == "adamw")
+        o.kind = train::optimizer_kind::adamw;
+    else
+        fail("kind \"" + s.optimizer + "\"" + did_you_mean(s.optimizer, {"sgd", "adam", "adamw"}));
+    if (s.schedule == "none")
+        o.schedule = train::schedule_kind::none;
+    else if (s.schedule == "cosine")
+        o.schedule = train::schedule_kind::cosine;
+    else if (s.schedule == "step")
+        o.schedule = train::schedule_kind::step;
+    else
+        fail("schedule \"" + s.schedule + "\"" +
+             did_you_mean(s.schedule, {"none", "cosine", "step"}));
     if (!(s.lr > 0 && std::isfinite(s.lr))) fail("lr = " + format_number(s.lr) + " must be > 0");
-    if (!(s.weight_decay >= 0)) fail("weight_decay = " + format_number(s.weight_decay) + " must be >= 0");
-    if (!(s.momentum >= 0 && s.momentum < 1)) fail("momentum = " + format_number(s.momentum) + " must be in [0, 1)");
+    if (!(s.weight_decay >= 0))
+        fail("weight_decay = " + format_number(s.weight_decay) + " must be >= 0");
+    if (!(s.momentum >= 0 && s.momentum < 1))
+        fail("momentum = " + format_number(s.momentum) + " must be in [0, 1)");
     if (!(s.clip >= 0)) fail("clip = " + format_number(s.clip) + " must be >= 0");
     if (!(s.step_size > 0) || !(s.gamma > 0)) fail("step_size and gamma must be > 0");
     o.lr = s.lr;
@@ -72,21 +86,27 @@ struct setup {
 };
 
 setup prepare(const train_spec& s) {
-    auto fail = [&](const std::string& m) { throw bad_parameter(located(s.source, "[train]: " + m)); };
+    auto fail = [&](const std::string& m) {
+        throw bad_parameter(located(s.source, "[train]: " + m));
+    };
     if (s.epochs < 1) fail("epochs must be >= 1");
-    if (s.batch < 1 || s.batch > 65536) fail("batch = " + std::to_string(s.batch) + " must be in [1, 65536]");
-    if (s.threads < 1 || s.threads > 1024) fail("threads = " + std::to_string(s.threads) + " must be in [1, 1024]");
+    if (s.batch < 1 || s.batch > 65536)
+        fail("batch = " + std::to_string(s.batch) + " must be in [1, 65536]");
+    if (s.threads < 1 || s.threads > 1024)
+        fail("threads = " + std::to_string(s.threads) + " must be in [1, 1024]");
     if (!(s.rate_reg >= 0)) fail("rate_reg must be >= 0");
     setup u;
     u.loss.kind = loss_of(s);
     u.opt = optimizer_of(s);
     u.data = train::load_split(s.data, s.seed);
     u.code = train::make_input_code(s, u.data.train.features);
-    u.net = std::make_unique<train::model<float>>(s.layers, u.code.channels, static_cast<std::size_t>(u.data.classes), s.seed);
+    u.net = std::make_unique<train::model<float>>(s.layers, u.code.channels,
+                                                  static_cast<std::size_t>(u.data.classes), s.seed);
     u.net->set_rate_penalty(static_cast<float>(s.rate_reg));
     // A direct code feeds the same currents at every step: the first dense layer computes once.
     if (u.code.scheme == coding::scheme::direct)
-        if (auto* first = dynamic_cast<train::dense<float>*>(u.net->layers().front().get())) first->constant_input = true;
+        if (auto* first = dynamic_cast<train::dense<float>*>(u.net->layers().front().get()))
+            first->constant_input = true;
     return u;
 }
 
@@ -103,11 +123,14 @@ std::vector<std::uint32_t> epoch_order(std::uint32_t n, std::uint64_t seed, std:
     return order;
 }
 
-int argmax(const float* row, int n) { return static_cast<int>(std::max_element(row, row + n) - row); }
+int argmax(const float* row, int n) {
+    return static_cast<int>(std::max_element(row, row + n) - row);
+}
 
 // Accuracy (and, on request, the anytime curve, spikes and SOPs) of `net` on `d`.
-train_result evaluate(train::model<float>& net, const train::input_code& code, const train::loss_options& loss,
-                      const dataset& d, int classes, std::uint32_t batch, int threads) {
+train_result evaluate(train::model<float>& net, const train::input_code& code,
+                      const train::loss_options& loss, const dataset& d, int classes,
+                      std::uint32_t batch, int threads) {
     train_result r;
     if (d.samples == 0) return r;
     const int steps = static_cast<int>(code.steps);
@@ -125,13 +148,16 @@ train_result evaluate(train::model<float>& net, const train::input_code& code, c
         const float* y = net.forward(x.data(), steps, static_cast<int>(n));
         for (float v : x) input_spikes += v;
         // Running statistic per class up to step t: the loss's logits restricted to 0..t.
-        std::vector<float> running(static_cast<std::size_t>(n) * classes, loss.kind == loss_kind::ce_max ? -1e30f : 0.f);
+        std::vector<float> running(static_cast<std::size_t>(n) * classes,
+                                   loss.kind == loss_kind::ce_max ? -1e30f : 0.f);
         for (int t = 0; t < steps; ++t) {
             const float* yt = y + static_cast<std::size_t>(t) * n * classes;
             for (std::size_t k = 0; k < running.size(); ++k)
-                running[k] = loss.kind == loss_kind::ce_max ? std::max(running[k], yt[k]) : running[k] + yt[k];
+                running[k] = loss.kind == loss_kind::ce_max ? std::max(running[k], yt[k])
+                                                            : running[k] + yt[k];
             for (std::uint32_t b = 0; b < n; ++b) {
-                const bool hit = argmax(running.data() + static_cast<std::size_t>(b) * classes, classes) == d.labels[start + b];
+                const bool hit = argmax(running.data() + static_cast<std::size_t>(b) * classes,
+                                        classes) == d.labels[start + b];
                 anytime[t] += hit;
                 if (t == steps - 1) correct += hit;
             }
@@ -156,35 +182,48 @@ train_result evaluate(train::model<float>& net, const train::input_code& code, c
         if (!dense) continue;
         const double fan_out = static_cast<double>(dense->outputs());
         if (i == 0 ? spiking_input : layers[i - 1]->spiking())
-            r.sops_per_sample += (i == 0 ? input_spikes / samples : r.layer_spikes_per_sample[i - 1]) * fan_out;
+            r.sops_per_sample +=
+                (i == 0 ? input_spikes / samples : r.layer_spikes_per_sample[i - 1]) * fan_out;
         else
-            r.macs_per_sample += (dense->constant_input ? 1.0 : steps) * static_cast<double>(dense->inputs()) * fan_out;
+            r.macs_per_sample += (dense->constant_input ? 1.0 : steps) *
+                                 static_cast<double>(dense->inputs()) * fan_out;
     }
     return r;
 }
 
 nlohmann::json metrics_of(const train_result& r) {
-    nlohmann::json j{{"test_accuracy", r.test_accuracy}, {"epochs", r.epochs}, {"train_s", r.train_s},
-                     {"samples_per_s", r.samples_per_s}, {"spikes_per_sample", r.spikes_per_sample},
-                     {"sops_per_sample", r.sops_per_sample}, {"macs_per_sample", r.macs_per_sample},
-                     {"anytime_accuracy", r.anytime_accuracy}, {"test_samples", r.test_samples},
-                     {"steps", r.steps}, {"stopped_on_nan", r.stopped_on_nan}};
+    nlohmann::json j{{"test_accuracy", r.test_accuracy},
+                     {"epochs", r.epochs},
+                     {"train_s", r.train_s},
+                     {"samples_per_s", r.samples_per_s},
+                     {"spikes_per_sample", r.spikes_per_sample},
+                     {"sops_per_sample", r.sops_per_sample},
+                     {"macs_per_sample", r.macs_per_sample},
+                     {"anytime_accuracy", r.anytime_accuracy},
+                     {"test_samples", r.test_samples},
+                     {"steps", r.steps},
+                     {"stopped_on_nan", r.stopped_on_nan}};
     nlohmann::json layers = nlohmann::json::array();
     for (std::size_t i = 0; i < r.layer_names.size(); ++i)
-        layers.push_back({{"kind", r.layer_names[i]}, {"spikes_per_sample", r.layer_spikes_per_sample[i]}});
+        layers.push_back(
+            {{"kind", r.layer_names[i]}, {"spikes_per_sample", r.layer_spikes_per_sample[i]}});
     j["layers"] = layers;
     nlohmann::json curve = nlohmann::json::array();
     for (const auto& e : r.curve)
-        curve.push_back({{"epoch", e.epoch}, {"train_loss", e.train_loss}, {"train_accuracy", e.train_accuracy},
-                         {"validation_accuracy", e.validation_accuracy}, {"lr", e.lr}, {"seconds", e.seconds}});
+        curve.push_back({{"epoch", e.epoch},
+                         {"train_loss", e.train_loss},
+                         {"train_accuracy", e.train_accuracy},
+                         {"validation_accuracy", e.validation_accuracy},
+                         {"lr", e.lr},
+                         {"seconds", e.seconds}});
     j["curve"] = curve;
     return j;
 }
 
 } // namespace
 
-train_result train_network(const train_spec& spec, const std::string& out, const std::string& resume,
-                           const train_progress& progress) {
+train_result train_network(const train_spec& spec, const std::string& out,
+                           const std::string& resume, const train_progress& progress) {
     setup u = prepare(spec);
     openblas_set_num_threads(spec.threads);
     train::model<float>& net = *u.net;
@@ -195,7 +234,8 @@ train_result train_network(const train_spec& spec, const std::string& out, const
     if (!resume.empty()) {
         const train::checkpoint ck = train::read_checkpoint(resume);
         if (ck.spec_text != spec.text)
-            throw bad_config(resume + ": the checkpoint was made from a different training file; resume needs the same one");
+            throw bad_config(resume + ": the checkpoint was made from a different training file; "
+                                      "resume needs the same one");
         train::restore(ck, params, opt);
         first_epoch = ck.epochs_done;
         curve = ck.curve;
@@ -214,17 +254,21 @@ train_result train_network(const train_spec& spec, const std::string& out, const
         const std::vector<std::uint32_t> order = epoch_order(train_set.samples, spec.seed, epoch);
         double loss_sum = 0, hits = 0, seen = 0, lr = u.opt.lr;
         for (std::uint32_t k = 0; k < batches; ++k) {
-            const std::uint32_t start = k * spec.batch, n = std::min(spec.batch, train_set.samples - start);
+            const std::uint32_t start = k * spec.batch,
+                                n = std::min(spec.batch, train_set.samples - start);
             const std::vector<std::uint32_t> rows(order.begin() + start, order.begin() + start + n);
-            train::encode_batch(u.code, train_set, rows, std::uint64_t{epoch} * train_set.samples, x, spec.threads);
+            train::encode_batch(u.code, train_set, rows, std::uint64_t{epoch} * train_set.samples,
+                                x, spec.threads);
             const float* y = net.forward(x.data(), steps, static_cast<int>(n));
             std::vector<std::int32_t> labels(n);
             for (std::uint32_t b = 0; b < n; ++b) labels[b] = train_set.labels[rows[b]];
-            const float loss = train::compute_loss(u.loss, y, steps, static_cast<int>(n), classes, labels.data(), dy, logits);
+            const float loss = train::compute_loss(u.loss, y, steps, static_cast<int>(n), classes,
+                                                   labels.data(), dy, logits);
             if (!std::isfinite(loss)) {
                 result.stopped_on_nan = true;
-                result.message = "the loss became " + std::to_string(loss) + " in epoch " + std::to_string(epoch + 1) +
-                                 ", batch " + std::to_string(k + 1) + "; training stopped, the last good checkpoint is kept "
+                result.message = "the loss became " + std::to_string(loss) + " in epoch " +
+                                 std::to_string(epoch + 1) + ", batch " + std::to_string(k + 1) +
+                                 "; training stopped, the last good checkpoint is kept "
                                  "(try a smaller lr or clip)";
                 break;
             }
@@ -233,7 +277,9 @@ train_result train_network(const train_spec& spec, const std::string& out, const
             lr = train::scheduled_lr(u.opt, epoch + static_cast<double>(k) / batches, spec.epochs);
             opt.step(params, lr);
             loss_sum += loss * n;
-            for (std::uint32_t b = 0; b < n; ++b) hits += argmax(logits.data() + static_cast<std::size_t>(b) * classes, classes) == labels[b];
+            for (std::uint32_t b = 0; b < n; ++b)
+                hits += argmax(logits.data() + static_cast<std::size_t>(b) * classes, classes) ==
+                        labels[b];
             seen += n;
             if (progress) progress(epoch, k + 1, batches, loss_sum / seen, hits / seen);
         }
@@ -245,30 +291,37 @@ train_result train_network(const train_spec& spec, const std::string& out, const
         rec.train_accuracy = hits / seen;
         rec.lr = lr;
         if (u.data.validation.samples > 0)
-            rec.validation_accuracy = evaluate(net, u.code, u.loss, u.data.validation, classes, spec.batch, spec.threads).test_accuracy;
+            rec.validation_accuracy =
+                evaluate(net, u.code, u.loss, u.data.validation, classes, spec.batch, spec.threads)
+                    .test_accuracy;
         rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - e0).count();
         curve.push_back(rec);
-        train::write_checkpoint((dir / "checkpoint.nmck").string(), spec.text, epoch + 1, curve, params, opt);
+        train::write_checkpoint((dir / "checkpoint.nmck").string(), spec.text, epoch + 1, curve,
+                                params, opt);
     }
-    const double train_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    train_result test = evaluate(net, u.code, u.loss, u.data.test, classes, spec.batch, spec.threads);
+    const double train_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    train_result test =
+        evaluate(net, u.code, u.loss, u.data.test, classes, spec.batch, spec.threads);
     test.curve = curve;
     test.epochs = static_cast<std::uint32_t>(curve.size());
     test.train_s = train_s;
     test.samples_per_s = train_s > 0 ? trained_samples / train_s : 0;
     test.stopped_on_nan = result.stopped_on_nan;
     test.message = result.message;
-    write_atomically(dir / "metrics.json", [&](std::ofstream& f) { f << metrics_of(test).dump(2) << "\n"; });
+    write_atomically(dir / "metrics.json",
+                     [&](std::ofstream& f) { f << metrics_of(test).dump(2) << "\n"; });
     write_atomically(dir / "curve.csv", [&](std::ofstream& f) {
         f << "epoch,train_loss,train_accuracy,validation_accuracy,lr,seconds\n";
         for (const auto& e : curve)
-            f << e.epoch << ',' << e.train_loss << ',' << e.train_accuracy << ',' << e.validation_accuracy << ','
-              << e.lr << ',' << e.seconds << '\n';
+            f << e.epoch << ',' << e.train_loss << ',' << e.train_accuracy << ','
+              << e.validation_accuracy << ',' << e.lr << ',' << e.seconds << '\n';
     });
     return test;
 }
 
-train_result evaluate_checkpoint(const std::string& path, const std::string& dataset_override, int threads) {
+train_result evaluate_checkpoint(const std::string& path, const std::string& dataset_override,
+                                 int threads) {
     const train::checkpoint ck = train::read_checkpoint(path);
     train_spec spec = parse_train_spec(ck.spec_text, path + " (embedded training file)");
     if (!dataset_override.empty()) spec.data.dataset = dataset_override;
@@ -278,7 +331,8 @@ train_result evaluate_checkpoint(const std::string& path, const std::string& dat
     train::optimizer<float> opt(u.opt);
     auto params = u.net->parameters();
     train::restore(ck, params, opt);
-    train_result r = evaluate(*u.net, u.code, u.loss, u.data.test, u.data.classes, spec.batch, threads);
+    train_result r =
+        evaluate(*u.net, u.code, u.loss, u.data.test, u.data.classes, spec.batch, threads);
     r.curve = ck.curve;
     r.epochs = ck.epochs_done;
     return r;

@@ -3,28 +3,53 @@
 #include "helpers.hpp"
 
 #include <nm/io.hpp>
+#include <nm/train.hpp>
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 namespace nm::test {
 namespace {
 
 const std::string examples = std::string(NM_SOURCE_DIR) + "/examples/";
 
+// Simulation examples run 50 ms; training examples one epoch on a few hundred samples.
 TEST(examples, every_example_loads_and_runs) {
-    int count = 0;
+    int simulations = 0, trainings = 0;
     for (const auto& entry : std::filesystem::directory_iterator(examples)) {
         if (entry.path().extension() != ".toml") continue;
+        std::ifstream in(entry.path());
+        const std::string text((std::istreambuf_iterator<char>(in)),
+                               std::istreambuf_iterator<char>());
+        if (text.find("[[layer]]") != std::string::npos) {
+            train_spec spec = load_train_spec(entry.path().string());
+            if (spec.data.dataset == "fashion_mnist" &&
+                !std::filesystem::exists(
+                    "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"))
+                continue; // installed by scripts/install-deps.sh; tests/unit covers its reader
+            spec.epochs = 1;
+            spec.data.limit_train = 300;
+            spec.data.limit_test = 100;
+            const auto out = std::filesystem::temp_directory_path() /
+                             ("nm_example_" + entry.path().stem().string());
+            const train_result r = train_network(spec, out.string());
+            EXPECT_GT(r.test_accuracy, 0.0) << entry.path();
+            EXPECT_TRUE(std::filesystem::exists(out / "metrics.json")) << entry.path();
+            ++trainings;
+            continue;
+        }
         experiment e = load_experiment(entry.path().string());
         e.simulation.duration = std::min(e.simulation.duration, 50.0);
         const run_result res = run(e);
         EXPECT_GT(res.neurons, 0u) << entry.path();
-        ++count;
+        ++simulations;
     }
-    EXPECT_GE(count, 3);
+    EXPECT_GE(simulations, 3);
+    EXPECT_GE(trainings, 3);
 }
 
 TEST(examples, single_lif_f_i_curve_matches_analytic_rates) {

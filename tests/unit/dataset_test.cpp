@@ -127,7 +127,7 @@ namespace {
 TEST(datasets, fashion_mnist_test_set_when_installed) {
     const std::string dir = "/usr/share/datasets/fashion-mnist/";
     if (!fs::exists(dir + "t10k-images-idx3-ubyte.gz"))
-        GTEST_SKIP() << "Debian's dataset-fashion-mnist is not installed (NM_WITH_DATASETS=1 "
+        GTEST_SKIP() << "Debian's dataset-fashion-mnist is not installed ("
                         "scripts/install-deps.sh)";
     const dataset d =
         read_idx(dir + "t10k-images-idx3-ubyte.gz", dir + "t10k-labels-idx1-ubyte.gz");
