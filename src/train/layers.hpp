@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <string>
 #include <vector>
@@ -37,14 +38,19 @@ public:
     virtual std::vector<parameter<Real>> parameters() { return {}; }
 };
 
-// Affine map y = W·x + b at every step: one GEMM over all T·B rows. When the input is the
-// same at every step (a direct-current input code), `constant_input` computes the B rows once
-// and copies them to every step, and backward folds the steps' gradients before its GEMM:
-// T times fewer multiply-accumulates for the same result.
+// Affine map y = x·W + b at every step, W stored [inputs][outputs]. Dense input goes through
+// one GEMM over all T·B rows. Two shortcuts give the same result with less work:
+//  - `constant_input` (a direct-current code feeds the same values at every step): the B rows
+//    are computed once and copied to every step; backward folds the steps before its GEMM.
+//  - spiking input (0/1 or small graded counts, sparse): event-driven accumulation, each active
+//    input adding its weight row to the outputs, forward and backward (∂L/∂W row i gathers the
+//    output gradients of the rows where input i spiked): work ∝ spikes instead of inputs.
 template<class Real>
 class dense final : public layer<Real> {
 public:
     bool constant_input = false;
+    bool spiking_input = false;
+    static constexpr double sparse_below = 0.1; // input density under which events beat GEMM
 
     dense(std::size_t in, std::size_t out, bool bias) : in_(in), out_(out), bias_(bias) {
         w_.assign(in * out, 0);
@@ -57,16 +63,30 @@ public:
     std::size_t inputs() const { return in_; }
     std::vector<Real>& weights() { return w_; }
     std::vector<Real>& bias() { return b_; }
+    bool used_events() const { return events_; }
 
     void forward(const Real* x, Real* y, int steps, int batch) override {
         x_ = x;
         const int rows = constant_input ? batch : steps * batch;
-        gemm(false, true, rows, static_cast<int>(out_), static_cast<int>(in_), Real(1), x,
-             static_cast<int>(in_), w_.data(), static_cast<int>(in_), Real(0), y,
-             static_cast<int>(out_));
-        if (bias_)
-            for (int r = 0; r < rows; ++r)
-                for (std::size_t o = 0; o < out_; ++o) y[r * out_ + o] += b_[o];
+        events_ = spiking_input && !constant_input && gather_events(x, rows);
+        if (events_) {
+            for (int r = 0; r < rows; ++r) {
+                Real* out = y + static_cast<std::size_t>(r) * out_;
+                if (bias_) std::copy(b_.begin(), b_.end(), out);
+                else std::fill(out, out + out_, Real(0));
+                for (std::size_t e = row_start_[r]; e < row_start_[r + 1]; ++e) {
+                    const Real* w = w_.data() + std::size_t{event_input_[e]} * out_;
+                    const Real v = event_value_[e];
+                    for (std::size_t o = 0; o < out_; ++o) out[o] += v * w[o];
+                }
+            }
+        } else {
+            gemm(false, false, rows, static_cast<int>(out_), static_cast<int>(in_), Real(1), x,
+                 static_cast<int>(in_), w_.data(), static_cast<int>(out_), Real(0), y, static_cast<int>(out_));
+            if (bias_)
+                for (int r = 0; r < rows; ++r)
+                    for (std::size_t o = 0; o < out_; ++o) y[r * out_ + o] += b_[o];
+        }
         if (constant_input)
             for (int t = 1; t < steps; ++t) std::copy(y, y + batch * out_, y + t * batch * out_);
     }
@@ -74,22 +94,31 @@ public:
     void backward(const Real* dy, Real* dx, int steps, int batch) override {
         const int in = static_cast<int>(in_), out = static_cast<int>(out_);
         int rows = steps * batch;
-        if (constant_input) { // ∂L/∂W = (Σ_t dy_t)ᵀ·x
+        if (constant_input) { // ∂L/∂W = xᵀ·(Σ_t dy_t)
             folded_.assign(dy, dy + batch * out_);
             for (int t = 1; t < steps; ++t)
-                for (std::size_t k = 0; k < batch * out_; ++k)
-                    folded_[k] += dy[t * batch * out_ + k];
+                for (std::size_t k = 0; k < batch * out_; ++k) folded_[k] += dy[t * batch * out_ + k];
             dy = folded_.data();
             rows = batch;
         }
-        gemm(true, false, out, in, rows, Real(1), dy, out, x_, in, Real(1), gw_.data(), in);
+        if (events_) {
+            for (int r = 0; r < rows; ++r) {
+                const Real* g = dy + static_cast<std::size_t>(r) * out_;
+                for (std::size_t e = row_start_[r]; e < row_start_[r + 1]; ++e) {
+                    Real* gw = gw_.data() + std::size_t{event_input_[e]} * out_;
+                    const Real v = event_value_[e];
+                    for (std::size_t o = 0; o < out_; ++o) gw[o] += v * g[o];
+                }
+            }
+        } else {
+            gemm(true, false, in, out, rows, Real(1), x_, in, dy, out, Real(1), gw_.data(), out);
+        }
         if (bias_)
             for (int r = 0; r < rows; ++r)
                 for (std::size_t o = 0; o < out_; ++o) gb_[o] += dy[r * out_ + o];
         if (dx) {
-            gemm(false, false, rows, in, out, Real(1), dy, out, w_.data(), in, Real(0), dx, in);
-            if (constant_input) // the input's gradient at each step is its share: all of it at t =
-                                // 0
+            gemm(false, true, rows, in, out, Real(1), dy, out, w_.data(), out, Real(0), dx, in);
+            if (constant_input) // the input's gradient at each step is its share: all of it at t = 0
                 std::fill(dx + batch * in_, dx + steps * batch * in_, Real(0));
         }
     }
@@ -102,10 +131,33 @@ public:
     }
 
 private:
+    // Lists the nonzero inputs of every row; false (use the GEMM) when they are too dense.
+    bool gather_events(const Real* x, int rows) {
+        row_start_.assign(static_cast<std::size_t>(rows) + 1, 0);
+        event_input_.clear();
+        event_value_.clear();
+        const std::size_t limit = static_cast<std::size_t>(sparse_below * static_cast<double>(rows) * in_);
+        for (int r = 0; r < rows; ++r) {
+            const Real* row = x + static_cast<std::size_t>(r) * in_;
+            for (std::size_t i = 0; i < in_; ++i)
+                if (row[i] != 0) {
+                    event_input_.push_back(static_cast<std::uint32_t>(i));
+                    event_value_.push_back(row[i]);
+                }
+            if (event_input_.size() > limit) return false;
+            row_start_[r + 1] = event_input_.size();
+        }
+        return true;
+    }
+
     std::size_t in_, out_;
     bool bias_;
     std::vector<Real> w_, gw_, b_, gb_, folded_;
     const Real* x_ = nullptr;
+    bool events_ = false;
+    std::vector<std::size_t> row_start_;
+    std::vector<std::uint32_t> event_input_;
+    std::vector<Real> event_value_;
 };
 
 enum class reset_mode { zero, subtract, none };
@@ -135,6 +187,7 @@ public:
     bool smooth = false;
     Real rate_penalty = 0; // added to ∂L/∂s per spike (spike-rate regulariser)
     const std::vector<Real>& beta() const { return beta_; }
+    std::size_t saved_bytes() const { return vstar_.size() * sizeof(Real); }
 
     void forward(const Real* x, Real* y, int steps, int batch) override {
         const std::size_t width = static_cast<std::size_t>(batch) * n_;

@@ -96,6 +96,9 @@ public:
                                  did_you_mean(s.kind, {"dense", "linear", "lif", "if", "li"}));
             }
         }
+        // Dense layers reading spikes may accumulate events instead of multiplying.
+        for (std::size_t i = 1; i < layers_.size(); ++i)
+            if (auto* d = dynamic_cast<dense<Real>*>(layers_[i].get())) d->spiking_input = layers_[i - 1]->spiking();
         if (width != classes)
             throw bad_config(layer_context(specs.back(), specs.size() - 1) +
                              ": the network ends with " + std::to_string(width) +
@@ -151,6 +154,15 @@ public:
     void set_smooth(bool on) {
         for (auto& l : layers_)
             if (auto* n = dynamic_cast<lif_layer<Real>*>(l.get())) n->smooth = on;
+    }
+
+    // Bytes kept from forward for backward: every layer's output and the LIF potentials v*.
+    std::size_t saved_bytes() const {
+        std::size_t bytes = 0;
+        for (const auto& a : acts_) bytes += a.size() * sizeof(Real);
+        for (const auto& l : layers_)
+            if (const auto* n = dynamic_cast<const lif_layer<Real>*>(l.get())) bytes += n->saved_bytes();
+        return bytes;
     }
 
     void set_rate_penalty(Real per_spike) {

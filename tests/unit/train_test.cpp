@@ -147,6 +147,28 @@ TEST(dense_layer, constant_input_shortcut_gives_the_same_output_and_gradient) {
         for (std::size_t k = 0; k < pa[i].grad->size(); ++k) EXPECT_NEAR((*pa[i].grad)[k], (*pb[i].grad)[k], 1e-12);
 }
 
+TEST(dense_layer, event_driven_accumulation_equals_the_gemm) {
+    dense<double> gemm_path(inputs, 3, true), events(inputs, 3, true);
+    gemm_path.weights() = events.weights() = random_values(inputs * 3, 7, 0.5);
+    gemm_path.bias() = events.bias() = random_values(3, 8, 0.5);
+    events.spiking_input = true;
+    std::vector<double> x = random_values(steps * batch * inputs, 9, 1.0);
+    for (double& v : x) v = v > 0.7 ? 1.0 : (v < -0.9 ? 2.0 : 0.0); // sparse, some graded
+    std::vector<double> a(steps * batch * 3), b(a.size());
+    gemm_path.forward(x.data(), a.data(), steps, batch);
+    events.forward(x.data(), b.data(), steps, batch);
+    ASSERT_TRUE(events.used_events());
+    for (std::size_t k = 0; k < a.size(); ++k) EXPECT_NEAR(a[k], b[k], 1e-12);
+    const std::vector<double> dy = random_values(a.size(), 10, 1.0);
+    std::vector<double> dxa(x.size()), dxb(x.size());
+    gemm_path.backward(dy.data(), dxa.data(), steps, batch);
+    events.backward(dy.data(), dxb.data(), steps, batch);
+    for (std::size_t k = 0; k < x.size(); ++k) EXPECT_NEAR(dxa[k], dxb[k], 1e-12);
+    const auto pa = gemm_path.parameters(), pb = events.parameters();
+    for (std::size_t i = 0; i < pa.size(); ++i)
+        for (std::size_t k = 0; k < pa[i].grad->size(); ++k) EXPECT_NEAR((*pa[i].grad)[k], (*pb[i].grad)[k], 1e-12);
+}
+
 TEST(losses, cross_entropy_on_counts_of_a_known_output) {
     // Two classes, one sample, counts (3, 1): loss = log(1 + e^-2), gradient p − onehot per step.
     const std::vector<double> y{1, 0, 1, 1, 1, 0};
