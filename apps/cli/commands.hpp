@@ -14,5 +14,10 @@ void add_simulate(CLI::App& app, command& run);
 void add_models(CLI::App& app, command& run);
 void add_encode(CLI::App& app, command& run);
 void add_train(CLI::App& app, command& run); // train and eval
+void add_cost(CLI::App& app, command& run);
+
+// "  energy    ..." for `sops` synaptic operations per `per` on the default platform (Loihi-2),
+// or nothing when the platform table cannot be read.
+void print_energy_line(double sops, const char* per);
 
 } // namespace nm::cli

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
     nm::cli::add_simulate(app, run);
     nm::cli::add_train(app, run);
     nm::cli::add_encode(app, run);
+    nm::cli::add_cost(app, run);
     nm::cli::add_models(app, run);
     try {
         app.parse(argc, argv);

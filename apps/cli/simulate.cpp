@@ -52,6 +52,8 @@ void print_summary(const simulate_options& o, const run_result& r) {
                 grouped(r.synaptic_events).c_str(),
                 r.simulate_s > 0 ? static_cast<double>(r.synaptic_events) / r.simulate_s / 1e6
                                  : 0.0);
+    print_energy_line(static_cast<double>(r.synaptic_events) / (r.duration_ms * 1e-3),
+                      "biological second");
     std::printf("\n  %-16s %10s %12s %10s %8s\n", "population", "size", "spikes", "rate (Hz)",
                 "ISI CV");
     for (const auto& p : r.populations) {

@@ -45,6 +45,7 @@ void print_result(const train_result& r) {
                         r.layer_spikes_per_sample[i]);
     std::printf("\n  synaptic ops       %.3g SOPs + %.3g MACs per sample\n", r.sops_per_sample,
                 r.macs_per_sample);
+    print_energy_line(r.sops_per_sample, "sample");
     print_anytime(r.anytime_accuracy);
 }
 

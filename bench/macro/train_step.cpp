@@ -24,11 +24,16 @@ int main(int argc, char** argv) {
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string a = argv[i];
         const int v = std::stoi(argv[i + 1]);
-        if (a == "--hidden") hidden = static_cast<std::uint64_t>(v);
-        else if (a == "--steps") steps = v;
-        else if (a == "--batch") batch = v;
-        else if (a == "--threads") threads = v;
-        else if (a == "--iters") iters = v;
+        if (a == "--hidden")
+            hidden = static_cast<std::uint64_t>(v);
+        else if (a == "--steps")
+            steps = v;
+        else if (a == "--batch")
+            batch = v;
+        else if (a == "--threads")
+            threads = v;
+        else if (a == "--iters")
+            iters = v;
     }
     try {
         openblas_set_num_threads(threads);
@@ -46,7 +51,8 @@ int main(int argc, char** argv) {
         const nm::train::data_split data = nm::train::load_split(spec.data, 1);
         const nm::train::input_code code = nm::train::make_input_code(spec, data.train.features);
         nm::train::model<float> net(spec.layers, code.channels, 10, 1);
-        if (auto* first = dynamic_cast<nm::train::dense<float>*>(net.layers().front().get())) first->spiking_input = true;
+        if (auto* first = dynamic_cast<nm::train::dense<float>*>(net.layers().front().get()))
+            first->spiking_input = true;
         nm::train::optimizer<float> adam({});
         auto params = net.parameters();
         nm::train::loss_options loss;
@@ -54,7 +60,8 @@ int main(int argc, char** argv) {
         std::vector<double> ms;
         for (int it = 0; it < iters + 3; ++it) {
             std::vector<std::uint32_t> rows(batch);
-            for (int b = 0; b < batch; ++b) rows[b] = static_cast<std::uint32_t>((it * batch + b) % data.train.samples);
+            for (int b = 0; b < batch; ++b)
+                rows[b] = static_cast<std::uint32_t>((it * batch + b) % data.train.samples);
             std::vector<std::int32_t> labels(batch);
             for (int b = 0; b < batch; ++b) labels[b] = data.train.labels[rows[b]];
             const auto t0 = std::chrono::steady_clock::now();
@@ -64,12 +71,17 @@ int main(int argc, char** argv) {
             net.zero_grad();
             net.backward(dy.data(), steps, batch);
             adam.step(params, 1e-3);
-            if (it >= 3) ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+            if (it >= 3)
+                ms.push_back(
+                    std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                        .count());
         }
         std::sort(ms.begin(), ms.end());
-        std::printf("{\"median_ms\": %.3f, \"saved_bytes\": %zu, \"hidden\": %llu, \"steps\": %d, \"batch\": %d, "
+        std::printf("{\"median_ms\": %.3f, \"saved_bytes\": %zu, \"hidden\": %llu, \"steps\": %d, "
+                    "\"batch\": %d, "
                     "\"threads\": %d}\n",
-                    ms[ms.size() / 2], net.saved_bytes(), static_cast<unsigned long long>(hidden), steps, batch, threads);
+                    ms[ms.size() / 2], net.saved_bytes(), static_cast<unsigned long long>(hidden),
+                    steps, batch, threads);
     } catch (const nm::error& e) {
         std::fprintf(stderr, "error: %s\n", e.what());
         return 2;

@@ -84,8 +84,9 @@ train_result train_network(const train_spec& spec, const std::string& out,
                            const std::string& resume = "", const train_progress& progress = {});
 
 // Evaluates a checkpoint on its test split (or another dataset): accuracy and anytime curve.
+// `weight_bits` > 0 quantizes the dense weights first (nm::quantize, per layer).
 train_result evaluate_checkpoint(const std::string& checkpoint, const std::string& dataset = "",
-                                 int threads = 1);
+                                 int threads = 1, int weight_bits = 0);
 
 train_spec parse_train_spec(const std::string& text, const std::string& source);
 train_spec load_train_spec(const std::string& path);

@@ -137,6 +137,20 @@ population_result summarize(const population& pop, double duration_ms) {
     return r;
 }
 
+// Per population: the largest number of synapses onto one of its neurons (all projections).
+std::vector<std::uint64_t> max_fan_in(const network& net) {
+    std::vector<std::vector<std::uint32_t>> in(net.populations.size());
+    for (std::size_t p = 0; p < net.populations.size(); ++p)
+        in[p].assign(net.populations[p]->size(), 0);
+    for (const projection& proj : net.projections)
+        for (const csr_shard& s : proj.shards)
+            for (const std::uint32_t packed : s.targets) ++in[proj.post][packed & proj.target_mask];
+    std::vector<std::uint64_t> out;
+    for (const auto& counts : in)
+        out.push_back(counts.empty() ? 0 : *std::max_element(counts.begin(), counts.end()));
+    return out;
+}
+
 } // namespace
 
 struct simulation::impl {
@@ -210,8 +224,11 @@ run_result simulation::run(const progress_fn& progress) {
     res.synapse_bytes = net.synapse_bytes();
     res.real_time_factor = res.simulate_s / (res.duration_ms * 1e-3);
     for (const auto& c : counters) res.synaptic_events += c.synaptic_events;
-    for (const auto& pop : net.populations) {
+    const std::vector<std::uint64_t> fan_in = max_fan_in(net);
+    for (std::size_t p = 0; p < net.populations.size(); ++p) {
+        const auto& pop = net.populations[p];
         res.populations.push_back(summarize(*pop, res.duration_ms));
+        res.populations.back().max_fan_in = fan_in[p];
         res.population_names.push_back(pop->name());
         res.spikes_total += res.populations.back().spikes;
     }

@@ -96,7 +96,8 @@ std::string metrics_json(const run_result& r) {
                                     {"size", p.size},
                                     {"spikes", p.spikes},
                                     {"rate_hz", p.rate_hz},
-                                    {"isi_cv", number_or_null(p.isi_cv)}});
+                                    {"isi_cv", number_or_null(p.isi_cv)},
+                                    {"max_fan_in", p.max_fan_in}});
     return j.dump(2) + "\n";
 }
 

@@ -72,8 +72,10 @@ public:
         if (events_) {
             for (int r = 0; r < rows; ++r) {
                 Real* out = y + static_cast<std::size_t>(r) * out_;
-                if (bias_) std::copy(b_.begin(), b_.end(), out);
-                else std::fill(out, out + out_, Real(0));
+                if (bias_)
+                    std::copy(b_.begin(), b_.end(), out);
+                else
+                    std::fill(out, out + out_, Real(0));
                 for (std::size_t e = row_start_[r]; e < row_start_[r + 1]; ++e) {
                     const Real* w = w_.data() + std::size_t{event_input_[e]} * out_;
                     const Real v = event_value_[e];
@@ -82,7 +84,8 @@ public:
             }
         } else {
             gemm(false, false, rows, static_cast<int>(out_), static_cast<int>(in_), Real(1), x,
-                 static_cast<int>(in_), w_.data(), static_cast<int>(out_), Real(0), y, static_cast<int>(out_));
+                 static_cast<int>(in_), w_.data(), static_cast<int>(out_), Real(0), y,
+                 static_cast<int>(out_));
             if (bias_)
                 for (int r = 0; r < rows; ++r)
                     for (std::size_t o = 0; o < out_; ++o) y[r * out_ + o] += b_[o];
@@ -97,7 +100,8 @@ public:
         if (constant_input) { // ∂L/∂W = xᵀ·(Σ_t dy_t)
             folded_.assign(dy, dy + batch * out_);
             for (int t = 1; t < steps; ++t)
-                for (std::size_t k = 0; k < batch * out_; ++k) folded_[k] += dy[t * batch * out_ + k];
+                for (std::size_t k = 0; k < batch * out_; ++k)
+                    folded_[k] += dy[t * batch * out_ + k];
             dy = folded_.data();
             rows = batch;
         }
@@ -118,7 +122,8 @@ public:
                 for (std::size_t o = 0; o < out_; ++o) gb_[o] += dy[r * out_ + o];
         if (dx) {
             gemm(false, true, rows, in, out, Real(1), dy, out, w_.data(), out, Real(0), dx, in);
-            if (constant_input) // the input's gradient at each step is its share: all of it at t = 0
+            if (constant_input) // the input's gradient at each step is its share: all of it at t =
+                                // 0
                 std::fill(dx + batch * in_, dx + steps * batch * in_, Real(0));
         }
     }
@@ -136,7 +141,8 @@ private:
         row_start_.assign(static_cast<std::size_t>(rows) + 1, 0);
         event_input_.clear();
         event_value_.clear();
-        const std::size_t limit = static_cast<std::size_t>(sparse_below * static_cast<double>(rows) * in_);
+        const std::size_t limit =
+            static_cast<std::size_t>(sparse_below * static_cast<double>(rows) * in_);
         for (int r = 0; r < rows; ++r) {
             const Real* row = x + static_cast<std::size_t>(r) * in_;
             for (std::size_t i = 0; i < in_; ++i)

@@ -98,7 +98,8 @@ public:
         }
         // Dense layers reading spikes may accumulate events instead of multiplying.
         for (std::size_t i = 1; i < layers_.size(); ++i)
-            if (auto* d = dynamic_cast<dense<Real>*>(layers_[i].get())) d->spiking_input = layers_[i - 1]->spiking();
+            if (auto* d = dynamic_cast<dense<Real>*>(layers_[i].get()))
+                d->spiking_input = layers_[i - 1]->spiking();
         if (width != classes)
             throw bad_config(layer_context(specs.back(), specs.size() - 1) +
                              ": the network ends with " + std::to_string(width) +
@@ -161,7 +162,8 @@ public:
         std::size_t bytes = 0;
         for (const auto& a : acts_) bytes += a.size() * sizeof(Real);
         for (const auto& l : layers_)
-            if (const auto* n = dynamic_cast<const lif_layer<Real>*>(l.get())) bytes += n->saved_bytes();
+            if (const auto* n = dynamic_cast<const lif_layer<Real>*>(l.get()))
+                bytes += n->saved_bytes();
         return bytes;
     }
 

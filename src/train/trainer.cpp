@@ -4,6 +4,7 @@
 #include "coding/codec.hpp"
 #include "core/bind.hpp"
 #include "io/atomic_file.hpp"
+#include "nm/cost.hpp"
 #include "nm/errors.hpp"
 #include "nm/train.hpp"
 #include "train/checkpoint.hpp"
@@ -321,7 +322,7 @@ train_result train_network(const train_spec& spec, const std::string& out,
 }
 
 train_result evaluate_checkpoint(const std::string& path, const std::string& dataset_override,
-                                 int threads) {
+                                 int threads, int weight_bits) {
     const train::checkpoint ck = train::read_checkpoint(path);
     train_spec spec = parse_train_spec(ck.spec_text, path + " (embedded training file)");
     if (!dataset_override.empty()) spec.data.dataset = dataset_override;
@@ -331,6 +332,9 @@ train_result evaluate_checkpoint(const std::string& path, const std::string& dat
     train::optimizer<float> opt(u.opt);
     auto params = u.net->parameters();
     train::restore(ck, params, opt);
+    if (weight_bits > 0)
+        for (auto& p : params)
+            if (p.name.find("weight") != std::string::npos) quantize(*p.value, weight_bits);
     train_result r =
         evaluate(*u.net, u.code, u.loss, u.data.test, u.data.classes, spec.batch, threads);
     r.curve = ck.curve;

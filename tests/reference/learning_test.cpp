@@ -35,10 +35,12 @@ std::string read_file(const fs::path& p) {
 
 // Parameters and optimizer moments identical (the curve's timings naturally differ).
 bool same_parameters(const fs::path& a, const fs::path& b) {
-    const train::checkpoint x = train::read_checkpoint(a.string()), y = train::read_checkpoint(b.string());
+    const train::checkpoint x = train::read_checkpoint(a.string()),
+                            y = train::read_checkpoint(b.string());
     if (x.params.size() != y.params.size() || x.optimizer_steps != y.optimizer_steps) return false;
     for (std::size_t i = 0; i < x.params.size(); ++i)
-        if (x.params[i].values != y.params[i].values || x.first_moments[i].values != y.first_moments[i].values ||
+        if (x.params[i].values != y.params[i].values ||
+            x.first_moments[i].values != y.first_moments[i].values ||
             x.second_moments[i].values != y.second_moments[i].values)
             return false;
     return true;
@@ -70,7 +72,8 @@ size = 32
 [[layer]]
 kind = "lif"
 beta = 0.8
-learn_beta = )") + (learn_beta ? "true" : "false") + R"(
+learn_beta = )") +
+           (learn_beta ? "true" : "false") + R"(
 [[layer]]
 kind = "dense"
 size = 10
@@ -116,9 +119,11 @@ TEST(training, same_seed_and_threads_repeat_exactly) {
     const train_result b = train_network(spec, scratch("repeat_b").string());
     EXPECT_EQ(a.test_accuracy, b.test_accuracy);
     ASSERT_EQ(a.curve.size(), b.curve.size());
-    for (std::size_t e = 0; e < a.curve.size(); ++e) EXPECT_EQ(a.curve[e].train_loss, b.curve[e].train_loss);
-    EXPECT_TRUE(same_parameters(fs::temp_directory_path() / "nm_learning_repeat_a" / "checkpoint.nmck",
-                                fs::temp_directory_path() / "nm_learning_repeat_b" / "checkpoint.nmck"));
+    for (std::size_t e = 0; e < a.curve.size(); ++e)
+        EXPECT_EQ(a.curve[e].train_loss, b.curve[e].train_loss);
+    EXPECT_TRUE(
+        same_parameters(fs::temp_directory_path() / "nm_learning_repeat_a" / "checkpoint.nmck",
+                        fs::temp_directory_path() / "nm_learning_repeat_b" / "checkpoint.nmck"));
 }
 
 TEST(training, resume_continues_the_same_trajectory) {
@@ -129,10 +134,12 @@ TEST(training, resume_continues_the_same_trajectory) {
     half.epochs = 2;
     half.text = spec.text; // the same file: only the epoch count is overridden, as --epochs does
     train_network(half, split.string());
-    const train_result resumed = train_network(spec, split.string(), (split / "checkpoint.nmck").string());
+    const train_result resumed =
+        train_network(spec, split.string(), (split / "checkpoint.nmck").string());
     EXPECT_EQ(resumed.epochs, full.epochs);
     EXPECT_EQ(resumed.test_accuracy, full.test_accuracy);
-    for (std::size_t e = 0; e < full.curve.size(); ++e) EXPECT_EQ(resumed.curve[e].train_loss, full.curve[e].train_loss) << e;
+    for (std::size_t e = 0; e < full.curve.size(); ++e)
+        EXPECT_EQ(resumed.curve[e].train_loss, full.curve[e].train_loss) << e;
     EXPECT_TRUE(same_parameters(straight / "checkpoint.nmck", split / "checkpoint.nmck"));
 }
 
@@ -145,15 +152,21 @@ TEST(training, bad_files_name_the_problem) {
         }
         return std::string();
     };
-    EXPECT_NE(error_of("[data]\ndataset = \"nowhere.csv\"\n[[layer]]\nkind = \"dense\"\nsize = 10\n").find("neither fashion_mnist"),
-              std::string::npos);
+    EXPECT_NE(
+        error_of("[data]\ndataset = \"nowhere.csv\"\n[[layer]]\nkind = \"dense\"\nsize = 10\n")
+            .find("neither fashion_mnist"),
+        std::string::npos);
     EXPECT_NE(error_of("[trian]\n").find("did you mean \"train\""), std::string::npos);
-    EXPECT_NE(error_of("[[layer]]\nkind = \"dense\"\nsize = 7\n").find("ends with 7 outputs but the dataset has 10 classes"),
+    EXPECT_NE(error_of("[[layer]]\nkind = \"dense\"\nsize = 7\n")
+                  .find("ends with 7 outputs but the dataset has 10 classes"),
               std::string::npos);
-    EXPECT_NE(error_of("[optimizer]\nlr = -1.0\n[[layer]]\nkind = \"dense\"\nsize = 10\n").find("lr = -1 must be > 0"),
+    EXPECT_NE(error_of("[optimizer]\nlr = -1.0\n[[layer]]\nkind = \"dense\"\nsize = 10\n")
+                  .find("lr = -1 must be > 0"),
               std::string::npos);
-    EXPECT_NE(error_of("[input]\nscheme = \"rate\"\nsteps = 0\n[[layer]]\nkind = \"dense\"\nsize = 10\n").find("steps = 0"),
-              std::string::npos);
+    EXPECT_NE(
+        error_of("[input]\nscheme = \"rate\"\nsteps = 0\n[[layer]]\nkind = \"dense\"\nsize = 10\n")
+            .find("steps = 0"),
+        std::string::npos);
 }
 
 TEST(training, a_nan_loss_stops_with_a_message_and_writes_no_bad_checkpoint) {

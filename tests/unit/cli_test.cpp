@@ -161,3 +161,46 @@ TEST(cli, encode_errors_exit_2_with_the_reason) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(cli, cost_of_a_simulation_run_and_an_unknown_platform) {
+    const fs::path dir = scratch("cost");
+    write(dir / "net.toml", R"([simulation]
+duration = 100.0
+[[population]]
+name = "n"
+size = 20
+params = { tau_m = 10.0 }
+[[projection]]
+pre = "n"
+post = "n"
+rule = { kind = "fixed_indegree", k = 5 }
+[[stimulus]]
+kind = "dc"
+target = "n"
+amplitude = 2.0
+)");
+    ASSERT_EQ(run_cli("simulate " + (dir / "net.toml").string() + " --out " +
+                      (dir / "run").string() + " -q")
+                  .code,
+              0);
+    const result r = run_cli("cost " + (dir / "run").string() + " --platform Loihi-2");
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_NE(r.output.find("Loihi-2"), std::string::npos);
+    EXPECT_NE(r.output.find("First-order estimates"), std::string::npos);
+    std::ifstream in(dir / "run" / "cost.json");
+    const auto j = nlohmann::json::parse(in);
+    EXPECT_EQ(j["platforms"][0]["platform"], "Loihi-2");
+    EXPECT_TRUE(j["platforms"][0]["fits"].get<bool>());
+    EXPECT_DOUBLE_EQ(j["platforms"][0]["energy_j"].get<double>(),
+                     j["sops"].get<double>() * 1.61e-11);
+    const result bad = run_cli("cost " + (dir / "run").string() + " --platform Loihi-3");
+    EXPECT_EQ(bad.code, 2);
+    EXPECT_NE(bad.output.find("unknown platform \"Loihi-3\"; known: SpiNNaker-1, TrueNorth"),
+              std::string::npos)
+        << bad.output;
+    EXPECT_EQ(run_cli("cost " + dir.string()).code, 2); // no metrics.json there
+}
+
+} // namespace

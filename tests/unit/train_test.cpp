@@ -19,7 +19,8 @@ constexpr int steps = 6, batch = 3, inputs = 5, classes = 4;
 std::vector<double> random_values(std::size_t n, std::uint32_t stream, double scale) {
     const rng_stream rng(99, stream);
     std::vector<double> x(n);
-    for (std::size_t i = 0; i < n; ++i) x[i] = scale * (2 * rng.uniform(static_cast<std::uint32_t>(i), 0) - 1);
+    for (std::size_t i = 0; i < n; ++i)
+        x[i] = scale * (2 * rng.uniform(static_cast<std::uint32_t>(i), 0) - 1);
     return x;
 }
 
@@ -37,7 +38,8 @@ layer_spec dense_layer(std::uint64_t size, bool bias = true) {
     return s;
 }
 
-layer_spec neuron(const std::string& kind, const std::string& reset, const std::string& surrogate, bool learn_beta) {
+layer_spec neuron(const std::string& kind, const std::string& reset, const std::string& surrogate,
+                  bool learn_beta) {
     layer_spec s;
     s.kind = kind;
     s.beta = 0.8;
@@ -81,7 +83,8 @@ TEST_P(gradients, backward_matches_finite_differences) {
             const double down = loss_at();
             (*p.value)[k] = keep;
             const double numeric = (up - down) / (2 * h);
-            EXPECT_NEAR(analytic[k], numeric, 1e-6 + 1e-5 * std::abs(numeric)) << c.name << " " << p.name << "[" << k << "]";
+            EXPECT_NEAR(analytic[k], numeric, 1e-6 + 1e-5 * std::abs(numeric))
+                << c.name << " " << p.name << "[" << k << "]";
             ++checked;
         }
     }
@@ -93,12 +96,23 @@ std::vector<grad_case> cases() {
     for (const char* reset : {"zero", "subtract", "none"})
         for (const char* sg : {"arctan", "fast_sigmoid", "erf", "triangle"})
             out.push_back({std::string("lif_") + reset + "_" + sg,
-                           {dense_layer(6), neuron("lif", reset, sg, true), dense_layer(classes), neuron("lif", reset, sg, false)},
+                           {dense_layer(6), neuron("lif", reset, sg, true), dense_layer(classes),
+                            neuron("lif", reset, sg, false)},
                            loss_kind::ce_count});
-    out.push_back({"li_readout_ce_mean", {dense_layer(6), neuron("lif", "subtract", "arctan", false), dense_layer(classes, false), neuron("li", "zero", "arctan", true)}, loss_kind::ce_mean});
-    out.push_back({"li_readout_ce_max", {dense_layer(6), neuron("lif", "zero", "erf", false), dense_layer(classes), neuron("li", "zero", "arctan", false)}, loss_kind::ce_max});
-    out.push_back({"mse_count", {dense_layer(classes), neuron("lif", "subtract", "fast_sigmoid", true)}, loss_kind::mse_count});
-    out.push_back({"if_layer", {dense_layer(classes), neuron("if", "subtract", "arctan", false)}, loss_kind::ce_count});
+    out.push_back({"li_readout_ce_mean",
+                   {dense_layer(6), neuron("lif", "subtract", "arctan", false),
+                    dense_layer(classes, false), neuron("li", "zero", "arctan", true)},
+                   loss_kind::ce_mean});
+    out.push_back({"li_readout_ce_max",
+                   {dense_layer(6), neuron("lif", "zero", "erf", false), dense_layer(classes),
+                    neuron("li", "zero", "arctan", false)},
+                   loss_kind::ce_max});
+    out.push_back({"mse_count",
+                   {dense_layer(classes), neuron("lif", "subtract", "fast_sigmoid", true)},
+                   loss_kind::mse_count});
+    out.push_back({"if_layer",
+                   {dense_layer(classes), neuron("if", "subtract", "arctan", false)},
+                   loss_kind::ce_count});
     return out;
 }
 
@@ -144,7 +158,8 @@ TEST(dense_layer, constant_input_shortcut_gives_the_same_output_and_gradient) {
     folded.backward(dy.data(), nullptr, steps, batch);
     const auto pa = plain.parameters(), pb = folded.parameters();
     for (std::size_t i = 0; i < pa.size(); ++i)
-        for (std::size_t k = 0; k < pa[i].grad->size(); ++k) EXPECT_NEAR((*pa[i].grad)[k], (*pb[i].grad)[k], 1e-12);
+        for (std::size_t k = 0; k < pa[i].grad->size(); ++k)
+            EXPECT_NEAR((*pa[i].grad)[k], (*pb[i].grad)[k], 1e-12);
 }
 
 TEST(dense_layer, event_driven_accumulation_equals_the_gemm) {
@@ -166,7 +181,8 @@ TEST(dense_layer, event_driven_accumulation_equals_the_gemm) {
     for (std::size_t k = 0; k < x.size(); ++k) EXPECT_NEAR(dxa[k], dxb[k], 1e-12);
     const auto pa = gemm_path.parameters(), pb = events.parameters();
     for (std::size_t i = 0; i < pa.size(); ++i)
-        for (std::size_t k = 0; k < pa[i].grad->size(); ++k) EXPECT_NEAR((*pa[i].grad)[k], (*pb[i].grad)[k], 1e-12);
+        for (std::size_t k = 0; k < pa[i].grad->size(); ++k)
+            EXPECT_NEAR((*pa[i].grad)[k], (*pb[i].grad)[k], 1e-12);
 }
 
 TEST(losses, cross_entropy_on_counts_of_a_known_output) {
@@ -197,15 +213,18 @@ TEST(model, bad_layers_give_clear_errors) {
     layer_spec conv;
     conv.kind = "conv3d";
     EXPECT_NE(error_of({conv}).find("unknown layer kind \"conv3d\""), std::string::npos);
-    EXPECT_NE(error_of({dense_layer(5)}).find("ends with 5 outputs but the dataset has 3 classes"), std::string::npos);
+    EXPECT_NE(error_of({dense_layer(5)}).find("ends with 5 outputs but the dataset has 3 classes"),
+              std::string::npos);
     layer_spec bad = neuron("lif", "zero", "arctan", false);
     bad.beta = 1.2;
-    EXPECT_NE(error_of({dense_layer(3), bad}).find("beta = 1.2 must be in [0, 1]"), std::string::npos);
+    EXPECT_NE(error_of({dense_layer(3), bad}).find("beta = 1.2 must be in [0, 1]"),
+              std::string::npos);
     bad = neuron("lif", "zero", "arctn", false);
     EXPECT_NE(error_of({dense_layer(3), bad}).find("did you mean \"arctan\""), std::string::npos);
     bad = neuron("lif", "zero", "arctan", false);
     bad.size = 7;
-    EXPECT_NE(error_of({dense_layer(3), bad}).find("neuron layers keep the size"), std::string::npos);
+    EXPECT_NE(error_of({dense_layer(3), bad}).find("neuron layers keep the size"),
+              std::string::npos);
 }
 
 TEST(optimizer, adam_moves_against_the_gradient_and_clips) {

@@ -1,0 +1,144 @@
+// The cost model: workloads counted from run folders, energy and fit per platform, weight
+// quantization.
+#include "nm/cost.hpp"
+
+#include "nm/errors.hpp"
+#include "nm/train.hpp"
+#include "train/checkpoint.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+namespace nm {
+
+namespace {
+
+nlohmann::json read_json(const std::filesystem::path& p) {
+    std::ifstream in(p);
+    if (!in) throw io_error(p.string() + ": cannot open (is this a neuromorph run folder?)");
+    try {
+        return nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception& e) {
+        throw io_error(p.string() + ": not valid JSON: " + e.what());
+    }
+}
+
+std::string fmt_count(double x) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.4g", x);
+    return b;
+}
+
+// A trained model's groups (its neuron layers, each with the fan-in of the dense layer before
+// it) and synapses, from the checkpoint's layer list and weight shapes ([inputs][outputs]).
+void trained_structure(const std::string& checkpoint, workload& w) {
+    const train::checkpoint ck = train::read_checkpoint(checkpoint);
+    const train_spec spec = parse_train_spec(ck.spec_text, checkpoint + " (embedded training file)");
+    std::map<std::string, double> weights;
+    for (const auto& p : ck.params) weights[p.name] = static_cast<double>(p.values.size());
+    double width = 0, fan_in = 0;
+    for (std::size_t i = 0; i < spec.layers.size(); ++i) {
+        const layer_spec& l = spec.layers[i];
+        if (l.kind == "dense" || l.kind == "linear") {
+            const double n = weights["layer" + std::to_string(i + 1) + ".weight"];
+            width = static_cast<double>(l.size);
+            fan_in = n / width;
+            w.synapses += n;
+            w.ann_macs += n; // the equivalent ANN makes one pass per sample
+            continue;
+        }
+        w.groups.push_back({"layer " + std::to_string(i + 1) + " (" + l.kind + ")", l.kind == "if" ? "lif" : l.kind,
+                            width, fan_in});
+        w.neurons += width;
+    }
+}
+
+} // namespace
+
+workload workload_from_run(const std::string& dir_or_checkpoint) {
+    namespace fs = std::filesystem;
+    fs::path dir = dir_or_checkpoint;
+    if (fs::is_regular_file(dir)) dir = dir.parent_path();
+    const nlohmann::json m = read_json(dir / "metrics.json");
+    workload w;
+    w.source = dir.string();
+    if (m.contains("test_accuracy")) {
+        w.kind = "trained model";
+        w.per = "sample";
+        w.checkpoint = (dir / "checkpoint.nmck").string();
+        if (!fs::exists(w.checkpoint)) throw io_error(w.checkpoint + ": missing (the cost of a trained model reads its layers)");
+        trained_structure(w.checkpoint, w);
+        w.sops = m.value("sops_per_sample", 0.0);
+        w.spikes = m.value("spikes_per_sample", 0.0);
+        w.snn_macs = m.value("macs_per_sample", 0.0);
+        w.accuracy = m.value("test_accuracy", -1.0);
+        return w;
+    }
+    if (!m.contains("synaptic_events") || !m.contains("populations"))
+        throw io_error((dir / "metrics.json").string() + ": neither a simulation nor a training run's metrics");
+    w.kind = "simulation";
+    w.per = "biological second";
+    const double seconds = m.value("duration_ms", 0.0) * 1e-3;
+    if (!(seconds > 0)) throw io_error((dir / "metrics.json").string() + ": duration_ms must be > 0");
+    w.neurons = m.value("neurons", 0.0);
+    w.synapses = m.value("synapses", 0.0);
+    w.sops = m.value("synaptic_events", 0.0) / seconds;
+    w.spikes = m.value("spikes_total", 0.0) / seconds;
+    for (const auto& p : m["populations"])
+        w.groups.push_back({p.value("name", std::string()), p.value("model", std::string()), p.value("size", 0.0),
+                            p.value("max_fan_in", 0.0)});
+    return w;
+}
+
+void quantize(std::vector<float>& weights, int bits) {
+    if (bits < 2) throw bad_parameter("weight_bits = " + std::to_string(bits) + " must be >= 2 (sign and magnitude)");
+    float top = 0;
+    for (float x : weights) top = std::max(top, std::abs(x));
+    if (top == 0) return;
+    const double levels = std::ldexp(1.0, bits - 1) - 1; // per sign
+    const double step = top / levels;
+    for (float& x : weights) x = static_cast<float>(std::round(x / step) * step);
+}
+
+std::vector<platform_cost> assess(const workload& w, const std::vector<platform>& platforms,
+                                  const platform_table& table, bool evaluate_quantized, int threads) {
+    std::map<int, double> accuracy_at_bits;
+    std::vector<platform_cost> out;
+    for (const platform& p : platforms) {
+        platform_cost c;
+        c.platform = p.name;
+        c.weight_bits = p.weight_bits;
+        const double by_neurons = std::ceil(w.neurons / p.neurons);
+        const double by_synapses = p.synapses > 0 ? std::ceil(w.synapses / p.synapses) : 1.0;
+        c.chips = std::max({1.0, by_neurons, by_synapses});
+        const double ratio = p.synapses > 0 ? p.synapses / p.neurons : 0.0;
+        for (const cost_group& g : w.groups) {
+            if (std::find(p.models.begin(), p.models.end(), g.model) == p.models.end())
+                c.violations.push_back(g.name + ": model " + g.model + " is not among " + p.name + "'s neuron models");
+            if (ratio > 0 && g.max_fan_in > ratio)
+                c.violations.push_back(g.name + ": fan-in " + fmt_count(g.max_fan_in) + " exceeds the chip's " +
+                                       fmt_count(ratio) + " synapses per neuron");
+        }
+        if (by_neurons > 1) c.violations.push_back(fmt_count(w.neurons) + " neurons > " + fmt_count(p.neurons) + " per chip");
+        if (by_synapses > 1) c.violations.push_back(fmt_count(w.synapses) + " synapses > " + fmt_count(p.synapses) + " per chip");
+        c.fits = c.violations.empty();
+        c.energy_j = w.sops * p.j_per_sop + w.snn_macs * table.j_per_mac;
+        c.ann_energy_j = w.ann_macs * table.j_per_mac;
+        if (evaluate_quantized && !w.checkpoint.empty()) {
+            const auto known = accuracy_at_bits.find(p.weight_bits);
+            c.quantized_accuracy = known != accuracy_at_bits.end()
+                                       ? known->second
+                                       : (accuracy_at_bits[p.weight_bits] =
+                                              evaluate_checkpoint(w.checkpoint, "", threads, p.weight_bits).test_accuracy);
+        }
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
+} // namespace nm
