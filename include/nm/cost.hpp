@@ -32,16 +32,19 @@ struct cost_group {
     std::string name, model;
     double neurons = 0;
     double max_fan_in = 0; // largest number of synapses onto one neuron
+    double sops = 0;       // per unit, caused by this group's spikes
+    double spikes = 0;     // per unit
 };
 
 // What is being costed, counted from a run ("per" is a sample or a biological second).
 struct workload {
     std::string kind, source, per;
     double neurons = 0, synapses = 0;
-    double sops = 0;     // synaptic operations per unit
-    double spikes = 0;   // per unit
-    double snn_macs = 0; // multiply-accumulates the spiking model still needs (analog input)
-    double ann_macs = 0; // the equivalent non-spiking network, per sample (0 for simulations)
+    double sops = 0;           // synaptic operations per unit
+    double spikes = 0;         // per unit
+    double snn_macs = 0;       // multiply-accumulates the spiking model still needs (analog input)
+    double ann_macs = 0;       // the equivalent non-spiking network, per sample (0 for simulations)
+    double neuron_updates = 0; // per unit
     double accuracy = -1;
     std::vector<cost_group> groups;
     std::string checkpoint; // trained models: to evaluate with quantized weights
@@ -52,8 +55,8 @@ struct platform_cost {
     bool fits = false;
     double chips = 0;
     std::vector<std::string> violations;
-    double energy_j = 0;      // per unit: SOPs × J/SOP + analog MACs at the 45 nm MAC energy
-    double ann_energy_j = 0;  // the equivalent ANN's MACs at 45 nm
+    double energy_j = 0;     // per unit: SOPs × J/SOP + analog MACs at the 45 nm MAC energy
+    double ann_energy_j = 0; // the equivalent ANN's MACs at 45 nm
     int weight_bits = 0;
     double quantized_accuracy = -1; // test accuracy with weights at weight_bits (trained models)
 };
@@ -63,7 +66,8 @@ workload workload_from_run(const std::string& dir);
 
 // Costs `w` on each platform; `evaluate_quantized` re-tests trained models per weight precision.
 std::vector<platform_cost> assess(const workload& w, const std::vector<platform>& platforms,
-                                  const platform_table& table, bool evaluate_quantized, int threads = 1);
+                                  const platform_table& table, bool evaluate_quantized,
+                                  int threads = 1);
 
 // Symmetric uniform quantization to `bits` (sign included): w → round(w/s)·s with
 // s = max|w| / (2^(bits−1) − 1); the error is at most s/2 = max|w| / (2^bits − 2).

@@ -15,10 +15,12 @@ struct population_result {
     std::string name;
     std::string model;
     std::uint64_t size = 0;
-    std::uint64_t spikes = 0;     // graded spikes count as one spike event each
-    double rate_hz = 0.0;         // mean over neurons
-    double isi_cv = 0.0;          // mean over neurons with >= 2 intervals; NaN when none
-    std::uint64_t max_fan_in = 0; // most synapses onto one neuron, over all projections
+    std::uint64_t spikes = 0;          // graded spikes count as one spike event each
+    double rate_hz = 0.0;              // mean over neurons
+    double isi_cv = 0.0;               // mean over neurons with >= 2 intervals; NaN when none
+    std::uint64_t max_fan_in = 0;      // most synapses onto one neuron, over all projections
+    std::uint64_t synaptic_events = 0; // SOPs caused by this population's spikes
+    std::uint64_t neuron_updates = 0;  // size × steps
 };
 
 struct spike_record {

@@ -64,6 +64,7 @@ struct train_result {
     double spikes_per_sample = 0;                // all spiking layers
     std::vector<double> layer_spikes_per_sample; // per layer (0 for non-spiking layers)
     std::vector<std::string> layer_names;
+    std::vector<std::uint64_t> layer_outputs;
     double sops_per_sample = 0; // synaptic operations: spikes reaching a dense layer × its fan-out
     double macs_per_sample = 0; // multiply-accumulates where a dense layer reads analog input
     std::vector<double> anytime_accuracy; // test accuracy using steps 0..t

@@ -110,8 +110,15 @@ void record_trace(trace_recorder& rec, unsigned thread, std::uint64_t step) {
     for (std::uint32_t j : rec.by_thread[thread]) row[j] = rec.column[rec.neurons[j]];
 }
 
-struct alignas(64) thread_counters {
-    std::uint64_t synaptic_events = 0;
+// Synaptic events per projection, one row per thread (rows padded apart: no false sharing).
+struct event_counters {
+    std::size_t stride = 0;
+    std::vector<std::uint64_t> counts;
+    event_counters(unsigned threads, std::size_t projections)
+        : stride((projections + 7) / 8 * 8 + 8), counts(threads * stride, 0) {}
+    std::uint64_t& at(unsigned thread, std::size_t projection) {
+        return counts[thread * stride + projection];
+    }
 };
 
 population_result summarize(const population& pop, double duration_ms) {
@@ -172,7 +179,7 @@ run_result simulation::run(const progress_fn& progress) {
     impl_->done = true;
     network& net = impl_->net;
     const unsigned threads = net.parts.threads;
-    std::vector<thread_counters> counters(threads);
+    event_counters counters(threads, net.projections.size());
     const std::uint64_t progress_every = std::max<std::uint64_t>(1, net.steps / 100);
     int team_size = 0;
 
@@ -199,8 +206,8 @@ run_result simulation::run(const progress_fn& progress) {
                     record_spikes(rec, *net.populations[rec.population], t, step);
                 for (auto& rec : net.trace_recorders) record_trace(rec, t, step);
 #pragma omp barrier
-                for (const projection& p : net.projections)
-                    counters[t].synaptic_events += propagate_shard(p, t, net, step);
+                for (std::size_t j = 0; j < net.projections.size(); ++j)
+                    counters.at(t, j) += propagate_shard(net.projections[j], t, net, step);
                 if (t == 0 && progress && (step + 1) % progress_every == 0)
                     progress(step + 1, net.steps);
             }
@@ -223,12 +230,16 @@ run_result simulation::run(const progress_fn& progress) {
     res.memory_bytes = net.memory_bytes();
     res.synapse_bytes = net.synapse_bytes();
     res.real_time_factor = res.simulate_s / (res.duration_ms * 1e-3);
-    for (const auto& c : counters) res.synaptic_events += c.synaptic_events;
     const std::vector<std::uint64_t> fan_in = max_fan_in(net);
     for (std::size_t p = 0; p < net.populations.size(); ++p) {
         const auto& pop = net.populations[p];
         res.populations.push_back(summarize(*pop, res.duration_ms));
         res.populations.back().max_fan_in = fan_in[p];
+        res.populations.back().neuron_updates = pop->size() * net.steps;
+        for (std::uint32_t j : net.outgoing[p])
+            for (unsigned t = 0; t < threads; ++t)
+                res.populations.back().synaptic_events += counters.at(t, j);
+        res.synaptic_events += res.populations.back().synaptic_events;
         res.population_names.push_back(pop->name());
         res.spikes_total += res.populations.back().spikes;
     }

@@ -38,7 +38,8 @@ std::string fmt_count(double x) {
 // it) and synapses, from the checkpoint's layer list and weight shapes ([inputs][outputs]).
 void trained_structure(const std::string& checkpoint, workload& w) {
     const train::checkpoint ck = train::read_checkpoint(checkpoint);
-    const train_spec spec = parse_train_spec(ck.spec_text, checkpoint + " (embedded training file)");
+    const train_spec spec =
+        parse_train_spec(ck.spec_text, checkpoint + " (embedded training file)");
     std::map<std::string, double> weights;
     for (const auto& p : ck.params) weights[p.name] = static_cast<double>(p.values.size());
     double width = 0, fan_in = 0;
@@ -52,8 +53,8 @@ void trained_structure(const std::string& checkpoint, workload& w) {
             w.ann_macs += n; // the equivalent ANN makes one pass per sample
             continue;
         }
-        w.groups.push_back({"layer " + std::to_string(i + 1) + " (" + l.kind + ")", l.kind == "if" ? "lif" : l.kind,
-                            width, fan_in});
+        w.groups.push_back({"layer " + std::to_string(i + 1) + " (" + l.kind + ")",
+                            l.kind == "if" ? "lif" : l.kind, width, fan_in});
         w.neurons += width;
     }
 }
@@ -71,8 +72,25 @@ workload workload_from_run(const std::string& dir_or_checkpoint) {
         w.kind = "trained model";
         w.per = "sample";
         w.checkpoint = (dir / "checkpoint.nmck").string();
-        if (!fs::exists(w.checkpoint)) throw io_error(w.checkpoint + ": missing (the cost of a trained model reads its layers)");
+        if (!fs::exists(w.checkpoint))
+            throw io_error(w.checkpoint +
+                           ": missing (the cost of a trained model reads its layers)");
         trained_structure(w.checkpoint, w);
+        // Spikes per layer from metrics.json; a neuron layer's SOPs are its spikes times the
+        // outputs of the dense layer after it.
+        if (m.contains("layers")) {
+            const auto& layers = m["layers"];
+            std::size_t g = 0;
+            for (std::size_t i = 0; i < layers.size() && g < w.groups.size(); ++i) {
+                const std::string kind = layers[i].value("kind", std::string());
+                if (kind == "dense" || kind == "linear") continue;
+                w.groups[g].spikes = layers[i].value("spikes_per_sample", 0.0);
+                if (i + 1 < layers.size())
+                    w.groups[g].sops = w.groups[g].spikes * layers[i + 1].value("outputs", 0.0);
+                ++g;
+            }
+        }
+        w.neuron_updates = w.neurons * m.value("steps", 0.0);
         w.sops = m.value("sops_per_sample", 0.0);
         w.spikes = m.value("spikes_per_sample", 0.0);
         w.snn_macs = m.value("macs_per_sample", 0.0);
@@ -80,23 +98,31 @@ workload workload_from_run(const std::string& dir_or_checkpoint) {
         return w;
     }
     if (!m.contains("synaptic_events") || !m.contains("populations"))
-        throw io_error((dir / "metrics.json").string() + ": neither a simulation nor a training run's metrics");
+        throw io_error((dir / "metrics.json").string() +
+                       ": neither a simulation nor a training run's metrics");
     w.kind = "simulation";
     w.per = "biological second";
     const double seconds = m.value("duration_ms", 0.0) * 1e-3;
-    if (!(seconds > 0)) throw io_error((dir / "metrics.json").string() + ": duration_ms must be > 0");
+    if (!(seconds > 0))
+        throw io_error((dir / "metrics.json").string() + ": duration_ms must be > 0");
     w.neurons = m.value("neurons", 0.0);
     w.synapses = m.value("synapses", 0.0);
     w.sops = m.value("synaptic_events", 0.0) / seconds;
     w.spikes = m.value("spikes_total", 0.0) / seconds;
-    for (const auto& p : m["populations"])
-        w.groups.push_back({p.value("name", std::string()), p.value("model", std::string()), p.value("size", 0.0),
-                            p.value("max_fan_in", 0.0)});
+    for (const auto& p : m["populations"]) {
+        w.groups.push_back({p.value("name", std::string()), p.value("model", std::string()),
+                            p.value("size", 0.0), p.value("max_fan_in", 0.0),
+                            p.value("synaptic_events", 0.0) / seconds,
+                            p.value("spikes", 0.0) / seconds});
+        w.neuron_updates += p.value("neuron_updates", 0.0) / seconds;
+    }
     return w;
 }
 
 void quantize(std::vector<float>& weights, int bits) {
-    if (bits < 2) throw bad_parameter("weight_bits = " + std::to_string(bits) + " must be >= 2 (sign and magnitude)");
+    if (bits < 2)
+        throw bad_parameter("weight_bits = " + std::to_string(bits) +
+                            " must be >= 2 (sign and magnitude)");
     float top = 0;
     for (float x : weights) top = std::max(top, std::abs(x));
     if (top == 0) return;
@@ -106,7 +132,8 @@ void quantize(std::vector<float>& weights, int bits) {
 }
 
 std::vector<platform_cost> assess(const workload& w, const std::vector<platform>& platforms,
-                                  const platform_table& table, bool evaluate_quantized, int threads) {
+                                  const platform_table& table, bool evaluate_quantized,
+                                  int threads) {
     std::map<int, double> accuracy_at_bits;
     std::vector<platform_cost> out;
     for (const platform& p : platforms) {
@@ -119,22 +146,30 @@ std::vector<platform_cost> assess(const workload& w, const std::vector<platform>
         const double ratio = p.synapses > 0 ? p.synapses / p.neurons : 0.0;
         for (const cost_group& g : w.groups) {
             if (std::find(p.models.begin(), p.models.end(), g.model) == p.models.end())
-                c.violations.push_back(g.name + ": model " + g.model + " is not among " + p.name + "'s neuron models");
+                c.violations.push_back(g.name + ": model " + g.model + " is not among " + p.name +
+                                       "'s neuron models");
             if (ratio > 0 && g.max_fan_in > ratio)
-                c.violations.push_back(g.name + ": fan-in " + fmt_count(g.max_fan_in) + " exceeds the chip's " +
-                                       fmt_count(ratio) + " synapses per neuron");
+                c.violations.push_back(g.name + ": fan-in " + fmt_count(g.max_fan_in) +
+                                       " exceeds the chip's " + fmt_count(ratio) +
+                                       " synapses per neuron");
         }
-        if (by_neurons > 1) c.violations.push_back(fmt_count(w.neurons) + " neurons > " + fmt_count(p.neurons) + " per chip");
-        if (by_synapses > 1) c.violations.push_back(fmt_count(w.synapses) + " synapses > " + fmt_count(p.synapses) + " per chip");
+        if (by_neurons > 1)
+            c.violations.push_back(fmt_count(w.neurons) + " neurons > " + fmt_count(p.neurons) +
+                                   " per chip");
+        if (by_synapses > 1)
+            c.violations.push_back(fmt_count(w.synapses) + " synapses > " + fmt_count(p.synapses) +
+                                   " per chip");
         c.fits = c.violations.empty();
         c.energy_j = w.sops * p.j_per_sop + w.snn_macs * table.j_per_mac;
         c.ann_energy_j = w.ann_macs * table.j_per_mac;
         if (evaluate_quantized && !w.checkpoint.empty()) {
             const auto known = accuracy_at_bits.find(p.weight_bits);
-            c.quantized_accuracy = known != accuracy_at_bits.end()
-                                       ? known->second
-                                       : (accuracy_at_bits[p.weight_bits] =
-                                              evaluate_checkpoint(w.checkpoint, "", threads, p.weight_bits).test_accuracy);
+            c.quantized_accuracy =
+                known != accuracy_at_bits.end()
+                    ? known->second
+                    : (accuracy_at_bits[p.weight_bits] =
+                           evaluate_checkpoint(w.checkpoint, "", threads, p.weight_bits)
+                               .test_accuracy);
         }
         out.push_back(std::move(c));
     }

@@ -97,7 +97,9 @@ std::string metrics_json(const run_result& r) {
                                     {"spikes", p.spikes},
                                     {"rate_hz", p.rate_hz},
                                     {"isi_cv", number_or_null(p.isi_cv)},
-                                    {"max_fan_in", p.max_fan_in}});
+                                    {"max_fan_in", p.max_fan_in},
+                                    {"synaptic_events", p.synaptic_events},
+                                    {"neuron_updates", p.neuron_updates}});
     return j.dump(2) + "\n";
 }
 

@@ -137,7 +137,10 @@ train_result evaluate(train::model<float>& net, const train::input_code& code,
     const int steps = static_cast<int>(code.steps);
     auto& layers = net.layers();
     r.layer_spikes_per_sample.assign(layers.size(), 0.0);
-    for (auto& l : layers) r.layer_names.push_back(l->kind());
+    for (auto& l : layers) {
+        r.layer_names.push_back(l->kind());
+        r.layer_outputs.push_back(l->outputs());
+    }
     std::vector<double> anytime(steps, 0.0);
     double correct = 0, input_spikes = 0;
     std::vector<float> x;
@@ -206,8 +209,9 @@ nlohmann::json metrics_of(const train_result& r) {
                      {"stopped_on_nan", r.stopped_on_nan}};
     nlohmann::json layers = nlohmann::json::array();
     for (std::size_t i = 0; i < r.layer_names.size(); ++i)
-        layers.push_back(
-            {{"kind", r.layer_names[i]}, {"spikes_per_sample", r.layer_spikes_per_sample[i]}});
+        layers.push_back({{"kind", r.layer_names[i]},
+                          {"outputs", r.layer_outputs[i]},
+                          {"spikes_per_sample", r.layer_spikes_per_sample[i]}});
     j["layers"] = layers;
     nlohmann::json curve = nlohmann::json::array();
     for (const auto& e : r.curve)

@@ -34,7 +34,10 @@ TEST(cost, simulator_sops_equal_spikes_times_out_degree) {
     const run_result res = run(e);
     ASSERT_EQ(res.populations[0].spikes, 3u);
     EXPECT_EQ(res.synaptic_events, 2u * 3 + 1u * 1);
-    EXPECT_EQ(res.populations[1].max_fan_in, 2u); // dst 0..3 get 2 synapses each, dst 4 one
+    EXPECT_EQ(res.populations[1].max_fan_in, 2u);      // dst 0..3 get 2 synapses each, dst 4 one
+    EXPECT_EQ(res.populations[0].synaptic_events, 7u); // per population: all caused by src
+    EXPECT_EQ(res.populations[1].synaptic_events, 0u);
+    EXPECT_EQ(res.populations[0].neuron_updates, 3u * 100);
 }
 
 // A tiny trained model: 64 inputs (digits) - 32 LIF - 10 LI, direct input, 2 epochs.
@@ -61,7 +64,8 @@ kind = "ce_mean"
 [train]
 epochs = 2
 batch = 64
-)", "tiny.toml");
+)",
+                                              "tiny.toml");
         train_network(s, dir.string());
         done = true;
     }
@@ -79,6 +83,9 @@ TEST(cost, trained_graph_counts_match_layer_arithmetic) {
     // Every hidden spike reaches the 10 outputs: SOPs = hidden spikes × 10.
     EXPECT_NEAR(r.sops_per_sample, r.layer_spikes_per_sample[1] * 10, 1e-9 * r.sops_per_sample);
     EXPECT_NEAR(w.sops, r.sops_per_sample, 1e-9 * r.sops_per_sample);
+    ASSERT_EQ(w.groups.size(), 2u); // the LIF layer and the readout
+    EXPECT_NEAR(w.groups[0].sops, w.sops, 1e-9 * w.sops);
+    EXPECT_EQ(w.groups[1].sops, 0.0);
 }
 
 TEST(cost, energy_is_count_times_table_value) {
@@ -87,7 +94,8 @@ TEST(cost, energy_is_count_times_table_value) {
     const auto costs = assess(w, t.platforms, t, false);
     ASSERT_EQ(costs.size(), t.platforms.size());
     for (std::size_t i = 0; i < costs.size(); ++i) {
-        EXPECT_DOUBLE_EQ(costs[i].energy_j, w.sops * t.platforms[i].j_per_sop + w.snn_macs * 4.6e-12);
+        EXPECT_DOUBLE_EQ(costs[i].energy_j,
+                         w.sops * t.platforms[i].j_per_sop + w.snn_macs * 4.6e-12);
         EXPECT_DOUBLE_EQ(costs[i].ann_energy_j, w.ann_macs * 4.6e-12);
     }
 }
@@ -95,13 +103,20 @@ TEST(cost, energy_is_count_times_table_value) {
 TEST(cost, platform_table_matches_the_sources) {
     // ../shared/SPEC.md §6 (J/SOP, process, neurons, synapses).
     const std::vector<std::tuple<std::string, int, double, double, double>> expected{
-        {"SpiNNaker-1", 130, 1.6e4, 1.6e7, 1.13e-8}, {"TrueNorth", 28, 1e6, 2.56e8, 4.86e-11},
-        {"ODIN", 28, 256, 6.5e4, 8.40e-12},          {"Loihi-1", 14, 1.28e5, 1.28e8, 2.36e-11},
-        {"Tianjic", 28, 4.0e4, 1.0e7, 7.82e-13},     {"uBrain", 40, 336, 3.7e4, 6.27e-13},
-        {"SpiNNaker-2", 22, 1.25e5, 1.52e8, 1.50e-11}, {"Loihi-2", 7, 1e6, 1.28e8, 1.61e-11},
-        {"ReckOn", 28, 256, 1.32e5, 5.47e-12},       {"BrainScaleS-2", 65, 512, 1.32e5, 1.00e-11},
-        {"SNE", 22, 8192, 0, 2.21e-13},              {"THOR", 28, 256, 6.5e4, 1.40e-12},
-        {"ANP-I", 28, 522, 5.17e5, 1.50e-12},        {"NorthPole", 12, 1e6, 2.56e8, 8.76e-11},
+        {"SpiNNaker-1", 130, 1.6e4, 1.6e7, 1.13e-8},
+        {"TrueNorth", 28, 1e6, 2.56e8, 4.86e-11},
+        {"ODIN", 28, 256, 6.5e4, 8.40e-12},
+        {"Loihi-1", 14, 1.28e5, 1.28e8, 2.36e-11},
+        {"Tianjic", 28, 4.0e4, 1.0e7, 7.82e-13},
+        {"uBrain", 40, 336, 3.7e4, 6.27e-13},
+        {"SpiNNaker-2", 22, 1.25e5, 1.52e8, 1.50e-11},
+        {"Loihi-2", 7, 1e6, 1.28e8, 1.61e-11},
+        {"ReckOn", 28, 256, 1.32e5, 5.47e-12},
+        {"BrainScaleS-2", 65, 512, 1.32e5, 1.00e-11},
+        {"SNE", 22, 8192, 0, 2.21e-13},
+        {"THOR", 28, 256, 6.5e4, 1.40e-12},
+        {"ANP-I", 28, 522, 5.17e5, 1.50e-12},
+        {"NorthPole", 12, 1e6, 2.56e8, 8.76e-11},
         {"Darwin-3", 22, 2.35e6, 0, 5.47e-12}};
     const platform_table t = load_platforms();
     ASSERT_EQ(t.platforms.size(), expected.size());
@@ -154,7 +169,8 @@ TEST(cost, fit_just_under_and_just_over_the_limits) {
 TEST(cost, quantization_error_is_bounded_by_the_step) {
     for (int bits : {2, 3, 4, 8, 16}) {
         std::vector<float> w(1000);
-        for (std::size_t i = 0; i < w.size(); ++i) w[i] = std::sin(0.37f * static_cast<float>(i)) * 0.8f;
+        for (std::size_t i = 0; i < w.size(); ++i)
+            w[i] = std::sin(0.37f * static_cast<float>(i)) * 0.8f;
         const std::vector<float> original = w;
         quantize(w, bits);
         double top = 0;
@@ -163,7 +179,8 @@ TEST(cost, quantization_error_is_bounded_by_the_step) {
         const double bound = top / (std::ldexp(1.0, bits) - 2) + top * std::ldexp(1.0, -23);
         std::set<float> levels(w.begin(), w.end());
         EXPECT_LE(levels.size(), static_cast<std::size_t>(std::ldexp(1.0, bits) - 1)) << bits;
-        for (std::size_t i = 0; i < w.size(); ++i) EXPECT_LE(std::abs(w[i] - original[i]), bound) << bits;
+        for (std::size_t i = 0; i < w.size(); ++i)
+            EXPECT_LE(std::abs(w[i] - original[i]), bound) << bits;
     }
     std::vector<float> w{1.0f};
     EXPECT_THROW(quantize(w, 1), nm::error);
@@ -178,7 +195,7 @@ TEST(cost, quantized_evaluation_degrades_gracefully) {
     const auto c = assess(w, two, t, true);
     ASSERT_EQ(c.size(), 2u);
     EXPECT_NEAR(c[1].quantized_accuracy, w.accuracy, 0.02); // 16 bits: as good as float
-    EXPECT_GE(c[0].quantized_accuracy, 0.0);                 // 3 bits: evaluated
+    EXPECT_GE(c[0].quantized_accuracy, 0.0);                // 3 bits: evaluated
 }
 
 } // namespace
