@@ -92,7 +92,8 @@ int train(const train_options& o) {
     std::printf("\n  trained %u epochs in %.1f s (%.0f samples/s)\n", r.epochs, r.train_s,
                 r.samples_per_s);
     print_result(r);
-    std::printf("\n  wrote %s/ (metrics.json, curve.csv, checkpoint.nmck)\n", out.c_str());
+    std::printf("\n  wrote %s/ (metrics.json, curve.csv, curves.svg, checkpoint.nmck)\n",
+                out.c_str());
     return r.stopped_on_nan ? 1 : 0;
 }
 

@@ -1,8 +1,8 @@
 // Raster + rate SVG: one colour per population, time on the x axis in ms.
 #include "io/raster_svg.hpp"
+#include "io/svg.hpp"
 
 #include <algorithm>
-#include <cstdarg>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -15,21 +15,8 @@ namespace {
 constexpr double width = 900, left = 60, right = 20, top = 30, raster_h = 360, gap = 40,
                  rate_h = 130, bottom = 40;
 constexpr std::size_t bins = 200;
-constexpr const char* colours[] = {"#1f77b4", "#d62728", "#2ca02c",
-                                   "#9467bd", "#ff7f0e", "#8c564b"};
-
-const char* colour(std::uint32_t population) {
-    return colours[population % 6];
-}
-
-[[gnu::format(printf, 2, 3)]] void put(std::string& out, const char* format, ...) {
-    char buf[512];
-    va_list args;
-    va_start(args, format);
-    std::vsnprintf(buf, sizeof buf, format, args);
-    va_end(args);
-    out += buf;
-}
+using svg::colour;
+using svg::put;
 
 } // namespace
 

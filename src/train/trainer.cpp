@@ -4,6 +4,7 @@
 #include "coding/codec.hpp"
 #include "core/bind.hpp"
 #include "io/atomic_file.hpp"
+#include "io/svg.hpp"
 #include "nm/cost.hpp"
 #include "nm/errors.hpp"
 #include "nm/train.hpp"
@@ -225,6 +226,35 @@ nlohmann::json metrics_of(const train_result& r) {
     return j;
 }
 
+// Loss and accuracies per epoch, and accuracy against time step, as one SVG page.
+std::string curves_svg(const train_result& r) {
+    svg::series loss{"train loss", {}, {}}, train_acc{"train accuracy", {}, {}},
+        val_acc{"validation accuracy", {}, {}};
+    for (const auto& e : r.curve) {
+        loss.x.push_back(e.epoch);
+        loss.y.push_back(e.train_loss);
+        train_acc.x.push_back(e.epoch);
+        train_acc.y.push_back(e.train_accuracy);
+        if (e.validation_accuracy >= 0) {
+            val_acc.x.push_back(e.epoch);
+            val_acc.y.push_back(e.validation_accuracy);
+        }
+    }
+    svg::series anytime{"test accuracy", {}, {}};
+    for (std::size_t t = 0; t < r.anytime_accuracy.size(); ++t) {
+        anytime.x.push_back(static_cast<double>(t + 1));
+        anytime.y.push_back(r.anytime_accuracy[t]);
+    }
+    std::vector<svg::series> accuracies{train_acc};
+    if (!val_acc.x.empty()) accuracies.push_back(val_acc);
+    const std::string body =
+        svg::line_chart(0, 0, 640, 220, "training loss", "epoch", {loss}) +
+        svg::line_chart(0, 220, 640, 220, "accuracy", "epoch", accuracies, 1.0) +
+        svg::line_chart(0, 440, 640, 220, "accuracy against time step (anytime)", "step", {anytime},
+                        1.0);
+    return svg::document(640, 660, body);
+}
+
 } // namespace
 
 train_result train_network(const train_spec& spec, const std::string& out,
@@ -316,6 +346,7 @@ train_result train_network(const train_spec& spec, const std::string& out,
     test.message = result.message;
     write_atomically(dir / "metrics.json",
                      [&](std::ofstream& f) { f << metrics_of(test).dump(2) << "\n"; });
+    write_atomically(dir / "curves.svg", [&](std::ofstream& f) { f << curves_svg(test); });
     write_atomically(dir / "curve.csv", [&](std::ofstream& f) {
         f << "epoch,train_loss,train_accuracy,validation_accuracy,lr,seconds\n";
         for (const auto& e : curve)

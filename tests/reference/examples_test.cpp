@@ -38,7 +38,8 @@ TEST(examples, every_example_loads_and_runs) {
                              ("nm_example_" + entry.path().stem().string());
             const train_result r = train_network(spec, out.string());
             EXPECT_GT(r.test_accuracy, 0.0) << entry.path();
-            EXPECT_TRUE(std::filesystem::exists(out / "metrics.json")) << entry.path();
+            for (const char* f : {"metrics.json", "curve.csv", "curves.svg", "checkpoint.nmck"})
+                EXPECT_TRUE(std::filesystem::exists(out / f)) << entry.path() << " " << f;
             ++trainings;
             continue;
         }
