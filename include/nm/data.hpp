@@ -14,6 +14,7 @@ struct dataset {
     std::vector<double> x;            // samples × features, row-major
     std::vector<std::int32_t> labels; // one per sample, or empty
     std::vector<std::string> feature_names;
+    std::vector<std::uint32_t> image; // (height, width) when the samples are images, else empty
 
     double at(std::uint32_t sample, std::uint32_t feature) const {
         return x[std::size_t{sample} * features + feature];

@@ -17,13 +17,15 @@ struct data_spec {
     double test_fraction = 0.3;     // embedded and CSV sets: held out for testing
     double validation_fraction = 0.0;
     std::uint32_t limit_train = 0, limit_test = 0; // 0 = all
+    std::vector<std::uint64_t> shape;              // input image (C, H, W); default from the data
     std::string where;
 };
 
 struct layer_spec {
-    std::string kind;       // dense | linear | lif | if | li
+    std::string kind;       // dense | linear | conv2d | avgpool | maxpool | flatten | lif | if | li
     std::uint64_t size = 0; // dense/linear outputs (neuron layers take the previous size)
-    double beta = 0.9;      // decay per step
+    std::uint64_t channels = 0, kernel = 3, stride = 1, padding = 0; // conv2d; pools use kernel
+    double beta = 0.9;                                               // decay per step
     double threshold = 1.0;
     std::string reset = "zero"; // zero | subtract | none
     std::string surrogate = "arctan";

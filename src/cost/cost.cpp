@@ -34,28 +34,36 @@ std::string fmt_count(double x) {
     return b;
 }
 
-// A trained model's groups (its neuron layers, each with the fan-in of the dense layer before
-// it) and synapses, from the checkpoint's layer list and weight shapes ([inputs][outputs]).
-void trained_structure(const std::string& checkpoint, workload& w) {
+// A trained model's groups (its neuron layers: size, spikes, the fan-in of the synaptic layer
+// before and the SOPs their spikes cause in the one after), synapses (unrolled: a convolution
+// counts every output's fan-in) and the equivalent ANN's MACs, from metrics.json's layer list
+// and the checkpoint's weight shapes.
+void trained_structure(const std::string& checkpoint, const nlohmann::json& layers, workload& w) {
     const train::checkpoint ck = train::read_checkpoint(checkpoint);
-    const train_spec spec =
-        parse_train_spec(ck.spec_text, checkpoint + " (embedded training file)");
-    std::map<std::string, double> weights;
-    for (const auto& p : ck.params) weights[p.name] = static_cast<double>(p.values.size());
-    double width = 0, fan_in = 0;
-    for (std::size_t i = 0; i < spec.layers.size(); ++i) {
-        const layer_spec& l = spec.layers[i];
-        if (l.kind == "dense" || l.kind == "linear") {
-            const double n = weights["layer" + std::to_string(i + 1) + ".weight"];
-            width = static_cast<double>(l.size);
-            fan_in = n / width;
-            w.synapses += n;
-            w.ann_macs += n; // the equivalent ANN makes one pass per sample
-            continue;
-        }
-        w.groups.push_back({"layer " + std::to_string(i + 1) + " (" + l.kind + ")",
-                            l.kind == "if" ? "lif" : l.kind, width, fan_in});
-        w.neurons += width;
+    std::map<std::string, double> sizes;
+    for (const auto& p : ck.params) sizes[p.name] = static_cast<double>(p.values.size());
+    std::vector<double> connections(layers.size(), 0.0); // synaptic layers only
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+        const std::string kind = layers[i].value("kind", std::string()),
+                          prefix = "layer" + std::to_string(i + 1);
+        if (kind != "dense" && kind != "linear" && kind != "conv2d") continue;
+        const double outputs = layers[i].value("outputs", 0.0), weights = sizes[prefix + ".weight"];
+        const double out_channels = kind == "conv2d" ? sizes[prefix + ".bias"] : outputs;
+        connections[i] = outputs * (weights / out_channels);
+        w.synapses += connections[i];
+        w.ann_macs += connections[i]; // the equivalent ANN makes one pass per sample
+    }
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+        const std::string kind = layers[i].value("kind", std::string());
+        if (kind != "lif" && kind != "li") continue;
+        cost_group g{"layer " + std::to_string(i + 1) + " (" + kind + ")", kind,
+                     layers[i].value("outputs", 0.0)};
+        if (i > 0 && connections[i - 1] > 0) g.max_fan_in = connections[i - 1] / g.neurons;
+        g.spikes = layers[i].value("spikes_per_sample", 0.0);
+        if (i + 1 < layers.size() && connections[i + 1] > 0)
+            g.sops = g.spikes * connections[i + 1] / g.neurons;
+        w.groups.push_back(g);
+        w.neurons += g.neurons;
     }
 }
 
@@ -75,21 +83,9 @@ workload workload_from_run(const std::string& dir_or_checkpoint) {
         if (!fs::exists(w.checkpoint))
             throw io_error(w.checkpoint +
                            ": missing (the cost of a trained model reads its layers)");
-        trained_structure(w.checkpoint, w);
-        // Spikes per layer from metrics.json; a neuron layer's SOPs are its spikes times the
-        // outputs of the dense layer after it.
-        if (m.contains("layers")) {
-            const auto& layers = m["layers"];
-            std::size_t g = 0;
-            for (std::size_t i = 0; i < layers.size() && g < w.groups.size(); ++i) {
-                const std::string kind = layers[i].value("kind", std::string());
-                if (kind == "dense" || kind == "linear") continue;
-                w.groups[g].spikes = layers[i].value("spikes_per_sample", 0.0);
-                if (i + 1 < layers.size())
-                    w.groups[g].sops = w.groups[g].spikes * layers[i + 1].value("outputs", 0.0);
-                ++g;
-            }
-        }
+        if (!m.contains("layers"))
+            throw io_error((dir / "metrics.json").string() + ": no layer list");
+        trained_structure(w.checkpoint, m["layers"], w);
         w.neuron_updates = w.neurons * m.value("steps", 0.0);
         w.sops = m.value("sops_per_sample", 0.0);
         w.spikes = m.value("spikes_per_sample", 0.0);

@@ -117,6 +117,7 @@ dataset load_embedded(const std::string& name) {
     const std::string dir = env && *env ? env : NM_DATA_DIR;
     dataset d = read_csv(dir + "/" + name + ".csv", "label");
     d.name = name;
+    if (name == "digits") d.image = {8, 8};
     return d;
 }
 
@@ -175,6 +176,7 @@ dataset read_idx(const std::string& images, const std::string& labels) {
     gz_file f(images);
     const std::vector<std::uint32_t> dims = idx_header(f, images);
     d.samples = dims[0];
+    if (dims.size() == 3) d.image = {dims[1], dims[2]};
     d.features = 1;
     for (std::size_t i = 1; i < dims.size(); ++i) d.features *= dims[i];
     std::vector<unsigned char> bytes(std::size_t{d.samples} * d.features);

@@ -20,7 +20,8 @@ struct series {
 // A line chart as an SVG group at (x0, y0), width × height, y from 0 (or the data minimum if
 // negative) to the data maximum (or `y_max` when > 0).
 std::string line_chart(double x0, double y0, double width, double height, const std::string& title,
-                       const std::string& x_label, const std::vector<series>& lines, double y_max = 0);
+                       const std::string& x_label, const std::vector<series>& lines,
+                       double y_max = 0);
 
 // Wraps groups into a standalone document.
 std::string document(double width, double height, const std::string& body);

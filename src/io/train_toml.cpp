@@ -29,7 +29,7 @@ public:
     data_spec data(const toml::table& t) const {
         check_keys(t,
                    {"dataset", "label", "test_fraction", "validation_fraction", "limit_train",
-                    "limit_test"},
+                    "limit_test", "shape"},
                    "[data]");
         data_spec d;
         d.where = where(t);
@@ -39,13 +39,15 @@ public:
         get(t, "validation_fraction", d.validation_fraction, "data");
         get(t, "limit_train", d.limit_train, "data");
         get(t, "limit_test", d.limit_test, "data");
+        if (const auto* x = t.get("shape")) d.shape = indices(*x, "data.shape");
         return d;
     }
 
     layer_spec layer(const toml::table& t) const {
         check_keys(t,
                    {"kind", "size", "beta", "threshold", "reset", "surrogate", "slope",
-                    "learn_beta", "detach_reset", "init_gain"},
+                    "learn_beta", "detach_reset", "init_gain", "channels", "kernel", "stride",
+                    "padding"},
                    "[[layer]]");
         layer_spec l;
         l.where = where(t);
@@ -59,6 +61,10 @@ public:
         get(t, "learn_beta", l.learn_beta, "layer");
         get(t, "detach_reset", l.detach_reset, "layer");
         get(t, "init_gain", l.init_gain, "layer");
+        get(t, "channels", l.channels, "layer");
+        get(t, "kernel", l.kernel, "layer");
+        get(t, "stride", l.stride, "layer");
+        get(t, "padding", l.padding, "layer");
         return l;
     }
 };

@@ -19,6 +19,7 @@ dataset take(const dataset& d, const std::vector<std::uint32_t>& rows) {
     out.name = d.name;
     out.features = d.features;
     out.feature_names = d.feature_names;
+    out.image = d.image;
     out.samples = static_cast<std::uint32_t>(rows.size());
     out.x.reserve(rows.size() * d.features);
     for (std::uint32_t r : rows) {

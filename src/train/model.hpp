@@ -7,6 +7,7 @@
 #include "core/philox.hpp"
 #include "nm/errors.hpp"
 #include "nm/train.hpp"
+#include "train/conv.hpp"
 #include "train/layers.hpp"
 
 #include <cmath>
@@ -59,29 +60,52 @@ template<class Real>
 class model {
 public:
     model(const std::vector<layer_spec>& specs, std::size_t inputs, std::size_t classes,
-          std::uint64_t seed)
+          std::uint64_t seed, image_shape input = {})
         : inputs_(inputs) {
         if (specs.empty()) throw bad_config("the network has no [[layer]]");
+        if (input.size() != inputs) input = {inputs, 1, 1};
+        image_shape shape = input; // what the next layer reads
         std::size_t width = inputs;
         for (std::size_t i = 0; i < specs.size(); ++i) {
             const layer_spec& s = specs[i];
             const std::string ctx = layer_context(s, i);
+            const rng_stream rng(
+                seed, stream_id(purpose::params, 0x7000u + static_cast<std::uint32_t>(i)));
             if (s.kind == "dense" || s.kind == "linear") {
                 if (s.size < 1)
                     throw bad_parameter(ctx + ": size = " + std::to_string(s.size) +
                                         " must be >= 1");
-                if (!(s.init_gain > 0)) throw bad_parameter(ctx + ": init_gain must be > 0");
                 auto d = std::make_unique<dense<Real>>(width, s.size, s.kind == "dense");
-                // Uniform weights with variance gain²/fan_in: unit-variance input gives the
-                // layer's neurons input currents of variance gain², firing at depth.
-                const double a = s.init_gain * std::sqrt(3.0 / static_cast<double>(width));
-                const rng_stream rng(
-                    seed, stream_id(purpose::params, 0x7000u + static_cast<std::uint32_t>(i)));
-                for (std::size_t k = 0; k < d->weights().size(); ++k)
-                    d->weights()[k] = static_cast<Real>(
-                        a * (2 * rng.uniform(static_cast<std::uint32_t>(k), 0) - 1));
+                initialise(d->weights(), width, s, ctx, rng);
                 width = s.size;
+                shape = {width, 1, 1};
                 layers_.push_back(std::move(d));
+            } else if (s.kind == "conv2d") {
+                if (s.channels < 1 || s.kernel < 1 || s.stride < 1 ||
+                    s.kernel > shape.height + 2 * s.padding ||
+                    s.kernel > shape.width + 2 * s.padding)
+                    throw bad_parameter(
+                        ctx + ": channels, kernel and stride must be >= 1 and the kernel (" +
+                        std::to_string(s.kernel) + ") must fit the " +
+                        std::to_string(shape.height) + "x" + std::to_string(shape.width) +
+                        " input with padding " + std::to_string(s.padding));
+                auto c = std::make_unique<conv2d<Real>>(shape, s.channels, s.kernel, s.stride,
+                                                        s.padding);
+                initialise(c->weights(), c->fan_in(), s, ctx, rng);
+                shape = c->output_shape();
+                width = shape.size();
+                layers_.push_back(std::move(c));
+            } else if (s.kind == "avgpool" || s.kind == "maxpool") {
+                if (s.kernel < 1 || s.kernel > shape.height || s.kernel > shape.width)
+                    throw bad_parameter(ctx + ": kernel = " + std::to_string(s.kernel) +
+                                        " must be in [1, " +
+                                        std::to_string(std::min(shape.height, shape.width)) + "]");
+                auto p = std::make_unique<pool2d<Real>>(shape, s.kernel, s.kind == "maxpool");
+                shape = p->output_shape();
+                width = shape.size();
+                layers_.push_back(std::move(p));
+            } else if (s.kind == "flatten") {
+                shape = {width, 1, 1}; // bookkeeping only: activations are already contiguous
             } else if (s.kind == "lif" || s.kind == "if") {
                 if (s.size != 0 && s.size != width)
                     throw bad_config(ctx + ": size = " + std::to_string(s.size) +
@@ -93,7 +117,8 @@ public:
                 layers_.push_back(std::make_unique<li_layer<Real>>(width, neuron_options_of(s, i)));
             } else {
                 throw bad_config(ctx + ": unknown layer kind \"" + s.kind + "\"" +
-                                 did_you_mean(s.kind, {"dense", "linear", "lif", "if", "li"}));
+                                 did_you_mean(s.kind, {"dense", "linear", "conv2d", "avgpool",
+                                                       "maxpool", "flatten", "lif", "if", "li"}));
             }
         }
         // Dense layers reading spikes may accumulate events instead of multiplying.
@@ -109,6 +134,16 @@ public:
     }
 
     std::size_t inputs() const { return inputs_; }
+
+    // Uniform weights with variance gain²/fan_in: unit-variance input gives the layer's neurons
+    // input currents of variance gain², which keeps them firing at depth.
+    static void initialise(std::vector<Real>& w, std::size_t fan_in, const layer_spec& s,
+                           const std::string& ctx, const rng_stream& rng) {
+        if (!(s.init_gain > 0)) throw bad_parameter(ctx + ": init_gain must be > 0");
+        const double a = s.init_gain * std::sqrt(3.0 / static_cast<double>(fan_in));
+        for (std::size_t k = 0; k < w.size(); ++k)
+            w[k] = static_cast<Real>(a * (2 * rng.uniform(static_cast<std::uint32_t>(k), 0) - 1));
+    }
     std::vector<std::unique_ptr<layer<Real>>>& layers() { return layers_; }
     const std::vector<Real>& activation(std::size_t i) const { return acts_[i]; }
 

@@ -9,6 +9,7 @@
 #include "nm/errors.hpp"
 #include "nm/train.hpp"
 #include "train/checkpoint.hpp"
+#include "train/conv.hpp"
 #include "train/data.hpp"
 #include "train/loss.hpp"
 #include "train/model.hpp"
@@ -78,6 +79,23 @@ train::optimizer_options optimizer_of(const train_spec& s) {
     return o;
 }
 
+// The input as images (C, H, W): [data] shape, else the dataset's own image shape when the code
+// keeps one channel per feature, else a flat vector.
+train::image_shape input_shape(const train_spec& s, const dataset& d,
+                               const train::input_code& code) {
+    if (!s.data.shape.empty()) {
+        std::uint64_t n = 1;
+        for (auto x : s.data.shape) n *= x;
+        if (s.data.shape.size() != 3 || n != code.channels)
+            throw bad_config(
+                located(s.data.where, "[data] shape must be [channels, height, width] with " +
+                                          std::to_string(code.channels) + " values in all"));
+        return {s.data.shape[0], s.data.shape[1], s.data.shape[2]};
+    }
+    if (d.image.size() == 2 && code.channels == d.features) return {1, d.image[0], d.image[1]};
+    return {code.channels, 1, 1};
+}
+
 // Everything a run needs, validated, before the first batch.
 struct setup {
     train::data_split data;
@@ -103,7 +121,8 @@ setup prepare(const train_spec& s) {
     u.data = train::load_split(s.data, s.seed);
     u.code = train::make_input_code(s, u.data.train.features);
     u.net = std::make_unique<train::model<float>>(s.layers, u.code.channels,
-                                                  static_cast<std::size_t>(u.data.classes), s.seed);
+                                                  static_cast<std::size_t>(u.data.classes), s.seed,
+                                                  input_shape(s, u.data.train, u.code));
     u.net->set_rate_penalty(static_cast<float>(s.rate_reg));
     // A direct code feeds the same currents at every step: the first dense layer computes once.
     if (u.code.scheme == coding::scheme::direct)
@@ -179,19 +198,34 @@ train_result evaluate(train::model<float>& net, const train::input_code& code,
     r.anytime_accuracy = anytime;
     for (double& s : r.layer_spikes_per_sample) s /= samples;
     for (double s : r.layer_spikes_per_sample) r.spikes_per_sample += s;
-    // Synaptic operations: every spike entering a dense layer reaches all its outputs; analog
-    // input (direct code, or after a leaky integrator) costs multiply-accumulates instead.
-    const bool spiking_input = code.scheme != coding::scheme::direct;
+    // Synaptic operations: every spike entering a dense layer reaches all its outputs (a
+    // convolution: its outputs × fan-in / inputs on average; through a pooling layer each spike
+    // lands in one cell, whose fan-out it then has); analog input (direct code, or after a
+    // leaky integrator) costs multiply-accumulates instead.
+    double entering =
+        code.scheme != coding::scheme::direct ? input_spikes / samples : -1; // < 0: analog
+    std::size_t previous_outputs = code.channels;
     for (std::size_t i = 0; i < layers.size(); ++i) {
-        auto* dense = dynamic_cast<train::dense<float>*>(layers[i].get());
-        if (!dense) continue;
-        const double fan_out = static_cast<double>(dense->outputs());
-        if (i == 0 ? spiking_input : layers[i - 1]->spiking())
-            r.sops_per_sample +=
-                (i == 0 ? input_spikes / samples : r.layer_spikes_per_sample[i - 1]) * fan_out;
-        else
-            r.macs_per_sample += (dense->constant_input ? 1.0 : steps) *
-                                 static_cast<double>(dense->inputs()) * fan_out;
+        double connections = 0, passes = steps; // per sample and step
+        if (auto* dense = dynamic_cast<train::dense<float>*>(layers[i].get())) {
+            connections =
+                static_cast<double>(dense->inputs()) * static_cast<double>(dense->outputs());
+            if (dense->constant_input) passes = 1;
+        } else if (auto* conv = dynamic_cast<train::conv2d<float>*>(layers[i].get())) {
+            connections =
+                static_cast<double>(conv->outputs()) * static_cast<double>(conv->fan_in());
+        }
+        if (connections > 0) {
+            if (entering >= 0)
+                r.sops_per_sample += entering * connections / static_cast<double>(previous_outputs);
+            else
+                r.macs_per_sample += passes * connections;
+        }
+        if (layers[i]->spiking())
+            entering = r.layer_spikes_per_sample[i];
+        else if (!dynamic_cast<train::pool2d<float>*>(layers[i].get()))
+            entering = -1;
+        previous_outputs = layers[i]->outputs();
     }
     return r;
 }

@@ -28,7 +28,27 @@ struct grad_case {
     std::string name;
     std::vector<layer_spec> layers;
     loss_kind loss;
+    image_shape input{inputs, 1, 1};
 };
+
+layer_spec conv_layer(std::uint64_t channels, std::uint64_t kernel, std::uint64_t stride,
+                      std::uint64_t padding) {
+    layer_spec s;
+    s.kind = "conv2d";
+    s.channels = channels;
+    s.kernel = kernel;
+    s.stride = stride;
+    s.padding = padding;
+    s.init_gain = 2.0;
+    return s;
+}
+
+layer_spec pool_layer(const std::string& kind, std::uint64_t kernel) {
+    layer_spec s;
+    s.kind = kind;
+    s.kernel = kernel;
+    return s;
+}
 
 layer_spec dense_layer(std::uint64_t size, bool bias = true) {
     layer_spec s;
@@ -56,9 +76,9 @@ class gradients : public ::testing::TestWithParam<grad_case> {};
 
 TEST_P(gradients, backward_matches_finite_differences) {
     const grad_case& c = GetParam();
-    model<double> net(c.layers, inputs, classes, 7);
+    model<double> net(c.layers, c.input.size(), classes, 7, c.input);
     net.set_smooth(true);
-    const std::vector<double> x = random_values(steps * batch * inputs, 1, 1.0);
+    const std::vector<double> x = random_values(steps * batch * c.input.size(), 1, 1.0);
     const std::vector<std::int32_t> labels{2, 0, 3};
     loss_options lo;
     lo.kind = c.loss;
@@ -113,6 +133,20 @@ std::vector<grad_case> cases() {
     out.push_back({"if_layer",
                    {dense_layer(classes), neuron("if", "subtract", "arctan", false)},
                    loss_kind::ce_count});
+    // Images of 2 x 6 x 6: convolutions (padding, stride) and both poolings.
+    const image_shape img{2, 6, 6};
+    out.push_back(
+        {"conv_avgpool",
+         {conv_layer(3, 3, 1, 1), neuron("lif", "subtract", "arctan", false),
+          pool_layer("avgpool", 2), dense_layer(classes), neuron("li", "zero", "arctan", false)},
+         loss_kind::ce_mean,
+         img});
+    out.push_back({"conv_stride_maxpool",
+                   {conv_layer(4, 2, 2, 0), neuron("lif", "zero", "erf", false),
+                    pool_layer("maxpool", 3), pool_layer("flatten", 0), dense_layer(classes),
+                    neuron("lif", "subtract", "arctan", false)},
+                   loss_kind::ce_count,
+                   img});
     return out;
 }
 
@@ -213,6 +247,7 @@ TEST(model, bad_layers_give_clear_errors) {
     layer_spec conv;
     conv.kind = "conv3d";
     EXPECT_NE(error_of({conv}).find("unknown layer kind \"conv3d\""), std::string::npos);
+    EXPECT_NE(error_of({conv_layer(2, 9, 1, 0)}).find("must fit the 1x1 input"), std::string::npos);
     EXPECT_NE(error_of({dense_layer(5)}).find("ends with 5 outputs but the dataset has 3 classes"),
               std::string::npos);
     layer_spec bad = neuron("lif", "zero", "arctan", false);
