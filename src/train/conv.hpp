@@ -21,7 +21,10 @@ struct image_shape {
 template<class Real>
 class conv2d final : public layer<Real> {
 public:
-    conv2d(image_shape in, std::size_t out_channels, std::size_t kernel, std::size_t stride, std::size_t padding)
+    bool constant_input = false; // same image at every step: compute one step, copy it (as dense)
+
+    conv2d(image_shape in, std::size_t out_channels, std::size_t kernel, std::size_t stride,
+           std::size_t padding)
         : in_(in), k_(kernel), stride_(stride), pad_(padding) {
         out_.channels = out_channels;
         out_.height = (in.height + 2 * padding - kernel) / stride + 1;
@@ -39,30 +42,47 @@ public:
 
     void forward(const Real* x, Real* y, int steps, int batch) override {
         x_ = x;
-        const std::size_t images = static_cast<std::size_t>(steps) * batch, hw = out_.height * out_.width;
+        const std::size_t images = static_cast<std::size_t>(constant_input ? 1 : steps) * batch,
+                          hw = out_.height * out_.width;
         for (std::size_t n = 0; n < images; ++n) {
             im2col(x + n * in_.size());
             Real* out = y + n * out_.size();
-            gemm(false, false, static_cast<int>(out_.channels), static_cast<int>(hw), static_cast<int>(fan_in()), Real(1),
-                 w_.data(), static_cast<int>(fan_in()), cols_.data(), static_cast<int>(hw), Real(0), out, static_cast<int>(hw));
+            gemm(false, false, static_cast<int>(out_.channels), static_cast<int>(hw),
+                 static_cast<int>(fan_in()), Real(1), w_.data(), static_cast<int>(fan_in()),
+                 cols_.data(), static_cast<int>(hw), Real(0), out, static_cast<int>(hw));
             for (std::size_t c = 0; c < out_.channels; ++c)
                 for (std::size_t p = 0; p < hw; ++p) out[c * hw + p] += b_[c];
         }
+        if (constant_input)
+            for (int t = 1; t < steps; ++t)
+                std::copy(y, y + images * out_.size(), y + t * images * out_.size());
     }
 
     void backward(const Real* dy, Real* dx, int steps, int batch) override {
-        const std::size_t images = static_cast<std::size_t>(steps) * batch, hw = out_.height * out_.width;
+        std::size_t images = static_cast<std::size_t>(steps) * batch;
+        const std::size_t hw = out_.height * out_.width;
+        if (constant_input) { // one step's images carry the gradients of all steps
+            images = static_cast<std::size_t>(batch);
+            folded_.assign(dy, dy + images * out_.size());
+            for (int t = 1; t < steps; ++t)
+                for (std::size_t k = 0; k < folded_.size(); ++k)
+                    folded_[k] += dy[t * folded_.size() + k];
+            dy = folded_.data();
+            if (dx) std::fill(dx + images * in_.size(), dx + steps * images * in_.size(), Real(0));
+        }
         dcols_.resize(fan_in() * hw);
         for (std::size_t n = 0; n < images; ++n) {
             const Real* g = dy + n * out_.size();
             im2col(x_ + n * in_.size());
-            gemm(false, true, static_cast<int>(out_.channels), static_cast<int>(fan_in()), static_cast<int>(hw), Real(1), g,
-                 static_cast<int>(hw), cols_.data(), static_cast<int>(hw), Real(1), gw_.data(), static_cast<int>(fan_in()));
+            gemm(false, true, static_cast<int>(out_.channels), static_cast<int>(fan_in()),
+                 static_cast<int>(hw), Real(1), g, static_cast<int>(hw), cols_.data(),
+                 static_cast<int>(hw), Real(1), gw_.data(), static_cast<int>(fan_in()));
             for (std::size_t c = 0; c < out_.channels; ++c)
                 for (std::size_t p = 0; p < hw; ++p) gb_[c] += g[c * hw + p];
             if (!dx) continue;
-            gemm(true, false, static_cast<int>(fan_in()), static_cast<int>(hw), static_cast<int>(out_.channels), Real(1),
-                 w_.data(), static_cast<int>(fan_in()), g, static_cast<int>(hw), Real(0), dcols_.data(), static_cast<int>(hw));
+            gemm(true, false, static_cast<int>(fan_in()), static_cast<int>(hw),
+                 static_cast<int>(out_.channels), Real(1), w_.data(), static_cast<int>(fan_in()), g,
+                 static_cast<int>(hw), Real(0), dcols_.data(), static_cast<int>(hw));
             col2im(dx + n * in_.size());
         }
     }
@@ -82,14 +102,19 @@ private:
                 for (std::size_t j = 0; j < k_; ++j) {
                     const std::size_t row = ((c * k_ + i) * k_ + j) * hw;
                     for (std::size_t oy = 0; oy < out_.height; ++oy) {
-                        const long y = static_cast<long>(oy * stride_ + i) - static_cast<long>(pad_);
+                        const long y =
+                            static_cast<long>(oy * stride_ + i) - static_cast<long>(pad_);
                         for (std::size_t ox = 0; ox < out_.width; ++ox) {
-                            const long x = static_cast<long>(ox * stride_ + j) - static_cast<long>(pad_);
-                            const bool inside = y >= 0 && x >= 0 && y < static_cast<long>(in_.height) &&
+                            const long x =
+                                static_cast<long>(ox * stride_ + j) - static_cast<long>(pad_);
+                            const bool inside = y >= 0 && x >= 0 &&
+                                                y < static_cast<long>(in_.height) &&
                                                 x < static_cast<long>(in_.width);
                             visit(row + oy * out_.width + ox,
-                                  inside ? static_cast<long>((c * in_.height + static_cast<std::size_t>(y)) * in_.width +
-                                                             static_cast<std::size_t>(x))
+                                  inside ? static_cast<long>(
+                                               (c * in_.height + static_cast<std::size_t>(y)) *
+                                                   in_.width +
+                                               static_cast<std::size_t>(x))
                                          : -1L);
                         }
                     }
@@ -108,7 +133,7 @@ private:
 
     image_shape in_, out_;
     std::size_t k_, stride_, pad_;
-    std::vector<Real> w_, gw_, b_, gb_, cols_, dcols_;
+    std::vector<Real> w_, gw_, b_, gb_, cols_, dcols_, folded_;
     const Real* x_ = nullptr;
 };
 
@@ -134,14 +159,18 @@ public:
                         std::size_t best = 0;
                         for (std::size_t i = 0; i < k_; ++i)
                             for (std::size_t j = 0; j < k_; ++j) {
-                                const std::size_t at = n * in_.size() + (c * in_.height + oy * k_ + i) * in_.width + ox * k_ + j;
-                                if (!max_) acc += x[at];
+                                const std::size_t at = n * in_.size() +
+                                                       (c * in_.height + oy * k_ + i) * in_.width +
+                                                       ox * k_ + j;
+                                if (!max_)
+                                    acc += x[at];
                                 else if (x[at] > acc) {
                                     acc = x[at];
                                     best = at;
                                 }
                             }
-                        const std::size_t o = n * out_.size() + (c * out_.height + oy) * out_.width + ox;
+                        const std::size_t o =
+                            n * out_.size() + (c * out_.height + oy) * out_.width + ox;
                         y[o] = max_ ? acc : acc / static_cast<Real>(k_ * k_);
                         winner_[o] = best;
                     }
@@ -155,15 +184,16 @@ public:
             for (std::size_t c = 0; c < out_.channels; ++c)
                 for (std::size_t oy = 0; oy < out_.height; ++oy)
                     for (std::size_t ox = 0; ox < out_.width; ++ox) {
-                        const std::size_t o = n * out_.size() + (c * out_.height + oy) * out_.width + ox;
+                        const std::size_t o =
+                            n * out_.size() + (c * out_.height + oy) * out_.width + ox;
                         if (max_) {
                             dx[winner_[o]] += dy[o];
                             continue;
                         }
                         for (std::size_t i = 0; i < k_; ++i)
                             for (std::size_t j = 0; j < k_; ++j)
-                                dx[n * in_.size() + (c * in_.height + oy * k_ + i) * in_.width + ox * k_ + j] +=
-                                    dy[o] / static_cast<Real>(k_ * k_);
+                                dx[n * in_.size() + (c * in_.height + oy * k_ + i) * in_.width +
+                                   ox * k_ + j] += dy[o] / static_cast<Real>(k_ * k_);
                     }
     }
 

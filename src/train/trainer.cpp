@@ -124,10 +124,15 @@ setup prepare(const train_spec& s) {
                                                   static_cast<std::size_t>(u.data.classes), s.seed,
                                                   input_shape(s, u.data.train, u.code));
     u.net->set_rate_penalty(static_cast<float>(s.rate_reg));
-    // A direct code feeds the same currents at every step: the first dense layer computes once.
-    if (u.code.scheme == coding::scheme::direct)
-        if (auto* first = dynamic_cast<train::dense<float>*>(u.net->layers().front().get()))
-            first->constant_input = true;
+    // A direct code feeds the same currents at every step: the first dense or conv layer
+    // computes one step; any other code feeds spikes, which a dense layer may take as events.
+    const bool direct = u.code.scheme == coding::scheme::direct;
+    if (auto* first = dynamic_cast<train::dense<float>*>(u.net->layers().front().get())) {
+        first->constant_input = direct;
+        first->spiking_input = !direct;
+    } else if (auto* conv = dynamic_cast<train::conv2d<float>*>(u.net->layers().front().get())) {
+        conv->constant_input = direct;
+    }
     return u;
 }
 
@@ -214,6 +219,7 @@ train_result evaluate(train::model<float>& net, const train::input_code& code,
         } else if (auto* conv = dynamic_cast<train::conv2d<float>*>(layers[i].get())) {
             connections =
                 static_cast<double>(conv->outputs()) * static_cast<double>(conv->fan_in());
+            if (conv->constant_input) passes = 1;
         }
         if (connections > 0) {
             if (entering >= 0)

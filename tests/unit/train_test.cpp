@@ -219,6 +219,27 @@ TEST(dense_layer, event_driven_accumulation_equals_the_gemm) {
             EXPECT_NEAR((*pa[i].grad)[k], (*pb[i].grad)[k], 1e-12);
 }
 
+TEST(conv_layer, constant_input_shortcut_gives_the_same_output_and_gradient) {
+    const image_shape img{2, 5, 5};
+    conv2d<double> plain(img, 3, 3, 1, 1), folded(img, 3, 3, 1, 1);
+    plain.weights() = folded.weights() = random_values(plain.weights().size(), 11, 0.5);
+    folded.constant_input = true;
+    const std::vector<double> one = random_values(batch * img.size(), 12, 1.0);
+    std::vector<double> x;
+    for (int t = 0; t < steps; ++t) x.insert(x.end(), one.begin(), one.end());
+    std::vector<double> a(steps * batch * plain.outputs()), b(a.size());
+    plain.forward(x.data(), a.data(), steps, batch);
+    folded.forward(x.data(), b.data(), steps, batch);
+    for (std::size_t k = 0; k < a.size(); ++k) EXPECT_NEAR(a[k], b[k], 1e-12);
+    const std::vector<double> dy = random_values(a.size(), 13, 1.0);
+    plain.backward(dy.data(), nullptr, steps, batch);
+    folded.backward(dy.data(), nullptr, steps, batch);
+    const auto pa = plain.parameters(), pb = folded.parameters();
+    for (std::size_t i = 0; i < pa.size(); ++i)
+        for (std::size_t k = 0; k < pa[i].grad->size(); ++k)
+            EXPECT_NEAR((*pa[i].grad)[k], (*pb[i].grad)[k], 1e-10);
+}
+
 TEST(losses, cross_entropy_on_counts_of_a_known_output) {
     // Two classes, one sample, counts (3, 1): loss = log(1 + e^-2), gradient p − onehot per step.
     const std::vector<double> y{1, 0, 1, 1, 1, 0};
