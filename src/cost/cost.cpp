@@ -34,6 +34,10 @@ std::string fmt_count(double x) {
     return b;
 }
 
+bool pass_through(const std::string& kind) {
+    return kind == "avgpool" || kind == "maxpool" || kind == "dropout";
+}
+
 // A trained model's groups (its neuron layers: size, spikes, the fan-in of the synaptic layer
 // before and the SOPs their spikes cause in the one after), synapses (unrolled: a convolution
 // counts every output's fan-in) and the equivalent ANN's MACs, from metrics.json's layer list
@@ -60,8 +64,14 @@ void trained_structure(const std::string& checkpoint, const nlohmann::json& laye
                      layers[i].value("outputs", 0.0)};
         if (i > 0 && connections[i - 1] > 0) g.max_fan_in = connections[i - 1] / g.neurons;
         g.spikes = layers[i].value("spikes_per_sample", 0.0);
-        if (i + 1 < layers.size() && connections[i + 1] > 0)
-            g.sops = g.spikes * connections[i + 1] / g.neurons;
+        // The next synaptic layer, past pooling and dropout (which pass each spike on to one of
+        // its inputs): every spike reaches that layer's connections / inputs synapses on average.
+        std::size_t j = i + 1;
+        while (j < layers.size() && connections[j] == 0 &&
+               pass_through(layers[j].value("kind", std::string())))
+            ++j;
+        if (j < layers.size() && connections[j] > 0)
+            g.sops = g.spikes * connections[j] / layers[j - 1].value("outputs", 1.0);
         w.groups.push_back(g);
         w.neurons += g.neurons;
     }

@@ -47,7 +47,7 @@ public:
         check_keys(t,
                    {"kind", "size", "beta", "threshold", "reset", "surrogate", "slope",
                     "learn_beta", "detach_reset", "init_gain", "channels", "kernel", "stride",
-                    "padding"},
+                    "padding", "p"},
                    "[[layer]]");
         layer_spec l;
         l.where = where(t);
@@ -65,6 +65,7 @@ public:
         get(t, "kernel", l.kernel, "layer");
         get(t, "stride", l.stride, "layer");
         get(t, "padding", l.padding, "layer");
+        get(t, "p", l.p, "layer");
         return l;
     }
 };

@@ -4,6 +4,7 @@
 // Templated on the scalar so gradient checks run the same code in double precision.
 #pragma once
 
+#include "core/philox.hpp"
 #include "train/blas.hpp"
 #include "train/surrogate.hpp"
 
@@ -316,6 +317,47 @@ private:
     neuron_options o_;
     std::vector<Real> beta_, gbeta_, gv_;
     const Real* y_ = nullptr;
+};
+
+// Dropout: while training, each feature of each sample is kept with probability 1 − p and
+// scaled by 1/(1 − p), with the same mask at every step (a dropped neuron stays silent for the
+// whole sequence, as is usual for spiking and recurrent networks); identity in evaluation.
+// The mask is Philox keyed by (seed, batch key, sample·features + feature): reproducible and
+// the same after a resume.
+template<class Real>
+class dropout final : public layer<Real> {
+public:
+    dropout(std::size_t n, double p, rng_stream rng) : n_(n), p_(p), rng_(rng) {}
+    std::string kind() const override { return "dropout"; }
+    std::size_t outputs() const override { return n_; }
+    bool training = false;
+    std::uint32_t key = 0; // which batch: set by the trainer before each forward
+
+    void forward(const Real* x, Real* y, int steps, int batch) override {
+        const std::size_t width = static_cast<std::size_t>(batch) * n_;
+        mask_.assign(width, Real(1));
+        if (training && p_ > 0)
+            for (std::size_t k = 0; k < width; ++k)
+                mask_[k] = rng_.uniform(static_cast<std::uint32_t>(k), key) < p_
+                               ? Real(0)
+                               : static_cast<Real>(1 / (1 - p_));
+        for (int t = 0; t < steps; ++t)
+            for (std::size_t k = 0; k < width; ++k) y[t * width + k] = x[t * width + k] * mask_[k];
+    }
+
+    void backward(const Real* dy, Real* dx, int steps, int batch) override {
+        if (!dx) return;
+        const std::size_t width = static_cast<std::size_t>(batch) * n_;
+        for (int t = 0; t < steps; ++t)
+            for (std::size_t k = 0; k < width; ++k)
+                dx[t * width + k] = dy[t * width + k] * mask_[k];
+    }
+
+private:
+    std::size_t n_;
+    double p_;
+    rng_stream rng_;
+    std::vector<Real> mask_;
 };
 
 } // namespace nm::train

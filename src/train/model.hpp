@@ -104,6 +104,10 @@ public:
                 shape = p->output_shape();
                 width = shape.size();
                 layers_.push_back(std::move(p));
+            } else if (s.kind == "dropout") {
+                if (!(s.p >= 0 && s.p < 1))
+                    throw bad_parameter(ctx + ": p = " + format_number(s.p) + " must be in [0, 1)");
+                layers_.push_back(std::make_unique<dropout<Real>>(width, s.p, rng));
             } else if (s.kind == "flatten") {
                 shape = {width, 1, 1}; // bookkeeping only: activations are already contiguous
             } else if (s.kind == "lif" || s.kind == "if") {
@@ -116,9 +120,10 @@ public:
             } else if (s.kind == "li") {
                 layers_.push_back(std::make_unique<li_layer<Real>>(width, neuron_options_of(s, i)));
             } else {
-                throw bad_config(ctx + ": unknown layer kind \"" + s.kind + "\"" +
-                                 did_you_mean(s.kind, {"dense", "linear", "conv2d", "avgpool",
-                                                       "maxpool", "flatten", "lif", "if", "li"}));
+                throw bad_config(
+                    ctx + ": unknown layer kind \"" + s.kind + "\"" +
+                    did_you_mean(s.kind, {"dense", "linear", "conv2d", "avgpool", "maxpool",
+                                          "flatten", "dropout", "lif", "if", "li"}));
             }
         }
         // Dense layers reading spikes may accumulate events instead of multiplying.
@@ -200,6 +205,15 @@ public:
             if (const auto* n = dynamic_cast<const lif_layer<Real>*>(l.get()))
                 bytes += n->saved_bytes();
         return bytes;
+    }
+
+    // Training mode (dropout active, masks keyed by `batch_key`) or evaluation.
+    void set_training(bool on, std::uint32_t batch_key = 0) {
+        for (auto& l : layers_)
+            if (auto* d = dynamic_cast<dropout<Real>*>(l.get())) {
+                d->training = on;
+                d->key = batch_key;
+            }
     }
 
     void set_rate_penalty(Real per_spike) {

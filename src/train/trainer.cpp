@@ -174,6 +174,7 @@ train_result evaluate(train::model<float>& net, const train::input_code& code,
         std::vector<std::uint32_t> rows(n);
         for (std::uint32_t b = 0; b < n; ++b) rows[b] = start + b;
         train::encode_batch(code, d, rows, 0, x, threads);
+        net.set_training(false);
         const float* y = net.forward(x.data(), steps, static_cast<int>(n));
         for (float v : x) input_spikes += v;
         // Running statistic per class up to step t: the loss's logits restricted to 0..t.
@@ -229,8 +230,9 @@ train_result evaluate(train::model<float>& net, const train::input_code& code,
         }
         if (layers[i]->spiking())
             entering = r.layer_spikes_per_sample[i];
-        else if (!dynamic_cast<train::pool2d<float>*>(layers[i].get()))
-            entering = -1;
+        else if (!dynamic_cast<train::pool2d<float>*>(layers[i].get()) &&
+                 !dynamic_cast<train::dropout<float>*>(layers[i].get()))
+            entering = -1; // pooling and (evaluation-time) dropout pass spikes through
         previous_outputs = layers[i]->outputs();
     }
     return r;
@@ -334,6 +336,7 @@ train_result train_network(const train_spec& spec, const std::string& out,
             const std::vector<std::uint32_t> rows(order.begin() + start, order.begin() + start + n);
             train::encode_batch(u.code, train_set, rows, std::uint64_t{epoch} * train_set.samples,
                                 x, spec.threads);
+            net.set_training(true, epoch * batches + k);
             const float* y = net.forward(x.data(), steps, static_cast<int>(n));
             std::vector<std::int32_t> labels(n);
             for (std::uint32_t b = 0; b < n; ++b) labels[b] = train_set.labels[rows[b]];

@@ -240,6 +240,35 @@ TEST(conv_layer, constant_input_shortcut_gives_the_same_output_and_gradient) {
             EXPECT_NEAR((*pa[i].grad)[k], (*pb[i].grad)[k], 1e-10);
 }
 
+TEST(dropout_layer, masks_whole_sequences_while_training_and_is_identity_otherwise) {
+    dropout<double> d(inputs, 0.4, rng_stream(5, 6));
+    const std::vector<double> x = random_values(steps * batch * inputs, 14, 1.0);
+    std::vector<double> y(x.size()), dx(x.size());
+    d.forward(x.data(), y.data(), steps, batch);
+    EXPECT_EQ(y, x); // evaluation
+    d.training = true;
+    d.key = 3;
+    d.forward(x.data(), y.data(), steps, batch);
+    const std::vector<double> dy = random_values(x.size(), 15, 1.0);
+    d.backward(dy.data(), dx.data(), steps, batch);
+    int dropped = 0;
+    for (std::size_t k = 0; k < static_cast<std::size_t>(batch * inputs); ++k) {
+        const double m = y[k] / x[k]; // the mask of feature k, the same at every step
+        EXPECT_TRUE(std::abs(m) < 1e-12 || std::abs(m - 1 / 0.6) < 1e-12) << m;
+        dropped += std::abs(m) < 1e-12;
+        for (int t = 0; t < steps; ++t) {
+            const std::size_t at = t * batch * inputs + k;
+            EXPECT_NEAR(y[at], x[at] * m, 1e-12);
+            EXPECT_NEAR(dx[at], dy[at] * m, 1e-12); // backward through the same mask
+        }
+    }
+    EXPECT_GT(dropped, 0);
+    EXPECT_LT(dropped, batch * inputs);
+    std::vector<double> again(x.size());
+    d.forward(x.data(), again.data(), steps, batch);
+    EXPECT_EQ(again, y); // same key, same mask
+}
+
 TEST(losses, cross_entropy_on_counts_of_a_known_output) {
     // Two classes, one sample, counts (3, 1): loss = log(1 + e^-2), gradient p − onehot per step.
     const std::vector<double> y{1, 0, 1, 1, 1, 0};
