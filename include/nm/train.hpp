@@ -22,12 +22,14 @@ struct data_spec {
 };
 
 struct layer_spec {
-    std::string
-        kind; // dense | linear | conv2d | avgpool | maxpool | flatten | dropout | lif | if | li
+    std::string kind; // dense | linear | conv2d | avgpool | maxpool | flatten | dropout | lif | if
+                      // | alif | li
     std::uint64_t size = 0; // dense/linear outputs (neuron layers take the previous size)
     std::uint64_t channels = 0, kernel = 3, stride = 1, padding = 0; // conv2d; pools use kernel
     double p = 0.5;                                                  // dropout probability
-    double beta = 0.9;                                               // decay per step
+    double adapt = 0.2,
+           adapt_decay = 0.98; // alif: threshold rise per unit of adaptation; decay per step
+    double beta = 0.9;         // decay per step
     double threshold = 1.0;
     std::string reset = "zero"; // zero | subtract | none
     std::string surrogate = "arctan";

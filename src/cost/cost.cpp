@@ -59,7 +59,7 @@ void trained_structure(const std::string& checkpoint, const nlohmann::json& laye
     }
     for (std::size_t i = 0; i < layers.size(); ++i) {
         const std::string kind = layers[i].value("kind", std::string());
-        if (kind != "lif" && kind != "li") continue;
+        if (kind != "lif" && kind != "alif" && kind != "li") continue;
         cost_group g{"layer " + std::to_string(i + 1) + " (" + kind + ")", kind,
                      layers[i].value("outputs", 0.0)};
         if (i > 0 && connections[i - 1] > 0) g.max_fan_in = connections[i - 1] / g.neurons;

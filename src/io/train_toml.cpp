@@ -47,7 +47,7 @@ public:
         check_keys(t,
                    {"kind", "size", "beta", "threshold", "reset", "surrogate", "slope",
                     "learn_beta", "detach_reset", "init_gain", "channels", "kernel", "stride",
-                    "padding", "p"},
+                    "padding", "p", "adapt", "adapt_decay"},
                    "[[layer]]");
         layer_spec l;
         l.where = where(t);
@@ -66,6 +66,8 @@ public:
         get(t, "stride", l.stride, "layer");
         get(t, "padding", l.padding, "layer");
         get(t, "p", l.p, "layer");
+        get(t, "adapt", l.adapt, "layer");
+        get(t, "adapt_decay", l.adapt_decay, "layer");
         return l;
     }
 };

@@ -275,6 +275,89 @@ private:
     const Real* y_ = nullptr;
 };
 
+// Adaptive LIF (ALIF, Bellec et al. 2020): the LIF above with a threshold that rises with each
+// spike, θ_t = θ + b·a_{t−1}, a_t = ρ·a_{t−1} + s_t. Backward carries two gradients back in
+// time, g_v = ∂L/∂v_t and g_a = ∂L/∂a_t:
+//   G_s = ∂L/∂s_t + g_a + g_v·∂v_t/∂s_t,   G_v* = G_s·S' + g_v·∂v_t/∂v*_t,   G_θ = −G_s·S' +
+//   g_v·∂v_t/∂θ_t g_v ← β·G_v*,   g_a ← ρ·g_a + b·G_θ.   With detach_reset the reset term carries
+//   no gradient.
+template<class Real>
+class alif_layer final : public layer<Real> {
+public:
+    alif_layer(std::size_t n, const neuron_options& o, double adapt, double adapt_decay)
+        : n_(n), o_(o), b_(static_cast<Real>(adapt)), rho_(static_cast<Real>(adapt_decay)) {}
+    std::string kind() const override { return "alif"; }
+    std::size_t outputs() const override { return n_; }
+    bool spiking() const override { return true; }
+    bool smooth = false;
+    Real rate_penalty = 0;
+
+    void forward(const Real* x, Real* y, int steps, int batch) override {
+        const std::size_t width = static_cast<std::size_t>(batch) * n_;
+        vstar_.resize(static_cast<std::size_t>(steps) * width);
+        theta_.resize(vstar_.size());
+        std::vector<Real> v(width, 0), a(width, 0);
+        const Real beta = static_cast<Real>(o_.beta), th = static_cast<Real>(o_.threshold);
+        for (int t = 0; t < steps; ++t)
+            for (std::size_t k = 0; k < width; ++k) {
+                const std::size_t at = t * width + k;
+                const Real vstar = beta * v[k] + x[at], theta = th + b_ * a[k];
+                const Real s = smooth ? o_.grad.smooth(vstar - theta) : Real(vstar >= theta);
+                vstar_[at] = vstar;
+                theta_[at] = theta;
+                y[at] = s;
+                v[k] = after_reset(vstar, s, theta);
+                a[k] = rho_ * a[k] + s;
+            }
+        y_ = y;
+    }
+
+    void backward(const Real* dy, Real* dx, int steps, int batch) override {
+        const std::size_t width = static_cast<std::size_t>(batch) * n_;
+        std::vector<Real> gv(width, 0), ga(width, 0);
+        const Real beta = static_cast<Real>(o_.beta);
+        const bool attached = !o_.detach_reset;
+        for (int t = steps - 1; t >= 0; --t)
+            for (std::size_t k = 0; k < width; ++k) {
+                const std::size_t at = t * width + k;
+                const Real vs = vstar_[at], th = theta_[at], s = y_[at];
+                const Real sd = o_.grad.derivative(vs - th);
+                Real dv_ds = 0, dv_dvs = 1, dv_dth = 0;
+                if (o_.reset == reset_mode::zero) {
+                    dv_ds = attached ? -vs : 0;
+                    dv_dvs = 1 - s;
+                } else if (o_.reset == reset_mode::subtract) {
+                    dv_ds = attached ? -th : 0;
+                    dv_dth = attached ? -s : 0;
+                }
+                const Real gs = dy[at] + rate_penalty + ga[k] + gv[k] * dv_ds;
+                const Real gvs = gs * sd + gv[k] * dv_dvs;
+                const Real gth = -gs * sd + gv[k] * dv_dth;
+                if (dx) dx[at] = gvs;
+                gv[k] = beta * gvs;
+                ga[k] = rho_ * ga[k] + b_ * gth;
+            }
+    }
+
+private:
+    Real after_reset(Real vstar, Real s, Real theta) const {
+        switch (o_.reset) {
+        case reset_mode::zero:
+            return vstar * (1 - s);
+        case reset_mode::subtract:
+            return vstar - theta * s;
+        default:
+            return vstar;
+        }
+    }
+
+    std::size_t n_;
+    neuron_options o_;
+    Real b_, rho_;
+    std::vector<Real> vstar_, theta_;
+    const Real* y_ = nullptr;
+};
+
 // Leaky integrator readout: v_t = β·v_{t−1} + I_t, output v_t (no spikes).
 template<class Real>
 class li_layer final : public layer<Real> {

@@ -117,6 +117,11 @@ public:
                                      " features (neuron layers keep the size)");
                 layers_.push_back(
                     std::make_unique<lif_layer<Real>>(width, neuron_options_of(s, i)));
+            } else if (s.kind == "alif") {
+                if (!(s.adapt >= 0) || !(s.adapt_decay >= 0 && s.adapt_decay <= 1))
+                    throw bad_parameter(ctx + ": adapt must be >= 0 and adapt_decay in [0, 1]");
+                layers_.push_back(std::make_unique<alif_layer<Real>>(width, neuron_options_of(s, i),
+                                                                     s.adapt, s.adapt_decay));
             } else if (s.kind == "li") {
                 layers_.push_back(std::make_unique<li_layer<Real>>(width, neuron_options_of(s, i)));
             } else {
@@ -193,8 +198,10 @@ public:
 
     // Gradient checks: neurons fire with the surrogate's smooth antiderivative.
     void set_smooth(bool on) {
-        for (auto& l : layers_)
+        for (auto& l : layers_) {
             if (auto* n = dynamic_cast<lif_layer<Real>*>(l.get())) n->smooth = on;
+            if (auto* a = dynamic_cast<alif_layer<Real>*>(l.get())) a->smooth = on;
+        }
     }
 
     // Bytes kept from forward for backward: every layer's output and the LIF potentials v*.
@@ -217,8 +224,10 @@ public:
     }
 
     void set_rate_penalty(Real per_spike) {
-        for (auto& l : layers_)
+        for (auto& l : layers_) {
             if (auto* n = dynamic_cast<lif_layer<Real>*>(l.get())) n->rate_penalty = per_spike;
+            if (auto* a = dynamic_cast<alif_layer<Real>*>(l.get())) a->rate_penalty = per_spike;
+        }
     }
 
 private:

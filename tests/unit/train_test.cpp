@@ -130,6 +130,15 @@ std::vector<grad_case> cases() {
     out.push_back({"mse_count",
                    {dense_layer(classes), neuron("lif", "subtract", "fast_sigmoid", true)},
                    loss_kind::mse_count});
+    for (const char* reset : {"zero", "subtract", "none"}) {
+        layer_spec a = neuron("alif", reset, "arctan", false);
+        a.adapt = 0.3;
+        a.adapt_decay = 0.9;
+        out.push_back(
+            {std::string("alif_") + reset,
+             {dense_layer(6), a, dense_layer(classes), neuron("li", "zero", "arctan", false)},
+             loss_kind::ce_mean});
+    }
     out.push_back({"if_layer",
                    {dense_layer(classes), neuron("if", "subtract", "arctan", false)},
                    loss_kind::ce_count});
