@@ -169,6 +169,19 @@ private:
 
 enum class reset_mode { zero, subtract, none };
 
+// v after the reset of a neuron whose potential was v* and which fired s (0/1, or smooth).
+template<class Real>
+Real reset_value(reset_mode mode, Real vstar, Real s, Real threshold) {
+    switch (mode) {
+    case reset_mode::zero:
+        return vstar * (1 - s);
+    case reset_mode::subtract:
+        return vstar - threshold * s;
+    default:
+        return vstar;
+    }
+}
+
 struct neuron_options {
     double beta = 0.9;      // decay per step, exp(-dt/τ)
     double threshold = 1.0; // LIF only
@@ -259,14 +272,7 @@ public:
 
 private:
     Real after_reset(Real vstar, Real s, Real th) const {
-        switch (o_.reset) {
-        case reset_mode::zero:
-            return vstar * (1 - s);
-        case reset_mode::subtract:
-            return vstar - th * s;
-        default:
-            return vstar;
-        }
+        return reset_value(o_.reset, vstar, s, th);
     }
 
     std::size_t n_;
@@ -341,14 +347,7 @@ public:
 
 private:
     Real after_reset(Real vstar, Real s, Real theta) const {
-        switch (o_.reset) {
-        case reset_mode::zero:
-            return vstar * (1 - s);
-        case reset_mode::subtract:
-            return vstar - theta * s;
-        default:
-            return vstar;
-        }
+        return reset_value(o_.reset, vstar, s, theta);
     }
 
     std::size_t n_;
