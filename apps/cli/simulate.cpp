@@ -26,10 +26,13 @@ struct simulate_options {
 
 // 12345678 -> "12,345,678"
 std::string grouped(std::uint64_t x) {
-    std::string s = std::to_string(x);
-    for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3)
-        s.insert(static_cast<std::size_t>(i), ",");
-    return s;
+    const std::string digits = std::to_string(x);
+    std::string out;
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+        if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+        out += digits[i];
+    }
+    return out;
 }
 
 std::string megabytes(std::uint64_t bytes) {
