@@ -30,18 +30,9 @@ dataset take(const dataset& d, const std::vector<std::uint32_t>& rows) {
     return out;
 }
 
-// A seeded shuffle of 0..n-1 (sort by Philox keys: the same for any platform or thread count).
-std::vector<std::uint32_t> shuffled(std::uint32_t n, std::uint64_t seed, std::uint32_t round) {
-    const rng_stream rng(seed, stream_id(purpose::params, 0x5A00u + round));
-    std::vector<std::pair<std::uint64_t, std::uint32_t>> keyed(n);
-    for (std::uint32_t i = 0; i < n; ++i) {
-        const philox_block b = rng.block(i, 0);
-        keyed[i] = {(std::uint64_t{b.w[0]} << 32) | b.w[1], i};
-    }
-    std::sort(keyed.begin(), keyed.end());
-    std::vector<std::uint32_t> order(n);
-    for (std::uint32_t i = 0; i < n; ++i) order[i] = keyed[i].second;
-    return order;
+// The stream of the train/test split (and Fashion-MNIST's training-set order).
+rng_stream split_rng(std::uint64_t seed) {
+    return rng_stream(seed, stream_id(purpose::params, 0x5A00u));
 }
 
 void truncate(dataset& d, std::uint32_t limit) {
@@ -52,6 +43,19 @@ void truncate(dataset& d, std::uint32_t limit) {
 }
 
 } // namespace
+
+std::vector<std::uint32_t> seeded_order(std::uint32_t n, const rng_stream& rng,
+                                        std::uint32_t round) {
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> keyed(n);
+    for (std::uint32_t i = 0; i < n; ++i) {
+        const philox_block b = rng.block(i, round);
+        keyed[i] = {(std::uint64_t{b.w[0]} << 32) | b.w[1], i};
+    }
+    std::sort(keyed.begin(), keyed.end());
+    std::vector<std::uint32_t> order(n);
+    for (std::uint32_t i = 0; i < n; ++i) order[i] = keyed[i].second;
+    return order;
+}
 
 data_split load_split(const data_spec& spec, std::uint64_t seed) {
     auto fail = [&](const std::string& msg) {
@@ -73,7 +77,7 @@ data_split load_split(const data_spec& spec, std::uint64_t seed) {
                  "(Debian's dataset-fashion-mnist) or set NM_FASHION_MNIST_DIR");
         s.train = read_idx(dir + "train-images-idx3-ubyte.gz", dir + "train-labels-idx1-ubyte.gz");
         s.test = read_idx(dir + "t10k-images-idx3-ubyte.gz", dir + "t10k-labels-idx1-ubyte.gz");
-        const std::vector<std::uint32_t> order = shuffled(s.train.samples, seed, 0);
+        const std::vector<std::uint32_t> order = seeded_order(s.train.samples, split_rng(seed), 0);
         s.train = take(s.train, order);
     } else {
         const auto names = embedded_names();
@@ -86,7 +90,7 @@ data_split load_split(const data_spec& spec, std::uint64_t seed) {
             embedded ? load_embedded(spec.dataset) : read_csv(spec.dataset, spec.label);
         if (all.labels.empty())
             fail("\"" + spec.dataset + "\" has no label column (set label = \"NAME\" or \"last\")");
-        const std::vector<std::uint32_t> order = shuffled(all.samples, seed, 0);
+        const std::vector<std::uint32_t> order = seeded_order(all.samples, split_rng(seed), 0);
         const auto n_test =
             static_cast<std::uint32_t>(std::lround(spec.test_fraction * all.samples));
         if (n_test == 0 || n_test >= all.samples)

@@ -18,6 +18,11 @@ struct data_split {
 
 data_split load_split(const data_spec& spec, std::uint64_t seed);
 
+// A seeded shuffle of 0..n-1: indices sorted by their Philox block (i, round) of `rng`, the same
+// for any platform or thread count. Splits use round 0; training epochs use the epoch number.
+std::vector<std::uint32_t> seeded_order(std::uint32_t n, const rng_stream& rng,
+                                        std::uint32_t round);
+
 // The input code of a run: scheme, parameters (dt defaults to 1 ms), channels per sample.
 struct input_code {
     coding::scheme scheme = coding::scheme::direct;

@@ -136,19 +136,6 @@ setup prepare(const train_spec& s) {
     return u;
 }
 
-std::vector<std::uint32_t> epoch_order(std::uint32_t n, std::uint64_t seed, std::uint32_t epoch) {
-    const rng_stream rng(seed, stream_id(purpose::params, 0x5B00u));
-    std::vector<std::pair<std::uint64_t, std::uint32_t>> keyed(n);
-    for (std::uint32_t i = 0; i < n; ++i) {
-        const philox_block b = rng.block(i, epoch);
-        keyed[i] = {(std::uint64_t{b.w[0]} << 32) | b.w[1], i};
-    }
-    std::sort(keyed.begin(), keyed.end());
-    std::vector<std::uint32_t> order(n);
-    for (std::uint32_t i = 0; i < n; ++i) order[i] = keyed[i].second;
-    return order;
-}
-
 int argmax(const float* row, int n) {
     return static_cast<int>(std::max_element(row, row + n) - row);
 }
@@ -328,7 +315,8 @@ train_result train_network(const train_spec& spec, const std::string& out,
     double trained_samples = 0;
     for (std::uint32_t epoch = first_epoch; epoch < spec.epochs; ++epoch) {
         const auto e0 = std::chrono::steady_clock::now();
-        const std::vector<std::uint32_t> order = epoch_order(train_set.samples, spec.seed, epoch);
+        const std::vector<std::uint32_t> order = train::seeded_order(
+            train_set.samples, rng_stream(spec.seed, stream_id(purpose::params, 0x5B00u)), epoch);
         double loss_sum = 0, hits = 0, seen = 0, lr = u.opt.lr;
         for (std::uint32_t k = 0; k < batches; ++k) {
             const std::uint32_t start = k * spec.batch,
