@@ -1,6 +1,7 @@
 // Every example runs as written (shortened), and the ones with a known answer give it:
 // the LIF f-I curve matches the analytic rate, the resonator bank fires at its own frequencies.
 #include "helpers.hpp"
+#include "scratch.hpp"
 
 #include <nm/io.hpp>
 #include <nm/train.hpp>
@@ -34,8 +35,7 @@ TEST(examples, every_example_loads_and_runs) {
             spec.epochs = 1;
             spec.data.limit_train = 300;
             spec.data.limit_test = 100;
-            const auto out = std::filesystem::temp_directory_path() /
-                             ("nm_example_" + entry.path().stem().string());
+            const auto out = scratch_path("example_" + entry.path().stem().string());
             const train_result r = train_network(spec, out.string());
             EXPECT_GT(r.test_accuracy, 0.0) << entry.path();
             for (const char* f : {"metrics.json", "curve.csv", "curves.svg", "checkpoint.nmck"})

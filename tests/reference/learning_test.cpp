@@ -1,6 +1,7 @@
 // Training end to end on real data: the embedded sets reach their accuracy targets, a learnable
 // decay actually moves, a fixed seed and thread count repeat exactly, and resuming from a
 // checkpoint continues the same trajectory as an uninterrupted run.
+#include "scratch.hpp"
 #include <nm/errors.hpp>
 #include <nm/train.hpp>
 
@@ -21,7 +22,7 @@ namespace fs = std::filesystem;
 const std::string examples = std::string(NM_SOURCE_DIR) + "/examples/";
 
 fs::path scratch(const std::string& name) {
-    const fs::path p = fs::temp_directory_path() / ("nm_learning_" + name);
+    const fs::path p = test::scratch_path(name);
     fs::remove_all(p);
     return p;
 }
@@ -121,9 +122,8 @@ TEST(training, same_seed_and_threads_repeat_exactly) {
     ASSERT_EQ(a.curve.size(), b.curve.size());
     for (std::size_t e = 0; e < a.curve.size(); ++e)
         EXPECT_EQ(a.curve[e].train_loss, b.curve[e].train_loss);
-    EXPECT_TRUE(
-        same_parameters(fs::temp_directory_path() / "nm_learning_repeat_a" / "checkpoint.nmck",
-                        fs::temp_directory_path() / "nm_learning_repeat_b" / "checkpoint.nmck"));
+    EXPECT_TRUE(same_parameters(test::scratch_path("repeat_a") / "checkpoint.nmck",
+                                test::scratch_path("repeat_b") / "checkpoint.nmck"));
 }
 
 TEST(training, resume_continues_the_same_trajectory) {

@@ -1,5 +1,6 @@
 // The CLI end to end: help everywhere, exit code 2 with a located message on bad input and no
 // files left behind, and a complete run folder on success.
+#include "scratch.hpp"
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -31,7 +32,7 @@ result run_cli(const std::string& args) {
 }
 
 fs::path scratch(const std::string& name) {
-    const fs::path dir = fs::temp_directory_path() / ("nm_cli_test_" + name);
+    const fs::path dir = nm::test::scratch_path(name);
     fs::remove_all(dir);
     fs::create_directories(dir);
     return dir;

@@ -2,6 +2,7 @@
 // MACs against layer arithmetic, energy = count × table value, the table against the sources,
 // fit at and just over a chip's limits, and the quantization error bound.
 #include "helpers.hpp"
+#include "scratch.hpp"
 
 #include <nm/cost.hpp>
 #include <nm/errors.hpp>
@@ -42,7 +43,7 @@ TEST(cost, simulator_sops_equal_spikes_times_out_degree) {
 
 // A tiny trained model: 64 inputs (digits) - 32 LIF - 10 LI, direct input, 2 epochs.
 std::filesystem::path trained_run() {
-    const auto dir = std::filesystem::temp_directory_path() / "nm_cost_trained";
+    const auto dir = scratch_path("cost_trained");
     static bool done = false;
     if (!done) {
         const train_spec s = parse_train_spec(R"([data]

@@ -1,5 +1,6 @@
 // Dataset readers: the embedded sets, CSV errors located by line and column, IDX files (plain
 // and gzipped), and min-max normalisation.
+#include "scratch.hpp"
 #include <nm/data.hpp>
 #include <nm/errors.hpp>
 
@@ -16,7 +17,7 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path scratch_file(const std::string& name, const std::string& text) {
-    const fs::path p = fs::temp_directory_path() / ("nm_dataset_test_" + name);
+    const fs::path p = test::scratch_path(name);
     std::ofstream(p) << text;
     return p;
 }
@@ -92,8 +93,8 @@ void write_idx(const fs::path& p, std::uint32_t magic, std::vector<std::uint32_t
 TEST(datasets, idx_images_and_labels_plain_and_gzipped) {
     const std::vector<unsigned char> pixels{0, 10, 20, 30, 40, 50, 60, 70, 255, 1, 2, 3};
     for (bool gz : {false, true}) {
-        const fs::path images = fs::temp_directory_path() / (gz ? "nm_i.idx.gz" : "nm_i.idx");
-        const fs::path labels = fs::temp_directory_path() / (gz ? "nm_l.idx.gz" : "nm_l.idx");
+        const fs::path images = test::scratch_path(gz ? "i.idx.gz" : "i.idx");
+        const fs::path labels = test::scratch_path(gz ? "l.idx.gz" : "l.idx");
         write_idx(images, 0x00000803, {3, 2, 2}, pixels, gz);
         write_idx(labels, 0x00000801, {3}, {7, 1, 9}, gz);
         const dataset d = read_idx(images.string(), labels.string());
