@@ -101,4 +101,19 @@ inline std::vector<std::uint32_t> spike_steps(const run_result& r, std::uint32_t
     return out;
 }
 
+// Spike times (ms, off-grid where the model times them) of one neuron, in order.
+inline std::vector<double> spike_times(const run_result& r, std::uint32_t population,
+                                       std::uint32_t neuron) {
+    std::vector<double> out;
+    for (const auto& s : r.spikes)
+        if (s.population == population && s.neuron == neuron) out.push_back(s.time_ms(r.dt));
+    return out;
+}
+
+inline std::vector<double> intervals(const std::vector<double>& times) {
+    std::vector<double> out;
+    for (std::size_t k = 1; k < times.size(); ++k) out.push_back(times[k] - times[k - 1]);
+    return out;
+}
+
 } // namespace nm::test

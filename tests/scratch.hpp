@@ -14,8 +14,7 @@ namespace nm::test {
 class scratch_root {
 public:
     scratch_root()
-        : dir_(std::filesystem::temp_directory_path() /
-               ("nm_test_" + std::to_string(::getpid()))) {
+        : dir_(std::filesystem::temp_directory_path() / ("nm_test_" + std::to_string(::getpid()))) {
         std::filesystem::create_directories(dir_);
     }
     ~scratch_root() {

@@ -41,7 +41,11 @@ int main(int argc, char** argv) {
         spec.data.dataset = "fashion_mnist";
         spec.scheme = "rate";
         spec.code = {{"steps", static_cast<double>(steps), ""}, {"max_rate", 1000.0, ""}};
-        nm::layer_spec fc1{"dense", hidden}, lif1{"lif"}, fc2{"dense", 10}, lif2{"lif"};
+        nm::layer_spec fc1, lif1, fc2, lif2;
+        fc1.kind = fc2.kind = "dense";
+        lif1.kind = lif2.kind = "lif";
+        fc1.size = hidden;
+        fc2.size = 10;
         for (auto* l : {&lif1, &lif2}) {
             l->beta = 0.9;
             l->reset = "zero";

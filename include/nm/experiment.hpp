@@ -45,9 +45,12 @@ struct population_spec {
 
 // How a projection's synapses reach the target: an input port of the post population.
 struct synapse_spec {
-    std::string kind = "delta"; // delta: jump in v | exp: current decaying with tau_syn (CuBa)
-    double tau_syn = 5.0;       // ms, exp only
-    nm::value weight = 1.0;     // mV (delta) or current units (exp)
+    std::string kind = "delta"; // delta: jump in v | exp, alpha: current (CuBa) |
+                                // cond_exp, cond_alpha: conductance, I = g·(e_rev - v) (CoBa)
+    double tau_syn = 5.0;       // ms, all kinds but delta
+    double e_rev = 0.0;         // mV, conductance kinds
+    std::string port;           // optional port name (records its current/conductance)
+    nm::value weight = 1.0;     // mV (delta), current (exp, alpha: peak), conductance (cond_*)
     nm::value weight_im = 0.0;  // imaginary part, complex (rf) targets only
     nm::value delay = 0.1;      // ms, rounded to steps, >= dt
     std::string where;
@@ -82,8 +85,10 @@ struct stimulus_spec {
     std::vector<std::uint64_t> neurons;    // empty: every neuron of each target
     std::vector<param> params;             // validated against the kind's field table
     std::vector<double> times, amplitudes; // spike_times (times) and step (times + amplitudes)
-    std::string synapse = "delta";         // port for poisson / spike_times
+    std::string synapse = "delta";         // port kind for poisson / spike_times (as synapse_spec)
     double tau_syn = 5.0;
+    double e_rev = 0.0;
+    std::string port;
     std::string where;
 };
 

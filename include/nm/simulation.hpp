@@ -27,7 +27,12 @@ struct spike_record {
     std::uint32_t step;
     std::uint32_t population;
     std::uint32_t neuron;
-    std::uint32_t count; // graded spike size n (1 for binary spikes)
+    std::uint32_t count;  // graded spike size n (1 for binary spikes)
+    float offset = -1.0f; // ms into the step of an off-grid spike; < 0: at the step's end
+
+    // A spike computed in step k happens at (k + 1)·dt, or at k·dt + offset when the model
+    // timed its threshold crossing inside the step.
+    double time_ms(double dt) const { return offset < 0 ? (step + 1) * dt : step * dt + offset; }
 };
 
 // One recorded state field: values[sample * neurons.size() + j] for neurons[j].

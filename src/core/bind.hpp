@@ -53,8 +53,9 @@ template<class S>
 void check_number(const field<S>& f, double x, const param& p, const std::string& context,
                   std::uint64_t neuron, bool per_neuron) {
     if (allows(f.allowed, x)) return;
-    std::string at = per_neuron ? " (neuron " + std::to_string(neuron) + ")" : "";
-    std::string unit = f.unit.empty() ? "" : " " + std::string(f.unit);
+    std::string at, unit;
+    if (per_neuron) at.append(" (neuron ").append(std::to_string(neuron)).append(")");
+    if (!f.unit.empty()) unit.append(" ").append(f.unit);
     throw bad_parameter(located(p.where, context + ": " + p.name + at + " = " + format_number(x) +
                                              unit + " must be " +
                                              std::string(describe(f.allowed))));

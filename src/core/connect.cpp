@@ -231,13 +231,18 @@ projection build_projection(const projection_spec& spec, const connect_context& 
     check_rule(spec, ctx, name);
     const synapse_spec& syn = spec.synapse;
     const std::string& where = syn.where.empty() ? spec.where : syn.where;
-    if (syn.kind != "delta" && syn.kind != "exp")
-        throw bad_config(located(where, "projection " + name + ": unknown synapse kind \"" +
-                                            syn.kind + "\"" +
-                                            did_you_mean(syn.kind, {"delta", "exp"})));
-    if (syn.kind == "exp" && !(syn.tau_syn > 0 && std::isfinite(syn.tau_syn)))
-        throw bad_parameter(located(where, "projection " + name + ": tau_syn = " +
-                                               format_number(syn.tau_syn) + " ms must be > 0"));
+    port_request request;
+    try {
+        request = make_port_request(syn.kind, syn.tau_syn, syn.e_rev, syn.port);
+    } catch (const std::invalid_argument& e) {
+        throw bad_parameter(located(where, "projection " + name + ": " + e.what()));
+    }
+    if (is_conductance(request.kind) && std::holds_alternative<double>(syn.weight) &&
+        std::get<double>(syn.weight) < 0)
+        throw bad_parameter(located(where, "projection " + name + ": weight = " +
+                                               format_number(std::get<double>(syn.weight)) +
+                                               " must be >= 0 for a conductance (the sign "
+                                               "comes from e_rev)"));
     check_value(syn.weight, "weight", where, name);
     check_value(syn.delay, "delay", where, name);
     check_value(syn.weight_im, "weight_im", where, name);
@@ -251,8 +256,12 @@ projection build_projection(const projection_spec& spec, const connect_context& 
 
     projection proj;
     proj.name = name;
-    proj.port = ctx.post->port_for(syn.kind == "delta" ? port_kind::delta : port_kind::exp_current,
-                                   syn.tau_syn);
+    try {
+        proj.port = ctx.post->port_for(request);
+    } catch (const std::invalid_argument& e) {
+        throw bad_parameter(
+            located(where, "projection " + name + " into \"" + spec.post + "\": " + e.what()));
+    }
     const synapse_value weight{&syn.weight, &spec.rule.weights, 0};
     const synapse_value delay{&syn.delay, &spec.rule.delays, 1};
     const synapse_value weight_im{&syn.weight_im, nullptr, 2};

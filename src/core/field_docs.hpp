@@ -18,7 +18,7 @@ std::vector<field_doc> describe_fields(const Fields& fields, const S& defaults) 
             d.default_value = std::string(f.choices[defaults.*f.choice]);
             d.allowed.clear();
             for (auto c : f.choices)
-                if (!c.empty()) d.allowed += (d.allowed.empty() ? "" : "|") + std::string(c);
+                if (!c.empty()) d.allowed.append(d.allowed.empty() ? "" : "|").append(c);
         } else {
             d.default_value = format_number(defaults.*f.number);
         }

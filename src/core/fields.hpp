@@ -2,6 +2,7 @@
 // They drive TOML/Python names, validation messages, SoA storage and recorders from one place.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstddef>
@@ -102,6 +103,15 @@ int choice_index(const field<S>& f, std::string_view name) {
     for (std::size_t i = 0; i < max_choices; ++i)
         if (!f.choices[i].empty() && f.choices[i] == name) return static_cast<int>(i);
     return -1;
+}
+
+// Joins two field tables (a model's own rows and shared ones).
+template<class T, std::size_t N, std::size_t M>
+constexpr std::array<T, N + M> concat(const std::array<T, N>& a, const std::array<T, M>& b) {
+    std::array<T, N + M> out{};
+    std::copy(a.begin(), a.end(), out.begin());
+    std::copy(b.begin(), b.end(), out.begin() + N);
+    return out;
 }
 
 } // namespace nm

@@ -173,7 +173,7 @@ network build_network(const experiment& e) {
         max_delay[p.post] = std::max(max_delay[p.post], p.max_delay);
     for (std::size_t i = 0; i < net.populations.size(); ++i) {
         auto& pop = *net.populations[i];
-        if (pop.ports() == 0) pop.port_for(port_kind::delta, 0.0);
+        if (pop.ports() == 0) pop.port_for(port_request{});
         pop.finalize(net.parts, std::bit_ceil(max_delay[i] + 1), net.dt);
     }
 

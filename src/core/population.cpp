@@ -1,20 +1,94 @@
 // Population buffers: ports, rings, spike lists and counters, sized once before the run.
 #include "core/population.hpp"
 
+#include "core/bind.hpp"
+#include "core/fields.hpp"
 #include "nm/errors.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <numbers>
+#include <stdexcept>
 
 namespace nm {
 
-int population::port_for(port_kind kind, double tau_syn) {
-    for (int i = 0; i < ports(); ++i)
-        if (ports_[i].kind == kind && (kind == port_kind::delta || ports_[i].tau_syn == tau_syn))
+namespace {
+
+std::string_view kind_name(port_kind k) {
+    switch (k) {
+    case port_kind::delta:
+        return "delta";
+    case port_kind::exp_current:
+        return "exp";
+    case port_kind::alpha_current:
+        return "alpha";
+    case port_kind::exp_cond:
+        return "cond_exp";
+    case port_kind::alpha_cond:
+        return "cond_alpha";
+    }
+    return "?";
+}
+
+bool same_settings(const input_port& p, const port_request& r) {
+    if (p.kind != r.kind) return false;
+    if (r.kind == port_kind::delta) return true;
+    return p.tau_syn == r.tau_syn && (!is_conductance(r.kind) || p.e_rev == r.e_rev);
+}
+
+std::string describe(port_kind kind, double tau_syn, double e_rev) {
+    std::string s(kind_name(kind));
+    if (kind != port_kind::delta)
+        s.append(", tau_syn = ").append(format_number(tau_syn)).append(" ms");
+    if (is_conductance(kind)) s.append(", e_rev = ").append(format_number(e_rev)).append(" mV");
+    return s;
+}
+
+} // namespace
+
+port_request make_port_request(const std::string& kind, double tau_syn, double e_rev,
+                               const std::string& name) {
+    const auto at = std::find(synapse_kinds.begin(), synapse_kinds.end(), kind);
+    if (at == synapse_kinds.end())
+        throw std::invalid_argument(
+            "unknown synapse kind \"" + kind + "\"" +
+            did_you_mean(kind,
+                         std::vector<std::string>(synapse_kinds.begin(), synapse_kinds.end())));
+    port_request r;
+    r.kind = static_cast<port_kind>(at - synapse_kinds.begin());
+    r.tau_syn = tau_syn;
+    r.e_rev = e_rev;
+    r.name = name;
+    if (r.kind != port_kind::delta && !(tau_syn > 0 && std::isfinite(tau_syn)))
+        throw std::invalid_argument("tau_syn = " + format_number(tau_syn) + " ms must be > 0");
+    if (is_conductance(r.kind) && !std::isfinite(e_rev))
+        throw std::invalid_argument("e_rev = " + format_number(e_rev) + " mV must be finite");
+    return r;
+}
+
+int population::port_for(const port_request& r) {
+    for (int i = 0; i < ports(); ++i) {
+        const input_port& p = ports_[i];
+        if (!r.name.empty() && p.name == r.name) {
+            if (!same_settings(p, r))
+                throw std::invalid_argument("port \"" + r.name + "\" is already " +
+                                            describe(p.kind, p.tau_syn, p.e_rev) + ", not " +
+                                            describe(r.kind, r.tau_syn, r.e_rev));
             return i;
+        }
+        if (r.name.empty() && same_settings(p, r)) return i;
+    }
+    if (is_conductance(r.kind) && is_complex())
+        throw std::invalid_argument("conductance synapses need a real-valued membrane; " + model_ +
+                                    " is complex");
     input_port p;
-    p.kind = kind;
-    p.tau_syn = kind == port_kind::delta ? 0.0 : tau_syn;
-    p.complex = kind == port_kind::delta && is_complex();
+    p.kind = r.kind;
+    p.tau_syn = r.kind == port_kind::delta ? 0.0 : r.tau_syn;
+    p.e_rev = is_conductance(r.kind) ? r.e_rev : 0.0;
+    p.complex = r.kind == port_kind::delta && is_complex();
+    p.name = r.name.empty() ? std::string(kind_name(r.kind)) : r.name;
+    for (const auto& q : ports_)
+        if (q.name == p.name) p.name.append("_").append(std::to_string(ports()));
     ports_.push_back(std::move(p));
     return ports() - 1;
 }
@@ -24,12 +98,21 @@ void population::finalize(const partition& parts, std::uint32_t ring_slots, doub
         throw internal_error("ring size must be a power of two");
     parts_ = parts;
     ring_mask_ = ring_slots - 1;
+    bool drive = false;
     for (auto& p : ports_) {
         p.ring.assign(std::size_t{ring_slots} * size_, 0.0);
         if (p.complex) p.ring_im.assign(std::size_t{ring_slots} * size_, 0.0);
-        if (p.kind == port_kind::exp_current) p.current.assign(size_, 0.0);
+        if (p.kind == port_kind::delta) continue;
+        p.current.assign(size_, 0.0);
+        if (is_alpha(p.kind)) p.rise.assign(size_, 0.0);
+        p.decay = std::exp(-dt / p.tau_syn);
+        p.arrival_scale = is_alpha(p.kind) ? std::numbers::e / p.tau_syn : 1.0;
+        p.exact = !is_conductance(p.kind) && has_exact_kernels();
+        drive = drive || !p.exact;
     }
     derive_port_kernels(dt);
+    dt_ = dt;
+    if (drive) drive_.assign(size_, {});
     jump_.assign(size_, 0.0);
     if (is_complex()) jump_im_.assign(size_, 0.0);
     if (has_current_) current_.assign(size_, 0.0);
@@ -39,6 +122,7 @@ void population::finalize(const partition& parts, std::uint32_t ring_slots, doub
         for (auto& list : spikes_[t]) {
             list.neuron.assign(r.end - r.begin, 0);
             list.count.assign(r.end - r.begin, 0);
+            if (off_grid()) list.offset.assign(r.end - r.begin, 0.0f);
         }
     }
     stats_.spikes.assign(size_, 0);
@@ -55,6 +139,8 @@ void population::deliver(range r, std::uint64_t step) {
     double* jump_im = jump_im_.data();
     std::fill(jump + b, jump + e, 0.0);
     if (!jump_im_.empty()) std::fill(jump_im + b, jump_im + e, 0.0);
+    if (!drive_.empty())
+        std::fill(drive_.begin() + b, drive_.begin() + e, models::synaptic_drive{});
     for (auto& p : ports_) {
         double* ring = p.ring.data() + slot;
         if (p.kind == port_kind::delta) {
@@ -64,19 +150,61 @@ void population::deliver(range r, std::uint64_t step) {
                 for (std::uint64_t i = b; i < e; ++i) jump_im[i] += ring_im[i];
                 std::fill(ring_im + b, ring_im + e, 0.0);
             }
+        } else if (p.exact) {
+            deliver_exact(p, ring, b, e);
         } else {
-            double* current = p.current.data();
-            const bool per_neuron = p.kernel_re.size() > 1;
-            const double* k_re = p.kernel_re.data();
-            const double* k_im = p.kernel_im.data();
-            for (std::uint64_t i = b; i < e; ++i) {
-                const std::size_t k = per_neuron ? i : 0;
-                jump[i] += k_re[k] * current[i];
-                if (jump_im) jump_im[i] += k_im[k] * current[i];
-                current[i] = p.decay * current[i] + ring[i];
-            }
+            deliver_drive(p, ring, b, e);
         }
         std::fill(ring + b, ring + e, 0.0);
+    }
+}
+
+void population::deliver_exact(input_port& p, const double* ring, std::uint64_t b,
+                               std::uint64_t e) {
+    double* jump = jump_.data();
+    double* jump_im = jump_im_.data();
+    double* x = p.current.data();
+    double* y = p.rise.data();
+    const bool per_neuron = p.kernel_re.size() > 1, alpha = is_alpha(p.kind);
+    for (std::uint64_t i = b; i < e; ++i) {
+        const std::size_t k = per_neuron ? i : 0;
+        jump[i] += p.kernel_re[k] * x[i];
+        if (jump_im) jump_im[i] += p.kernel_im[k] * x[i];
+        if (alpha) {
+            jump[i] += p.rise_kernel_re[k] * y[i];
+            if (jump_im) jump_im[i] += p.rise_kernel_im[k] * y[i];
+            x[i] = p.decay * (x[i] + dt_ * y[i]);
+            y[i] = p.decay * y[i] + p.arrival_scale * ring[i];
+        } else {
+            x[i] = p.decay * x[i] + ring[i];
+        }
+    }
+}
+
+void population::deliver_drive(input_port& p, const double* ring, std::uint64_t b,
+                               std::uint64_t e) {
+    double* x = p.current.data();
+    double* y = p.rise.data();
+    const bool alpha = is_alpha(p.kind), conductance = is_conductance(p.kind);
+    for (std::uint64_t i = b; i < e; ++i) {
+        const double x0 = x[i];
+        const double x1 = alpha ? p.decay * (x0 + dt_ * y[i]) : p.decay * x0;
+        models::synaptic_drive& d = drive_[i];
+        if (conductance) {
+            d.g0 += x0;
+            d.g1 += x1;
+            d.ge0 += x0 * p.e_rev;
+            d.ge1 += x1 * p.e_rev;
+        } else {
+            d.i0 += x0;
+            d.i1 += x1;
+        }
+        if (alpha) {
+            x[i] = x1;
+            y[i] = p.decay * y[i] + p.arrival_scale * ring[i];
+        } else {
+            x[i] = x1 + ring[i];
+        }
     }
 }
 
@@ -84,9 +212,11 @@ std::uint64_t population::memory_bytes() const {
     std::uint64_t bytes =
         state_bytes_ + (current_.size() + jump_.size() + jump_im_.size()) * sizeof(double);
     for (const auto& p : ports_)
-        bytes += (p.ring.size() + p.ring_im.size() + p.current.size() + p.kernel_re.size() +
-                  p.kernel_im.size()) *
+        bytes += (p.ring.size() + p.ring_im.size() + p.current.size() + p.rise.size() +
+                  p.kernel_re.size() + p.kernel_im.size() + p.rise_kernel_re.size() +
+                  p.rise_kernel_im.size()) *
                  sizeof(double);
+    bytes += drive_.size() * sizeof(models::synaptic_drive);
     bytes += size_ * (sizeof(std::uint32_t) * 2 + sizeof(std::int64_t) + 2 * sizeof(double));
     bytes += size_ * 2 * (sizeof(std::uint32_t) + sizeof(std::uint16_t));
     return bytes;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "core/partition.hpp"
+#include "models/model.hpp"
 
 #include <array>
 #include <cstdint>
@@ -13,25 +14,57 @@
 
 namespace nm {
 
-enum class port_kind { delta, exp_current };
+enum class port_kind { delta, exp_current, alpha_current, exp_cond, alpha_cond };
 
-// Where synapses of one kind (and time constant) deliver into a population.
+constexpr bool is_conductance(port_kind k) {
+    return k == port_kind::exp_cond || k == port_kind::alpha_cond;
+}
+constexpr bool is_alpha(port_kind k) {
+    return k == port_kind::alpha_current || k == port_kind::alpha_cond;
+}
+
+// What a projection or stimulus asks of its target's port.
+struct port_request {
+    port_kind kind = port_kind::delta;
+    double tau_syn = 0.0; // ms, all kinds but delta
+    double e_rev = 0.0;   // mV, conductance kinds
+    std::string name;     // optional: the name traces record the port's state by
+};
+
+// The synapse kinds a TOML file may name, and the request one of them makes of a port; bad
+// settings (unknown kind, tau_syn <= 0) throw std::invalid_argument with the reason.
+inline constexpr std::array<std::string_view, 5> synapse_kinds{"delta", "exp", "alpha", "cond_exp",
+                                                               "cond_alpha"};
+port_request make_port_request(const std::string& kind, double tau_syn, double e_rev,
+                               const std::string& name);
+
+// Where synapses of one kind (time constant, reversal potential) deliver into a population.
+// Exponential ports hold x (a current or a conductance) with dx/dt = -x/τ; alpha ports add a
+// rise variable y with dx/dt = -x/τ + y, dy/dt = -y/τ, a spike of weight w adding w·e/τ to y so
+// that x peaks at w, τ after the spike (NEST's *_alpha normalisation).
 struct input_port {
     port_kind kind = port_kind::delta;
-    double tau_syn = 0.0;
+    std::string name;
+    double tau_syn = 0.0, e_rev = 0.0;
     bool complex = false;          // carries an imaginary part (delta ports of complex models)
+    bool exact = false;            // current port on a linear model: delivered through kernels
     std::vector<double> ring;      // [slot][neuron]
     std::vector<double> ring_im;   // complex ports only
-    std::vector<double> current;   // exp ports: I_syn per neuron
-    double decay = 0.0;            // exp ports: exp(-dt/tau_syn)
-    std::vector<double> kernel_re; // exp ports: v change per unit I_syn (1 or one per neuron)
+    std::vector<double> current;   // x per neuron (current or conductance)
+    std::vector<double> rise;      // alpha ports: y per neuron
+    double decay = 0.0;            // exp(-dt/τ)
+    double arrival_scale = 1.0;    // e/τ for alpha ports, 1 otherwise
+    std::vector<double> kernel_re; // exact ports: v change per unit x (1 or one per neuron)
     std::vector<double> kernel_im;
+    std::vector<double> rise_kernel_re; // exact alpha ports: v change per unit y
+    std::vector<double> rise_kernel_im;
 };
 
 // Spikes one thread emitted for one population in one step (capacity = the thread's chunk).
 struct spike_list {
     std::vector<std::uint32_t> neuron;
     std::vector<std::uint16_t> count;
+    std::vector<float> offset; // ms into the step, models with off-grid spike times only
     std::uint32_t size = 0;
 };
 
@@ -53,12 +86,15 @@ public:
     const std::string& model() const { return model_; }
     std::uint64_t size() const { return size_; }
     virtual bool is_complex() const = 0;
+    // Whether spikes carry their time inside the step (models that detect crossings in the step).
+    virtual bool off_grid() const = 0;
     virtual std::vector<std::string> state_names() const = 0;
     // The column of a state field (or "i_syn"), or nullptr when the model has none by that name.
     virtual const double* state_column(const std::string& field) const = 0;
 
-    // Index of the port for (kind, tau_syn), created on first use.
-    int port_for(port_kind kind, double tau_syn);
+    // Index of the port matching the request, created on first use; a request naming an
+    // existing port with other settings is refused (std::invalid_argument, with the reason).
+    int port_for(const port_request& request);
     const input_port& port(int i) const { return ports_[i]; }
     input_port& port(int i) { return ports_[i]; }
     int ports() const { return static_cast<int>(ports_.size()); }
@@ -92,9 +128,15 @@ public:
 
 protected:
     // Deliver: sums this step's ring slot of every port into jump_ (and jump_im_) for the
-    // chunk, clearing the slot; exponential ports add their kernel times I_syn, then decay and
-    // take the arrivals (NEST's iaf_psc_exp order: an arrival acts from the next step).
+    // chunk, clearing the slot; exact ports add their kernels times the port state, the others
+    // add their state at both ends of the step to drive_; then the ports decay and take the
+    // arrivals (NEST's iaf_psc_exp order: an arrival acts from the next step).
     void deliver(range r, std::uint64_t step);
+    // Whether a port is delivered through the model's exact kernels (linear model, current).
+    virtual bool has_exact_kernels() const = 0;
+    void deliver_exact(input_port& p, const double* ring, std::uint64_t b, std::uint64_t e);
+    void deliver_drive(input_port& p, const double* ring, std::uint64_t b, std::uint64_t e);
+    bool has_drive() const { return !drive_.empty(); }
 
     spike_list& out(unsigned thread, std::uint64_t step) { return spikes_[thread][step & 1]; }
     void count_spike(std::uint32_t i, std::uint64_t step) {
@@ -113,8 +155,10 @@ protected:
     std::vector<input_port> ports_;
     std::uint32_t ring_mask_ = 0;
     std::vector<double> current_;
-    std::vector<double> jump_, jump_im_; // delivered input per neuron for this step (mV)
+    std::vector<double> jump_, jump_im_;        // delivered input per neuron for this step (mV)
+    std::vector<models::synaptic_drive> drive_; // per neuron, when some port is not exact
     bool has_current_ = false;
+    double dt_ = 0.0;
     partition parts_;
     std::vector<std::array<spike_list, 2>> spikes_; // [thread][step parity]
     spike_stats stats_;

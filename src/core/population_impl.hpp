@@ -52,37 +52,48 @@ public:
     }
 
     bool is_complex() const override { return M::is_complex; }
+    bool off_grid() const override { return models::fused_model<M>; }
+    bool has_exact_kernels() const override { return models::linear_model<M>; }
 
     std::vector<std::string> state_names() const override {
         std::vector<std::string> names;
         for (const auto& f : M::state_fields) names.emplace_back(f.name);
+        if (first_current_port()) names.emplace_back("i_syn");
         for (const auto& p : ports_)
-            if (p.kind == port_kind::exp_current) {
-                names.emplace_back("i_syn");
-                break;
-            }
+            if (p.kind != port_kind::delta) names.push_back(p.name);
         return names;
     }
 
+    // State fields, then "i_syn" (the first current port, as NEST names it), then every
+    // synaptic port by name (its current or conductance).
     const double* state_column(const std::string& field) const override {
         for (std::size_t k = 0; k < n_state; ++k)
             if (M::state_fields[k].name == field) return columns_[k].data();
         if (field == "i_syn")
-            for (const auto& p : ports_)
-                if (p.kind == port_kind::exp_current) return p.current.data();
+            if (const input_port* p = first_current_port()) return p->current.data();
+        for (const auto& p : ports_)
+            if (p.kind != port_kind::delta && p.name == field) return p.current.data();
         return nullptr;
     }
 
     void derive_port_kernels(double dt) override {
-        for (auto& p : ports_) {
-            if (p.kind != port_kind::exp_current) continue;
-            p.decay = std::exp(-dt / p.tau_syn);
-            p.kernel_re.clear();
-            p.kernel_im.clear();
-            for (const params& prm : params_) {
-                const auto k = models::exp_current_kernel(M::dynamics(prm), p.tau_syn, dt);
-                p.kernel_re.push_back(k.real());
-                p.kernel_im.push_back(k.imag());
+        if constexpr (models::linear_model<M>) {
+            for (auto& p : ports_) {
+                if (!p.exact) continue;
+                p.kernel_re.clear();
+                p.kernel_im.clear();
+                p.rise_kernel_re.clear();
+                p.rise_kernel_im.clear();
+                for (const params& prm : params_) {
+                    const models::linear_dynamics d = M::dynamics(prm);
+                    const auto k = models::exp_current_kernel(d, p.tau_syn, dt);
+                    p.kernel_re.push_back(k.real());
+                    p.kernel_im.push_back(k.imag());
+                    if (!is_alpha(p.kind)) continue;
+                    const auto r = models::alpha_rise_kernel(d, p.tau_syn, dt);
+                    p.rise_kernel_re.push_back(r.real());
+                    p.rise_kernel_im.push_back(r.imag());
+                }
             }
         }
     }
@@ -97,22 +108,31 @@ public:
         const double* jump = jump_.data();
         const double* jump_im = jump_im_.data();
         const double* current = has_current_ ? current_.data() : nullptr;
+        const models::synaptic_drive* drive = drive_.empty() ? nullptr : drive_.data();
         for (std::uint64_t i = r.begin; i < r.end; ++i) {
             models::neuron_input in;
             in.jump = jump[i];
             if constexpr (M::is_complex) in.jump_im = jump_im[i];
             if (current) in.current = current[i];
+            if (drive) in.syn = drive[i];
             const coeffs& c = coeffs_[hetero ? i : 0];
             state s = load(i);
-            const double u =
-                stochastic_ ? firing_rng_.uniform(static_cast<std::uint32_t>(i), step32) : 0.0;
-            const double vstar = M::integrate(c, s, in);
-            const int n = M::fire(c, s, vstar, u);
-            M::reset(c, s, vstar, n);
+            models::crossing x;
+            if constexpr (models::fused_model<M>) {
+                x = M::advance(c, s, in);
+            } else {
+                const double u =
+                    stochastic_ ? firing_rng_.uniform(static_cast<std::uint32_t>(i), step32) : 0.0;
+                const double vstar = M::integrate(c, s, in);
+                x.n = M::fire(c, s, vstar, u);
+                M::reset(c, s, vstar, x.n);
+            }
             store(i, s);
-            if (n > 0) {
+            if (x.n > 0) {
                 emitted.neuron[emitted.size] = static_cast<std::uint32_t>(i);
-                emitted.count[emitted.size] = static_cast<std::uint16_t>(n);
+                emitted.count[emitted.size] = static_cast<std::uint16_t>(x.n);
+                if constexpr (models::fused_model<M>)
+                    emitted.offset[emitted.size] = static_cast<float>(x.offset);
                 ++emitted.size;
                 count_spike(static_cast<std::uint32_t>(i), step);
             }
@@ -120,6 +140,12 @@ public:
     }
 
 private:
+    const input_port* first_current_port() const {
+        for (const auto& p : ports_)
+            if (p.kind == port_kind::exp_current || p.kind == port_kind::alpha_current) return &p;
+        return nullptr;
+    }
+
     // State travels as n_state doubles in field-table order (checked in check_layout), copied
     // with memcpy so the compiler keeps it in registers.
     state load(std::uint64_t i) const {

@@ -96,10 +96,12 @@ void record_spikes(spike_recorder& rec, const population& pop, unsigned thread,
     if (step < rec.start || step >= rec.stop) return;
     const spike_list& spikes = pop.spikes(thread, step);
     auto& out = rec.by_thread[thread];
+    const bool timed = pop.off_grid();
     for (std::uint32_t k = 0; k < spikes.size; ++k) {
         const std::uint32_t i = spikes.neuron[k];
         if (rec.selected.empty() || rec.selected[i])
-            out.push_back({static_cast<std::uint32_t>(step), rec.population, i, spikes.count[k]});
+            out.push_back({static_cast<std::uint32_t>(step), rec.population, i, spikes.count[k],
+                           timed ? spikes.offset[k] : -1.0f});
     }
 }
 

@@ -228,11 +228,14 @@ std::vector<stimulus> build_stimuli(const stimulus_spec& spec, std::uint32_t fir
         if (!(t >= 0) || !std::isfinite(t)) fail("time " + format_number(t) + " ms must be >= 0");
     if (type->kind == stimulus_kind::step && !std::is_sorted(spec.times.begin(), spec.times.end()))
         fail("step times must be increasing");
-    if (type->spikes && spec.synapse != "delta" && spec.synapse != "exp")
-        fail("unknown synapse \"" + spec.synapse + "\"" +
-             did_you_mean(spec.synapse, {"delta", "exp"}));
-    if (type->spikes && spec.synapse == "exp" && !(spec.tau_syn > 0))
-        fail("tau_syn = " + format_number(spec.tau_syn) + " ms must be > 0");
+    port_request request;
+    if (type->spikes) {
+        try {
+            request = make_port_request(spec.synapse, spec.tau_syn, spec.e_rev, spec.port);
+        } catch (const std::invalid_argument& e) {
+            fail(e.what());
+        }
+    }
 
     std::vector<stimulus> out;
     for (std::size_t t = 0; t < spec.targets.size(); ++t) {
@@ -260,8 +263,11 @@ std::vector<stimulus> build_stimuli(const stimulus_spec& spec, std::uint32_t fir
             fail("neuron " + std::to_string(s.neurons.back()) + " is outside population \"" +
                  (*pop)->name() + "\" (size " + std::to_string((*pop)->size()) + ")");
         if (type->spikes) {
-            s.port = (*pop)->port_for(
-                spec.synapse == "delta" ? port_kind::delta : port_kind::exp_current, spec.tau_syn);
+            try {
+                s.port = (*pop)->port_for(request);
+            } catch (const std::invalid_argument& e) {
+                fail(e.what());
+            }
         } else {
             (*pop)->use_current();
         }

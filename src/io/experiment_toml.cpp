@@ -78,11 +78,14 @@ public:
     }
 
     synapse_spec synapse(const toml::table& t) const {
-        check_keys(t, {"kind", "tau_syn", "weight", "weight_im", "delay"}, "synapse");
+        check_keys(t, {"kind", "tau_syn", "e_rev", "port", "weight", "weight_im", "delay"},
+                   "synapse");
         synapse_spec s;
         s.where = where(t);
         if (const auto* x = t.get("kind")) s.kind = string(*x, "synapse.kind");
         if (const auto* x = t.get("tau_syn")) s.tau_syn = number(*x, "synapse.tau_syn");
+        if (const auto* x = t.get("e_rev")) s.e_rev = number(*x, "synapse.e_rev");
+        if (const auto* x = t.get("port")) s.port = string(*x, "synapse.port");
         if (const auto* x = t.get("weight")) s.weight = value(*x, "synapse.weight");
         if (const auto* x = t.get("weight_im")) s.weight_im = value(*x, "synapse.weight_im");
         if (const auto* x = t.get("delay")) s.delay = value(*x, "synapse.delay");
@@ -114,6 +117,10 @@ public:
                 s.synapse = string(v, "stimulus.synapse");
             } else if (key == "tau_syn") {
                 s.tau_syn = number(v, "stimulus.tau_syn");
+            } else if (key == "e_rev") {
+                s.e_rev = number(v, "stimulus.e_rev");
+            } else if (key == "port") {
+                s.port = string(v, "stimulus.port");
             } else {
                 s.params.push_back({key, value(v, "stimulus." + key), where(k)});
             }

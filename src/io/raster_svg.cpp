@@ -30,7 +30,7 @@ std::string raster_svg(const run_result& r, std::size_t max_neurons) {
         spiking[s.population].insert(s.neuron);
         auto& c = counts[s.population];
         c.resize(bins, 0.0);
-        c[std::min(bins - 1, static_cast<std::size_t>(s.step * r.dt / t_end * bins))] += 1;
+        c[std::min(bins - 1, static_cast<std::size_t>(s.time_ms(r.dt) / t_end * bins))] += 1;
     }
     // Raster rows: the lowest `max_neurons` spiking neurons of each population, stacked.
     std::map<std::pair<std::uint32_t, std::uint32_t>, std::size_t> row_of;
@@ -55,9 +55,8 @@ std::string raster_svg(const run_result& r, std::size_t max_neurons) {
         const auto row = row_of.find({s.population, s.neuron});
         if (row == row_of.end()) continue;
         put(svg, "<rect x=\"%.2f\" y=\"%.2f\" width=\"1.2\" height=\"%.2f\" fill=\"%s\"/>\n",
-            left + (s.step + 1) * r.dt / t_end * plot_w,
-            top + static_cast<double>(row->second) * row_h, std::max(row_h * 0.8, 0.5),
-            colour(s.population));
+            left + s.time_ms(r.dt) / t_end * plot_w, top + static_cast<double>(row->second) * row_h,
+            std::max(row_h * 0.8, 0.5), colour(s.population));
     }
     // Rate in Hz per spiking neuron of the population, per bin.
     const double rate_top = top + raster_h + gap, bin_s = t_end / bins * 1e-3;

@@ -23,7 +23,7 @@ void write_spikes_csv(std::ofstream& out, const run_result& r) {
     char buf[64];
     for (const auto& s : r.spikes) {
         out << r.population_names[s.population] << ',' << s.neuron << ',';
-        std::snprintf(buf, sizeof buf, "%.6g", (s.step + 1) * r.dt);
+        std::snprintf(buf, sizeof buf, "%.9g", s.time_ms(r.dt));
         out << buf;
         if (graded) out << ',' << s.count;
         out << '\n';
@@ -37,7 +37,7 @@ void put(std::ofstream& out, T x) {
 
 void write_spikes_bin(std::ofstream& out, const run_result& r) {
     out.write("NMSPIKE1", 8);
-    put<std::uint32_t>(out, 1); // version
+    put<std::uint32_t>(out, 2); // version
     put<std::uint32_t>(out, static_cast<std::uint32_t>(r.population_names.size()));
     put<double>(out, r.dt);
     put<std::uint64_t>(out, r.spikes.size());
@@ -50,6 +50,7 @@ void write_spikes_bin(std::ofstream& out, const run_result& r) {
         put(out, s.population);
         put(out, s.neuron);
         put(out, s.count);
+        put(out, s.offset);
     }
 }
 

@@ -2,7 +2,13 @@
 // Adding a model = one header + one entry here (docs/dev/architecture.md walks through it).
 #pragma once
 
+#include "models/adex.hpp"
 #include "models/alif.hpp"
+#include "models/exp_lif.hpp"
+#include "models/fitzhugh_nagumo.hpp"
+#include "models/hindmarsh_rose.hpp"
+#include "models/hodgkin_huxley.hpp"
+#include "models/izhikevich.hpp"
 #include "models/li.hpp"
 #include "models/lif.hpp"
 #include "models/rf.hpp"
@@ -11,8 +17,11 @@
 
 namespace nm::models {
 
-using all = std::tuple<lif, alif, rf, li>;
+using all = std::tuple<lif, alif, rf, li, izhikevich, adex, exp_lif, hodgkin_huxley,
+                       fitzhugh_nagumo, hindmarsh_rose>;
 
-static_assert(neuron_model<lif> && neuron_model<alif> && neuron_model<rf> && neuron_model<li>);
+static_assert([]<class... M>(std::tuple<M...>*) {
+    return (neuron_model<M> && ...);
+}(static_cast<all*>(nullptr)));
 
 } // namespace nm::models

@@ -28,14 +28,6 @@ constexpr auto firing_fields() {
     };
 }
 
-template<class T, std::size_t N, std::size_t M>
-constexpr std::array<T, N + M> concat(const std::array<T, N>& a, const std::array<T, M>& b) {
-    std::array<T, N + M> out{};
-    std::copy(a.begin(), a.end(), out.begin());
-    std::copy(b.begin(), b.end(), out.begin() + N);
-    return out;
-}
-
 // `rest` is the potential spikes are measured from (v_leak; 0 for resonate-and-fire).
 template<class P>
 firing derive_firing(const P& p, double rest, double dt) {

@@ -1,6 +1,10 @@
 // The leaky membrane shared by lif, alif and li: its parameter rows and its per-step propagation
 //   v* = λ·v + (1 − λ)·v_leak + g·(I + i_bias) + jump,   λ = exp(-dt/τ_m),  g = r(1 − λ)
-// (g = r·dt for τ_m = inf), written once.
+// (g = r·dt for τ_m = inf), written once. With conductance synapses the membrane is linear with
+// a time-varying leak, dv/dt = -(1/τ_m + b·g)·v + v_leak/τ_m + b·(I + i_bias + g·E_rev),
+// b = r/τ_m; it is stepped by the exponential midpoint rule (coefficients frozen at their
+// mid-step values, exact exponential: second order, unconditionally stable, as Brian2's
+// exponential Euler for the COBA benchmark).
 #pragma once
 
 #include "core/fields.hpp"
@@ -9,6 +13,7 @@
 #include "models/model.hpp"
 
 #include <array>
+#include <cmath>
 
 namespace nm::models {
 
@@ -26,6 +31,7 @@ constexpr auto leaky_fields() {
 
 struct leak {
     double lambda, gain, rest;
+    double inv_tau, b, drift, dt; // conductance path: dv/dt = drift - inv_tau·v + b·(I + ...)
 
     template<class P>
     static leak derive(const P& p, double dt) {
@@ -34,11 +40,23 @@ struct leak {
         l.lambda = step_decay(d, dt).real();
         l.gain = current_gain(d, dt).real();
         l.rest = (1.0 - l.lambda) * p.v_leak + l.gain * p.i_bias;
+        l.inv_tau = -d.a.real();
+        l.b = d.b;
+        l.drift = l.inv_tau * p.v_leak + d.b * p.i_bias;
+        l.dt = dt;
         return l;
     }
 
     NM_HD double step(double v, const neuron_input& in) const {
-        return lambda * v + rest + gain * in.current + in.jump;
+        if (!in.syn.conductive()) return lambda * v + rest + gain * in.current + in.jump;
+        const synaptic_drive& s = in.syn;
+        const double g = 0.5 * (s.g0 + s.g1);
+        const double k = inv_tau + b * g;
+        const double source = drift + b * (in.current + 0.5 * (s.i0 + s.i1 + s.ge0 + s.ge1));
+        const double kh = k * dt;
+        // φ(kh) = (1 - e^{-kh})/kh, → 1 as kh → 0 (an IF neuron without conductance).
+        const double phi = kh > 1e-12 ? -std::expm1(-kh) / kh : 1.0;
+        return v * std::exp(-kh) + source * dt * phi + in.jump;
     }
 };
 

@@ -2,7 +2,8 @@
 //   dv/dt = a·v + b·(I + I_syn),  a = -1/τ_m + iω (complex for resonate-and-fire), b = r/τ_m
 // (b = r when τ_m = ∞: the NIR IF neuron dv/dt = r·I). Over one step h:
 //   v(h) = e^{ah}·v + b(e^{ah} - 1)/a·I + b(e^{ah} - e^{-h/τs})/(a + 1/τs)·I_syn(0)
-// for a constant current I and an exponentially decaying synaptic current I_syn (CuBa).
+// for a constant current I and an exponentially decaying synaptic current I_syn (CuBa); an
+// alpha current I_syn(t) = (x + y·t)e^{-t/τs} adds y·b·e^{ah}·∫₀ʰ s·e^{-cs} ds, c = a + 1/τs.
 #pragma once
 
 #include <cmath>
@@ -35,6 +36,16 @@ inline std::complex<double> exp_current_kernel(const linear_dynamics& d, double 
     const std::complex<double> denom = d.a + 1.0 / tau_syn;
     if (std::abs(denom) * h < 1e-9) return d.b * h * std::exp(d.a * h); // a = -1/τs: the limit
     return d.b * (std::exp(d.a * h) - std::exp(-h / tau_syn)) / denom;
+}
+
+// Change of v over one step per unit of the rise variable y of an alpha current (x = 0).
+inline std::complex<double> alpha_rise_kernel(const linear_dynamics& d, double tau_syn, double h) {
+    const std::complex<double> c = d.a + 1.0 / tau_syn, ch = c * h;
+    // ∫₀ʰ s·e^{-cs} ds = (1 - e^{-ch}(1 + ch))/c², by its series when ch is small (cancellation).
+    const std::complex<double> integral = std::abs(ch) < 1e-3
+                                              ? h * h * (0.5 - ch / 3.0 + ch * ch / 8.0)
+                                              : (1.0 - std::exp(-ch) * (1.0 + ch)) / (c * c);
+    return d.b * std::exp(d.a * h) * integral;
 }
 
 } // namespace nm::models
