@@ -159,52 +159,98 @@ void population::deliver(range r, std::uint64_t step) {
     }
 }
 
-void population::deliver_exact(input_port& p, const double* ring, std::uint64_t b,
-                               std::uint64_t e) {
-    double* jump = jump_.data();
-    double* jump_im = jump_im_.data();
-    double* x = p.current.data();
-    double* y = p.rise.data();
-    const bool per_neuron = p.kernel_re.size() > 1, alpha = is_alpha(p.kind);
+namespace {
+
+// The port loops, with every per-port choice a template parameter so that each loop is
+// straight-line arithmetic over arrays (vectorised by the compiler).
+template<bool Alpha, bool PerNeuron, bool Complex>
+void exact_loop(input_port& p, const double* ring, double* jump, double* jump_im, double dt,
+                std::uint64_t b, std::uint64_t e) {
+    double* __restrict x = p.current.data();
+    double* __restrict y = p.rise.data();
+    const double* k_re = p.kernel_re.data();
+    const double* k_im = p.kernel_im.data();
+    const double* r_re = p.rise_kernel_re.data();
+    const double* r_im = p.rise_kernel_im.data();
+    const double decay = p.decay, scale = p.arrival_scale;
     for (std::uint64_t i = b; i < e; ++i) {
-        const std::size_t k = per_neuron ? i : 0;
-        jump[i] += p.kernel_re[k] * x[i];
-        if (jump_im) jump_im[i] += p.kernel_im[k] * x[i];
-        if (alpha) {
-            jump[i] += p.rise_kernel_re[k] * y[i];
-            if (jump_im) jump_im[i] += p.rise_kernel_im[k] * y[i];
-            x[i] = p.decay * (x[i] + dt_ * y[i]);
-            y[i] = p.decay * y[i] + p.arrival_scale * ring[i];
+        const std::size_t k = PerNeuron ? i : 0;
+        jump[i] += k_re[k] * x[i];
+        if constexpr (Complex) jump_im[i] += k_im[k] * x[i];
+        if constexpr (Alpha) {
+            jump[i] += r_re[k] * y[i];
+            if constexpr (Complex) jump_im[i] += r_im[k] * y[i];
+            x[i] = decay * (x[i] + dt * y[i]);
+            y[i] = decay * y[i] + scale * ring[i];
         } else {
-            x[i] = p.decay * x[i] + ring[i];
+            x[i] = decay * x[i] + ring[i];
         }
     }
 }
 
-void population::deliver_drive(input_port& p, const double* ring, std::uint64_t b,
-                               std::uint64_t e) {
-    double* x = p.current.data();
-    double* y = p.rise.data();
-    const bool alpha = is_alpha(p.kind), conductance = is_conductance(p.kind);
+template<bool Alpha, bool Conductance>
+void drive_loop(input_port& p, const double* ring, models::synaptic_drive* drive, double dt,
+                std::uint64_t b, std::uint64_t e) {
+    double* __restrict x = p.current.data();
+    double* __restrict y = p.rise.data();
+    const double decay = p.decay, scale = p.arrival_scale, e_rev = p.e_rev;
     for (std::uint64_t i = b; i < e; ++i) {
         const double x0 = x[i];
-        const double x1 = alpha ? p.decay * (x0 + dt_ * y[i]) : p.decay * x0;
-        models::synaptic_drive& d = drive_[i];
-        if (conductance) {
+        const double x1 = Alpha ? decay * (x0 + dt * y[i]) : decay * x0;
+        models::synaptic_drive& d = drive[i];
+        if constexpr (Conductance) {
             d.g0 += x0;
             d.g1 += x1;
-            d.ge0 += x0 * p.e_rev;
-            d.ge1 += x1 * p.e_rev;
+            d.ge0 += x0 * e_rev;
+            d.ge1 += x1 * e_rev;
         } else {
             d.i0 += x0;
             d.i1 += x1;
         }
-        if (alpha) {
+        if constexpr (Alpha) {
             x[i] = x1;
-            y[i] = p.decay * y[i] + p.arrival_scale * ring[i];
+            y[i] = decay * y[i] + scale * ring[i];
         } else {
             x[i] = x1 + ring[i];
         }
+    }
+}
+
+} // namespace
+
+void population::deliver_exact(input_port& p, const double* ring, std::uint64_t b,
+                               std::uint64_t e) {
+    double* jump = jump_.data();
+    double* jump_im = jump_im_.data();
+    const bool per_neuron = p.kernel_re.size() > 1, complex = !jump_im_.empty();
+    auto run = [&]<bool Alpha>() {
+        if (complex) {
+            if (per_neuron) return exact_loop<Alpha, true, true>(p, ring, jump, jump_im, dt_, b, e);
+            return exact_loop<Alpha, false, true>(p, ring, jump, jump_im, dt_, b, e);
+        }
+        if (per_neuron) return exact_loop<Alpha, true, false>(p, ring, jump, jump_im, dt_, b, e);
+        exact_loop<Alpha, false, false>(p, ring, jump, jump_im, dt_, b, e);
+    };
+    if (is_alpha(p.kind))
+        run.template operator()<true>();
+    else
+        run.template operator()<false>();
+}
+
+void population::deliver_drive(input_port& p, const double* ring, std::uint64_t b,
+                               std::uint64_t e) {
+    models::synaptic_drive* drive = drive_.data();
+    switch (p.kind) {
+    case port_kind::exp_current:
+        return drive_loop<false, false>(p, ring, drive, dt_, b, e);
+    case port_kind::alpha_current:
+        return drive_loop<true, false>(p, ring, drive, dt_, b, e);
+    case port_kind::exp_cond:
+        return drive_loop<false, true>(p, ring, drive, dt_, b, e);
+    case port_kind::alpha_cond:
+        return drive_loop<true, true>(p, ring, drive, dt_, b, e);
+    case port_kind::delta:
+        break;
     }
 }
 

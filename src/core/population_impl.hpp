@@ -101,20 +101,31 @@ public:
     void update(unsigned thread, std::uint64_t step) override {
         const range r = chunk(thread);
         deliver(r, step);
-        spike_list& emitted = out(thread, step);
-        emitted.size = 0;
-        const bool hetero = coeffs_.size() > 1;
+        // One instantiation per input combination: absent inputs are compile-time zeros.
+        const bool current = has_current_, drive = !drive_.empty();
+        if (current && drive) return update_chunk<true, true>(thread, step, r);
+        if (current) return update_chunk<true, false>(thread, step, r);
+        if (drive) return update_chunk<false, true>(thread, step, r);
+        update_chunk<false, false>(thread, step, r);
+    }
+
+private:
+    template<bool HasCurrent, bool HasDrive>
+    void update_chunk(unsigned thread, std::uint64_t step, range r) {
+        const bool hetero = coeffs_.size() > 1, stochastic = stochastic_;
         const auto step32 = static_cast<std::uint32_t>(step);
         const double* jump = jump_.data();
         const double* jump_im = jump_im_.data();
-        const double* current = has_current_ ? current_.data() : nullptr;
-        const models::synaptic_drive* drive = drive_.empty() ? nullptr : drive_.data();
+        const double* current = current_.data();
+        const models::synaptic_drive* drive = drive_.data();
+        spike_list& emitted = out(thread, step);
+        emitted.size = 0;
         for (std::uint64_t i = r.begin; i < r.end; ++i) {
             models::neuron_input in;
             in.jump = jump[i];
             if constexpr (M::is_complex) in.jump_im = jump_im[i];
-            if (current) in.current = current[i];
-            if (drive) in.syn = drive[i];
+            if constexpr (HasCurrent) in.current = current[i];
+            if constexpr (HasDrive) in.syn = drive[i];
             const coeffs& c = coeffs_[hetero ? i : 0];
             state s = load(i);
             models::crossing x;
@@ -122,7 +133,7 @@ public:
                 x = M::advance(c, s, in);
             } else {
                 const double u =
-                    stochastic_ ? firing_rng_.uniform(static_cast<std::uint32_t>(i), step32) : 0.0;
+                    stochastic ? firing_rng_.uniform(static_cast<std::uint32_t>(i), step32) : 0.0;
                 const double vstar = M::integrate(c, s, in);
                 x.n = M::fire(c, s, vstar, u);
                 M::reset(c, s, vstar, x.n);
@@ -139,7 +150,6 @@ public:
         }
     }
 
-private:
     const input_port* first_current_port() const {
         for (const auto& p : ports_)
             if (p.kind == port_kind::exp_current || p.kind == port_kind::alpha_current) return &p;

@@ -64,8 +64,16 @@ struct adex {
     };
 
     static coeffs derive(const params& p, double dt) {
-        coeffs c{1.0 / p.c_m, p.g_l, p.e_l, 1.0 / p.tau_w, p.a, p.b, p.v_reset, p.i_bias,
-                 exp_spike::derive(p), static_cast<int>(std::lround(p.t_ref / dt)),
+        coeffs c{1.0 / p.c_m,
+                 p.g_l,
+                 p.e_l,
+                 1.0 / p.tau_w,
+                 p.a,
+                 p.b,
+                 p.v_reset,
+                 p.i_bias,
+                 exp_spike::derive(p),
+                 static_cast<int>(std::lround(p.t_ref / dt)),
                  ode_settings::derive(p, dt, p.v_peak, true)};
         return c;
     }
@@ -80,7 +88,8 @@ struct adex {
         NM_HD void rhs(double t, const ode_state<2>& y, ode_state<2>& dy) const {
             const double v = y[0];
             const double i = in.current + c.i_bias + in.syn.current(t / c.ode.dt, v);
-            dy[0] = clamped ? 0.0 : c.inv_c * (-c.g_l * (v - c.e_l) + c.g_l * c.spike(v) - y[1] + i);
+            dy[0] =
+                clamped ? 0.0 : c.inv_c * (-c.g_l * (v - c.e_l) + c.g_l * c.spike(v) - y[1] + i);
             dy[1] = c.inv_tau_w * (c.a * (v - c.e_l) - y[1]);
         }
         NM_HD void reset(ode_state<2>& y) const {

@@ -36,8 +36,7 @@ struct exp_lif {
 
     static constexpr auto param_fields = concat(
         std::array{
-            number<params>("tau_m", &params::tau_m, "ms", rule::positive,
-                           "membrane time constant"),
+            number<params>("tau_m", &params::tau_m, "ms", rule::positive, "membrane time constant"),
             number<params>("v_leak", &params::v_leak, "mV", rule::finite, "resting potential"),
             number<params>("r", &params::r, "mV/unit", rule::finite, "input resistance"),
             number<params>("i_bias", &params::i_bias, "unit", rule::finite, "constant current"),

@@ -31,10 +31,12 @@ constexpr auto firing_fields() {
 // `rest` is the potential spikes are measured from (v_leak; 0 for resonate-and-fire).
 template<class P>
 firing derive_firing(const P& p, double rest, double dt) {
-    if (!(p.v_th > rest))
+    // Graded levels and the soft reset are multiples of v_th - rest; a binary hard-reset
+    // neuron may rest above threshold (a pacemaker, as in the CUBA benchmark).
+    if (!(p.v_th > rest) && (p.n_max > 1 || p.reset == reset_soft))
         throw bad_parameter("v_th = " + format_number(p.v_th) +
                             " mV must be above the resting potential " + format_number(rest) +
-                            " mV");
+                            " mV for graded spikes or a soft reset");
     if (p.noise != noise_none && !(p.sigma > 0))
         throw bad_parameter("sigma = " + format_number(p.sigma) +
                             " must be > 0 when noise is \"erf\" or \"arctan\"");

@@ -49,8 +49,8 @@ struct fitzhugh_nagumo {
     };
 
     static coeffs derive(const params& p, double dt) {
-        return {p.a, p.b, 1.0 / p.tau_v, 1.0 / p.tau_w, p.i_bias,
-                ode_settings::derive(p, dt, p.v_th, false)};
+        return {p.a,           p.b,      1.0 / p.tau_v,
+                1.0 / p.tau_w, p.i_bias, ode_settings::derive(p, dt, p.v_th, false)};
     }
 
     static state initial(const params&) { return {}; }

@@ -54,8 +54,8 @@ struct hindmarsh_rose {
     };
 
     static coeffs derive(const params& p, double dt) {
-        return {p.a,      p.b, p.c, p.d, p.r, p.s, p.x_r, 1.0 / p.tau, p.i_bias,
-                ode_settings::derive(p, dt, p.v_th, false)};
+        return {p.a, p.b,   p.c,         p.d,      p.r,
+                p.s, p.x_r, 1.0 / p.tau, p.i_bias, ode_settings::derive(p, dt, p.v_th, false)};
     }
 
     // At rest: x = x_R, y on its nullcline, z = 0.

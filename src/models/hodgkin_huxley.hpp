@@ -69,14 +69,15 @@ struct hodgkin_huxley {
         double am, bm, ah, bh, an, bn;
         NM_HD explicit rates(double v)
             : am(0.1 * vtrap(-(v + 40.0), 10.0)), bm(4.0 * std::exp(-(v + 65.0) / 18.0)),
-              ah(0.07 * std::exp(-(v + 65.0) / 20.0)), bh(1.0 / (1.0 + std::exp(-(v + 35.0) / 10.0))),
-              an(0.01 * vtrap(-(v + 55.0), 10.0)), bn(0.125 * std::exp(-(v + 65.0) / 80.0)) {}
+              ah(0.07 * std::exp(-(v + 65.0) / 20.0)),
+              bh(1.0 / (1.0 + std::exp(-(v + 35.0) / 10.0))), an(0.01 * vtrap(-(v + 55.0), 10.0)),
+              bn(0.125 * std::exp(-(v + 65.0) / 80.0)) {}
     };
 
     static coeffs derive(const params& p, double dt) {
-        return {1.0 / p.c_m, p.g_na, p.g_k,  p.g_l,
-                p.e_na,      p.e_k,  p.e_l,  p.i_bias,
-                ode_settings::derive(p, dt, p.v_spike, false)};
+        return {1.0 / p.c_m, p.g_na,   p.g_k,
+                p.g_l,       p.e_na,   p.e_k,
+                p.e_l,       p.i_bias, ode_settings::derive(p, dt, p.v_spike, false)};
     }
 
     // At rest the gates sit at their steady state for v = -65 mV.

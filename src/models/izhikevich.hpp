@@ -51,8 +51,8 @@ struct izhikevich {
 
     static coeffs derive(const params& p, double dt) {
         if (!(p.c < p.v_peak))
-            throw bad_parameter("c = " + format_number(p.c) + " mV must be below v_peak = " +
-                                format_number(p.v_peak) + " mV");
+            throw bad_parameter("c = " + format_number(p.c) +
+                                " mV must be below v_peak = " + format_number(p.v_peak) + " mV");
         return {p.a, p.b, p.c, p.d, p.i_bias, ode_settings::derive(p, dt, p.v_peak, true)};
     }
 

@@ -39,6 +39,7 @@ NM_HD double escape_probability(int noise, double x, double sigma) {
 NM_HD int spike_count(const firing& f, double vstar, double base, double h, double u) {
     if (f.noise == noise_none) {
         if (vstar < base + h) return 0;
+        if (f.n_max == 1) return 1; // h may be <= 0 then (threshold below rest, hard reset)
         const double levels = std::floor((vstar - base) / h);
         return levels >= f.n_max ? f.n_max : static_cast<int>(levels);
     }

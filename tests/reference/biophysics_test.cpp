@@ -16,22 +16,25 @@ namespace {
 
 const std::string examples = std::string(NM_SOURCE_DIR) + "/examples/";
 
-double longest(const std::vector<double>& x) { return *std::max_element(x.begin(), x.end()); }
-double shortest(const std::vector<double>& x) { return *std::min_element(x.begin(), x.end()); }
+double longest(const std::vector<double>& x) {
+    return *std::max_element(x.begin(), x.end());
+}
+double shortest(const std::vector<double>& x) {
+    return *std::min_element(x.begin(), x.end());
+}
 std::size_t count_below(const std::vector<double>& x, double limit) {
-    return static_cast<std::size_t>(std::count_if(x.begin(), x.end(), [&](double v) {
-        return v < limit;
-    }));
+    return static_cast<std::size_t>(
+        std::count_if(x.begin(), x.end(), [&](double v) { return v < limit; }));
 }
 
 // Izhikevich (2003) Fig. 2, one neuron per class (examples/izhikevich_types.toml).
 TEST(izhikevich, firing_classes_of_the_2003_paper) {
     const run_result res = run(load_experiment(examples + "izhikevich_types.toml"));
-    const auto rs = spike_times(res, 0, 0), ib = spike_times(res, 0, 1), ch = spike_times(res, 0, 2),
-               fs = spike_times(res, 0, 3), lts = spike_times(res, 0, 4),
-               rebound = spike_times(res, 0, 6), rz = spike_times(res, 0, 8);
-    for (const auto* t : {&rs, &ib, &ch, &fs, &lts})
-        ASSERT_GE(t->size(), 5u);
+    const auto rs = spike_times(res, 0, 0), ib = spike_times(res, 0, 1),
+               ch = spike_times(res, 0, 2), fs = spike_times(res, 0, 3),
+               lts = spike_times(res, 0, 4), rebound = spike_times(res, 0, 6),
+               rz = spike_times(res, 0, 8);
+    for (const auto* t : {&rs, &ib, &ch, &fs, &lts}) ASSERT_GE(t->size(), 5u);
     // RS: single spikes whose intervals lengthen (adaptation), none in a burst.
     const auto rs_isi = intervals(rs);
     EXPECT_GT(shortest(rs_isi), 10.0);
@@ -139,23 +142,24 @@ TEST(hodgkin_huxley, spike_times_match_a_tight_tolerance_reference) {
 // Naud et al. (2008), Table 1: tonic, adapting, initial burst, regular bursting.
 TEST(adex, firing_patterns_of_naud_2008) {
     experiment e = make_experiment(0.1, 500.0);
-    add_population(
-        e, "n", 4, "adex",
-        params({{"c_m", std::vector<double>{200, 200, 130, 200}},
-                {"g_l", std::vector<double>{10, 12, 18, 10}},
-                {"e_l", std::vector<double>{-70, -70, -58, -58}},
-                {"v_t", -50.0},
-                {"delta_t", 2.0},
-                {"a", std::vector<double>{2, 2, 4, 2}},
-                {"tau_w", std::vector<double>{30, 300, 150, 120}},
-                {"b", std::vector<double>{0, 60, 120, 100}},
-                {"v_reset", std::vector<double>{-58, -58, -50, -46}},
-                {"i_bias", std::vector<double>{500, 500, 400, 210}}}),
-        params({{"v", std::vector<double>{-70, -70, -58, -58}}}));
+    add_population(e, "n", 4, "adex",
+                   params({{"c_m", std::vector<double>{200, 200, 130, 200}},
+                           {"g_l", std::vector<double>{10, 12, 18, 10}},
+                           {"e_l", std::vector<double>{-70, -70, -58, -58}},
+                           {"v_t", -50.0},
+                           {"delta_t", 2.0},
+                           {"a", std::vector<double>{2, 2, 4, 2}},
+                           {"tau_w", std::vector<double>{30, 300, 150, 120}},
+                           {"b", std::vector<double>{0, 60, 120, 100}},
+                           {"v_reset", std::vector<double>{-58, -58, -50, -46}},
+                           {"i_bias", std::vector<double>{500, 500, 400, 210}}}),
+                   params({{"v", std::vector<double>{-70, -70, -58, -58}}}));
     record(e, "spikes", "n");
     const run_result res = run(e);
-    const auto tonic = intervals(spike_times(res, 0, 0)), adapting = intervals(spike_times(res, 0, 1)),
-               burst = intervals(spike_times(res, 0, 2)), bursting = intervals(spike_times(res, 0, 3));
+    const auto tonic = intervals(spike_times(res, 0, 0)),
+               adapting = intervals(spike_times(res, 0, 1)),
+               burst = intervals(spike_times(res, 0, 2)),
+               bursting = intervals(spike_times(res, 0, 3));
     ASSERT_GE(tonic.size(), 20u);
     EXPECT_LT(longest(tonic) / shortest(tonic), 1.1); // nearly constant intervals
     ASSERT_GE(adapting.size(), 5u);
@@ -165,7 +169,7 @@ TEST(adex, firing_patterns_of_naud_2008) {
     EXPECT_EQ(count_below(burst, 10.0), 2u); // the burst at onset, then tonic
     EXPECT_GT(burst.back(), 40.0);
     ASSERT_GE(bursting.size(), 6u);
-    EXPECT_GE(count_below(bursting, 10.0), 3u); // short intra-burst intervals...
+    EXPECT_GE(count_below(bursting, 10.0), 3u);                    // short intra-burst intervals...
     EXPECT_GE(bursting.size() - count_below(bursting, 100.0), 3u); // ...between long pauses
 }
 
@@ -184,7 +188,8 @@ TEST(exp_lif, rheobase_is_the_saddle_node_current) {
 // Jacobian's trace vanishes, v² = 1 - b/τ_w, i.e. at I ≈ 0.331.
 TEST(fitzhugh_nagumo, oscillates_above_the_hopf_current_only) {
     experiment e = make_experiment(0.05, 1000.0);
-    add_population(e, "n", 2, "fitzhugh_nagumo", params({{"i_bias", std::vector<double>{0.30, 0.36}}}));
+    add_population(e, "n", 2, "fitzhugh_nagumo",
+                   params({{"i_bias", std::vector<double>{0.30, 0.36}}}));
     record(e, "spikes", "n");
     const run_result res = run(e);
     EXPECT_LE(spike_times(res, 0, 0).size(), 1u); // at most the onset transient
@@ -212,9 +217,9 @@ TEST(hindmarsh_rose, bursts_of_several_spikes) {
 TEST(integrators, rk4_converges_at_fourth_order) {
     auto v_at_end = [](double dt, const std::string& method) {
         experiment e = make_experiment(dt, 20.0);
-        add_population(e, "n", 1, "fitzhugh_nagumo",
-                       params({{"i_bias", 0.5}, {"method", method}, {"atol", 1e-12},
-                               {"rtol", 1e-12}}));
+        add_population(
+            e, "n", 1, "fitzhugh_nagumo",
+            params({{"i_bias", 0.5}, {"method", method}, {"atol", 1e-12}, {"rtol", 1e-12}}));
         record(e, "v", "n", {0}, 20.0 - dt);
         return run(e).traces[0].values.back();
     };
@@ -230,14 +235,16 @@ TEST(integrators, rk4_converges_at_fourth_order) {
 TEST(integrators, rk45_error_follows_the_tolerance) {
     auto v_at_end = [](double tol) {
         experiment e = make_experiment(0.5, 20.0);
-        add_population(e, "n", 1, "fitzhugh_nagumo",
-                       params({{"i_bias", 0.5}, {"method", std::string("rk45")}, {"atol", tol},
-                               {"rtol", tol}}));
+        add_population(
+            e, "n", 1, "fitzhugh_nagumo",
+            params(
+                {{"i_bias", 0.5}, {"method", std::string("rk45")}, {"atol", tol}, {"rtol", tol}}));
         record(e, "v", "n", {0}, 0.5);
         return run(e).traces[0].values.back();
     };
     const double exact = v_at_end(1e-13);
-    const double loose = std::fabs(v_at_end(1e-4) - exact), tight = std::fabs(v_at_end(1e-8) - exact);
+    const double loose = std::fabs(v_at_end(1e-4) - exact),
+                 tight = std::fabs(v_at_end(1e-8) - exact);
     EXPECT_LT(loose, 1e-3);
     EXPECT_LT(tight, 1e-7);
     EXPECT_LT(tight, loose / 100);

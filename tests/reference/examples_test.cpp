@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <tuple>
 
 namespace nm::test {
 namespace {
@@ -91,6 +92,20 @@ TEST(examples, resonator_bank_fires_when_the_chirp_passes_its_frequency) {
         EXPECT_NEAR(mean, freqs[k], 4.0) << "neuron tuned to " << freqs[k] << " Hz";
         EXPECT_GT(mean, previous);
         previous = mean;
+    }
+}
+
+// The Brette et al. (2007) benchmarks: COBA self-sustains at 20-25 Hz, CUBA at 5-6 Hz, both
+// irregular (Brian2 2.5.1 on the same files: 21.5 Hz, CV 1.74; 5.7 Hz, CV 0.60).
+TEST(examples, coba_and_cuba_rates_in_the_published_range) {
+    for (const auto& [name, low, high, min_cv] :
+         {std::tuple{"coba", 18.0, 25.0, 1.0}, std::tuple{"cuba", 4.5, 6.5, 0.4}}) {
+        const run_result res = run(load_experiment(examples + name + ".toml"));
+        for (const auto& p : res.populations) {
+            EXPECT_GT(p.rate_hz, low) << name << " " << p.name;
+            EXPECT_LT(p.rate_hz, high) << name << " " << p.name;
+            EXPECT_GT(p.isi_cv, min_cv) << name << " " << p.name;
+        }
     }
 }
 
