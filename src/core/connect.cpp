@@ -289,22 +289,45 @@ projection build_projection(const projection_spec& spec, const connect_context& 
     };
     if (!proj.varying_delay) proj.delay = delay_steps(delay.constant(), 0, 0);
 
-    // Pass 1: synapses per source in each shard, and the largest delay.
+    // Pass 1: synapses per source in each shard.
     const unsigned shards = ctx.parts.threads;
     const std::uint64_t n_pre = ctx.pre->size();
     proj.shards.resize(shards);
-    std::vector<std::uint32_t> shard_max_delay(shards, proj.delay);
     parallel_for(shards, shards, [&](unsigned t) {
         csr_shard& s = proj.shards[t];
         s.offsets.assign(n_pre + 1, 0);
-        std::uint32_t max_d = proj.delay;
         gen.run(ctx.parts.chunk(ctx.post->size(), t),
-                [&](std::uint64_t pre, std::uint64_t post, std::uint32_t a, std::uint32_t b) {
+                [&](std::uint64_t pre, std::uint64_t, std::uint32_t, std::uint32_t) {
                     ++s.offsets[pre + 1];
-                    if (proj.varying_delay)
-                        max_d = std::max(max_d, delay_steps(delay.at(value_rng, a, b), pre, post));
                 });
         for (std::uint64_t i = 0; i < n_pre; ++i) s.offsets[i + 1] += s.offsets[i];
+    });
+
+    // Pass 2: the same synapses again, written in place; drawn delays wait in `delays` until
+    // the largest is known and fixes how they pack into the target words.
+    std::vector<std::vector<std::uint32_t>> delays(shards);
+    std::vector<std::uint32_t> shard_max_delay(shards, proj.delay);
+    parallel_for(shards, shards, [&](unsigned t) {
+        csr_shard& s = proj.shards[t];
+        const std::uint64_t total = s.offsets[n_pre];
+        s.targets.resize(total);
+        if (proj.varying_weight) s.weights.resize(total);
+        if (varying_im) s.weights_im.resize(total);
+        if (proj.varying_delay) delays[t].resize(total);
+        std::uint32_t max_d = proj.delay;
+        std::vector<std::uint64_t> next(s.offsets.begin(), s.offsets.end() - 1);
+        gen.run(ctx.parts.chunk(ctx.post->size(), t), [&](std::uint64_t pre, std::uint64_t post,
+                                                          std::uint32_t a, std::uint32_t b) {
+            const std::uint64_t at = next[pre]++;
+            s.targets[at] = static_cast<std::uint32_t>(post);
+            if (proj.varying_delay) {
+                const std::uint32_t d = delay_steps(delay.at(value_rng, a, b), pre, post);
+                delays[t][at] = d;
+                max_d = std::max(max_d, d);
+            }
+            if (proj.varying_weight) s.weights[at] = static_cast<float>(weight.at(value_rng, a, b));
+            if (varying_im) s.weights_im[at] = static_cast<float>(weight_im.at(value_rng, a, b));
+        });
         shard_max_delay[t] = max_d;
     });
     proj.max_delay = *std::max_element(shard_max_delay.begin(), shard_max_delay.end());
@@ -317,27 +340,13 @@ projection build_projection(const projection_spec& spec, const connect_context& 
                                                 std::to_string(proj.max_delay) + " steps onto " +
                                                 std::to_string(ctx.post->size()) +
                                                 " targets do not fit 32-bit synapses"));
-    }
-
-    // Pass 2: the same synapses again, written in place.
-    parallel_for(shards, shards, [&](unsigned t) {
-        csr_shard& s = proj.shards[t];
-        const std::uint64_t total = s.offsets[n_pre];
-        s.targets.resize(total);
-        if (proj.varying_weight) s.weights.resize(total);
-        if (varying_im) s.weights_im.resize(total);
-        std::vector<std::uint64_t> next(s.offsets.begin(), s.offsets.end() - 1);
-        gen.run(ctx.parts.chunk(ctx.post->size(), t), [&](std::uint64_t pre, std::uint64_t post,
-                                                          std::uint32_t a, std::uint32_t b) {
-            const std::uint64_t at = next[pre]++;
-            auto target = static_cast<std::uint32_t>(post);
-            if (proj.varying_delay)
-                target |= delay_steps(delay.at(value_rng, a, b), pre, post) << proj.delay_shift;
-            s.targets[at] = target;
-            if (proj.varying_weight) s.weights[at] = static_cast<float>(weight.at(value_rng, a, b));
-            if (varying_im) s.weights_im[at] = static_cast<float>(weight_im.at(value_rng, a, b));
+        parallel_for(shards, shards, [&](unsigned t) {
+            std::vector<std::uint32_t>& targets = proj.shards[t].targets;
+            for (std::size_t x = 0; x < targets.size(); ++x)
+                targets[x] |= delays[t][x] << proj.delay_shift;
+            std::vector<std::uint32_t>().swap(delays[t]);
         });
-    });
+    }
     for (const auto& s : proj.shards) proj.synapses += s.offsets[n_pre];
     return proj;
 }

@@ -1,0 +1,98 @@
+// The Potjans & Diesmann cortical microcircuit, timed as the reference implementation reports
+// it: build time, then the real-time factor over `--duration` ms after a `--warmup` ms
+// transient (timed from the progress callback, no spike recording), peak memory and bytes per
+// synapse. The network file comes from tools/microcircuit.py (any N/K scaling):
+//
+//   python3 tools/microcircuit.py --duration 10500 > /tmp/mc.toml
+//   build/release/bin/nm_bench_microcircuit --file /tmp/mc.toml --warmup 500 --threads 2
+#include <nm/errors.hpp>
+#include <nm/io.hpp>
+#include <nm/simulation.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include <sys/resource.h>
+
+namespace {
+
+double peak_rss_gib() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return static_cast<double>(u.ru_maxrss) / (1024.0 * 1024.0); // kB on Linux
+}
+
+void usage() {
+    std::puts("usage: nm_bench_microcircuit --file TOML [--warmup MS] [--threads N]\n"
+              "Times a network written by tools/microcircuit.py: build, then the real-time\n"
+              "factor after the warm-up (the file's duration includes the warm-up).");
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    std::string file;
+    double warmup = 500.0;
+    int threads = 0;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        auto next = [&] {
+            if (i + 1 >= argc) {
+                usage();
+                std::exit(2);
+            }
+            return std::string(argv[++i]);
+        };
+        if (a == "--file")
+            file = next();
+        else if (a == "--warmup")
+            warmup = std::stod(next());
+        else if (a == "--threads")
+            threads = std::stoi(next());
+        else {
+            usage();
+            return a == "--help" || a == "-h" ? 0 : 2;
+        }
+    }
+    if (file.empty()) {
+        usage();
+        return 2;
+    }
+    try {
+        nm::experiment e = nm::load_experiment(file);
+        e.records.clear();
+        if (threads > 0) e.simulation.threads = threads;
+        nm::simulation sim(e);
+        using clock = std::chrono::steady_clock;
+        const std::uint64_t warm_steps = static_cast<std::uint64_t>(warmup / e.simulation.dt);
+        clock::time_point timed_from{};
+        std::uint64_t timed_step = 0;
+        const nm::run_result r = sim.run([&](std::uint64_t done, std::uint64_t) {
+            if (timed_step == 0 && done >= warm_steps) {
+                timed_from = clock::now();
+                timed_step = done;
+            }
+        });
+        const double timed_s = std::chrono::duration<double>(clock::now() - timed_from).count();
+        const double bio_s = static_cast<double>(r.steps - timed_step) * r.dt * 1e-3;
+        double rate = 0.0;
+        for (const auto& p : r.populations) rate += p.rate_hz * static_cast<double>(p.size);
+        std::printf("microcircuit: %llu neurons, %llu synapses, %d threads\n",
+                    static_cast<unsigned long long>(r.neurons),
+                    static_cast<unsigned long long>(r.synapses), r.threads);
+        std::printf("  build %.1f s | RTF %.2f over %.1f s after %.1f s warm-up | peak %.2f GiB | "
+                    "%.2f bytes/synapse | mean rate %.2f Hz\n",
+                    r.build_s, timed_s / bio_s, bio_s, static_cast<double>(timed_step) * r.dt * 1e-3,
+                    peak_rss_gib(),
+                    static_cast<double>(r.synapse_bytes) / static_cast<double>(r.synapses),
+                    rate / static_cast<double>(r.neurons));
+        for (const auto& p : r.populations)
+            std::printf("  %-6s %8.2f Hz\n", p.name.c_str(), p.rate_hz);
+    } catch (const nm::error& err) {
+        std::fprintf(stderr, "error: %s\n", err.what());
+        return 2;
+    }
+    return 0;
+}
