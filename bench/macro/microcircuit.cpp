@@ -84,8 +84,8 @@ int main(int argc, char** argv) {
                     static_cast<unsigned long long>(r.synapses), r.threads);
         std::printf("  build %.1f s | RTF %.2f over %.1f s after %.1f s warm-up | peak %.2f GiB | "
                     "%.2f bytes/synapse | mean rate %.2f Hz\n",
-                    r.build_s, timed_s / bio_s, bio_s, static_cast<double>(timed_step) * r.dt * 1e-3,
-                    peak_rss_gib(),
+                    r.build_s, timed_s / bio_s, bio_s,
+                    static_cast<double>(timed_step) * r.dt * 1e-3, peak_rss_gib(),
                     static_cast<double>(r.synapse_bytes) / static_cast<double>(r.synapses),
                     rate / static_cast<double>(r.neurons));
         for (const auto& p : r.populations)

@@ -121,10 +121,16 @@ private:
     void total_number(range targets, Emit& emit) const {
         std::unordered_set<std::uint64_t> taken;
         if (!rule_.allow_multapses) taken.reserve(rule_.n * 2);
+        philox_block pair_words{};
         for (std::uint64_t m = 0; m < rule_.n; ++m) {
+            // A block's four words make the first tries of two consecutive pairs; a rejected
+            // pair redraws from its own blocks, numbered by attempt.
+            if (m % 2 == 0) pair_words = rng_.block(key(m >> 1), key(m >> 33), 0);
             for (std::uint32_t attempt = 0;; ++attempt) {
-                const philox_block b = rng_.block(key(m), key(m >> 32), attempt);
-                const std::uint64_t pre = below(b.w[0], n_pre_), post = below(b.w[1], n_post_);
+                const philox_block b =
+                    attempt == 0 ? pair_words : rng_.block(key(m), key(m >> 32), attempt);
+                const unsigned w = attempt == 0 ? 2 * (m % 2) : 0;
+                const std::uint64_t pre = below(b.w[w], n_pre_), post = below(b.w[w + 1], n_post_);
                 if (no_self_ && pre == post) continue;
                 if (!rule_.allow_multapses && !taken.insert(pre * n_post_ + post).second) continue;
                 if (post >= targets.begin && post < targets.end)
@@ -303,9 +309,15 @@ projection build_projection(const projection_spec& spec, const connect_context& 
         for (std::uint64_t i = 0; i < n_pre; ++i) s.offsets[i + 1] += s.offsets[i];
     });
 
-    // Pass 2: the same synapses again, written in place; drawn delays wait in `delays` until
-    // the largest is known and fixes how they pack into the target words.
-    std::vector<std::vector<std::uint32_t>> delays(shards);
+    // Delays share the target's 32-bit word: the target's bits below, the delay above.
+    if (proj.varying_delay) {
+        proj.delay_shift = static_cast<std::uint32_t>(
+            std::max(1, static_cast<int>(std::bit_width(ctx.post->size() - 1))));
+        proj.target_mask = (std::uint32_t{1} << proj.delay_shift) - 1;
+    }
+    const std::uint64_t delay_limit = std::uint64_t{1} << (32 - std::min(proj.delay_shift, 32u));
+
+    // Pass 2: the same synapses again, written in place.
     std::vector<std::uint32_t> shard_max_delay(shards, proj.delay);
     parallel_for(shards, shards, [&](unsigned t) {
         csr_shard& s = proj.shards[t];
@@ -313,40 +325,30 @@ projection build_projection(const projection_spec& spec, const connect_context& 
         s.targets.resize(total);
         if (proj.varying_weight) s.weights.resize(total);
         if (varying_im) s.weights_im.resize(total);
-        if (proj.varying_delay) delays[t].resize(total);
         std::uint32_t max_d = proj.delay;
         std::vector<std::uint64_t> next(s.offsets.begin(), s.offsets.end() - 1);
         gen.run(ctx.parts.chunk(ctx.post->size(), t), [&](std::uint64_t pre, std::uint64_t post,
                                                           std::uint32_t a, std::uint32_t b) {
             const std::uint64_t at = next[pre]++;
-            s.targets[at] = static_cast<std::uint32_t>(post);
+            auto target = static_cast<std::uint32_t>(post);
             if (proj.varying_delay) {
                 const std::uint32_t d = delay_steps(delay.at(value_rng, a, b), pre, post);
-                delays[t][at] = d;
                 max_d = std::max(max_d, d);
+                target |= static_cast<std::uint32_t>(std::min<std::uint64_t>(d, delay_limit - 1))
+                          << proj.delay_shift;
             }
+            s.targets[at] = target;
             if (proj.varying_weight) s.weights[at] = static_cast<float>(weight.at(value_rng, a, b));
             if (varying_im) s.weights_im[at] = static_cast<float>(weight_im.at(value_rng, a, b));
         });
         shard_max_delay[t] = max_d;
     });
     proj.max_delay = *std::max_element(shard_max_delay.begin(), shard_max_delay.end());
-    if (proj.varying_delay) {
-        proj.delay_shift = static_cast<std::uint32_t>(
-            std::max(1, static_cast<int>(std::bit_width(ctx.post->size() - 1))));
-        proj.target_mask = (std::uint32_t{1} << proj.delay_shift) - 1;
-        if (std::bit_width(proj.max_delay) + proj.delay_shift > 32)
-            throw bad_config(located(where, "projection " + name + ": delays up to " +
-                                                std::to_string(proj.max_delay) + " steps onto " +
-                                                std::to_string(ctx.post->size()) +
-                                                " targets do not fit 32-bit synapses"));
-        parallel_for(shards, shards, [&](unsigned t) {
-            std::vector<std::uint32_t>& targets = proj.shards[t].targets;
-            for (std::size_t x = 0; x < targets.size(); ++x)
-                targets[x] |= delays[t][x] << proj.delay_shift;
-            std::vector<std::uint32_t>().swap(delays[t]);
-        });
-    }
+    if (proj.varying_delay && proj.max_delay >= delay_limit)
+        throw bad_config(located(where, "projection " + name + ": delays up to " +
+                                            std::to_string(proj.max_delay) + " steps onto " +
+                                            std::to_string(ctx.post->size()) +
+                                            " targets do not fit 32-bit synapses"));
     for (const auto& s : proj.shards) proj.synapses += s.offsets[n_pre];
     return proj;
 }

@@ -47,7 +47,11 @@ public:
             M::state_fields, spec.init, std::move(base), spec.size,
             rng_stream(seed, stream_id(purpose::init, index)), context, "state variable");
         for (std::size_t k = 0; k < n_state; ++k) columns_[k].resize(size_);
-        for (std::uint64_t i = 0; i < size_; ++i) store(i, init[init.size() == 1 ? 0 : i]);
+        counts_.assign(size_, 0);
+        if (models::fused_model<M>) offsets_.assign(size_, 0.0f);
+        std::array<double*, n_state> cols;
+        for (std::size_t k = 0; k < n_state; ++k) cols[k] = columns_[k].data();
+        for (std::uint64_t i = 0; i < size_; ++i) store(cols, i, init[init.size() == 1 ? 0 : i]);
         state_bytes_ = size_ * n_state * sizeof(double) + coeffs_.size() * sizeof(coeffs);
     }
 
@@ -112,41 +116,59 @@ public:
 private:
     template<bool HasCurrent, bool HasDrive>
     void update_chunk(unsigned thread, std::uint64_t step, range r) {
-        const bool hetero = coeffs_.size() > 1, stochastic = stochastic_;
+        if (coeffs_.size() > 1) return update_neurons<HasCurrent, HasDrive, true>(thread, step, r);
+        update_neurons<HasCurrent, HasDrive, false>(thread, step, r);
+    }
+
+    // Two passes: the first advances every neuron of the chunk and notes its spike count, with
+    // no branch on spiking and with the coefficients in a local copy (a member could alias the
+    // state columns it stores, which would pin every coefficient to memory), so the compiler
+    // can keep them in registers and vectorise; the second emits the few that spiked.
+    template<bool HasCurrent, bool HasDrive, bool Hetero>
+    void update_neurons(unsigned thread, std::uint64_t step, range r) {
+        const coeffs shared = coeffs_[0];
+        const coeffs* per_neuron = coeffs_.data();
+        const bool stochastic = stochastic_;
         const auto step32 = static_cast<std::uint32_t>(step);
         const double* jump = jump_.data();
         const double* jump_im = jump_im_.data();
         const double* current = current_.data();
         const models::synaptic_drive* drive = drive_.data();
-        spike_list& emitted = out(thread, step);
-        emitted.size = 0;
+        std::array<double*, n_state> cols;
+        for (std::size_t k = 0; k < n_state; ++k) cols[k] = columns_[k].data();
+        std::uint16_t* counts = counts_.data();
+        float* offsets = offsets_.data();
         for (std::uint64_t i = r.begin; i < r.end; ++i) {
             models::neuron_input in;
             in.jump = jump[i];
             if constexpr (M::is_complex) in.jump_im = jump_im[i];
             if constexpr (HasCurrent) in.current = current[i];
             if constexpr (HasDrive) in.syn = drive[i];
-            const coeffs& c = coeffs_[hetero ? i : 0];
-            state s = load(i);
-            models::crossing x;
+            const coeffs& c = Hetero ? per_neuron[i] : shared;
+            state s = load(cols, i);
             if constexpr (models::fused_model<M>) {
-                x = M::advance(c, s, in);
+                const models::crossing x = M::advance(c, s, in);
+                counts[i] = static_cast<std::uint16_t>(x.n);
+                offsets[i] = static_cast<float>(x.offset);
             } else {
                 const double u =
                     stochastic ? firing_rng_.uniform(static_cast<std::uint32_t>(i), step32) : 0.0;
                 const double vstar = M::integrate(c, s, in);
-                x.n = M::fire(c, s, vstar, u);
-                M::reset(c, s, vstar, x.n);
+                const int n = M::fire(c, s, vstar, u);
+                M::reset(c, s, vstar, n);
+                counts[i] = static_cast<std::uint16_t>(n);
             }
-            store(i, s);
-            if (x.n > 0) {
-                emitted.neuron[emitted.size] = static_cast<std::uint32_t>(i);
-                emitted.count[emitted.size] = static_cast<std::uint16_t>(x.n);
-                if constexpr (models::fused_model<M>)
-                    emitted.offset[emitted.size] = static_cast<float>(x.offset);
-                ++emitted.size;
-                count_spike(static_cast<std::uint32_t>(i), step);
-            }
+            store(cols, i, s);
+        }
+        spike_list& emitted = out(thread, step);
+        emitted.size = 0;
+        for (std::uint64_t i = r.begin; i < r.end; ++i) {
+            if (counts[i] == 0) continue;
+            emitted.neuron[emitted.size] = static_cast<std::uint32_t>(i);
+            emitted.count[emitted.size] = counts[i];
+            if constexpr (models::fused_model<M>) emitted.offset[emitted.size] = offsets[i];
+            ++emitted.size;
+            count_spike(static_cast<std::uint32_t>(i), step);
         }
     }
 
@@ -158,18 +180,18 @@ private:
 
     // State travels as n_state doubles in field-table order (checked in check_layout), copied
     // with memcpy so the compiler keeps it in registers.
-    state load(std::uint64_t i) const {
+    static state load(const std::array<double*, n_state>& cols, std::uint64_t i) {
         double v[n_state];
-        for (std::size_t k = 0; k < n_state; ++k) v[k] = columns_[k][i];
+        for (std::size_t k = 0; k < n_state; ++k) v[k] = cols[k][i];
         state s;
         std::memcpy(&s, v, sizeof s);
         return s;
     }
 
-    void store(std::uint64_t i, const state& s) {
+    static void store(const std::array<double*, n_state>& cols, std::uint64_t i, const state& s) {
         double v[n_state];
         std::memcpy(v, &s, sizeof s);
-        for (std::size_t k = 0; k < n_state; ++k) columns_[k][i] = v[k];
+        for (std::size_t k = 0; k < n_state; ++k) cols[k][i] = v[k];
     }
 
     static void check_layout() {
@@ -187,6 +209,8 @@ private:
     std::vector<params> params_;
     std::vector<coeffs> coeffs_; // one, or one per neuron when parameters differ
     std::array<std::vector<double>, n_state> columns_;
+    std::vector<std::uint16_t> counts_; // spikes per neuron this step (update's first pass)
+    std::vector<float> offsets_;        // their times in the step (fused models)
     rng_stream firing_rng_;
     bool stochastic_ = false;
 };
