@@ -27,6 +27,9 @@ bench: build
 	@$(BUILD_DIR)/bin/nm_bench_brunel --scale 1 --scale 5 --threads 2
 	@$(BUILD_DIR)/bin/nm_bench_encode
 	@/usr/bin/python3 bench/peers/brunel_brian2.py --neuromorph $(BUILD_DIR)/bin/neuromorph --threads 1
+	@/usr/bin/python3 bench/peers/coba_cuba_brian2.py --neuromorph $(BUILD_DIR)/bin/neuromorph --threads 1
+	@/usr/bin/python3 tools/microcircuit.py --n-scaling 0.1 --k-scaling 0.1 --duration 10500 > $(BUILD_DIR)/microcircuit_0.1.toml
+	@$(BUILD_DIR)/bin/nm_bench_microcircuit --file $(BUILD_DIR)/microcircuit_0.1.toml --threads 2
 
 clean:
 	@rm -rf build runs

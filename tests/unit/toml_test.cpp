@@ -119,6 +119,45 @@ TEST(toml, projection_errors) {
                  {"unknown distribution \"gauss\""});
 }
 
+TEST(toml, synapse_port_errors) {
+    const std::string proj = "[[projection]]\npre = \"exc\"\npost = \"exc\"\n";
+    expect_error(base + proj + "synapse = { kind = \"cond_ex\" }\n",
+                 {"exp.toml:", "unknown synapse kind \"cond_ex\"", "did you mean \"cond_exp\""});
+    expect_error(base + proj + "synapse = { kind = \"alpha\", tau_syn = 0.0 }\n",
+                 {"tau_syn = 0 ms must be > 0"});
+    expect_error(base + proj + "synapse = { kind = \"cond_exp\", weight = -1.0 }\n",
+                 {"weight = -1 must be >= 0 for a conductance"});
+    expect_error(base + proj + "synapse = { kind = \"cond_exp\", port = \"ampa\" }\n" + proj +
+                     "synapse = { kind = \"cond_exp\", port = \"ampa\", e_rev = -80.0 }\n",
+                 {"port \"ampa\" is already cond_exp", "e_rev = 0 mV", "not cond_exp"});
+    expect_error(base +
+                     "[[population]]\nname = \"res\"\nsize = 2\nmodel = \"rf\"\n"
+                     "[[projection]]\npre = \"exc\"\npost = \"res\"\n"
+                     "synapse = { kind = \"cond_alpha\" }\n",
+                 {"conductance synapses need a real-valued membrane"});
+    expect_error(base + "[[stimulus]]\nkind = \"poisson\"\ntarget = \"exc\"\nrate = 10.0\n"
+                        "synapse = \"conductance\"\n",
+                 {"unknown synapse kind \"conductance\""});
+    // Two receptor ports on one population load and run.
+    EXPECT_EQ(error_of(base + proj + "synapse = { kind = \"cond_exp\", e_rev = 0.0 }\n" + proj +
+                       "synapse = { kind = \"cond_exp\", tau_syn = 10.0, e_rev = -80.0 }\n"),
+              "");
+}
+
+TEST(toml, ode_model_parameters_are_checked) {
+    auto with = [](const std::string& model, const std::string& params) {
+        return "[simulation]\ndt = 0.1\nduration = 5.0\n[[population]]\nname = \"n\"\nsize = 1\n"
+               "model = \"" +
+               model + "\"\nparams = { " + params + " }\n";
+    };
+    expect_error(with("izhikevich", "c = 40.0"), {"c = 40 mV must be below v_peak = 30 mV"});
+    expect_error(with("adex", "v_reset = 10.0"), {"v_reset = 10 mV must be below v_peak = 0 mV"});
+    expect_error(with("adex", "delta_t = 0.0"), {"delta_t = 0", "must be > 0"});
+    expect_error(with("hodgkin_huxley", "method = \"euler\""), {"method = \"euler\" must be one of \"rk4\", \"rk45\""});
+    expect_error(with("exp_lif", "atol = 0.0"), {"atol = 0", "must be > 0"});
+    expect_error(with("fitzhugh_nagumo", "tau_w = -1.0"), {"tau_w = -1 ms must be > 0"});
+}
+
 TEST(toml, stimulus_and_record_errors) {
     expect_error(base + "[[stimulus]]\nkind = \"poisson\"\ntarget = \"exc\"\nrate = -3.0\n",
                  {"exp.toml:14", "rate = -3 Hz must be >= 0"});
