@@ -87,9 +87,13 @@ int simulate(const simulate_options& o) {
     }
     if (!o.quiet) {
         print_summary(o, r);
-        std::printf("\n  wrote %s/ (metrics.json, spikes.csv, spikes.bin%s%s)\n", out.c_str(),
+        for (const auto& w : r.weights)
+            std::printf("  plasticity %s: %s weight updates over %zu synapses\n",
+                        w.projection.c_str(), std::to_string(w.updates).c_str(), w.weight.size());
+        std::printf("\n  wrote %s/ (metrics.json, spikes.csv, spikes.bin%s%s%s)\n", out.c_str(),
                     r.spikes.empty() ? "" : ", raster.svg",
-                    r.traces.empty() ? "" : ", traces_*.csv");
+                    r.traces.empty() ? "" : ", traces_*.csv",
+                    r.weights.empty() ? "" : ", weights_*.csv");
     }
     return 0;
 }

@@ -43,6 +43,14 @@ struct population_spec {
     std::string where;
 };
 
+// Synaptic plasticity of a projection (src/plasticity/): the rule and its parameters, which are
+// validated against the rule's field table when the network is built.
+struct plasticity_spec {
+    std::string rule; // "" (static synapses) | "stdp"
+    std::vector<param> params;
+    std::string where;
+};
+
 // How a projection's synapses reach the target: an input port of the post population.
 struct synapse_spec {
     std::string kind = "delta"; // delta: jump in v | exp, alpha: current (CuBa) |
@@ -53,6 +61,7 @@ struct synapse_spec {
     nm::value weight = 1.0;     // mV (delta), current (exp, alpha: peak), conductance (cond_*)
     nm::value weight_im = 0.0;  // imaginary part, complex (rf) targets only
     nm::value delay = 0.1;      // ms, rounded to steps, >= dt
+    plasticity_spec plasticity;
     std::string where;
 };
 

@@ -44,6 +44,15 @@ struct trace_record {
     std::vector<double> values;
 };
 
+// The synapses of a plastic projection at the end of a run (one entry per synapse).
+struct weight_record {
+    std::string projection; // "pre -> post"
+    std::uint32_t pre_population = 0, post_population = 0;
+    std::vector<std::uint32_t> pre, post; // neuron indices
+    std::vector<float> weight;
+    std::uint64_t updates = 0; // weight updates made during the run
+};
+
 struct run_result {
     double dt = 0.0, duration_ms = 0.0;
     std::uint64_t seed = 0;
@@ -59,6 +68,7 @@ struct run_result {
     std::vector<std::string> population_names; // index = spike_record::population
     std::vector<spike_record> spikes;          // recorded spikes, ordered by (step, pop, neuron)
     std::vector<trace_record> traces;
+    std::vector<weight_record> weights; // plastic projections
 };
 
 // Called from the simulation loop about every 1% of the run: (steps done, steps total).

@@ -5,6 +5,7 @@
 #include "core/distribution.hpp"
 #include "core/parallel.hpp"
 #include "core/philox.hpp"
+#include "plasticity/plasticity.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -271,7 +272,8 @@ projection build_projection(const projection_spec& spec, const connect_context& 
     const synapse_value weight{&syn.weight, &spec.rule.weights, 0};
     const synapse_value delay{&syn.delay, &spec.rule.delays, 1};
     const synapse_value weight_im{&syn.weight_im, nullptr, 2};
-    proj.varying_weight = weight.varies();
+    const bool plastic = !syn.plasticity.rule.empty();
+    proj.varying_weight = weight.varies() || plastic; // learned weights are per synapse
     proj.varying_delay = delay.varies();
     proj.complex_weight = ctx.post->is_complex() && syn.kind == "delta";
     const bool varying_im = proj.complex_weight && weight_im.varies();
@@ -350,6 +352,8 @@ projection build_projection(const projection_spec& spec, const connect_context& 
                                             std::to_string(ctx.post->size()) +
                                             " targets do not fit 32-bit synapses"));
     for (const auto& s : proj.shards) proj.synapses += s.offsets[n_pre];
+    if (plastic)
+        attach_plasticity(proj, syn.plasticity, ctx.parts, n_pre, ctx.post->size(), dt, where);
     return proj;
 }
 

@@ -5,6 +5,9 @@
 #pragma once
 
 #include "core/population.hpp"
+#include "plasticity/plastic_state.hpp"
+
+#include <memory>
 
 #include <cstdint>
 #include <string>
@@ -31,12 +34,19 @@ struct projection {
     std::uint32_t target_mask = 0xFFFFFFFFu;
     std::uint64_t synapses = 0;
     std::vector<csr_shard> shards;
+    std::unique_ptr<plastic_state> plastic; // null for static synapses
 
     std::uint64_t memory_bytes() const {
         std::uint64_t bytes = 0;
         for (const auto& s : shards)
             bytes += s.offsets.size() * 8 + s.targets.size() * 4 +
                      (s.weights.size() + s.weights_im.size()) * 4;
+        if (plastic)
+            for (const auto& p : plastic->shards)
+                bytes += (p.pre_trace.size() + p.pre_last.size() + p.post_trace.size() +
+                          p.post_last.size() + p.in_offsets.size() + p.in_synapse.size()) *
+                             8 +
+                         p.in_pre.size() * 4;
         return bytes;
     }
 };

@@ -7,10 +7,11 @@
 //                        the thread lists its spikes (population_impl.hpp).
 //   2. record            spikes and state traces of the thread's own neurons.
 //   -- barrier --        every thread's spike list for this step is complete.
-//   3. propagate         for every projection, the thread walks the spikes of all threads in
+//   3. plasticity        for a plastic projection, the thread first updates its shard's
+//                        weights for this step's spikes (src/plasticity/plasticity.hpp);
+//   4. propagate         for every projection, the thread walks the spikes of all threads in
 //                        thread order (= neuron order) along its shard's CSR rows and adds
-//                        each weight into its target's ring slot at step + delay.
-//   4. plasticity        (joins pass 3 when plastic projections exist) and counting: synaptic
+//                        each weight into its target's ring slot at step + delay; synaptic
 //                        events are counted per row walked.
 //
 // No second barrier is needed: a thread reads and writes only the ring slots of its own
@@ -21,6 +22,7 @@
 
 #include "core/network.hpp"
 #include "nm/errors.hpp"
+#include "plasticity/plasticity.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -160,6 +162,25 @@ std::vector<std::uint64_t> max_fan_in(const network& net) {
     return out;
 }
 
+// Every synapse of a plastic projection with its weight at the end of the run, by source.
+weight_record learned_weights(const projection& p) {
+    weight_record out;
+    out.projection = p.name;
+    out.pre_population = p.pre;
+    out.post_population = p.post;
+    for (std::size_t t = 0; t < p.shards.size(); ++t) {
+        const csr_shard& s = p.shards[t];
+        for (std::uint64_t i = 0; i + 1 < s.offsets.size(); ++i)
+            for (std::uint64_t x = s.offsets[i]; x < s.offsets[i + 1]; ++x) {
+                out.pre.push_back(static_cast<std::uint32_t>(i));
+                out.post.push_back(s.targets[x] & p.target_mask);
+                out.weight.push_back(s.weights[x]);
+            }
+        out.updates += p.plastic->shards[t].updates;
+    }
+    return out;
+}
+
 } // namespace
 
 struct simulation::impl {
@@ -208,8 +229,11 @@ run_result simulation::run(const progress_fn& progress) {
                     record_spikes(rec, *net.populations[rec.population], t, step);
                 for (auto& rec : net.trace_recorders) record_trace(rec, t, step);
 #pragma omp barrier
-                for (std::size_t j = 0; j < net.projections.size(); ++j)
-                    counters.at(t, j) += propagate_shard(net.projections[j], t, net, step);
+                for (std::size_t j = 0; j < net.projections.size(); ++j) {
+                    projection& proj = net.projections[j];
+                    if (proj.plastic) apply_plasticity(proj, t, net, step);
+                    counters.at(t, j) += propagate_shard(proj, t, net, step);
+                }
                 if (t == 0 && progress && (step + 1) % progress_every == 0)
                     progress(step + 1, net.steps);
             }
@@ -255,6 +279,8 @@ run_result simulation::run(const progress_fn& progress) {
                   return std::tie(a.step, a.population, a.neuron) <
                          std::tie(b.step, b.population, b.neuron);
               });
+    for (const projection& proj : net.projections)
+        if (proj.plastic) res.weights.push_back(learned_weights(proj));
     for (auto& rec : net.trace_recorders) {
         trace_record tr;
         tr.population = net.populations[rec.population]->name();

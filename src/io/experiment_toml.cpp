@@ -78,8 +78,9 @@ public:
     }
 
     synapse_spec synapse(const toml::table& t) const {
-        check_keys(t, {"kind", "tau_syn", "e_rev", "port", "weight", "weight_im", "delay"},
-                   "synapse");
+        check_keys(
+            t, {"kind", "tau_syn", "e_rev", "port", "weight", "weight_im", "delay", "plasticity"},
+            "synapse");
         synapse_spec s;
         s.where = where(t);
         if (const auto* x = t.get("kind")) s.kind = string(*x, "synapse.kind");
@@ -89,7 +90,21 @@ public:
         if (const auto* x = t.get("weight")) s.weight = value(*x, "synapse.weight");
         if (const auto* x = t.get("weight_im")) s.weight_im = value(*x, "synapse.weight_im");
         if (const auto* x = t.get("delay")) s.delay = value(*x, "synapse.delay");
+        if (const auto* x = t.get("plasticity"))
+            s.plasticity = plasticity(table(*x, "synapse.plasticity"));
         return s;
+    }
+
+    // `rule` is structural; every other key is a parameter of the rule.
+    plasticity_spec plasticity(const toml::table& t) const {
+        plasticity_spec p;
+        p.where = where(t);
+        p.rule = string(required(t, "rule", "synapse.plasticity"), "plasticity.rule");
+        for (auto&& [k, v] : t) {
+            const std::string key(k.str());
+            if (key != "rule") p.params.push_back({key, value(v, "plasticity." + key), where(k)});
+        }
+        return p;
     }
 
     // Structural keys are read here; every other key is a parameter of the stimulus kind,

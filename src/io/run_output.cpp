@@ -71,6 +71,15 @@ void write_trace_csv(std::ofstream& out, const trace_record& t) {
     }
 }
 
+void write_weights_csv(std::ofstream& out, const weight_record& w) {
+    out << "pre,post,weight\n";
+    char buf[32];
+    for (std::size_t k = 0; k < w.weight.size(); ++k) {
+        std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(w.weight[k]));
+        out << w.pre[k] << ',' << w.post[k] << ',' << buf << '\n';
+    }
+}
+
 } // namespace
 
 std::string metrics_json(const run_result& r) {
@@ -101,6 +110,16 @@ std::string metrics_json(const run_result& r) {
                                     {"max_fan_in", p.max_fan_in},
                                     {"synaptic_events", p.synaptic_events},
                                     {"neuron_updates", p.neuron_updates}});
+    j["plastic_projections"] = nlohmann::json::array();
+    for (const auto& w : r.weights) {
+        double sum = 0.0;
+        for (float x : w.weight) sum += x;
+        j["plastic_projections"].push_back(
+            {{"projection", w.projection},
+             {"synapses", w.weight.size()},
+             {"weight_updates", w.updates},
+             {"mean_weight", w.weight.empty() ? 0.0 : sum / static_cast<double>(w.weight.size())}});
+    }
     return j.dump(2) + "\n";
 }
 
@@ -118,6 +137,10 @@ void write_run(const std::string& dir, const run_result& r) {
     for (const auto& t : r.traces)
         write_atomically(base / ("traces_" + t.population + "_" + t.field + ".csv"),
                          [&](std::ofstream& out) { write_trace_csv(out, t); });
+    for (const auto& w : r.weights)
+        write_atomically(base / ("weights_" + r.population_names[w.pre_population] + "_" +
+                                 r.population_names[w.post_population] + ".csv"),
+                         [&](std::ofstream& out) { write_weights_csv(out, w); });
 }
 
 } // namespace nm

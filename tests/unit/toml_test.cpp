@@ -130,10 +130,9 @@ TEST(toml, synapse_port_errors) {
     expect_error(base + proj + "synapse = { kind = \"cond_exp\", port = \"ampa\" }\n" + proj +
                      "synapse = { kind = \"cond_exp\", port = \"ampa\", e_rev = -80.0 }\n",
                  {"port \"ampa\" is already cond_exp", "e_rev = 0 mV", "not cond_exp"});
-    expect_error(base +
-                     "[[population]]\nname = \"res\"\nsize = 2\nmodel = \"rf\"\n"
-                     "[[projection]]\npre = \"exc\"\npost = \"res\"\n"
-                     "synapse = { kind = \"cond_alpha\" }\n",
+    expect_error(base + "[[population]]\nname = \"res\"\nsize = 2\nmodel = \"rf\"\n"
+                        "[[projection]]\npre = \"exc\"\npost = \"res\"\n"
+                        "synapse = { kind = \"cond_alpha\" }\n",
                  {"conductance synapses need a real-valued membrane"});
     expect_error(base + "[[stimulus]]\nkind = \"poisson\"\ntarget = \"exc\"\nrate = 10.0\n"
                         "synapse = \"conductance\"\n",
@@ -153,7 +152,8 @@ TEST(toml, ode_model_parameters_are_checked) {
     expect_error(with("izhikevich", "c = 40.0"), {"c = 40 mV must be below v_peak = 30 mV"});
     expect_error(with("adex", "v_reset = 10.0"), {"v_reset = 10 mV must be below v_peak = 0 mV"});
     expect_error(with("adex", "delta_t = 0.0"), {"delta_t = 0", "must be > 0"});
-    expect_error(with("hodgkin_huxley", "method = \"euler\""), {"method = \"euler\" must be one of \"rk4\", \"rk45\""});
+    expect_error(with("hodgkin_huxley", "method = \"euler\""),
+                 {"method = \"euler\" must be one of \"rk4\", \"rk45\""});
     expect_error(with("exp_lif", "atol = 0.0"), {"atol = 0", "must be > 0"});
     expect_error(with("fitzhugh_nagumo", "tau_w = -1.0"), {"tau_w = -1 ms must be > 0"});
 }

@@ -1,0 +1,110 @@
+// Plastic projections: validation, reverse (by target) index, and the per-step weight updates.
+#include "plasticity/plasticity.hpp"
+
+#include "core/bind.hpp"
+#include "core/philox.hpp"
+
+#include <string>
+#include <vector>
+
+namespace nm {
+
+void attach_plasticity(projection& p, const plasticity_spec& spec, const partition& parts,
+                       std::uint64_t n_pre, std::uint64_t n_post, double dt,
+                       const std::string& where) {
+    const std::string context = "projection " + p.name + ": plasticity";
+    const std::string& at = spec.where.empty() ? where : spec.where;
+    if (spec.rule != plasticity::stdp::name)
+        throw bad_config(located(at, context + ": unknown rule \"" + spec.rule + "\"" +
+                                         did_you_mean(spec.rule, {"stdp"})));
+    const auto bound =
+        bind_fields(plasticity::stdp::fields, spec.params,
+                    std::vector<plasticity::stdp::params>{{}}, 1, rng_stream(0, 0), context);
+    auto state = std::make_unique<plastic_state>();
+    try {
+        state->rule = plasticity::stdp::derive(bound.front(), dt);
+    } catch (const bad_parameter& e) {
+        throw bad_parameter(located(at, context + ": " + e.what()));
+    }
+    const auto& rule = state->rule;
+    state->shards.resize(p.shards.size());
+    for (unsigned t = 0; t < p.shards.size(); ++t) {
+        const csr_shard& s = p.shards[t];
+        for (float w : s.weights)
+            if (!(w >= rule.w_min - 1e-6 && w <= rule.w_max + 1e-6))
+                throw bad_parameter(located(
+                    at, context + ": initial weight " + format_number(w) + " is outside [w_min, " +
+                            "w_max] = [" + format_number(rule.w_min) + ", " +
+                            format_number(rule.w_max) + "]"));
+        plastic_shard& ps = state->shards[t];
+        ps.pre_trace.assign(n_pre, 0.0);
+        ps.pre_last.assign(n_pre, 0.0);
+        ps.post_trace.assign(n_post, 0.0);
+        ps.post_last.assign(n_post, 0.0);
+        // The synapses onto each target of the chunk, in CSR order (by source).
+        const range chunk = parts.chunk(n_post, t);
+        ps.in_offsets.assign(chunk.end - chunk.begin + 1, 0);
+        for (std::uint32_t packed : s.targets)
+            ++ps.in_offsets[(packed & p.target_mask) - chunk.begin + 1];
+        for (std::size_t j = 1; j < ps.in_offsets.size(); ++j)
+            ps.in_offsets[j] += ps.in_offsets[j - 1];
+        ps.in_synapse.resize(s.targets.size());
+        ps.in_pre.resize(s.targets.size());
+        std::vector<std::uint64_t> next(ps.in_offsets.begin(), ps.in_offsets.end() - 1);
+        for (std::uint64_t i = 0; i < n_pre; ++i)
+            for (std::uint64_t x = s.offsets[i]; x < s.offsets[i + 1]; ++x) {
+                const std::uint64_t slot = next[(s.targets[x] & p.target_mask) - chunk.begin]++;
+                ps.in_synapse[slot] = x;
+                ps.in_pre[slot] = static_cast<std::uint32_t>(i);
+            }
+    }
+    p.plastic = std::move(state);
+}
+
+void apply_plasticity(projection& p, unsigned t, const network& net, std::uint64_t step) {
+    using rule_t = plasticity::stdp;
+    const rule_t::coeffs& c = p.plastic->rule;
+    plastic_shard& ps = p.plastic->shards[t];
+    csr_shard& s = p.shards[t];
+    const population& pre = *net.populations[p.pre];
+    const population& post = *net.populations[p.post];
+    const double now = static_cast<double>(step);
+    const std::uint64_t first = post.chunk(t).begin;
+    float* w = s.weights.data();
+
+    const spike_list& posts = post.spikes(t, step);
+    for (std::uint32_t k = 0; k < posts.size; ++k) {
+        const std::uint64_t j = posts.neuron[k] - first;
+        for (std::uint64_t idx = ps.in_offsets[j]; idx < ps.in_offsets[j + 1]; ++idx) {
+            const std::uint32_t i = ps.in_pre[idx];
+            const double x =
+                rule_t::decayed(ps.pre_trace[i], ps.pre_last[i], now, c.step_over_tau_plus);
+            w[ps.in_synapse[idx]] = rule_t::potentiate(c, w[ps.in_synapse[idx]], x);
+        }
+        ps.updates += ps.in_offsets[j + 1] - ps.in_offsets[j];
+    }
+    for (unsigned u = 0; u < net.parts.threads; ++u) {
+        const spike_list& pres = pre.spikes(u, step);
+        for (std::uint32_t k = 0; k < pres.size; ++k) {
+            const std::uint32_t i = pres.neuron[k];
+            for (std::uint64_t x = s.offsets[i]; x < s.offsets[i + 1]; ++x) {
+                const std::uint32_t j = s.targets[x] & p.target_mask;
+                const double y =
+                    rule_t::decayed(ps.post_trace[j], ps.post_last[j], now, c.step_over_tau_minus);
+                w[x] = rule_t::depress(c, w[x], y);
+            }
+            ps.updates += s.offsets[i + 1] - s.offsets[i];
+            ps.pre_trace[i] = rule_t::after_spike(
+                c, rule_t::decayed(ps.pre_trace[i], ps.pre_last[i], now, c.step_over_tau_plus));
+            ps.pre_last[i] = now;
+        }
+    }
+    for (std::uint32_t k = 0; k < posts.size; ++k) {
+        const std::uint32_t j = posts.neuron[k];
+        ps.post_trace[j] = rule_t::after_spike(
+            c, rule_t::decayed(ps.post_trace[j], ps.post_last[j], now, c.step_over_tau_minus));
+        ps.post_last[j] = now;
+    }
+}
+
+} // namespace nm

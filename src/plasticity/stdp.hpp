@@ -1,0 +1,89 @@
+// Pair-based spike-timing-dependent plasticity with exponential windows (Bi & Poo 1998's
+// shape; Song, Miller & Abbott 2000; Morrison, Diesmann & Gerstner 2008 for the variants):
+//   a pre spike at t_pre and a post spike at t_post, Δt = t_post - t_pre, change the weight by
+//   Δw = +A+·exp(-Δt/τ+) for Δt > 0 (potentiation),  -A-·exp(Δt/τ-) for Δt < 0 (depression),
+//   nothing for Δt = 0.
+// Traces carry the sums: x (per source, τ+) and y (per target, τ-) jump at each spike, by 1
+// ("all": every pre-post pair counts) or to 1 ("nearest": only the nearest pair on each side).
+// At a post spike w += A+·x·f+(w); at a pre spike w -= A-·y·f-(w), then w is clamped to
+// [w_min, w_max]. Weight dependence: additive f± = 1, multiplicative (soft bounds)
+// f+ = w_max - w, f- = w - w_min (then A± are rates per unit of weight).
+// Timing: spikes count at the step they are emitted; the transmission delay does not enter Δt
+// (the delay is taken as dendritic and the back-propagating spike as instantaneous).
+#pragma once
+
+#include "core/fields.hpp"
+#include "core/hd.hpp"
+#include "nm/errors.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <string>
+
+namespace nm::plasticity {
+
+enum pairing_kind : int { pairing_all = 0, pairing_nearest = 1 };
+enum dependence_kind : int { dependence_additive = 0, dependence_multiplicative = 1 };
+inline constexpr std::array<std::string_view, max_choices> pairing_names{"all", "nearest"};
+inline constexpr std::array<std::string_view, max_choices> dependence_names{"additive",
+                                                                            "multiplicative"};
+
+struct stdp {
+    static constexpr std::string_view name = "stdp";
+
+    struct params {
+        double a_plus = 0.01, a_minus = 0.012, tau_plus = 20.0, tau_minus = 20.0;
+        double w_min = 0.0, w_max = 1.0;
+        int pairing = pairing_all, dependence = dependence_additive;
+    };
+    struct coeffs {
+        double a_plus, a_minus, step_over_tau_plus, step_over_tau_minus, w_min, w_max;
+        bool nearest, multiplicative;
+    };
+
+    static constexpr std::array fields{
+        number<params>("a_plus", &params::a_plus, "", rule::nonnegative,
+                       "potentiation amplitude A+"),
+        number<params>("a_minus", &params::a_minus, "", rule::nonnegative,
+                       "depression amplitude A-"),
+        number<params>("tau_plus", &params::tau_plus, "ms", rule::positive,
+                       "potentiation window (pre trace)"),
+        number<params>("tau_minus", &params::tau_minus, "ms", rule::positive,
+                       "depression window (post trace)"),
+        number<params>("w_min", &params::w_min, "", rule::finite, "lower weight bound"),
+        number<params>("w_max", &params::w_max, "", rule::finite, "upper weight bound"),
+        choice<params>("pairing", &params::pairing, pairing_names,
+                       "all: every pair; nearest: nearest pre-post pairs only"),
+        choice<params>("dependence", &params::dependence, dependence_names,
+                       "additive: dw = A; multiplicative: soft bounds, dw = A·(distance to bound)"),
+    };
+
+    static coeffs derive(const params& p, double dt) {
+        if (!(p.w_min <= p.w_max))
+            throw bad_parameter("w_min = " + format_number(p.w_min) + " must be <= w_max = " +
+                                format_number(p.w_max));
+        return {p.a_plus,         p.a_minus, dt / p.tau_plus,
+                dt / p.tau_minus, p.w_min,   p.w_max,
+                p.pairing == pairing_nearest, p.dependence == dependence_multiplicative};
+    }
+
+    // A trace `value` last touched at step `last`, seen at step `now`.
+    NM_HD static double decayed(double value, double last, double now, double step_over_tau) {
+        return value * std::exp(-(now - last) * step_over_tau);
+    }
+    NM_HD static double after_spike(const coeffs& c, double value) {
+        return c.nearest ? 1.0 : value + 1.0;
+    }
+
+    NM_HD static float potentiate(const coeffs& c, float w, double x) {
+        const double dw = c.a_plus * x * (c.multiplicative ? c.w_max - w : 1.0);
+        return static_cast<float>(std::clamp(w + dw, c.w_min, c.w_max));
+    }
+    NM_HD static float depress(const coeffs& c, float w, double y) {
+        const double dw = c.a_minus * y * (c.multiplicative ? w - c.w_min : 1.0);
+        return static_cast<float>(std::clamp(w - dw, c.w_min, c.w_max));
+    }
+};
+
+} // namespace nm::plasticity

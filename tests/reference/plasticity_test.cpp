@@ -1,0 +1,214 @@
+// Pair STDP against its definition: the analytic window for single pairs, all-to-all against
+// nearest-neighbour pairing summed by hand over a fixed spike train, bounds, determinism across
+// thread counts, and zero learning rates leaving the network untouched.
+#include "helpers.hpp"
+
+#include <nm/errors.hpp>
+#include <nm/io.hpp>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <tuple>
+
+namespace nm::test {
+namespace {
+
+const std::string examples = std::string(NM_SOURCE_DIR) + "/examples/";
+
+const weight_record& weights_of(const run_result& r, const std::string& projection) {
+    for (const auto& w : r.weights)
+        if (w.projection == projection) return w;
+    throw std::runtime_error("no plastic projection " + projection);
+}
+
+// examples/stdp_window.toml: synapse i pairs one pre and one post spike; its change is
+// A+·exp(-Δt/τ+) or -A-·exp(Δt/τ-) with Δt from the recorded spike times.
+TEST(stdp, single_pairs_reproduce_the_exponential_window) {
+    const run_result res = run(load_experiment(examples + "stdp_window.toml"));
+    const weight_record& w = weights_of(res, "\"pre\" -> \"post\"");
+    ASSERT_EQ(w.weight.size(), 39u);
+    int potentiated = 0, depressed = 0;
+    for (std::size_t k = 0; k < w.weight.size(); ++k) {
+        const auto pre = spike_times(res, 1, w.pre[k]), post = spike_times(res, 2, w.post[k]);
+        ASSERT_EQ(pre.size(), 1u);
+        ASSERT_EQ(post.size(), 1u);
+        const double dt = post[0] - pre[0];
+        EXPECT_NEAR(dt, -95.0 + 5.0 * static_cast<double>(w.post[k]), 1e-9);
+        const double expected = dt > 0 ? 0.1 * std::exp(-dt / 20.0)
+                                : dt < 0 ? -0.12 * std::exp(dt / 20.0)
+                                         : 0.0;
+        EXPECT_NEAR(w.weight[k] - 0.5, expected, 1e-6) << "dt = " << dt;
+        potentiated += dt > 0;
+        depressed += dt < 0;
+    }
+    EXPECT_EQ(potentiated, 19);
+    EXPECT_EQ(depressed, 19);
+}
+
+// The change the definitions give for one synapse and fixed spike trains (times in ms).
+double all_pairs(const std::vector<double>& pre, const std::vector<double>& post, double a_plus,
+                 double a_minus, double tau) {
+    double dw = 0.0;
+    for (double tp : pre)
+        for (double tq : post) {
+            if (tq > tp) dw += a_plus * std::exp(-(tq - tp) / tau);
+            if (tq < tp) dw -= a_minus * std::exp((tq - tp) / tau);
+        }
+    return dw;
+}
+// Symmetric nearest-neighbour: each post spike pairs with the latest earlier pre spike, each
+// pre spike with the latest earlier post spike (Morrison et al. 2008, Fig. 7A).
+double nearest_pairs(const std::vector<double>& pre, const std::vector<double>& post,
+                     double a_plus, double a_minus, double tau) {
+    auto latest_before = [](const std::vector<double>& ts, double t) {
+        double best = -1.0;
+        for (double x : ts)
+            if (x < t) best = x;
+        return best;
+    };
+    double dw = 0.0;
+    for (double tq : post)
+        if (const double tp = latest_before(pre, tq); tp >= 0)
+            dw += a_plus * std::exp(-(tq - tp) / tau);
+    for (double tp : pre)
+        if (const double tq = latest_before(post, tp); tq >= 0)
+            dw -= a_minus * std::exp(-(tp - tq) / tau);
+    return dw;
+}
+
+TEST(stdp, all_to_all_and_nearest_pairing_follow_their_definitions) {
+    for (const std::string pairing : {"all", "nearest"}) {
+        experiment e = make_experiment(0.1, 100.0);
+        add_population(e, "pre", 1, "lif");
+        add_population(e, "post", 1, "lif");
+        auto& a = add_stimulus(e, "spike_times", "pre", params({{"weight", 2.0}}));
+        a.times = {10.0, 15.0, 50.0, 52.0};
+        auto& b = add_stimulus(e, "spike_times", "post", params({{"weight", 2.0}}));
+        b.times = {30.0, 40.0, 60.0};
+        auto& p = add_projection(e, "pre", "post", rule("one_to_one"), 0.1, 1.0);
+        p.synapse.plasticity.rule = "stdp";
+        p.synapse.plasticity.params = params({{"a_plus", 0.01},
+                                              {"a_minus", 0.012},
+                                              {"tau_plus", 20.0},
+                                              {"tau_minus", 20.0},
+                                              {"w_min", 0.0},
+                                              {"w_max", 1.0},
+                                              {"pairing", pairing}});
+        record(e, "spikes", "pre");
+        record(e, "spikes", "post");
+        const run_result res = run(e);
+        const auto pre = spike_times(res, 0, 0), post = spike_times(res, 1, 0);
+        ASSERT_EQ(pre.size(), 4u);
+        ASSERT_EQ(post.size(), 3u);
+        const double expected = pairing == "all" ? all_pairs(pre, post, 0.01, 0.012, 20.0)
+                                                 : nearest_pairs(pre, post, 0.01, 0.012, 20.0);
+        EXPECT_NEAR(weights_of(res, "\"pre\" -> \"post\"").weight[0] - 0.1, expected, 1e-6)
+            << pairing;
+    }
+    // The two differ on this train (two pre spikes before the first post spike, two posts
+    // before the third pre spike), so the check above tells them apart.
+    const std::vector<double> pre{10.1, 15.1, 50.1, 52.1}, post{30.1, 40.1, 60.1};
+    EXPECT_GT(std::fabs(all_pairs(pre, post, 0.01, 0.012, 20.0) -
+                        nearest_pairs(pre, post, 0.01, 0.012, 20.0)),
+              1e-3);
+}
+
+// A small Brunel-style network with STDP on exc -> exc.
+experiment plastic_network(int threads, double a_plus, double a_minus, const char* dependence) {
+    experiment e = make_experiment(0.1, 300.0, 7, threads);
+    for (const char* name : {"exc", "inh"})
+        add_population(e, name, std::string(name) == "exc" ? 400 : 100, "lif",
+                       params({{"tau_m", 20.0}, {"v_th", 20.0}, {"v_reset", 10.0}, {"t_ref", 2.0}}));
+    connection_rule in_e = rule("fixed_indegree"), in_i = rule("fixed_indegree");
+    in_e.k = 40;
+    in_i.k = 10;
+    auto& ee = add_projection(e, "exc", "exc", in_e, 0.5, 1.5);
+    ee.synapse.plasticity.rule = "stdp";
+    ee.synapse.plasticity.params = params({{"a_plus", a_plus},
+                                           {"a_minus", a_minus},
+                                           {"w_min", 0.0},
+                                           {"w_max", 1.0},
+                                           {"dependence", std::string(dependence)}});
+    add_projection(e, "exc", "inh", in_e, 0.5, 1.5);
+    add_projection(e, "inh", "exc", in_i, -2.5, 1.5);
+    add_projection(e, "inh", "inh", in_i, -2.5, 1.5);
+    auto& drive = add_stimulus(e, "poisson", "exc", params({{"rate", 4000.0}, {"weight", 0.5}}));
+    drive.targets = {"exc", "inh"};
+    record(e, "spikes", "exc");
+    return e;
+}
+
+TEST(stdp, weights_and_spikes_do_not_depend_on_thread_count) {
+    const run_result one = run(plastic_network(1, 0.02, 0.021, "additive"));
+    const run_result two = run(plastic_network(2, 0.02, 0.021, "additive"));
+    ASSERT_GT(one.spikes.size(), 100u);
+    ASSERT_EQ(one.spikes.size(), two.spikes.size());
+    for (std::size_t k = 0; k < one.spikes.size(); ++k) {
+        EXPECT_EQ(one.spikes[k].step, two.spikes[k].step);
+        EXPECT_EQ(one.spikes[k].neuron, two.spikes[k].neuron);
+    }
+    // Same synapses (as a multiset of pre, post, weight), whatever the shard layout.
+    auto sorted = [](const weight_record& w) {
+        std::vector<std::tuple<std::uint32_t, std::uint32_t, float>> v;
+        for (std::size_t k = 0; k < w.weight.size(); ++k) v.emplace_back(w.pre[k], w.post[k], w.weight[k]);
+        std::sort(v.begin(), v.end());
+        return v;
+    };
+    const auto a = sorted(one.weights.at(0)), b = sorted(two.weights.at(0));
+    EXPECT_EQ(a, b);
+    EXPECT_GT(one.weights.at(0).updates, 0u);
+}
+
+TEST(stdp, zero_learning_rates_leave_spikes_identical_to_static_synapses) {
+    experiment plastic = plastic_network(2, 0.0, 0.0, "additive");
+    experiment fixed = plastic;
+    fixed.projections[0].synapse.plasticity = {};
+    const run_result a = run(plastic), b = run(fixed);
+    ASSERT_EQ(a.spikes.size(), b.spikes.size());
+    for (std::size_t k = 0; k < a.spikes.size(); ++k) {
+        EXPECT_EQ(a.spikes[k].step, b.spikes[k].step);
+        EXPECT_EQ(a.spikes[k].neuron, b.spikes[k].neuron);
+    }
+    for (float w : a.weights.at(0).weight) EXPECT_EQ(w, 0.5f);
+}
+
+TEST(stdp, weights_stay_within_their_bounds) {
+    for (const char* dependence : {"additive", "multiplicative"}) {
+        const run_result r = run(plastic_network(2, 0.5, 0.1, dependence));
+        const auto& w = r.weights.at(0).weight;
+        float lo = 1.0f, hi = 0.0f;
+        for (float x : w) {
+            lo = std::min(lo, x);
+            hi = std::max(hi, x);
+        }
+        EXPECT_GE(lo, 0.0f) << dependence;
+        EXPECT_LE(hi, 1.0f) << dependence;
+        EXPECT_GT(hi, 0.6f) << dependence; // strong potentiation did move weights up
+    }
+}
+
+TEST(stdp, bad_settings_are_refused) {
+    experiment e = plastic_network(1, 0.01, 0.01, "additive");
+    e.projections[0].synapse.plasticity.rule = "stpd";
+    EXPECT_THROW(
+        {
+            try {
+                run(e);
+            } catch (const bad_config& err) {
+                EXPECT_NE(std::string(err.what()).find("did you mean \"stdp\""), std::string::npos);
+                throw;
+            }
+        },
+        bad_config);
+    e = plastic_network(1, 0.01, 0.01, "additive");
+    e.projections[0].synapse.weight = 2.0; // outside [0, 1]
+    EXPECT_THROW(run(e), bad_parameter);
+    e = plastic_network(1, 0.01, 0.01, "additive");
+    e.projections[0].synapse.plasticity.params.push_back({"tau_plus", -1.0, ""});
+    EXPECT_THROW(run(e), bad_parameter);
+}
+
+} // namespace
+} // namespace nm::test
