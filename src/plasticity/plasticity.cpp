@@ -14,12 +14,14 @@ void attach_plasticity(projection& p, const plasticity_spec& spec, const partiti
                        const std::string& where) {
     const std::string context = "projection " + p.name + ": plasticity";
     const std::string& at = spec.where.empty() ? where : spec.where;
-    if (spec.rule != plasticity::stdp::name)
+    if (spec.rule != "stdp" && spec.rule != "triplet")
         throw bad_config(located(at, context + ": unknown rule \"" + spec.rule + "\"" +
-                                         did_you_mean(spec.rule, {"stdp"})));
+                                         did_you_mean(spec.rule, {"stdp", "triplet"})));
+    const plasticity::stdp::params defaults =
+        spec.rule == "triplet" ? plasticity::stdp::triplet_defaults() : plasticity::stdp::params{};
     const auto bound =
         bind_fields(plasticity::stdp::fields, spec.params,
-                    std::vector<plasticity::stdp::params>{{}}, 1, rng_stream(0, 0), context);
+                    std::vector<plasticity::stdp::params>{defaults}, 1, rng_stream(0, 0), context);
     auto state = std::make_unique<plastic_state>();
     try {
         state->rule = plasticity::stdp::derive(bound.front(), dt);
@@ -32,14 +34,16 @@ void attach_plasticity(projection& p, const plasticity_spec& spec, const partiti
         const csr_shard& s = p.shards[t];
         for (float w : s.weights)
             if (!(w >= rule.w_min - 1e-6 && w <= rule.w_max + 1e-6))
-                throw bad_parameter(located(
-                    at, context + ": initial weight " + format_number(w) + " is outside [w_min, " +
-                            "w_max] = [" + format_number(rule.w_min) + ", " +
-                            format_number(rule.w_max) + "]"));
+                throw bad_parameter(located(at, context + ": initial weight " + format_number(w) +
+                                                    " is outside [w_min, " + "w_max] = [" +
+                                                    format_number(rule.w_min) + ", " +
+                                                    format_number(rule.w_max) + "]"));
         plastic_shard& ps = state->shards[t];
         ps.pre_trace.assign(n_pre, 0.0);
+        ps.pre_slow.assign(n_pre, 0.0);
         ps.pre_last.assign(n_pre, 0.0);
         ps.post_trace.assign(n_post, 0.0);
+        ps.post_slow.assign(n_post, 0.0);
         ps.post_last.assign(n_post, 0.0);
         // The synapses onto each target of the chunk, in CSR order (by source).
         const range chunk = parts.chunk(n_post, t);
@@ -74,28 +78,33 @@ void apply_plasticity(projection& p, unsigned t, const network& net, std::uint64
 
     const spike_list& posts = post.spikes(t, step);
     for (std::uint32_t k = 0; k < posts.size; ++k) {
-        const std::uint64_t j = posts.neuron[k] - first;
-        for (std::uint64_t idx = ps.in_offsets[j]; idx < ps.in_offsets[j + 1]; ++idx) {
+        const std::uint32_t j = posts.neuron[k];
+        const double o2 = rule_t::decayed(ps.post_slow[j], ps.post_last[j], now, c.step_over_tau_y);
+        const std::uint64_t local = j - first;
+        for (std::uint64_t idx = ps.in_offsets[local]; idx < ps.in_offsets[local + 1]; ++idx) {
             const std::uint32_t i = ps.in_pre[idx];
-            const double x =
+            const double r1 =
                 rule_t::decayed(ps.pre_trace[i], ps.pre_last[i], now, c.step_over_tau_plus);
-            w[ps.in_synapse[idx]] = rule_t::potentiate(c, w[ps.in_synapse[idx]], x);
+            w[ps.in_synapse[idx]] = rule_t::potentiate(c, w[ps.in_synapse[idx]], r1, o2);
         }
-        ps.updates += ps.in_offsets[j + 1] - ps.in_offsets[j];
+        ps.updates += ps.in_offsets[local + 1] - ps.in_offsets[local];
     }
     for (unsigned u = 0; u < net.parts.threads; ++u) {
         const spike_list& pres = pre.spikes(u, step);
         for (std::uint32_t k = 0; k < pres.size; ++k) {
             const std::uint32_t i = pres.neuron[k];
+            const double r2 =
+                rule_t::decayed(ps.pre_slow[i], ps.pre_last[i], now, c.step_over_tau_x);
             for (std::uint64_t x = s.offsets[i]; x < s.offsets[i + 1]; ++x) {
                 const std::uint32_t j = s.targets[x] & p.target_mask;
-                const double y =
+                const double o1 =
                     rule_t::decayed(ps.post_trace[j], ps.post_last[j], now, c.step_over_tau_minus);
-                w[x] = rule_t::depress(c, w[x], y);
+                w[x] = rule_t::depress(c, w[x], o1, r2);
             }
             ps.updates += s.offsets[i + 1] - s.offsets[i];
             ps.pre_trace[i] = rule_t::after_spike(
                 c, rule_t::decayed(ps.pre_trace[i], ps.pre_last[i], now, c.step_over_tau_plus));
+            ps.pre_slow[i] = rule_t::after_spike(c, r2);
             ps.pre_last[i] = now;
         }
     }
@@ -103,6 +112,8 @@ void apply_plasticity(projection& p, unsigned t, const network& net, std::uint64
         const std::uint32_t j = posts.neuron[k];
         ps.post_trace[j] = rule_t::after_spike(
             c, rule_t::decayed(ps.post_trace[j], ps.post_last[j], now, c.step_over_tau_minus));
+        ps.post_slow[j] = rule_t::after_spike(
+            c, rule_t::decayed(ps.post_slow[j], ps.post_last[j], now, c.step_over_tau_y));
         ps.post_last[j] = now;
     }
 }

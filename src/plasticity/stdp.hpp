@@ -8,6 +8,14 @@
 // At a post spike w += A+·x·f+(w); at a pre spike w -= A-·y·f-(w), then w is clamped to
 // [w_min, w_max]. Weight dependence: additive f± = 1, multiplicative (soft bounds)
 // f+ = w_max - w, f- = w - w_min (then A± are rates per unit of weight).
+// Triplet terms (Pfister & Gerstner 2006, J. Neurosci. 26:9673): slower traces r2 (pre, τx) and
+// o2 (post, τy) make potentiation grow with the post rate and depression with the pre rate:
+//   post spike: w += r1·(A2+ + A3+·o2),   pre spike: w -= o1·(A2- + A3-·r2)
+// (o2, r2 taken before the spike's own jump). A3± = 0 is the pair rule. Published sets (all-to-all,
+// minimal models of their Table 4): visual cortex A2+ = 5e-10, A3+ = 6.2e-3, A2- = 7e-3,
+// A3- = 2.3e-4, τ+ = 16.8, τ- = 33.7, τx = 101, τy = 125 ms (the `triplet` rule's defaults);
+// hippocampal culture A2+ = 6.1e-3, A3+ = 6.7e-3, A2- = 1.6e-3, A3- = 1.4e-3, τ+ = 16.8,
+// τ- = 33.7, τx = 946, τy = 27 ms.
 // Timing: spikes count at the step they are emitted; the transmission delay does not enter Δt
 // (the delay is taken as dendritic and the back-propagating spike as instantaneous).
 #pragma once
@@ -34,11 +42,26 @@ struct stdp {
 
     struct params {
         double a_plus = 0.01, a_minus = 0.012, tau_plus = 20.0, tau_minus = 20.0;
+        double a3_plus = 0.0, a3_minus = 0.0, tau_x = 101.0, tau_y = 125.0;
         double w_min = 0.0, w_max = 1.0;
         int pairing = pairing_all, dependence = dependence_additive;
     };
+    // The `triplet` rule: the same kernel with the visual-cortex set as defaults.
+    static params triplet_defaults() {
+        params p;
+        p.a_plus = 5e-10;
+        p.a3_plus = 6.2e-3;
+        p.a_minus = 7e-3;
+        p.a3_minus = 2.3e-4;
+        p.tau_plus = 16.8;
+        p.tau_minus = 33.7;
+        p.tau_x = 101.0;
+        p.tau_y = 125.0;
+        return p;
+    }
     struct coeffs {
-        double a_plus, a_minus, step_over_tau_plus, step_over_tau_minus, w_min, w_max;
+        double a_plus, a_minus, step_over_tau_plus, step_over_tau_minus;
+        double a3_plus, a3_minus, step_over_tau_x, step_over_tau_y, w_min, w_max;
         bool nearest, multiplicative;
     };
 
@@ -51,6 +74,12 @@ struct stdp {
                        "potentiation window (pre trace)"),
         number<params>("tau_minus", &params::tau_minus, "ms", rule::positive,
                        "depression window (post trace)"),
+        number<params>("a3_plus", &params::a3_plus, "", rule::nonnegative,
+                       "triplet potentiation amplitude A3+ (0: pair rule)"),
+        number<params>("a3_minus", &params::a3_minus, "", rule::nonnegative,
+                       "triplet depression amplitude A3- (0: pair rule)"),
+        number<params>("tau_x", &params::tau_x, "ms", rule::positive, "slow pre trace (triplet)"),
+        number<params>("tau_y", &params::tau_y, "ms", rule::positive, "slow post trace (triplet)"),
         number<params>("w_min", &params::w_min, "", rule::finite, "lower weight bound"),
         number<params>("w_max", &params::w_max, "", rule::finite, "upper weight bound"),
         choice<params>("pairing", &params::pairing, pairing_names,
@@ -61,11 +90,20 @@ struct stdp {
 
     static coeffs derive(const params& p, double dt) {
         if (!(p.w_min <= p.w_max))
-            throw bad_parameter("w_min = " + format_number(p.w_min) + " must be <= w_max = " +
-                                format_number(p.w_max));
-        return {p.a_plus,         p.a_minus, dt / p.tau_plus,
-                dt / p.tau_minus, p.w_min,   p.w_max,
-                p.pairing == pairing_nearest, p.dependence == dependence_multiplicative};
+            throw bad_parameter("w_min = " + format_number(p.w_min) +
+                                " must be <= w_max = " + format_number(p.w_max));
+        return {p.a_plus,
+                p.a_minus,
+                dt / p.tau_plus,
+                dt / p.tau_minus,
+                p.a3_plus,
+                p.a3_minus,
+                dt / p.tau_x,
+                dt / p.tau_y,
+                p.w_min,
+                p.w_max,
+                p.pairing == pairing_nearest,
+                p.dependence == dependence_multiplicative};
     }
 
     // A trace `value` last touched at step `last`, seen at step `now`.
@@ -76,12 +114,15 @@ struct stdp {
         return c.nearest ? 1.0 : value + 1.0;
     }
 
-    NM_HD static float potentiate(const coeffs& c, float w, double x) {
-        const double dw = c.a_plus * x * (c.multiplicative ? c.w_max - w : 1.0);
+    // At a post spike: r1 (pre trace, τ+) and o2 (slow post trace, before this spike).
+    NM_HD static float potentiate(const coeffs& c, float w, double r1, double o2) {
+        const double dw = r1 * (c.a_plus + c.a3_plus * o2) * (c.multiplicative ? c.w_max - w : 1.0);
         return static_cast<float>(std::clamp(w + dw, c.w_min, c.w_max));
     }
-    NM_HD static float depress(const coeffs& c, float w, double y) {
-        const double dw = c.a_minus * y * (c.multiplicative ? w - c.w_min : 1.0);
+    // At a pre spike: o1 (post trace, τ-) and r2 (slow pre trace, before this spike).
+    NM_HD static float depress(const coeffs& c, float w, double o1, double r2) {
+        const double dw =
+            o1 * (c.a_minus + c.a3_minus * r2) * (c.multiplicative ? w - c.w_min : 1.0);
         return static_cast<float>(std::clamp(w - dw, c.w_min, c.w_max));
     }
 };

@@ -36,7 +36,7 @@ TEST(stdp, single_pairs_reproduce_the_exponential_window) {
         ASSERT_EQ(post.size(), 1u);
         const double dt = post[0] - pre[0];
         EXPECT_NEAR(dt, -95.0 + 5.0 * static_cast<double>(w.post[k]), 1e-9);
-        const double expected = dt > 0 ? 0.1 * std::exp(-dt / 20.0)
+        const double expected = dt > 0   ? 0.1 * std::exp(-dt / 20.0)
                                 : dt < 0 ? -0.12 * std::exp(dt / 20.0)
                                          : 0.0;
         EXPECT_NEAR(w.weight[k] - 0.5, expected, 1e-6) << "dt = " << dt;
@@ -60,8 +60,8 @@ double all_pairs(const std::vector<double>& pre, const std::vector<double>& post
 }
 // Symmetric nearest-neighbour: each post spike pairs with the latest earlier pre spike, each
 // pre spike with the latest earlier post spike (Morrison et al. 2008, Fig. 7A).
-double nearest_pairs(const std::vector<double>& pre, const std::vector<double>& post,
-                     double a_plus, double a_minus, double tau) {
+double nearest_pairs(const std::vector<double>& pre, const std::vector<double>& post, double a_plus,
+                     double a_minus, double tau) {
     auto latest_before = [](const std::vector<double>& ts, double t) {
         double best = -1.0;
         for (double x : ts)
@@ -115,12 +115,79 @@ TEST(stdp, all_to_all_and_nearest_pairing_follow_their_definitions) {
               1e-3);
 }
 
+// The triplet rule summed over all earlier spikes, straight from Pfister & Gerstner's
+// definition (no traces): at a post spike r1·(A2+ + A3+·o2), at a pre spike -o1·(A2- + A3-·r2).
+struct triplet_set {
+    double a2p, a3p, a2m, a3m, tp, tm, tx, ty;
+};
+double triplet_sum(const std::vector<double>& pre, const std::vector<double>& post,
+                   const triplet_set& s) {
+    auto trace = [](const std::vector<double>& ts, double t, double tau) {
+        double x = 0.0;
+        for (double u : ts)
+            if (u < t) x += std::exp(-(t - u) / tau);
+        return x;
+    };
+    double dw = 0.0;
+    for (double t : post) dw += trace(pre, t, s.tp) * (s.a2p + s.a3p * trace(post, t, s.ty));
+    for (double t : pre) dw -= trace(post, t, s.tm) * (s.a2m + s.a3m * trace(pre, t, s.tx));
+    return dw;
+}
+
+// 60 pairings at f Hz, post 10 ms after (Δt = +10) or before (Δt = -10) each pre spike, with
+// the `triplet` rule's defaults (the visual-cortex set). Returns the weight change and checks
+// it against the direct sum over the recorded spikes.
+double pairing_change(double f, double delta) {
+    const double period = 1000.0 / f;
+    experiment e = make_experiment(0.1, 100.0 + 60 * period + 100.0);
+    add_population(e, "pre", 1, "lif");
+    add_population(e, "post", 1, "lif", params({{"v_th", 100.0}})); // plastic input: no effect
+    std::vector<double> pre_times, post_times;
+    for (int k = 0; k < 60; ++k) {
+        pre_times.push_back(100.0 + k * period);
+        post_times.push_back(100.0 + k * period + delta);
+    }
+    add_stimulus(e, "spike_times", "pre", params({{"weight", 2.0}})).times = pre_times;
+    add_stimulus(e, "spike_times", "post", params({{"weight", 200.0}})).times = post_times;
+    // Weights are float32: start at 1 (resolution 1.2e-7) with room for the largest change.
+    auto& p = add_projection(e, "pre", "post", rule("one_to_one"), 1.0, 1.0);
+    p.synapse.plasticity.rule = "triplet";
+    p.synapse.plasticity.params = params({{"w_min", 0.0}, {"w_max", 2.0}});
+    record(e, "spikes", "pre");
+    record(e, "spikes", "post");
+    const run_result res = run(e);
+    const auto pre = spike_times(res, 0, 0), post = spike_times(res, 1, 0);
+    EXPECT_EQ(pre.size(), 60u);
+    EXPECT_EQ(post.size(), 60u);
+    const double dw = res.weights.at(0).weight[0] - 1.0;
+    const triplet_set visual{5e-10, 6.2e-3, 7e-3, 2.3e-4, 16.8, 33.7, 101.0, 125.0};
+    EXPECT_NEAR(dw, triplet_sum(pre, post, visual), 1e-5) << f << " Hz, dt = " << delta;
+    return dw;
+}
+
+// Sjöström et al. (2001) as the triplet model reproduces it (Pfister & Gerstner 2006, Fig. 4):
+// post-before-pre depresses at low frequency and turns to potentiation at high frequency;
+// pre-before-post potentiation grows with frequency.
+TEST(triplet_stdp, weight_change_against_pairing_frequency) {
+    std::vector<double> ltp, ltd;
+    for (double f : {1.0, 10.0, 20.0, 40.0, 50.0}) {
+        ltp.push_back(pairing_change(f, 10.0));
+        ltd.push_back(pairing_change(f, -10.0));
+    }
+    EXPECT_LT(ltd.front(), 0.0);         // depression at 1 Hz
+    EXPECT_GT(ltd.back(), 0.0);          // potentiation at 50 Hz
+    EXPECT_NEAR(ltp.front(), 0.0, 1e-3); // A2+ ~ 0: no potentiation without post bursts
+    for (std::size_t k = 1; k < ltp.size(); ++k) EXPECT_GT(ltp[k], ltp[k - 1]);
+    EXPECT_GT(ltd.back(), ltd[ltd.size() - 2]);
+}
+
 // A small Brunel-style network with STDP on exc -> exc.
 experiment plastic_network(int threads, double a_plus, double a_minus, const char* dependence) {
     experiment e = make_experiment(0.1, 300.0, 7, threads);
     for (const char* name : {"exc", "inh"})
-        add_population(e, name, std::string(name) == "exc" ? 400 : 100, "lif",
-                       params({{"tau_m", 20.0}, {"v_th", 20.0}, {"v_reset", 10.0}, {"t_ref", 2.0}}));
+        add_population(
+            e, name, std::string(name) == "exc" ? 400 : 100, "lif",
+            params({{"tau_m", 20.0}, {"v_th", 20.0}, {"v_reset", 10.0}, {"t_ref", 2.0}}));
     connection_rule in_e = rule("fixed_indegree"), in_i = rule("fixed_indegree");
     in_e.k = 40;
     in_i.k = 10;
@@ -152,7 +219,8 @@ TEST(stdp, weights_and_spikes_do_not_depend_on_thread_count) {
     // Same synapses (as a multiset of pre, post, weight), whatever the shard layout.
     auto sorted = [](const weight_record& w) {
         std::vector<std::tuple<std::uint32_t, std::uint32_t, float>> v;
-        for (std::size_t k = 0; k < w.weight.size(); ++k) v.emplace_back(w.pre[k], w.post[k], w.weight[k]);
+        for (std::size_t k = 0; k < w.weight.size(); ++k)
+            v.emplace_back(w.pre[k], w.post[k], w.weight[k]);
         std::sort(v.begin(), v.end());
         return v;
     };
