@@ -87,9 +87,17 @@ int simulate(const simulate_options& o) {
     }
     if (!o.quiet) {
         print_summary(o, r);
-        for (const auto& w : r.weights)
+        for (const auto& w : r.weights) {
             std::printf("  plasticity %s: %s weight updates over %zu synapses\n",
                         w.projection.c_str(), std::to_string(w.updates).c_str(), w.weight.size());
+            if (w.pulses_total > 0)
+                std::printf("    device: %s programming pulses (mean %.2f, max %s per synapse), "
+                            "%.3g J\n",
+                            std::to_string(w.pulses_total).c_str(),
+                            static_cast<double>(w.pulses_total) /
+                                static_cast<double>(w.weight.size()),
+                            std::to_string(w.pulses_max).c_str(), w.program_energy_j);
+        }
         std::printf("\n  wrote %s/ (metrics.json, spikes.csv, spikes.bin%s%s%s)\n", out.c_str(),
                     r.spikes.empty() ? "" : ", raster.svg",
                     r.traces.empty() ? "" : ", traces_*.csv",

@@ -51,6 +51,9 @@ struct weight_record {
     std::vector<std::uint32_t> pre, post; // neuron indices
     std::vector<float> weight;
     std::uint64_t updates = 0; // weight updates made during the run
+    // Device synapses (plasticity with `levels`): programming pulses and their energy.
+    std::uint64_t pulses_total = 0, pulses_max = 0; // pulses_max: the most on one synapse
+    double program_energy_j = 0.0;
 };
 
 struct run_result {

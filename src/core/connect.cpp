@@ -353,7 +353,8 @@ projection build_projection(const projection_spec& spec, const connect_context& 
                                             " targets do not fit 32-bit synapses"));
     for (const auto& s : proj.shards) proj.synapses += s.offsets[n_pre];
     if (plastic)
-        attach_plasticity(proj, syn.plasticity, ctx.parts, n_pre, ctx.post->size(), dt, where);
+        attach_plasticity(proj, syn.plasticity, ctx.parts, n_pre, ctx.post->size(), dt, ctx.seed,
+                          ctx.index, where);
     return proj;
 }
 

@@ -154,7 +154,17 @@ private:
 namespace nm {
 
 // Stream numbers: what the randomness is for, and which population/stimulus/projection owns it.
-enum class purpose : std::uint32_t { firing = 1, params, init, stimulus, connect, synapse };
+enum class purpose : std::uint32_t {
+    firing = 1,
+    params,
+    init,
+    stimulus,
+    connect,
+    synapse,
+    device_pulse,
+    device_variation,
+    device_read
+};
 
 inline std::uint32_t stream_id(purpose p, std::uint32_t owner) {
     return (static_cast<std::uint32_t>(p) << 24) | (owner & 0xFFFFFFu);

@@ -43,11 +43,10 @@ struct projection {
                      (s.weights.size() + s.weights_im.size()) * 4;
         if (plastic)
             for (const auto& p : plastic->shards)
-                bytes += (p.pre_trace.size() + p.pre_slow.size() + p.pre_last.size() +
-                          p.post_trace.size() + p.post_slow.size() + p.post_last.size() +
-                          p.in_offsets.size() + p.in_synapse.size()) *
+                bytes += (p.pre_trace.size() + p.pre_slow.size() + p.post_trace.size() +
+                          p.post_slow.size() + p.in_offsets.size() + p.in_synapse.size()) *
                              8 +
-                         p.in_pre.size() * 4;
+                         (p.in_pre.size() + p.pulses.size() + p.programmed_at.size()) * 4;
         return bytes;
     }
 };

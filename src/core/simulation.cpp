@@ -41,10 +41,17 @@ double seconds_since(clock_type::time_point t0) {
     return std::chrono::duration<double>(clock_type::now() - t0).count();
 }
 
+// The weight a synapse delivers: the stored one (devices read it through device_read).
+struct stored_weight {
+    double operator()(double w, std::uint64_t, std::uint32_t, std::uint32_t, std::uint64_t) const {
+        return w;
+    }
+};
+
 // Walks one shard of a projection for this step's spikes. Returns synaptic events.
-template<bool VaryingWeight, bool VaryingDelay, bool Complex>
+template<bool VaryingWeight, bool VaryingDelay, bool Complex, class Read = stored_weight>
 std::uint64_t propagate(const projection& p, const csr_shard& s, population& post,
-                        const network& net, std::uint64_t step) {
+                        const network& net, std::uint64_t step, const Read& read = {}) {
     input_port& port = post.port(p.port);
     double* ring = port.ring.data();
     double* ring_im = Complex ? port.ring_im.data() : nullptr;
@@ -66,7 +73,8 @@ std::uint64_t propagate(const projection& p, const csr_shard& s, population& pos
                     at = ((step + (packed >> p.delay_shift)) & mask) * n + (packed & p.target_mask);
                 else
                     at = fixed_slot + packed;
-                const double w = VaryingWeight ? s.weights[x] : p.weight;
+                const double w = read(VaryingWeight ? s.weights[x] : p.weight, x, i,
+                                      packed & p.target_mask, step);
                 ring[at] += count * w;
                 if constexpr (Complex)
                     ring_im[at] += count * (s.weights_im.empty() ? p.weight_im : s.weights_im[x]);
@@ -81,6 +89,12 @@ std::uint64_t propagate_shard(const projection& p, unsigned thread, network& net
     population& post = *net.populations[p.post];
     const csr_shard& s = p.shards[thread];
     // One dispatch per projection per step; the loops inside are branch-free.
+    if (p.plastic && p.plastic->device.enabled) {
+        const device_read read{p.plastic.get(), &p.plastic->shards[thread],
+                               static_cast<double>(step)};
+        if (p.varying_delay) return propagate<true, true, false>(p, s, post, net, step, read);
+        return propagate<true, false, false>(p, s, post, net, step, read);
+    }
     if (p.complex_weight) {
         if (p.varying_delay) return propagate<true, true, true>(p, s, post, net, step);
         return propagate<true, false, true>(p, s, post, net, step);
@@ -176,8 +190,14 @@ weight_record learned_weights(const projection& p) {
                 out.post.push_back(s.targets[x] & p.target_mask);
                 out.weight.push_back(s.weights[x]);
             }
-        out.updates += p.plastic->shards[t].updates;
+        const plastic_shard& ps = p.plastic->shards[t];
+        out.updates += ps.updates;
+        for (std::uint32_t n : ps.pulses) {
+            out.pulses_total += n;
+            out.pulses_max = std::max<std::uint64_t>(out.pulses_max, n);
+        }
     }
+    out.program_energy_j = static_cast<double>(out.pulses_total) * p.plastic->device.e_program;
     return out;
 }
 

@@ -118,6 +118,13 @@ std::string metrics_json(const run_result& r) {
             {{"projection", w.projection},
              {"synapses", w.weight.size()},
              {"weight_updates", w.updates},
+             {"programming_pulses", w.pulses_total},
+             {"max_pulses_per_synapse", w.pulses_max},
+             {"mean_pulses_per_synapse",
+              w.weight.empty()
+                  ? 0.0
+                  : static_cast<double>(w.pulses_total) / static_cast<double>(w.weight.size())},
+             {"programming_energy_j", w.program_energy_j},
              {"mean_weight", w.weight.empty() ? 0.0 : sum / static_cast<double>(w.weight.size())}});
     }
     return j.dump(2) + "\n";

@@ -3,6 +3,8 @@
 // the result does not depend on the thread count.
 #pragma once
 
+#include "core/philox.hpp"
+#include "plasticity/memristor.hpp"
 #include "plasticity/stdp.hpp"
 
 #include <cstdint>
@@ -11,16 +13,20 @@
 namespace nm {
 
 struct plastic_shard {
-    std::vector<double> pre_trace, pre_slow, pre_last;    // per source: r1, r2, last spike step
-    std::vector<double> post_trace, post_slow, post_last; // per target (chunk used): o1, o2
-    std::vector<std::uint64_t> in_offsets; // per target of the chunk, + 1: its synapses...
-    std::vector<std::uint64_t> in_synapse; // ...as positions in the shard's CSR arrays
-    std::vector<std::uint32_t> in_pre;     // ...and their sources
-    std::uint64_t updates = 0;             // weight updates made
+    std::vector<double> pre_trace, pre_slow;   // per source: r1 (τ+), r2 (τx, triplet only)
+    std::vector<double> post_trace, post_slow; // per target (the chunk is used): o1, o2
+    std::vector<std::uint64_t> in_offsets;     // per target of the chunk, + 1: its synapses...
+    std::vector<std::uint64_t> in_synapse;     // ...as positions in the shard's CSR arrays
+    std::vector<std::uint32_t> in_pre;         // ...and their sources
+    std::uint64_t updates = 0;                 // weight updates made
+    std::vector<std::uint32_t> pulses;         // device: programming pulses per synapse
+    std::vector<float> programmed_at;          // device: step of its last programming
 };
 
 struct plastic_state {
     plasticity::stdp::coeffs rule;
+    plasticity::memristor::coeffs device;
+    rng_stream pulse_rng, variation_rng, read_rng; // device noise, keyed by (pre, post, ...)
     std::vector<plastic_shard> shards;
 };
 

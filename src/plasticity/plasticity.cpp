@@ -9,25 +9,46 @@
 
 namespace nm {
 
+namespace {
+
+bool is_device_field(const std::string& name) {
+    for (const auto& f : plasticity::memristor::fields)
+        if (f.name == name) return true;
+    return false;
+}
+
+} // namespace
+
 void attach_plasticity(projection& p, const plasticity_spec& spec, const partition& parts,
-                       std::uint64_t n_pre, std::uint64_t n_post, double dt,
-                       const std::string& where) {
+                       std::uint64_t n_pre, std::uint64_t n_post, double dt, std::uint64_t seed,
+                       std::uint32_t index, const std::string& where) {
     const std::string context = "projection " + p.name + ": plasticity";
     const std::string& at = spec.where.empty() ? where : spec.where;
     if (spec.rule != "stdp" && spec.rule != "triplet")
         throw bad_config(located(at, context + ": unknown rule \"" + spec.rule + "\"" +
                                          did_you_mean(spec.rule, {"stdp", "triplet"})));
+    std::vector<param> rule_params, device_params;
+    for (const param& q : spec.params)
+        (is_device_field(q.name) ? device_params : rule_params).push_back(q);
     const plasticity::stdp::params defaults =
         spec.rule == "triplet" ? plasticity::stdp::triplet_defaults() : plasticity::stdp::params{};
     const auto bound =
-        bind_fields(plasticity::stdp::fields, spec.params,
+        bind_fields(plasticity::stdp::fields, rule_params,
                     std::vector<plasticity::stdp::params>{defaults}, 1, rng_stream(0, 0), context);
+    const auto device =
+        bind_fields(plasticity::memristor::fields, device_params,
+                    std::vector<plasticity::memristor::params>{{}}, 1, rng_stream(0, 0), context);
     auto state = std::make_unique<plastic_state>();
     try {
         state->rule = plasticity::stdp::derive(bound.front(), dt);
+        state->device = plasticity::memristor::derive(device.front(), bound.front().w_min,
+                                                      bound.front().w_max, dt);
     } catch (const bad_parameter& e) {
         throw bad_parameter(located(at, context + ": " + e.what()));
     }
+    state->pulse_rng = rng_stream(seed, stream_id(purpose::device_pulse, index));
+    state->variation_rng = rng_stream(seed, stream_id(purpose::device_variation, index));
+    state->read_rng = rng_stream(seed, stream_id(purpose::device_read, index));
     const auto& rule = state->rule;
     state->shards.resize(p.shards.size());
     for (unsigned t = 0; t < p.shards.size(); ++t) {
@@ -40,11 +61,15 @@ void attach_plasticity(projection& p, const plasticity_spec& spec, const partiti
                                                     format_number(rule.w_max) + "]"));
         plastic_shard& ps = state->shards[t];
         ps.pre_trace.assign(n_pre, 0.0);
-        ps.pre_slow.assign(n_pre, 0.0);
-        ps.pre_last.assign(n_pre, 0.0);
         ps.post_trace.assign(n_post, 0.0);
-        ps.post_slow.assign(n_post, 0.0);
-        ps.post_last.assign(n_post, 0.0);
+        if (state->rule.triplet) {
+            ps.pre_slow.assign(n_pre, 0.0);
+            ps.post_slow.assign(n_post, 0.0);
+        }
+        if (state->device.enabled) {
+            ps.pulses.assign(s.targets.size(), 0);
+            ps.programmed_at.assign(s.targets.size(), 0.0f);
+        }
         // The synapses onto each target of the chunk, in CSR order (by source).
         const range chunk = parts.chunk(n_post, t);
         ps.in_offsets.assign(chunk.end - chunk.begin + 1, 0);
@@ -75,17 +100,42 @@ void apply_plasticity(projection& p, unsigned t, const network& net, std::uint64
     const double now = static_cast<double>(step);
     const std::uint64_t first = post.chunk(t).begin;
     float* w = s.weights.data();
+    const plasticity::memristor::coeffs& dev = p.plastic->device;
+    // The rule's wish for synapse x (pre i, post j); a device reaches it by programming pulses.
+    auto update = [&](std::uint64_t x, std::uint32_t i, std::uint32_t j, auto&& rule) {
+        if (!dev.enabled) {
+            w[x] = rule(w[x]);
+            return;
+        }
+        using device_t = plasticity::memristor;
+        const double g = device_t::relaxed(dev, w[x], ps.programmed_at[x], now);
+        const double d2d =
+            dev.sigma_d2d > 0 ? 1.0 + dev.sigma_d2d * p.plastic->variation_rng.normal(i, j) : 1.0;
+        w[x] = static_cast<float>(device_t::program(dev, g, rule(static_cast<float>(g)), d2d,
+                                                    p.plastic->pulse_rng, i, j, ps.pulses[x]));
+        ps.programmed_at[x] = static_cast<float>(now);
+    };
+
+    // Traces to this step, before its spikes: simultaneous spikes do not pair.
+    const range chunk = post.chunk(t);
+    const bool triplet = c.triplet;
+    for (double& r1 : ps.pre_trace) r1 *= c.decay_plus;
+    for (std::uint64_t j = chunk.begin; j < chunk.end; ++j) ps.post_trace[j] *= c.decay_minus;
+    if (triplet) {
+        for (double& r2 : ps.pre_slow) r2 *= c.decay_x;
+        for (std::uint64_t j = chunk.begin; j < chunk.end; ++j) ps.post_slow[j] *= c.decay_y;
+    }
 
     const spike_list& posts = post.spikes(t, step);
     for (std::uint32_t k = 0; k < posts.size; ++k) {
         const std::uint32_t j = posts.neuron[k];
-        const double o2 = rule_t::decayed(ps.post_slow[j], ps.post_last[j], now, c.step_over_tau_y);
+        const double o2 = triplet ? ps.post_slow[j] : 0.0;
         const std::uint64_t local = j - first;
         for (std::uint64_t idx = ps.in_offsets[local]; idx < ps.in_offsets[local + 1]; ++idx) {
             const std::uint32_t i = ps.in_pre[idx];
-            const double r1 =
-                rule_t::decayed(ps.pre_trace[i], ps.pre_last[i], now, c.step_over_tau_plus);
-            w[ps.in_synapse[idx]] = rule_t::potentiate(c, w[ps.in_synapse[idx]], r1, o2);
+            const double r1 = ps.pre_trace[i];
+            update(ps.in_synapse[idx], i, j,
+                   [&](float g) { return rule_t::potentiate(c, g, r1, o2); });
         }
         ps.updates += ps.in_offsets[local + 1] - ps.in_offsets[local];
     }
@@ -93,28 +143,21 @@ void apply_plasticity(projection& p, unsigned t, const network& net, std::uint64
         const spike_list& pres = pre.spikes(u, step);
         for (std::uint32_t k = 0; k < pres.size; ++k) {
             const std::uint32_t i = pres.neuron[k];
-            const double r2 =
-                rule_t::decayed(ps.pre_slow[i], ps.pre_last[i], now, c.step_over_tau_x);
+            const double r2 = triplet ? ps.pre_slow[i] : 0.0;
             for (std::uint64_t x = s.offsets[i]; x < s.offsets[i + 1]; ++x) {
-                const std::uint32_t j = s.targets[x] & p.target_mask;
-                const double o1 =
-                    rule_t::decayed(ps.post_trace[j], ps.post_last[j], now, c.step_over_tau_minus);
-                w[x] = rule_t::depress(c, w[x], o1, r2);
+                const double o1 = ps.post_trace[s.targets[x] & p.target_mask];
+                update(x, i, s.targets[x] & p.target_mask,
+                       [&](float g) { return rule_t::depress(c, g, o1, r2); });
             }
             ps.updates += s.offsets[i + 1] - s.offsets[i];
-            ps.pre_trace[i] = rule_t::after_spike(
-                c, rule_t::decayed(ps.pre_trace[i], ps.pre_last[i], now, c.step_over_tau_plus));
-            ps.pre_slow[i] = rule_t::after_spike(c, r2);
-            ps.pre_last[i] = now;
+            ps.pre_trace[i] = rule_t::after_spike(c, ps.pre_trace[i]);
+            if (triplet) ps.pre_slow[i] = rule_t::after_spike(c, r2);
         }
     }
     for (std::uint32_t k = 0; k < posts.size; ++k) {
         const std::uint32_t j = posts.neuron[k];
-        ps.post_trace[j] = rule_t::after_spike(
-            c, rule_t::decayed(ps.post_trace[j], ps.post_last[j], now, c.step_over_tau_minus));
-        ps.post_slow[j] = rule_t::after_spike(
-            c, rule_t::decayed(ps.post_slow[j], ps.post_last[j], now, c.step_over_tau_y));
-        ps.post_last[j] = now;
+        ps.post_trace[j] = rule_t::after_spike(c, ps.post_trace[j]);
+        if (triplet) ps.post_slow[j] = rule_t::after_spike(c, ps.post_slow[j]);
     }
 }
 

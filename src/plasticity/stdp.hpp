@@ -3,8 +3,9 @@
 //   a pre spike at t_pre and a post spike at t_post, Δt = t_post - t_pre, change the weight by
 //   Δw = +A+·exp(-Δt/τ+) for Δt > 0 (potentiation),  -A-·exp(Δt/τ-) for Δt < 0 (depression),
 //   nothing for Δt = 0.
-// Traces carry the sums: x (per source, τ+) and y (per target, τ-) jump at each spike, by 1
-// ("all": every pre-post pair counts) or to 1 ("nearest": only the nearest pair on each side).
+// Traces carry the sums: x (per source, τ+) and y (per target, τ-) decay by exp(-dt/τ) every
+// step and jump at each spike, by 1 ("all": every pre-post pair counts) or to 1 ("nearest":
+// only the nearest pair on each side).
 // At a post spike w += A+·x·f+(w); at a pre spike w -= A-·y·f-(w), then w is clamped to
 // [w_min, w_max]. Weight dependence: additive f± = 1, multiplicative (soft bounds)
 // f+ = w_max - w, f- = w - w_min (then A± are rates per unit of weight).
@@ -60,9 +61,9 @@ struct stdp {
         return p;
     }
     struct coeffs {
-        double a_plus, a_minus, step_over_tau_plus, step_over_tau_minus;
-        double a3_plus, a3_minus, step_over_tau_x, step_over_tau_y, w_min, w_max;
-        bool nearest, multiplicative;
+        double a_plus, a_minus, decay_plus, decay_minus; // decays: per step, exp(-dt/τ)
+        double a3_plus, a3_minus, decay_x, decay_y, w_min, w_max;
+        bool nearest, multiplicative, triplet;
     };
 
     static constexpr std::array fields{
@@ -94,22 +95,19 @@ struct stdp {
                                 " must be <= w_max = " + format_number(p.w_max));
         return {p.a_plus,
                 p.a_minus,
-                dt / p.tau_plus,
-                dt / p.tau_minus,
+                std::exp(-dt / p.tau_plus),
+                std::exp(-dt / p.tau_minus),
                 p.a3_plus,
                 p.a3_minus,
-                dt / p.tau_x,
-                dt / p.tau_y,
+                std::exp(-dt / p.tau_x),
+                std::exp(-dt / p.tau_y),
                 p.w_min,
                 p.w_max,
                 p.pairing == pairing_nearest,
-                p.dependence == dependence_multiplicative};
+                p.dependence == dependence_multiplicative,
+                p.a3_plus > 0 || p.a3_minus > 0};
     }
 
-    // A trace `value` last touched at step `last`, seen at step `now`.
-    NM_HD static double decayed(double value, double last, double now, double step_over_tau) {
-        return value * std::exp(-(now - last) * step_over_tau);
-    }
     NM_HD static double after_spike(const coeffs& c, double value) {
         return c.nearest ? 1.0 : value + 1.0;
     }

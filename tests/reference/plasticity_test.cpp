@@ -6,6 +6,8 @@
 #include <nm/errors.hpp>
 #include <nm/io.hpp>
 
+#include "plasticity/memristor.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -276,6 +278,139 @@ TEST(stdp, bad_settings_are_refused) {
     e = plastic_network(1, 0.01, 0.01, "additive");
     e.projections[0].synapse.plasticity.params.push_back({"tau_plus", -1.0, ""});
     EXPECT_THROW(run(e), bad_parameter);
+}
+
+using plasticity::memristor;
+
+memristor::coeffs device(double levels, double nonlinearity, double c2c = 0, double d2d = 0,
+                         double tau = INFINITY) {
+    memristor::params p;
+    p.levels = levels;
+    p.nonlinearity = nonlinearity;
+    p.sigma_c2c = c2c;
+    p.sigma_d2d = d2d;
+    p.tau_retention = tau;
+    p.e_program = 1e-12;
+    return memristor::derive(p, 0.0, 1.0, 0.1);
+}
+
+// Linear device: every reachable conductance is on the grid of `levels` values, and levels - 1
+// pulses span the range exactly.
+TEST(memristor, linear_device_moves_on_its_level_grid) {
+    const auto c = device(17, 0.0);
+    const rng_stream rng(1, 1);
+    std::uint32_t pulses = 0;
+    double g = memristor::program(c, 0.0, 1.0, 1.0, rng, 0, 0, pulses);
+    EXPECT_NEAR(g, 1.0, 1e-12);
+    EXPECT_EQ(pulses, 16u);
+    g = memristor::program(c, g, 0.52, 1.0, rng, 0, 0, pulses); // 7.68 steps down -> 8
+    EXPECT_NEAR(g, 0.5, 1e-12);
+    EXPECT_EQ(pulses, 24u);
+    g = memristor::program(c, g, 0.52, 1.0, rng, 0, 0, pulses); // less than half a level: none
+    EXPECT_EQ(pulses, 24u);
+}
+
+// Non-linear device: potentiation steps shrink as G rises, depression steps as G falls; the
+// steps are Δ0·exp(-ν·fraction) exactly.
+TEST(memristor, nonlinear_steps_shrink_towards_the_bound) {
+    const double nu = 3.0;
+    const auto c = device(33, nu);
+    const rng_stream rng(1, 1);
+    std::uint32_t pulses = 0;
+    double g = 0.0, last_step = 1.0;
+    for (int k = 0; k < 10; ++k) {
+        const double next = memristor::program(c, g, g + c.nominal, 1.0, rng, 0, 0, pulses);
+        const double step = next - g;
+        EXPECT_NEAR(step, c.step0 * std::exp(-nu * g), 1e-12);
+        EXPECT_LT(step, last_step);
+        last_step = step;
+        g = next;
+    }
+    double down = memristor::program(c, 0.5, 0.5 - c.nominal, 1.0, rng, 0, 0, pulses);
+    EXPECT_NEAR(0.5 - down, c.step0 * std::exp(-nu * 0.5), 1e-12);
+}
+
+// Cycle-to-cycle noise: pulse steps scatter with the configured relative std; device-to-device
+// factors are fixed per synapse and spread with theirs.
+TEST(memristor, variability_statistics_match_their_settings) {
+    const auto c = device(1001, 0.0, 0.2);
+    const rng_stream rng(7, 3);
+    std::uint32_t pulses = 0;
+    double sum = 0, sq = 0;
+    const int n = 20000;
+    for (int k = 0; k < n; ++k) {
+        const double step =
+            memristor::program(c, 0.5, 0.5 + c.nominal, 1.0, rng, 4, 9, pulses) - 0.5;
+        sum += step;
+        sq += step * step;
+    }
+    const double mean = sum / n, sd = std::sqrt(sq / n - mean * mean);
+    EXPECT_NEAR(mean / c.nominal, 1.0, 0.01);
+    EXPECT_NEAR(sd / mean, 0.2, 0.01);
+
+    const rng_stream var(7, 4);
+    double fsum = 0, fsq = 0;
+    for (std::uint32_t syn = 0; syn < 20000; ++syn) {
+        const double f = 1.0 + 0.1 * var.normal(syn, 1);
+        fsum += f;
+        fsq += f * f;
+        EXPECT_EQ(f, 1.0 + 0.1 * var.normal(syn, 1)); // the same device every time
+    }
+    EXPECT_NEAR(std::sqrt(fsq / 20000 - (fsum / 20000) * (fsum / 20000)), 0.1, 0.005);
+}
+
+TEST(memristor, retention_relaxes_towards_g_min) {
+    const auto c = device(17, 0.0, 0.0, 0.0, 50.0);
+    EXPECT_NEAR(memristor::relaxed(c, 0.8, 100.0, 600.0), 0.8 * std::exp(-1.0), 1e-12);
+    EXPECT_EQ(memristor::relaxed(device(17, 0.0), 0.8, 0.0, 1e6), 0.8);
+    EXPECT_THROW(device(1.5, 0.0), bad_parameter);
+}
+
+// In a network: a device projection only holds grid conductances, counts its pulses (energy =
+// pulses x e_program) and reports them.
+TEST(memristor, device_synapses_in_a_network_report_endurance) {
+    experiment e = plastic_network(2, 0.05, 0.05, "additive");
+    e.projections[0].synapse.weight = 0.5;
+    for (auto [name, v] :
+         std::vector<std::pair<std::string, double>>{{"levels", 9.0}, {"e_program", 2e-12}})
+        e.projections[0].synapse.plasticity.params.push_back({name, v, ""});
+    const run_result r = run(e);
+    const weight_record& w = r.weights.at(0);
+    ASSERT_GT(w.pulses_total, 0u);
+    EXPECT_GE(w.pulses_max, 1u);
+    EXPECT_NEAR(w.program_energy_j, 2e-12 * static_cast<double>(w.pulses_total), 1e-24);
+    for (float g : w.weight) {
+        const double level = g * 8.0;
+        EXPECT_NEAR(level, std::round(level), 1e-5) << g;
+    }
+}
+
+// Read noise: one spike through 2000 device synapses of conductance 0.5 with sigma_read = 0.1
+// gives jumps of mean 0.5 and std 0.05 (no learning: rates zero).
+TEST(memristor, read_noise_scatters_delivered_weights) {
+    experiment e = make_experiment(0.1, 3.0);
+    add_population(e, "pre", 1, "lif");
+    add_population(e, "post", 2000, "lif", params({{"v_th", 100.0}, {"tau_m", 1e9}}));
+    add_stimulus(e, "spike_times", "pre", params({{"weight", 2.0}})).times = {0.5};
+    auto& p = add_projection(e, "pre", "post", rule("all_to_all"), 0.5, 1.0);
+    p.synapse.plasticity.rule = "stdp";
+    p.synapse.plasticity.params =
+        params({{"a_plus", 0.0}, {"a_minus", 0.0}, {"levels", 9.0}, {"sigma_read", 0.1}});
+    std::vector<std::uint64_t> all(2000);
+    for (std::uint64_t k = 0; k < all.size(); ++k) all[k] = k;
+    record(e, "v", "post", all, 3.0 - 0.1);
+    const run_result r = run(e);
+    const auto& values = r.traces.at(0).values;
+    ASSERT_GE(values.size(), 2000u);
+    const std::vector<double> v(values.end() - 2000, values.end()); // the last sample, after it
+    double sum = 0, sq = 0;
+    for (double x : v) {
+        sum += x;
+        sq += x * x;
+    }
+    const double mean = sum / 2000, sd = std::sqrt(sq / 2000 - mean * mean);
+    EXPECT_NEAR(mean, 0.5, 0.005);
+    EXPECT_NEAR(sd, 0.05, 0.004);
 }
 
 } // namespace
