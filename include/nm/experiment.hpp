@@ -46,8 +46,9 @@ struct population_spec {
 // Synaptic plasticity of a projection (src/plasticity/): the rule and its parameters, which are
 // validated against the rule's field table when the network is built.
 struct plasticity_spec {
-    std::string rule; // "" (static synapses) | "stdp"
+    std::string rule; // "" (static synapses) | "stdp" | "triplet" | "rstdp"
     std::vector<param> params;
+    std::vector<double> reward_times, reward_amounts; // rstdp: reward events (ms, amount)
     std::string where;
 };
 

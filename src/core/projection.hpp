@@ -46,7 +46,9 @@ struct projection {
                 bytes += (p.pre_trace.size() + p.pre_slow.size() + p.post_trace.size() +
                           p.post_slow.size() + p.in_offsets.size() + p.in_synapse.size()) *
                              8 +
-                         (p.in_pre.size() + p.pulses.size() + p.programmed_at.size()) * 4;
+                         (p.in_pre.size() + p.pulses.size() + p.programmed_at.size() +
+                          p.elig.size() + p.elig_at.size()) *
+                             4;
         return bytes;
     }
 };

@@ -102,7 +102,13 @@ public:
         p.rule = string(required(t, "rule", "synapse.plasticity"), "plasticity.rule");
         for (auto&& [k, v] : t) {
             const std::string key(k.str());
-            if (key != "rule") p.params.push_back({key, value(v, "plasticity." + key), where(k)});
+            if (key == "rule") continue;
+            if (key == "reward_times")
+                p.reward_times = numbers(v, "plasticity.reward_times");
+            else if (key == "reward_amounts")
+                p.reward_amounts = numbers(v, "plasticity.reward_amounts");
+            else
+                p.params.push_back({key, value(v, "plasticity." + key), where(k)});
         }
         return p;
     }

@@ -3,8 +3,9 @@
 // A rule's requested change Δw becomes n = round(Δw / Δ_nominal) pulses, Δ_nominal =
 // (g_max - g_min)/(levels - 1); each pulse moves G by a state-dependent step (non-linearity ν,
 // as in the device literature, e.g. Chen et al., IEEE TCAD 37:3067, 2018):
-//   up:   Δ+ = Δ0·exp(-ν·(G - g_min)/(g_max - g_min)),   down: Δ- = Δ0·exp(-ν·(g_max - G)/(g_max - g_min))
-//   Δ0 = Δ_nominal·ν/(1 - e^{-ν}) (Δ_nominal when ν = 0), so levels - 1 pulses span the range;
+//   up:   Δ+ = Δ0·exp(-ν·(G - g_min)/(g_max - g_min)),   down: Δ- = Δ0·exp(-ν·(g_max - G)/(g_max -
+//   g_min)) Δ0 = Δ_nominal·ν/(1 - e^{-ν}) (Δ_nominal when ν = 0), so levels - 1 pulses span the
+//   range;
 // times (1 + σ_d2d·ξ_synapse) (device-to-device, fixed per synapse) and (1 + σ_c2c·ξ_pulse)
 // (cycle-to-cycle, fresh per pulse), then G is clamped to the range. Between programming events
 // the state relaxes (retention): G → g_min + (G - g_min)·exp(-Δt/τ_retention). Each read (spike
@@ -67,9 +68,8 @@ struct memristor {
         c.g_max = w_max;
         c.nominal = (w_max - w_min) / (p.levels - 1);
         c.nonlinearity = p.nonlinearity;
-        c.step0 = p.nonlinearity > 0
-                      ? c.nominal * p.nonlinearity / -std::expm1(-p.nonlinearity)
-                      : c.nominal;
+        c.step0 = p.nonlinearity > 0 ? c.nominal * p.nonlinearity / -std::expm1(-p.nonlinearity)
+                                     : c.nominal;
         c.sigma_c2c = p.sigma_c2c;
         c.sigma_d2d = p.sigma_d2d;
         c.sigma_read = p.sigma_read;
@@ -96,7 +96,8 @@ struct memristor {
         for (long k = 0; k < std::labs(n); ++k) {
             const double noise =
                 c.sigma_c2c > 0
-                    ? 1.0 + c.sigma_c2c * rng.normal(key_a, key_b, static_cast<std::uint32_t>(pulses + k))
+                    ? 1.0 + c.sigma_c2c *
+                                rng.normal(key_a, key_b, static_cast<std::uint32_t>(pulses + k))
                     : 1.0;
             const double shape = n > 0 ? std::exp(-c.nonlinearity * (g - c.g_min) / range)
                                        : std::exp(-c.nonlinearity * (c.g_max - g) / range);

@@ -8,6 +8,7 @@
 #include "plasticity/stdp.hpp"
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace nm {
@@ -19,6 +20,8 @@ struct plastic_shard {
     std::vector<std::uint64_t> in_synapse;     // ...as positions in the shard's CSR arrays
     std::vector<std::uint32_t> in_pre;         // ...and their sources
     std::uint64_t updates = 0;                 // weight updates made
+    std::vector<float> elig, elig_at;          // rstdp: eligibility per synapse, step updated
+    std::size_t next_reward = 0;               // rstdp: the first reward event not yet applied
     std::vector<std::uint32_t> pulses;         // device: programming pulses per synapse
     std::vector<float> programmed_at;          // device: step of its last programming
 };
@@ -27,6 +30,7 @@ struct plastic_state {
     plasticity::stdp::coeffs rule;
     plasticity::memristor::coeffs device;
     rng_stream pulse_rng, variation_rng, read_rng; // device noise, keyed by (pre, post, ...)
+    std::vector<std::pair<std::uint64_t, double>> rewards; // rstdp: (step, amount), by step
     std::vector<plastic_shard> shards;
 };
 

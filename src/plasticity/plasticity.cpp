@@ -4,6 +4,8 @@
 #include "core/bind.hpp"
 #include "core/philox.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -24,9 +26,17 @@ void attach_plasticity(projection& p, const plasticity_spec& spec, const partiti
                        std::uint32_t index, const std::string& where) {
     const std::string context = "projection " + p.name + ": plasticity";
     const std::string& at = spec.where.empty() ? where : spec.where;
-    if (spec.rule != "stdp" && spec.rule != "triplet")
+    if (spec.rule != "stdp" && spec.rule != "triplet" && spec.rule != "rstdp")
         throw bad_config(located(at, context + ": unknown rule \"" + spec.rule + "\"" +
-                                         did_you_mean(spec.rule, {"stdp", "triplet"})));
+                                         did_you_mean(spec.rule, {"stdp", "triplet", "rstdp"})));
+    const bool rewarded = spec.rule == "rstdp";
+    if (!rewarded && !spec.reward_times.empty())
+        throw bad_config(located(at, context + ": reward_times need rule \"rstdp\""));
+    if (spec.reward_times.size() != spec.reward_amounts.size())
+        throw bad_config(located(at, context + ": " + std::to_string(spec.reward_times.size()) +
+                                         " reward_times but " +
+                                         std::to_string(spec.reward_amounts.size()) +
+                                         " reward_amounts; give one amount per time"));
     std::vector<param> rule_params, device_params;
     for (const param& q : spec.params)
         (is_device_field(q.name) ? device_params : rule_params).push_back(q);
@@ -40,7 +50,7 @@ void attach_plasticity(projection& p, const plasticity_spec& spec, const partiti
                     std::vector<plasticity::memristor::params>{{}}, 1, rng_stream(0, 0), context);
     auto state = std::make_unique<plastic_state>();
     try {
-        state->rule = plasticity::stdp::derive(bound.front(), dt);
+        state->rule = plasticity::stdp::derive(bound.front(), dt, rewarded);
         state->device = plasticity::memristor::derive(device.front(), bound.front().w_min,
                                                       bound.front().w_max, dt);
     } catch (const bad_parameter& e) {
@@ -49,6 +59,19 @@ void attach_plasticity(projection& p, const plasticity_spec& spec, const partiti
     state->pulse_rng = rng_stream(seed, stream_id(purpose::device_pulse, index));
     state->variation_rng = rng_stream(seed, stream_id(purpose::device_variation, index));
     state->read_rng = rng_stream(seed, stream_id(purpose::device_read, index));
+    for (std::size_t k = 0; k < spec.reward_times.size(); ++k) {
+        const double time = spec.reward_times[k], amount = spec.reward_amounts[k];
+        if (!(time >= 0) || !std::isfinite(time) || !std::isfinite(amount))
+            throw bad_parameter(located(at, context + ": reward " + std::to_string(k) + " (" +
+                                                format_number(time) + " ms, " +
+                                                format_number(amount) +
+                                                ") needs a time >= 0 and a finite amount"));
+        // Step k's spikes are at (k + 1)·dt: a reward at T joins the step whose spikes are at T.
+        const auto step = std::max<long long>(0, std::llround(time / dt) - 1);
+        state->rewards.emplace_back(static_cast<std::uint64_t>(step), amount);
+    }
+    std::stable_sort(state->rewards.begin(), state->rewards.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
     const auto& rule = state->rule;
     state->shards.resize(p.shards.size());
     for (unsigned t = 0; t < p.shards.size(); ++t) {
@@ -65,6 +88,10 @@ void attach_plasticity(projection& p, const plasticity_spec& spec, const partiti
         if (state->rule.triplet) {
             ps.pre_slow.assign(n_pre, 0.0);
             ps.post_slow.assign(n_post, 0.0);
+        }
+        if (rewarded) {
+            ps.elig.assign(s.targets.size(), 0.0f);
+            ps.elig_at.assign(s.targets.size(), 0.0f);
         }
         if (state->device.enabled) {
             ps.pulses.assign(s.targets.size(), 0);
@@ -101,20 +128,50 @@ void apply_plasticity(projection& p, unsigned t, const network& net, std::uint64
     const std::uint64_t first = post.chunk(t).begin;
     float* w = s.weights.data();
     const plasticity::memristor::coeffs& dev = p.plastic->device;
-    // The rule's wish for synapse x (pre i, post j); a device reaches it by programming pulses.
-    auto update = [&](std::uint64_t x, std::uint32_t i, std::uint32_t j, auto&& rule) {
+    // Moves synapse x (pre i, post j) by dw: within bounds, or through a device's pulses.
+    auto change = [&](std::uint64_t x, std::uint32_t i, std::uint32_t j, double dw) {
         if (!dev.enabled) {
-            w[x] = rule(w[x]);
+            w[x] = static_cast<float>(rule_t::bounded(c, w[x] + dw));
             return;
         }
         using device_t = plasticity::memristor;
         const double g = device_t::relaxed(dev, w[x], ps.programmed_at[x], now);
         const double d2d =
             dev.sigma_d2d > 0 ? 1.0 + dev.sigma_d2d * p.plastic->variation_rng.normal(i, j) : 1.0;
-        w[x] = static_cast<float>(device_t::program(dev, g, rule(static_cast<float>(g)), d2d,
+        w[x] = static_cast<float>(device_t::program(dev, g, rule_t::bounded(c, g + dw), d2d,
                                                     p.plastic->pulse_rng, i, j, ps.pulses[x]));
         ps.programmed_at[x] = static_cast<float>(now);
     };
+    // rstdp: the eligibility of synapse x at this step.
+    auto eligibility = [&](std::uint64_t x) {
+        const double e = ps.elig[x] * std::pow(c.decay_elig, now - ps.elig_at[x]);
+        ps.elig_at[x] = static_cast<float>(now);
+        return e;
+    };
+    // What the rule asks of synapse x: a weight change, or (rstdp) an eligibility change.
+    auto update = [&](std::uint64_t x, std::uint32_t i, std::uint32_t j, auto&& rule) {
+        if (c.eligibility) {
+            ps.elig[x] = static_cast<float>(eligibility(x) + rule(w[x]));
+            return;
+        }
+        change(x, i, j,
+               rule(dev.enabled
+                        ? plasticity::memristor::relaxed(dev, w[x], ps.programmed_at[x], now)
+                        : w[x]));
+    };
+
+    // rstdp: reward events of this step move every synapse by η·R·e.
+    const auto& rewards = p.plastic->rewards;
+    while (ps.next_reward < rewards.size() && rewards[ps.next_reward].first <= step) {
+        const double amount = rewards[ps.next_reward++].second;
+        for (std::uint64_t i = 0; i + 1 < s.offsets.size(); ++i)
+            for (std::uint64_t x = s.offsets[i]; x < s.offsets[i + 1]; ++x) {
+                const double e = eligibility(x);
+                ps.elig[x] = static_cast<float>(e);
+                change(x, static_cast<std::uint32_t>(i), s.targets[x] & p.target_mask,
+                       c.eta * amount * e);
+            }
+    }
 
     // Traces to this step, before its spikes: simultaneous spikes do not pair.
     const range chunk = post.chunk(t);
@@ -135,7 +192,7 @@ void apply_plasticity(projection& p, unsigned t, const network& net, std::uint64
             const std::uint32_t i = ps.in_pre[idx];
             const double r1 = ps.pre_trace[i];
             update(ps.in_synapse[idx], i, j,
-                   [&](float g) { return rule_t::potentiate(c, g, r1, o2); });
+                   [&](double g) { return rule_t::potentiation(c, g, r1, o2); });
         }
         ps.updates += ps.in_offsets[local + 1] - ps.in_offsets[local];
     }
@@ -147,7 +204,7 @@ void apply_plasticity(projection& p, unsigned t, const network& net, std::uint64
             for (std::uint64_t x = s.offsets[i]; x < s.offsets[i + 1]; ++x) {
                 const double o1 = ps.post_trace[s.targets[x] & p.target_mask];
                 update(x, i, s.targets[x] & p.target_mask,
-                       [&](float g) { return rule_t::depress(c, g, o1, r2); });
+                       [&](double g) { return rule_t::depression(c, g, o1, r2); });
             }
             ps.updates += s.offsets[i + 1] - s.offsets[i];
             ps.pre_trace[i] = rule_t::after_spike(c, ps.pre_trace[i]);

@@ -17,6 +17,10 @@
 // A3- = 2.3e-4, τ+ = 16.8, τ- = 33.7, τx = 101, τy = 125 ms (the `triplet` rule's defaults);
 // hippocampal culture A2+ = 6.1e-3, A3+ = 6.7e-3, A2- = 1.6e-3, A3- = 1.4e-3, τ+ = 16.8,
 // τ- = 33.7, τx = 946, τy = 27 ms.
+// Reward-modulated STDP (the `rstdp` rule; Izhikevich 2007, Cereb. Cortex 17:2443; Frémaux &
+// Gerstner 2016 for three-factor rules): the changes above go into a per-synapse eligibility
+// trace e (decaying with τ_e) instead of the weight, and a reward or neuromodulator event of
+// amount R changes the weight by η·R·e.
 // Timing: spikes count at the step they are emitted; the transmission delay does not enter Δt
 // (the delay is taken as dendritic and the back-propagating spike as instantaneous).
 #pragma once
@@ -45,6 +49,7 @@ struct stdp {
         double a_plus = 0.01, a_minus = 0.012, tau_plus = 20.0, tau_minus = 20.0;
         double a3_plus = 0.0, a3_minus = 0.0, tau_x = 101.0, tau_y = 125.0;
         double w_min = 0.0, w_max = 1.0;
+        double tau_elig = 1000.0, eta = 1.0; // rstdp only
         int pairing = pairing_all, dependence = dependence_additive;
     };
     // The `triplet` rule: the same kernel with the visual-cortex set as defaults.
@@ -63,7 +68,8 @@ struct stdp {
     struct coeffs {
         double a_plus, a_minus, decay_plus, decay_minus; // decays: per step, exp(-dt/τ)
         double a3_plus, a3_minus, decay_x, decay_y, w_min, w_max;
-        bool nearest, multiplicative, triplet;
+        double decay_elig, eta;
+        bool nearest, multiplicative, triplet, eligibility;
     };
 
     static constexpr std::array fields{
@@ -81,6 +87,9 @@ struct stdp {
                        "triplet depression amplitude A3- (0: pair rule)"),
         number<params>("tau_x", &params::tau_x, "ms", rule::positive, "slow pre trace (triplet)"),
         number<params>("tau_y", &params::tau_y, "ms", rule::positive, "slow post trace (triplet)"),
+        number<params>("tau_elig", &params::tau_elig, "ms", rule::positive,
+                       "eligibility trace time constant (rstdp)"),
+        number<params>("eta", &params::eta, "", rule::finite, "reward learning rate (rstdp)"),
         number<params>("w_min", &params::w_min, "", rule::finite, "lower weight bound"),
         number<params>("w_max", &params::w_max, "", rule::finite, "upper weight bound"),
         choice<params>("pairing", &params::pairing, pairing_names,
@@ -89,7 +98,7 @@ struct stdp {
                        "additive: dw = A; multiplicative: soft bounds, dw = A·(distance to bound)"),
     };
 
-    static coeffs derive(const params& p, double dt) {
+    static coeffs derive(const params& p, double dt, bool eligibility) {
         if (!(p.w_min <= p.w_max))
             throw bad_parameter("w_min = " + format_number(p.w_min) +
                                 " must be <= w_max = " + format_number(p.w_max));
@@ -103,25 +112,28 @@ struct stdp {
                 std::exp(-dt / p.tau_y),
                 p.w_min,
                 p.w_max,
+                std::exp(-dt / p.tau_elig),
+                p.eta,
                 p.pairing == pairing_nearest,
                 p.dependence == dependence_multiplicative,
-                p.a3_plus > 0 || p.a3_minus > 0};
+                p.a3_plus > 0 || p.a3_minus > 0,
+                eligibility};
     }
 
     NM_HD static double after_spike(const coeffs& c, double value) {
         return c.nearest ? 1.0 : value + 1.0;
     }
 
-    // At a post spike: r1 (pre trace, τ+) and o2 (slow post trace, before this spike).
-    NM_HD static float potentiate(const coeffs& c, float w, double r1, double o2) {
-        const double dw = r1 * (c.a_plus + c.a3_plus * o2) * (c.multiplicative ? c.w_max - w : 1.0);
-        return static_cast<float>(std::clamp(w + dw, c.w_min, c.w_max));
+    // The change at a post spike: r1 (pre trace, τ+) and o2 (slow post trace, before this spike).
+    NM_HD static double potentiation(const coeffs& c, double w, double r1, double o2) {
+        return r1 * (c.a_plus + c.a3_plus * o2) * (c.multiplicative ? c.w_max - w : 1.0);
     }
-    // At a pre spike: o1 (post trace, τ-) and r2 (slow pre trace, before this spike).
-    NM_HD static float depress(const coeffs& c, float w, double o1, double r2) {
-        const double dw =
-            o1 * (c.a_minus + c.a3_minus * r2) * (c.multiplicative ? w - c.w_min : 1.0);
-        return static_cast<float>(std::clamp(w - dw, c.w_min, c.w_max));
+    // The change at a pre spike: o1 (post trace, τ-) and r2 (slow pre trace, before this spike).
+    NM_HD static double depression(const coeffs& c, double w, double o1, double r2) {
+        return -o1 * (c.a_minus + c.a3_minus * r2) * (c.multiplicative ? w - c.w_min : 1.0);
+    }
+    NM_HD static double bounded(const coeffs& c, double w) {
+        return std::clamp(w, c.w_min, c.w_max);
     }
 };
 

@@ -413,5 +413,55 @@ TEST(memristor, read_noise_scatters_delivered_weights) {
     EXPECT_NEAR(sd, 0.05, 0.004);
 }
 
+// Reward-modulated STDP: one pre/post pair (Δt = +10 ms) leaves an eligibility
+// e = A+·exp(-10/τ+) at the post spike; a reward R at time T changes the weight by
+// η·R·e·exp(-(T - t_post)/τ_e). Without reward, or with the reward before the pair, nothing.
+double rewarded_change(std::vector<double> reward_times, std::vector<double> amounts,
+                       double* post_time = nullptr) {
+    experiment e = make_experiment(0.1, 600.0);
+    add_population(e, "pre", 1, "lif");
+    add_population(e, "post", 1, "lif", params({{"v_th", 100.0}}));
+    add_stimulus(e, "spike_times", "pre", params({{"weight", 2.0}})).times = {10.0};
+    add_stimulus(e, "spike_times", "post", params({{"weight", 200.0}})).times = {20.0};
+    auto& p = add_projection(e, "pre", "post", rule("one_to_one"), 0.5, 1.0);
+    p.synapse.plasticity.rule = "rstdp";
+    p.synapse.plasticity.params = params({{"a_plus", 0.01}, {"tau_elig", 200.0}, {"eta", 2.0}});
+    p.synapse.plasticity.reward_times = std::move(reward_times);
+    p.synapse.plasticity.reward_amounts = std::move(amounts);
+    record(e, "spikes", "post");
+    const run_result r = run(e);
+    if (post_time) *post_time = spike_times(r, 1, 0).at(0);
+    return r.weights.at(0).weight[0] - 0.5;
+}
+
+TEST(rstdp, reward_converts_the_eligibility_into_a_weight_change) {
+    double t_post = 0.0;
+    const double dw = rewarded_change({300.0}, {1.5}, &t_post);
+    const double eligibility = 0.01 * std::exp(-10.0 / 20.0);
+    EXPECT_NEAR(dw, 2.0 * 1.5 * eligibility * std::exp(-(300.0 - t_post) / 200.0), 1e-6);
+    EXPECT_GT(dw, 1e-3);
+    EXPECT_NEAR(rewarded_change({300.0}, {-1.5}), -dw, 1e-6); // punishment depresses
+    EXPECT_EQ(rewarded_change({}, {}), 0.0);                  // no reward, no learning
+    EXPECT_EQ(rewarded_change({5.0}, {1.0}), 0.0);            // reward before the pair
+    // Two rewards add, each seeing the decayed trace.
+    EXPECT_NEAR(rewarded_change({300.0, 400.0}, {1.0, 1.0}),
+                2.0 * eligibility *
+                    (std::exp(-(300.0 - t_post) / 200.0) + std::exp(-(400.0 - t_post) / 200.0)),
+                1e-6);
+}
+
+TEST(rstdp, reward_settings_are_checked) {
+    experiment e = make_experiment(0.1, 10.0);
+    add_population(e, "a", 1, "lif");
+    auto& p = add_projection(e, "a", "a", rule("one_to_one"), 0.5, 1.0);
+    p.synapse.plasticity.rule = "rstdp";
+    p.synapse.plasticity.reward_times = {1.0, 2.0};
+    p.synapse.plasticity.reward_amounts = {1.0};
+    EXPECT_THROW(run(e), bad_config);
+    e.projections[0].synapse.plasticity.rule = "stdp";
+    e.projections[0].synapse.plasticity.reward_amounts = {1.0, 1.0};
+    EXPECT_THROW(run(e), bad_config); // rewards need rstdp
+}
+
 } // namespace
 } // namespace nm::test
