@@ -92,20 +92,26 @@ TEST(li, decays_to_v_leak_and_never_spikes) {
     EXPECT_NEAR(res.traces[0].values.back(), 2.0 + 100.0, 1e-6);
 }
 
+// A LIF (τm = 10 ms, r = 2, no firing) receiving one spike of weight 3 at t = 1 ms through a
+// `kind` current port with τs = 2 ms; v and i_syn recorded every step.
+run_result single_spike_psp(const std::string& kind) {
+    experiment e = make_experiment(0.1, 60.0);
+    add_population(e, "n", 1, "lif", params({{"tau_m", 10.0}, {"r", 2.0}, {"v_th", 1e9}}));
+    auto& s = add_stimulus(e, "spike_times", "n", params({{"weight", 3.0}}));
+    s.times = {1.0};
+    s.synapse = kind;
+    s.tau_syn = 2.0;
+    record(e, "v", "n", {0}, 0.1);
+    record(e, "i_syn", "n", {0}, 0.1);
+    return run(e);
+}
+
 // One spike into an exponential-current port: the PSP of a LIF with a decaying current,
 //   v(s) = (r·w/τm)·(e^{-s/τm} − e^{-s/τs}) / (1/τs − 1/τm),
 // where s counts from the end of the arrival step (the current acts from the next step).
 TEST(cuba_synapse, psp_matches_closed_form) {
-    const double tau_m = 10.0, tau_s = 2.0, w = 3.0, r = 2.0, dt = 0.1;
-    experiment e = make_experiment(dt, 60.0);
-    add_population(e, "n", 1, "lif", params({{"tau_m", tau_m}, {"r", r}, {"v_th", 1e9}}));
-    auto& s = add_stimulus(e, "spike_times", "n", params({{"weight", w}}));
-    s.times = {1.0};
-    s.synapse = "exp";
-    s.tau_syn = tau_s;
-    record(e, "v", "n", {0}, dt);
-    record(e, "i_syn", "n", {0}, dt);
-    const run_result res = run(e);
+    const double tau_m = 10.0, tau_s = 2.0, w = 3.0, r = 2.0;
+    const run_result res = single_spike_psp("exp");
     const double arrival = 1.1; // end of step 10
     for (std::size_t k = 0; k < res.traces[0].times_ms.size(); ++k) {
         const double t = res.traces[0].times_ms[k], since = t - arrival;
@@ -122,16 +128,8 @@ TEST(cuba_synapse, psp_matches_closed_form) {
 // One spike into an alpha-current port (peak w at τs after arrival): with k = 1/τs - 1/τm,
 //   v(s) = (r/τm)·(w·e/τs)·e^{-s/τm}·(1 - e^{-ks}(1 + ks))/k².
 TEST(alpha_synapse, psp_matches_closed_form_and_the_current_peaks_at_tau) {
-    const double tau_m = 10.0, tau_s = 2.0, w = 3.0, r = 2.0, dt = 0.1;
-    experiment e = make_experiment(dt, 60.0);
-    add_population(e, "n", 1, "lif", params({{"tau_m", tau_m}, {"r", r}, {"v_th", 1e9}}));
-    auto& s = add_stimulus(e, "spike_times", "n", params({{"weight", w}}));
-    s.times = {1.0};
-    s.synapse = "alpha";
-    s.tau_syn = tau_s;
-    record(e, "v", "n", {0}, dt);
-    record(e, "i_syn", "n", {0}, dt);
-    const run_result res = run(e);
+    const double tau_m = 10.0, tau_s = 2.0, w = 3.0, r = 2.0;
+    const run_result res = single_spike_psp("alpha");
     const double arrival = 1.1, k = 1 / tau_s - 1 / tau_m;
     double peak = 0.0, peak_t = 0.0;
     for (std::size_t j = 0; j < res.traces[0].times_ms.size(); ++j) {

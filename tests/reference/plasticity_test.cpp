@@ -80,26 +80,35 @@ double nearest_pairs(const std::vector<double>& pre, const std::vector<double>& 
     return dw;
 }
 
+// One plastic synapse pre -> post of initial weight w under `rule`, with both neurons forced to
+// spike at the given times (the post neuron's threshold is far above what the synapse gives).
+experiment forced_pair(const std::vector<double>& pre_times, const std::vector<double>& post_times,
+                       double w, const std::string& rule_name, std::vector<param> rule_params,
+                       double duration) {
+    experiment e = make_experiment(0.1, duration);
+    add_population(e, "pre", 1, "lif");
+    add_population(e, "post", 1, "lif", params({{"v_th", 100.0}}));
+    add_stimulus(e, "spike_times", "pre", params({{"weight", 2.0}})).times = pre_times;
+    add_stimulus(e, "spike_times", "post", params({{"weight", 200.0}})).times = post_times;
+    auto& p = add_projection(e, "pre", "post", rule("one_to_one"), w, 1.0);
+    p.synapse.plasticity.rule = rule_name;
+    p.synapse.plasticity.params = std::move(rule_params);
+    record(e, "spikes", "pre");
+    record(e, "spikes", "post");
+    return e;
+}
+
 TEST(stdp, all_to_all_and_nearest_pairing_follow_their_definitions) {
     for (const std::string pairing : {"all", "nearest"}) {
-        experiment e = make_experiment(0.1, 100.0);
-        add_population(e, "pre", 1, "lif");
-        add_population(e, "post", 1, "lif");
-        auto& a = add_stimulus(e, "spike_times", "pre", params({{"weight", 2.0}}));
-        a.times = {10.0, 15.0, 50.0, 52.0};
-        auto& b = add_stimulus(e, "spike_times", "post", params({{"weight", 2.0}}));
-        b.times = {30.0, 40.0, 60.0};
-        auto& p = add_projection(e, "pre", "post", rule("one_to_one"), 0.1, 1.0);
-        p.synapse.plasticity.rule = "stdp";
-        p.synapse.plasticity.params = params({{"a_plus", 0.01},
-                                              {"a_minus", 0.012},
-                                              {"tau_plus", 20.0},
-                                              {"tau_minus", 20.0},
-                                              {"w_min", 0.0},
-                                              {"w_max", 1.0},
-                                              {"pairing", pairing}});
-        record(e, "spikes", "pre");
-        record(e, "spikes", "post");
+        const experiment e = forced_pair({10.0, 15.0, 50.0, 52.0}, {30.0, 40.0, 60.0}, 0.1, "stdp",
+                                         params({{"a_plus", 0.01},
+                                                 {"a_minus", 0.012},
+                                                 {"tau_plus", 20.0},
+                                                 {"tau_minus", 20.0},
+                                                 {"w_min", 0.0},
+                                                 {"w_max", 1.0},
+                                                 {"pairing", pairing}}),
+                                         100.0);
         const run_result res = run(e);
         const auto pre = spike_times(res, 0, 0), post = spike_times(res, 1, 0);
         ASSERT_EQ(pre.size(), 4u);
@@ -141,22 +150,15 @@ double triplet_sum(const std::vector<double>& pre, const std::vector<double>& po
 // it against the direct sum over the recorded spikes.
 double pairing_change(double f, double delta) {
     const double period = 1000.0 / f;
-    experiment e = make_experiment(0.1, 100.0 + 60 * period + 100.0);
-    add_population(e, "pre", 1, "lif");
-    add_population(e, "post", 1, "lif", params({{"v_th", 100.0}})); // plastic input: no effect
     std::vector<double> pre_times, post_times;
     for (int k = 0; k < 60; ++k) {
         pre_times.push_back(100.0 + k * period);
         post_times.push_back(100.0 + k * period + delta);
     }
-    add_stimulus(e, "spike_times", "pre", params({{"weight", 2.0}})).times = pre_times;
-    add_stimulus(e, "spike_times", "post", params({{"weight", 200.0}})).times = post_times;
     // Weights are float32: start at 1 (resolution 1.2e-7) with room for the largest change.
-    auto& p = add_projection(e, "pre", "post", rule("one_to_one"), 1.0, 1.0);
-    p.synapse.plasticity.rule = "triplet";
-    p.synapse.plasticity.params = params({{"w_min", 0.0}, {"w_max", 2.0}});
-    record(e, "spikes", "pre");
-    record(e, "spikes", "post");
+    const experiment e =
+        forced_pair(pre_times, post_times, 1.0, "triplet", params({{"w_min", 0.0}, {"w_max", 2.0}}),
+                    100.0 + 60 * period + 100.0);
     const run_result res = run(e);
     const auto pre = spike_times(res, 0, 0), post = spike_times(res, 1, 0);
     EXPECT_EQ(pre.size(), 60u);
@@ -418,17 +420,11 @@ TEST(memristor, read_noise_scatters_delivered_weights) {
 // η·R·e·exp(-(T - t_post)/τ_e). Without reward, or with the reward before the pair, nothing.
 double rewarded_change(std::vector<double> reward_times, std::vector<double> amounts,
                        double* post_time = nullptr) {
-    experiment e = make_experiment(0.1, 600.0);
-    add_population(e, "pre", 1, "lif");
-    add_population(e, "post", 1, "lif", params({{"v_th", 100.0}}));
-    add_stimulus(e, "spike_times", "pre", params({{"weight", 2.0}})).times = {10.0};
-    add_stimulus(e, "spike_times", "post", params({{"weight", 200.0}})).times = {20.0};
-    auto& p = add_projection(e, "pre", "post", rule("one_to_one"), 0.5, 1.0);
-    p.synapse.plasticity.rule = "rstdp";
-    p.synapse.plasticity.params = params({{"a_plus", 0.01}, {"tau_elig", 200.0}, {"eta", 2.0}});
-    p.synapse.plasticity.reward_times = std::move(reward_times);
-    p.synapse.plasticity.reward_amounts = std::move(amounts);
-    record(e, "spikes", "post");
+    experiment e =
+        forced_pair({10.0}, {20.0}, 0.5, "rstdp",
+                    params({{"a_plus", 0.01}, {"tau_elig", 200.0}, {"eta", 2.0}}), 600.0);
+    e.projections[0].synapse.plasticity.reward_times = std::move(reward_times);
+    e.projections[0].synapse.plasticity.reward_amounts = std::move(amounts);
     const run_result r = run(e);
     if (post_time) *post_time = spike_times(r, 1, 0).at(0);
     return r.weights.at(0).weight[0] - 0.5;
