@@ -4,6 +4,8 @@
 // first scale run in the same process (1.00 = cost grows linearly with size).
 //
 //   build/release/bin/nm_bench_brunel --scale 1 --scale 5 --threads 2
+#include "bench_args.hpp"
+
 #include <nm/errors.hpp>
 #include <nm/io.hpp>
 #include <nm/simulation.hpp>
@@ -23,10 +25,9 @@ double peak_rss_mb() {
     return static_cast<double>(u.ru_maxrss) / 1024.0; // kB on Linux
 }
 
-void usage() {
-    std::puts("usage: nm_bench_brunel [--scale S]... [--threads N] [--duration MS] [--file TOML]\n"
-              "Runs examples/brunel.toml with population sizes multiplied by each S (default 1).");
-}
+const char* const usage =
+    "usage: nm_bench_brunel [--scale S]... [--threads N] [--duration MS] [--file TOML]\n"
+    "Runs examples/brunel.toml with population sizes multiplied by each S (default 1).";
 
 } // namespace
 
@@ -35,28 +36,19 @@ int main(int argc, char** argv) {
     int threads = 0;
     double duration = 1000.0;
     std::string file = std::string(NM_SOURCE_DIR) + "/examples/brunel.toml";
-    for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
-        auto next = [&] {
-            if (i + 1 >= argc) {
-                usage();
-                std::exit(2);
-            }
-            return std::string(argv[++i]);
-        };
-        if (a == "--scale")
-            scales.push_back(std::stod(next()));
-        else if (a == "--threads")
-            threads = std::stoi(next());
-        else if (a == "--duration")
-            duration = std::stod(next());
-        else if (a == "--file")
-            file = next();
-        else {
-            usage();
-            return a == "--help" || a == "-h" ? 0 : 2;
-        }
-    }
+    read_flags(argc, argv, usage, [&](const std::string& flag, const std::string& value) {
+        if (flag == "--scale")
+            scales.push_back(std::stod(value));
+        else if (flag == "--threads")
+            threads = std::stoi(value);
+        else if (flag == "--duration")
+            duration = std::stod(value);
+        else if (flag == "--file")
+            file = value;
+        else
+            return false;
+        return true;
+    });
     if (scales.empty()) scales.push_back(1.0);
     try {
         std::printf("%-6s %9s %12s %8s %8s %9s %13s %13s %9s %8s %9s\n", "scale", "neurons",

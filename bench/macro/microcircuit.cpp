@@ -5,6 +5,8 @@
 //
 //   python3 tools/microcircuit.py --duration 10500 > /tmp/mc.toml
 //   build/release/bin/nm_bench_microcircuit --file /tmp/mc.toml --warmup 500 --threads 2
+#include "bench_args.hpp"
+
 #include <nm/errors.hpp>
 #include <nm/io.hpp>
 #include <nm/simulation.hpp>
@@ -24,11 +26,10 @@ double peak_rss_gib() {
     return static_cast<double>(u.ru_maxrss) / (1024.0 * 1024.0); // kB on Linux
 }
 
-void usage() {
-    std::puts("usage: nm_bench_microcircuit --file TOML [--warmup MS] [--threads N]\n"
-              "Times a network written by tools/microcircuit.py: build, then the real-time\n"
-              "factor after the warm-up (the file's duration includes the warm-up).");
-}
+const char* const usage =
+    "usage: nm_bench_microcircuit --file TOML [--warmup MS] [--threads N]\n"
+    "Times a network written by tools/microcircuit.py: build, then the real-time\n"
+    "factor after the warm-up (the file's duration includes the warm-up).";
 
 } // namespace
 
@@ -36,28 +37,19 @@ int main(int argc, char** argv) {
     std::string file;
     double warmup = 500.0;
     int threads = 0;
-    for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
-        auto next = [&] {
-            if (i + 1 >= argc) {
-                usage();
-                std::exit(2);
-            }
-            return std::string(argv[++i]);
-        };
-        if (a == "--file")
-            file = next();
-        else if (a == "--warmup")
-            warmup = std::stod(next());
-        else if (a == "--threads")
-            threads = std::stoi(next());
-        else {
-            usage();
-            return a == "--help" || a == "-h" ? 0 : 2;
-        }
-    }
+    read_flags(argc, argv, usage, [&](const std::string& flag, const std::string& value) {
+        if (flag == "--file")
+            file = value;
+        else if (flag == "--warmup")
+            warmup = std::stod(value);
+        else if (flag == "--threads")
+            threads = std::stoi(value);
+        else
+            return false;
+        return true;
+    });
     if (file.empty()) {
-        usage();
+        std::puts(usage);
         return 2;
     }
     try {
