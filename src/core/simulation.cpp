@@ -20,6 +20,7 @@
 // order for any thread count, hence bit-identical spikes for 1, 2 or N threads.
 #include "nm/simulation.hpp"
 
+#include "core/fields.hpp"
 #include "core/network.hpp"
 #include "nm/errors.hpp"
 #include "plasticity/plasticity.hpp"
@@ -176,6 +177,22 @@ std::vector<std::uint64_t> max_fan_in(const network& net) {
     return out;
 }
 
+// A model that diverged (an ODE driven too hard for its tolerance, a parameter set without a
+// stable regime) leaves inf or NaN in its state: refuse the results rather than report them.
+void check_finite(const network& net) {
+    for (const auto& pop : net.populations)
+        for (const std::string& field : pop->state_names()) {
+            const double* column = pop->state_column(field);
+            for (std::uint64_t i = 0; column && i < pop->size(); ++i)
+                if (!std::isfinite(column[i]))
+                    throw bad_parameter("population \"" + pop->name() + "\" (model " +
+                                        pop->model() + "): " + field + " of neuron " +
+                                        std::to_string(i) + " is " + format_number(column[i]) +
+                                        " at the end of the run: the model diverged; check its "
+                                        "parameters and input, or use a smaller dt or tolerance");
+        }
+}
+
 // Every synapse of a plastic projection with its weight at the end of the run, by source.
 weight_record learned_weights(const projection& p) {
     weight_record out;
@@ -262,6 +279,8 @@ run_result simulation::run(const progress_fn& progress) {
     if (team_size != static_cast<int>(threads))
         throw device_error("asked for " + std::to_string(threads) + " threads but OpenMP gave " +
                            std::to_string(team_size) + " (check OMP_THREAD_LIMIT)");
+
+    check_finite(net);
 
     run_result res;
     res.simulate_s = seconds_since(t0);

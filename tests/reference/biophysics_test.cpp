@@ -4,6 +4,7 @@
 // RK4's fourth order, RK45's tolerance, spike times independent of dt.
 #include "helpers.hpp"
 
+#include <nm/errors.hpp>
 #include <nm/io.hpp>
 
 #include <gtest/gtest.h>
@@ -248,6 +249,21 @@ TEST(integrators, rk45_error_follows_the_tolerance) {
     EXPECT_LT(loose, 1e-3);
     EXPECT_LT(tight, 1e-7);
     EXPECT_LT(tight, loose / 100);
+}
+
+// RK4 at dt = 1 ms on FitzHugh-Nagumo driven hard blows up: the run is refused with the reason,
+// not reported with NaN rates.
+TEST(integrators, a_diverged_model_is_an_error_not_a_result) {
+    experiment e = make_experiment(1.0, 50.0);
+    add_population(e, "n", 1, "fitzhugh_nagumo", params({{"i_bias", 100.0}}));
+    try {
+        run(e);
+        ADD_FAILURE() << "no error";
+    } catch (const bad_parameter& err) {
+        EXPECT_NE(std::string(err.what()).find("the model diverged"), std::string::npos);
+    }
+    e.simulation.dt = 0.01; // the same drive at a stable step runs
+    EXPECT_NO_THROW(run(e));
 }
 
 } // namespace
