@@ -5,6 +5,7 @@
 
 #include "core/philox.hpp"
 #include "plasticity/memristor.hpp"
+#include "plasticity/scaling.hpp"
 #include "plasticity/stdp.hpp"
 
 #include <cstdint>
@@ -22,6 +23,7 @@ struct plastic_shard {
     std::uint64_t updates = 0;                 // weight updates made
     std::vector<float> elig, elig_at;          // rstdp: eligibility per synapse, step updated
     std::size_t next_reward = 0;               // rstdp: the first reward event not yet applied
+    std::vector<double> rate_trace;            // scaling: per target (the chunk is used)
     std::vector<std::uint32_t> pulses;         // device: programming pulses per synapse
     std::vector<float> programmed_at;          // device: step of its last programming
 };
@@ -29,6 +31,7 @@ struct plastic_shard {
 struct plastic_state {
     plasticity::stdp::coeffs rule;
     plasticity::memristor::coeffs device;
+    plasticity::scaling::coeffs scaling;
     rng_stream pulse_rng, variation_rng, read_rng; // device noise, keyed by (pre, post, ...)
     std::vector<std::pair<std::uint64_t, double>> rewards; // rstdp: (step, amount), by step
     std::vector<plastic_shard> shards;

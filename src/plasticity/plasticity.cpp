@@ -13,8 +13,9 @@ namespace nm {
 
 namespace {
 
-bool is_device_field(const std::string& name) {
-    for (const auto& f : plasticity::memristor::fields)
+template<class Fields>
+bool names_a_field(const Fields& fields, const std::string& name) {
+    for (const auto& f : fields)
         if (f.name == name) return true;
     return false;
 }
@@ -37,9 +38,15 @@ void attach_plasticity(projection& p, const plasticity_spec& spec, const partiti
                                          " reward_times but " +
                                          std::to_string(spec.reward_amounts.size()) +
                                          " reward_amounts; give one amount per time"));
-    std::vector<param> rule_params, device_params;
-    for (const param& q : spec.params)
-        (is_device_field(q.name) ? device_params : rule_params).push_back(q);
+    std::vector<param> rule_params, device_params, scaling_params;
+    for (const param& q : spec.params) {
+        if (names_a_field(plasticity::memristor::fields, q.name))
+            device_params.push_back(q);
+        else if (names_a_field(plasticity::scaling::fields, q.name))
+            scaling_params.push_back(q);
+        else
+            rule_params.push_back(q);
+    }
     const plasticity::stdp::params defaults =
         spec.rule == "triplet" ? plasticity::stdp::triplet_defaults() : plasticity::stdp::params{};
     const auto bound =
@@ -48,11 +55,15 @@ void attach_plasticity(projection& p, const plasticity_spec& spec, const partiti
     const auto device =
         bind_fields(plasticity::memristor::fields, device_params,
                     std::vector<plasticity::memristor::params>{{}}, 1, rng_stream(0, 0), context);
+    const auto homeostasis =
+        bind_fields(plasticity::scaling::fields, scaling_params,
+                    std::vector<plasticity::scaling::params>{{}}, 1, rng_stream(0, 0), context);
     auto state = std::make_unique<plastic_state>();
     try {
         state->rule = plasticity::stdp::derive(bound.front(), dt, rewarded);
         state->device = plasticity::memristor::derive(device.front(), bound.front().w_min,
                                                       bound.front().w_max, dt);
+        state->scaling = plasticity::scaling::derive(homeostasis.front(), dt);
     } catch (const bad_parameter& e) {
         throw bad_parameter(located(at, context + ": " + e.what()));
     }
@@ -89,6 +100,7 @@ void attach_plasticity(projection& p, const plasticity_spec& spec, const partiti
             ps.pre_slow.assign(n_pre, 0.0);
             ps.post_slow.assign(n_post, 0.0);
         }
+        if (state->scaling.enabled) ps.rate_trace.assign(n_post, 0.0);
         if (rewarded) {
             ps.elig.assign(s.targets.size(), 0.0f);
             ps.elig_at.assign(s.targets.size(), 0.0f);
@@ -215,6 +227,22 @@ void apply_plasticity(projection& p, unsigned t, const network& net, std::uint64
         const std::uint32_t j = posts.neuron[k];
         ps.post_trace[j] = rule_t::after_spike(c, ps.post_trace[j]);
         if (triplet) ps.post_slow[j] = rule_t::after_spike(c, ps.post_slow[j]);
+    }
+
+    // Synaptic scaling: rate traces take this step's spikes; every interval each target's
+    // incoming weights scale towards its target rate.
+    const plasticity::scaling::coeffs& sc = p.plastic->scaling;
+    if (!sc.enabled) return;
+    for (std::uint64_t j = chunk.begin; j < chunk.end; ++j) ps.rate_trace[j] *= sc.decay;
+    for (std::uint32_t k = 0; k < posts.size; ++k) ps.rate_trace[posts.neuron[k]] += 1.0;
+    if ((step + 1) % sc.every != 0) return;
+    for (std::uint64_t j = chunk.begin; j < chunk.end; ++j) {
+        const double f = plasticity::scaling::factor(sc, ps.rate_trace[j]);
+        const std::uint64_t local = j - first;
+        for (std::uint64_t idx = ps.in_offsets[local]; idx < ps.in_offsets[local + 1]; ++idx) {
+            const std::uint64_t x = ps.in_synapse[idx];
+            change(x, ps.in_pre[idx], static_cast<std::uint32_t>(j), w[x] * (f - 1.0));
+        }
     }
 }
 

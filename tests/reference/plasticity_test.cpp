@@ -459,5 +459,48 @@ TEST(rstdp, reward_settings_are_checked) {
     EXPECT_THROW(run(e), bad_config); // rewards need rstdp
 }
 
+// Synaptic scaling on a silent target: every 100 ms its weights grow by 1 + η·r_target·0.1 s
+// exactly (the rate estimate is 0), ten times in one second.
+TEST(synaptic_scaling, a_silent_neuron_scales_its_inputs_up_by_the_formula) {
+    experiment e = make_experiment(0.1, 1000.0);
+    add_population(e, "pre", 3, "lif");
+    add_population(e, "post", 2, "lif");
+    auto& p = add_projection(e, "pre", "post", rule("all_to_all"), 0.5, 1.0);
+    p.synapse.plasticity.rule = "stdp";
+    p.synapse.plasticity.params = params({{"a_plus", 0.0},
+                                          {"a_minus", 0.0},
+                                          {"w_max", 100.0},
+                                          {"scaling_rate", 0.4},
+                                          {"target_rate", 5.0},
+                                          {"scaling_interval", 100.0}});
+    const run_result r = run(e);
+    for (float w : r.weights.at(0).weight)
+        EXPECT_NEAR(w, 0.5 * std::pow(1.0 + 0.4 * 5.0 * 0.1, 10), 1e-5);
+}
+
+// Closed loop: a neuron driven at ~40 Hz by 200 plastic inputs settles near its 5 Hz target.
+TEST(synaptic_scaling, an_overdriven_neuron_settles_near_its_target_rate) {
+    experiment e = make_experiment(0.1, 30000.0);
+    add_population(e, "pre", 200, "lif");
+    add_population(e, "post", 1, "lif", params({{"tau_m", 20.0}, {"v_th", 20.0}}));
+    add_stimulus(e, "poisson", "pre", params({{"rate", 10.0}, {"weight", 2.0}}));
+    auto& p = add_projection(e, "pre", "post", rule("all_to_all"), 1.0, 1.0);
+    p.synapse.plasticity.rule = "stdp";
+    p.synapse.plasticity.params = params({{"a_plus", 0.0},
+                                          {"a_minus", 0.0},
+                                          {"w_max", 10.0},
+                                          {"scaling_rate", 0.02},
+                                          {"target_rate", 5.0}});
+    record(e, "spikes", "post");
+    const auto t = spike_times(run(e), 1, 0);
+    auto rate = [&](double from, double to) {
+        return static_cast<double>(std::count_if(t.begin(), t.end(),
+                                                 [&](double x) { return x >= from && x < to; })) /
+               ((to - from) * 1e-3);
+    };
+    EXPECT_GT(rate(0.0, 1000.0), 20.0);
+    EXPECT_NEAR(rate(20000.0, 30000.0), 5.0, 1.5);
+}
+
 } // namespace
 } // namespace nm::test
