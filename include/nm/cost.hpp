@@ -47,6 +47,7 @@ struct workload {
     double neuron_updates = 0; // per unit
     double accuracy = -1;
     std::vector<cost_group> groups;
+    std::vector<std::pair<std::string, std::string>> learning; // (projection, rule) that learn
     std::string checkpoint; // trained models: to evaluate with quantized weights
 };
 

@@ -47,6 +47,7 @@ struct trace_record {
 // The synapses of a plastic projection at the end of a run (one entry per synapse).
 struct weight_record {
     std::string projection; // "pre -> post"
+    std::string rule;       // the plasticity rule
     std::uint32_t pre_population = 0, post_population = 0;
     std::vector<std::uint32_t> pre, post; // neuron indices
     std::vector<float> weight;

@@ -197,6 +197,7 @@ void check_finite(const network& net) {
 weight_record learned_weights(const projection& p) {
     weight_record out;
     out.projection = p.name;
+    out.rule = p.plastic->rule_name;
     out.pre_population = p.pre;
     out.post_population = p.post;
     for (std::size_t t = 0; t < p.shards.size(); ++t) {

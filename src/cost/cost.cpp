@@ -122,6 +122,10 @@ workload workload_from_run(const std::string& dir_or_checkpoint) {
                             p.value("spikes", 0.0) / seconds});
         w.neuron_updates += p.value("neuron_updates", 0.0) / seconds;
     }
+    if (m.contains("plastic_projections"))
+        for (const auto& p : m["plastic_projections"])
+            w.learning.emplace_back(p.value("projection", std::string()),
+                                    p.value("rule", std::string()));
     return w;
 }
 
@@ -136,6 +140,17 @@ void quantize(std::vector<float>& weights, int bits) {
     const double step = top / levels;
     for (float& x : weights) x = static_cast<float>(std::round(x / step) * step);
 }
+
+// Whether a chip's on-chip learning (platforms.toml `learning`) runs a plasticity rule: a
+// programmable learning engine runs any; a fixed STDP circuit runs pair STDP only.
+namespace {
+
+bool learns(const std::string& learning, const std::string& rule) {
+    if (learning == "yes" || learning == "programmable") return true;
+    return learning == "STDP" && rule == "stdp";
+}
+
+} // namespace
 
 std::vector<platform_cost> assess(const workload& w, const std::vector<platform>& platforms,
                                   const platform_table& table, bool evaluate_quantized,
@@ -159,6 +174,10 @@ std::vector<platform_cost> assess(const workload& w, const std::vector<platform>
                                        " exceeds the chip's " + fmt_count(ratio) +
                                        " synapses per neuron");
         }
+        for (const auto& [projection, rule] : w.learning)
+            if (!learns(p.learning, rule))
+                c.violations.push_back(projection + ": learns with " + rule + "; " + p.name +
+                                       "'s on-chip learning is \"" + p.learning + "\"");
         if (by_neurons > 1)
             c.violations.push_back(fmt_count(w.neurons) + " neurons > " + fmt_count(p.neurons) +
                                    " per chip");

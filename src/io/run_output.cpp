@@ -116,6 +116,7 @@ std::string metrics_json(const run_result& r) {
         for (float x : w.weight) sum += x;
         j["plastic_projections"].push_back(
             {{"projection", w.projection},
+             {"rule", w.rule},
              {"synapses", w.weight.size()},
              {"weight_updates", w.updates},
              {"programming_pulses", w.pulses_total},

@@ -9,6 +9,7 @@
 #include "plasticity/stdp.hpp"
 
 #include <cstdint>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -29,6 +30,7 @@ struct plastic_shard {
 };
 
 struct plastic_state {
+    std::string rule_name; // stdp | triplet | rstdp
     plasticity::stdp::coeffs rule;
     plasticity::memristor::coeffs device;
     plasticity::scaling::coeffs scaling;

@@ -59,6 +59,7 @@ void attach_plasticity(projection& p, const plasticity_spec& spec, const partiti
         bind_fields(plasticity::scaling::fields, scaling_params,
                     std::vector<plasticity::scaling::params>{{}}, 1, rng_stream(0, 0), context);
     auto state = std::make_unique<plastic_state>();
+    state->rule_name = spec.rule;
     try {
         state->rule = plasticity::stdp::derive(bound.front(), dt, rewarded);
         state->device = plasticity::memristor::derive(device.front(), bound.front().w_min,

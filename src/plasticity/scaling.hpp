@@ -17,9 +17,9 @@ namespace nm::plasticity {
 
 struct scaling {
     struct params {
-        double scaling_rate = 0.0; // η, 1/(Hz·s); 0: no scaling
-        double target_rate = 5.0;  // Hz
-        double tau_rate = 1000.0;  // ms
+        double scaling_rate = 0.0;       // η, 1/(Hz·s); 0: no scaling
+        double target_rate = 5.0;        // Hz
+        double tau_rate = 1000.0;        // ms
         double scaling_interval = 100.0; // ms
     };
     struct coeffs {

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <filesystem>
 #include <set>
+#include <tuple>
 
 namespace nm::test {
 namespace {
@@ -165,6 +166,34 @@ TEST(cost, fit_just_under_and_just_over_the_limits) {
     w.groups = {{"exc", "alif", 1000, 10}};
     c = assess(w, {chip}, t, false).front();
     EXPECT_NE(c.violations.at(0).find("model alif is not among"), std::string::npos);
+}
+
+// A run that learns needs the rule on chip: a programmable engine runs any rule, a fixed STDP
+// circuit only pair STDP, a chip without learning none.
+TEST(cost, on_chip_learning_must_run_the_rule) {
+    platform chip;
+    chip.name = "chip";
+    chip.neurons = 1000;
+    chip.j_per_sop = 1e-11;
+    chip.models = {"lif"};
+    const platform_table t;
+    workload w;
+    w.neurons = 10;
+    w.groups = {{"exc", "lif", 10, 5}};
+    w.learning = {{"\"exc\" -> \"exc\"", "stdp"}};
+    for (const auto& [learning, rule, fits] :
+         {std::tuple{"programmable", "rstdp", true}, std::tuple{"yes", "triplet", true},
+          std::tuple{"STDP", "stdp", true}, std::tuple{"STDP", "triplet", false},
+          std::tuple{"no", "stdp", false}, std::tuple{"e-prop", "stdp", false}}) {
+        chip.learning = learning;
+        w.learning[0].second = rule;
+        const auto c = assess(w, {chip}, t, false).front();
+        EXPECT_EQ(c.fits, fits) << learning << " / " << rule;
+        if (!fits) {
+            EXPECT_NE(c.violations.at(0).find("learns with " + std::string(rule)),
+                      std::string::npos);
+        }
+    }
 }
 
 TEST(cost, quantization_error_is_bounded_by_the_step) {
