@@ -44,8 +44,8 @@ struct projection {
         if (plastic)
             for (const auto& p : plastic->shards)
                 bytes += (p.pre_trace.size() + p.pre_slow.size() + p.post_trace.size() +
-                          p.post_slow.size() + p.rate_trace.size() + p.in_offsets.size() +
-                          p.in_synapse.size()) *
+                          p.post_slow.size() + p.rate_trace.size() + p.pre_rate_trace.size() +
+                          p.in_offsets.size() + p.in_synapse.size()) *
                              8 +
                          (p.in_pre.size() + p.pulses.size() + p.programmed_at.size() +
                           p.elig.size() + p.elig_at.size()) *

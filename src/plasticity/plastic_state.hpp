@@ -24,7 +24,8 @@ struct plastic_shard {
     std::uint64_t updates = 0;                 // weight updates made
     std::vector<float> elig, elig_at;          // rstdp: eligibility per synapse, step updated
     std::size_t next_reward = 0;               // rstdp: the first reward event not yet applied
-    std::vector<double> rate_trace;            // scaling: per target (the chunk is used)
+    std::vector<double> rate_trace;            // rate rules: per target (the chunk is used)
+    std::vector<double> pre_rate_trace;        // hebb, oja: per source
     std::vector<std::uint32_t> pulses;         // device: programming pulses per synapse
     std::vector<float> programmed_at;          // device: step of its last programming
 };

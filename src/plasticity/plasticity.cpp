@@ -27,9 +27,13 @@ void attach_plasticity(projection& p, const plasticity_spec& spec, const partiti
                        std::uint32_t index, const std::string& where) {
     const std::string context = "projection " + p.name + ": plasticity";
     const std::string& at = spec.where.empty() ? where : spec.where;
-    if (spec.rule != "stdp" && spec.rule != "triplet" && spec.rule != "rstdp")
+    const std::vector<std::string> rules{"stdp", "triplet", "rstdp", "hebb", "oja"};
+    if (std::find(rules.begin(), rules.end(), spec.rule) == rules.end())
         throw bad_config(located(at, context + ": unknown rule \"" + spec.rule + "\"" +
-                                         did_you_mean(spec.rule, {"stdp", "triplet", "rstdp"})));
+                                         did_you_mean(spec.rule, rules)));
+    const int rate_rule = spec.rule == "hebb"  ? plasticity::scaling::hebb
+                          : spec.rule == "oja" ? plasticity::scaling::oja
+                                               : plasticity::scaling::no_rate_rule;
     const bool rewarded = spec.rule == "rstdp";
     if (!rewarded && !spec.reward_times.empty())
         throw bad_config(located(at, context + ": reward_times need rule \"rstdp\""));
@@ -64,7 +68,8 @@ void attach_plasticity(projection& p, const plasticity_spec& spec, const partiti
         state->rule = plasticity::stdp::derive(bound.front(), dt, rewarded);
         state->device = plasticity::memristor::derive(device.front(), bound.front().w_min,
                                                       bound.front().w_max, dt);
-        state->scaling = plasticity::scaling::derive(homeostasis.front(), dt);
+        state->scaling =
+            plasticity::scaling::derive(homeostasis.front(), dt, rate_rule, bound.front().eta);
     } catch (const bad_parameter& e) {
         throw bad_parameter(located(at, context + ": " + e.what()));
     }
@@ -102,6 +107,7 @@ void attach_plasticity(projection& p, const plasticity_spec& spec, const partiti
             ps.post_slow.assign(n_post, 0.0);
         }
         if (state->scaling.enabled) ps.rate_trace.assign(n_post, 0.0);
+        if (rate_rule != plasticity::scaling::no_rate_rule) ps.pre_rate_trace.assign(n_pre, 0.0);
         if (rewarded) {
             ps.elig.assign(s.targets.size(), 0.0f);
             ps.elig_at.assign(s.targets.size(), 0.0f);
@@ -197,53 +203,69 @@ void apply_plasticity(projection& p, unsigned t, const network& net, std::uint64
     }
 
     const spike_list& posts = post.spikes(t, step);
-    for (std::uint32_t k = 0; k < posts.size; ++k) {
-        const std::uint32_t j = posts.neuron[k];
-        const double o2 = triplet ? ps.post_slow[j] : 0.0;
-        const std::uint64_t local = j - first;
-        for (std::uint64_t idx = ps.in_offsets[local]; idx < ps.in_offsets[local + 1]; ++idx) {
-            const std::uint32_t i = ps.in_pre[idx];
-            const double r1 = ps.pre_trace[i];
-            update(ps.in_synapse[idx], i, j,
-                   [&](double g) { return rule_t::potentiation(c, g, r1, o2); });
-        }
-        ps.updates += ps.in_offsets[local + 1] - ps.in_offsets[local];
-    }
-    for (unsigned u = 0; u < net.parts.threads; ++u) {
-        const spike_list& pres = pre.spikes(u, step);
-        for (std::uint32_t k = 0; k < pres.size; ++k) {
-            const std::uint32_t i = pres.neuron[k];
-            const double r2 = triplet ? ps.pre_slow[i] : 0.0;
-            for (std::uint64_t x = s.offsets[i]; x < s.offsets[i + 1]; ++x) {
-                const double o1 = ps.post_trace[s.targets[x] & p.target_mask];
-                update(x, i, s.targets[x] & p.target_mask,
-                       [&](double g) { return rule_t::depression(c, g, o1, r2); });
+    const plasticity::scaling::coeffs& sc = p.plastic->scaling;
+    if (sc.rule == plasticity::scaling::no_rate_rule) { // the spike-timing rules
+        for (std::uint32_t k = 0; k < posts.size; ++k) {
+            const std::uint32_t j = posts.neuron[k];
+            const double o2 = triplet ? ps.post_slow[j] : 0.0;
+            const std::uint64_t local = j - first;
+            for (std::uint64_t idx = ps.in_offsets[local]; idx < ps.in_offsets[local + 1]; ++idx) {
+                const std::uint32_t i = ps.in_pre[idx];
+                const double r1 = ps.pre_trace[i];
+                update(ps.in_synapse[idx], i, j,
+                       [&](double g) { return rule_t::potentiation(c, g, r1, o2); });
             }
-            ps.updates += s.offsets[i + 1] - s.offsets[i];
-            ps.pre_trace[i] = rule_t::after_spike(c, ps.pre_trace[i]);
-            if (triplet) ps.pre_slow[i] = rule_t::after_spike(c, r2);
+            ps.updates += ps.in_offsets[local + 1] - ps.in_offsets[local];
         }
-    }
-    for (std::uint32_t k = 0; k < posts.size; ++k) {
-        const std::uint32_t j = posts.neuron[k];
-        ps.post_trace[j] = rule_t::after_spike(c, ps.post_trace[j]);
-        if (triplet) ps.post_slow[j] = rule_t::after_spike(c, ps.post_slow[j]);
+        for (unsigned u = 0; u < net.parts.threads; ++u) {
+            const spike_list& pres = pre.spikes(u, step);
+            for (std::uint32_t k = 0; k < pres.size; ++k) {
+                const std::uint32_t i = pres.neuron[k];
+                const double r2 = triplet ? ps.pre_slow[i] : 0.0;
+                for (std::uint64_t x = s.offsets[i]; x < s.offsets[i + 1]; ++x) {
+                    const double o1 = ps.post_trace[s.targets[x] & p.target_mask];
+                    update(x, i, s.targets[x] & p.target_mask,
+                           [&](double g) { return rule_t::depression(c, g, o1, r2); });
+                }
+                ps.updates += s.offsets[i + 1] - s.offsets[i];
+                ps.pre_trace[i] = rule_t::after_spike(c, ps.pre_trace[i]);
+                if (triplet) ps.pre_slow[i] = rule_t::after_spike(c, r2);
+            }
+        }
+        for (std::uint32_t k = 0; k < posts.size; ++k) {
+            const std::uint32_t j = posts.neuron[k];
+            ps.post_trace[j] = rule_t::after_spike(c, ps.post_trace[j]);
+            if (triplet) ps.post_slow[j] = rule_t::after_spike(c, ps.post_slow[j]);
+        }
     }
 
-    // Synaptic scaling: rate traces take this step's spikes; every interval each target's
-    // incoming weights scale towards its target rate.
-    const plasticity::scaling::coeffs& sc = p.plastic->scaling;
+    // Rate-based updates (scaling, hebb, oja): rate traces take this step's spikes; every
+    // interval each target's incoming weights move.
     if (!sc.enabled) return;
+    const bool pre_rates = !ps.pre_rate_trace.empty();
     for (std::uint64_t j = chunk.begin; j < chunk.end; ++j) ps.rate_trace[j] *= sc.decay;
     for (std::uint32_t k = 0; k < posts.size; ++k) ps.rate_trace[posts.neuron[k]] += 1.0;
+    if (pre_rates) {
+        for (double& z : ps.pre_rate_trace) z *= sc.decay;
+        for (unsigned u = 0; u < net.parts.threads; ++u) {
+            const spike_list& pres = pre.spikes(u, step);
+            for (std::uint32_t k = 0; k < pres.size; ++k) ps.pre_rate_trace[pres.neuron[k]] += 1.0;
+        }
+    }
     if ((step + 1) % sc.every != 0) return;
     for (std::uint64_t j = chunk.begin; j < chunk.end; ++j) {
         const double f = plasticity::scaling::factor(sc, ps.rate_trace[j]);
         const std::uint64_t local = j - first;
         for (std::uint64_t idx = ps.in_offsets[local]; idx < ps.in_offsets[local + 1]; ++idx) {
             const std::uint64_t x = ps.in_synapse[idx];
-            change(x, ps.in_pre[idx], static_cast<std::uint32_t>(j), w[x] * (f - 1.0));
+            const std::uint32_t i = ps.in_pre[idx];
+            const double dw = w[x] * (f - 1.0) +
+                              (pre_rates ? plasticity::scaling::rate_change(
+                                               sc, w[x], ps.pre_rate_trace[i], ps.rate_trace[j])
+                                         : 0.0);
+            change(x, i, static_cast<std::uint32_t>(j), dw);
         }
+        ps.updates += ps.in_offsets[local + 1] - ps.in_offsets[local];
     }
 }
 

@@ -49,7 +49,7 @@ struct stdp {
         double a_plus = 0.01, a_minus = 0.012, tau_plus = 20.0, tau_minus = 20.0;
         double a3_plus = 0.0, a3_minus = 0.0, tau_x = 101.0, tau_y = 125.0;
         double w_min = 0.0, w_max = 1.0;
-        double tau_elig = 1000.0, eta = 1.0; // rstdp only
+        double tau_elig = 1000.0, eta = 1.0; // rstdp; eta also hebb and oja
         int pairing = pairing_all, dependence = dependence_additive;
     };
     // The `triplet` rule: the same kernel with the visual-cortex set as defaults.
@@ -89,7 +89,8 @@ struct stdp {
         number<params>("tau_y", &params::tau_y, "ms", rule::positive, "slow post trace (triplet)"),
         number<params>("tau_elig", &params::tau_elig, "ms", rule::positive,
                        "eligibility trace time constant (rstdp)"),
-        number<params>("eta", &params::eta, "", rule::finite, "reward learning rate (rstdp)"),
+        number<params>("eta", &params::eta, "", rule::finite,
+                       "learning rate (rstdp: per reward; hebb, oja: per Hz^2 s)"),
         number<params>("w_min", &params::w_min, "", rule::finite, "lower weight bound"),
         number<params>("w_max", &params::w_max, "", rule::finite, "upper weight bound"),
         choice<params>("pairing", &params::pairing, pairing_names,

@@ -472,7 +472,7 @@ TEST(synaptic_scaling, a_silent_neuron_scales_its_inputs_up_by_the_formula) {
                                           {"w_max", 100.0},
                                           {"scaling_rate", 0.4},
                                           {"target_rate", 5.0},
-                                          {"scaling_interval", 100.0}});
+                                          {"rate_interval", 100.0}});
     const run_result r = run(e);
     for (float w : r.weights.at(0).weight)
         EXPECT_NEAR(w, 0.5 * std::pow(1.0 + 0.4 * 5.0 * 0.1, 10), 1e-5);
@@ -500,6 +500,31 @@ TEST(synaptic_scaling, an_overdriven_neuron_settles_near_its_target_rate) {
     };
     EXPECT_GT(rate(0.0, 1000.0), 20.0);
     EXPECT_NEAR(rate(20000.0, 30000.0), 5.0, 1.5);
+}
+
+// Rate rules on forced regular trains (pre 20 Hz, post 10 Hz; the synapse cannot move the post
+// neuron): Hebb grows at η·r_pre·r_post, Oja settles at w = r_pre/r_post.
+double rate_rule_weight(const std::string& rule_name, double eta, double duration) {
+    std::vector<double> pre, post;
+    for (double t = 5.0; t < duration; t += 50.0) pre.push_back(t);
+    for (double t = 30.0; t < duration; t += 100.0) post.push_back(t);
+    const experiment e =
+        forced_pair(pre, post, 0.5, rule_name,
+                    params({{"eta", eta}, {"w_max", 10.0}, {"tau_rate", 2000.0}}), duration);
+    return run(e).weights.at(0).weight[0];
+}
+
+TEST(rate_rules, hebb_grows_at_the_product_of_the_rates) {
+    const double eta = 1e-4;
+    const double growth = rate_rule_weight("hebb", eta, 30000.0) -
+                          rate_rule_weight("hebb", eta, 20000.0); // both past the trace's rise
+    EXPECT_NEAR(growth, eta * 20.0 * 10.0 * 10.0, 0.05 * eta * 20.0 * 10.0 * 10.0);
+}
+
+TEST(rate_rules, oja_converges_to_the_rate_ratio) {
+    EXPECT_NEAR(rate_rule_weight("oja", 0.01, 30000.0), 20.0 / 10.0, 0.1);
+    // Hebb alone has no such fixed point: it runs to the bound.
+    EXPECT_FLOAT_EQ(rate_rule_weight("hebb", 0.01, 30000.0), 10.0f);
 }
 
 } // namespace
