@@ -59,8 +59,7 @@ struct adex {
         number<state>("v", &state::v, "mV", rule::finite, "membrane potential"),
         number<state>("w", &state::w, "pA", rule::finite, "adaptation current"),
         number<state>("refr", &state::refr, "steps", rule::nonnegative, "refractory steps left"),
-        number<state>("substep", &state::substep, "ms", rule::nonnegative,
-                      "adaptive integration substep (rk45)"),
+        substep_field<state>(),
     };
 
     static coeffs derive(const params& p, double dt) {

@@ -51,8 +51,7 @@ struct exp_lif {
     static constexpr std::array state_fields{
         number<state>("v", &state::v, "mV", rule::finite, "membrane potential"),
         number<state>("refr", &state::refr, "steps", rule::nonnegative, "refractory steps left"),
-        number<state>("substep", &state::substep, "ms", rule::nonnegative,
-                      "adaptive integration substep (rk45)"),
+        substep_field<state>(),
     };
 
     static coeffs derive(const params& p, double dt) {

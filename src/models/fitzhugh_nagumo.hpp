@@ -44,8 +44,7 @@ struct fitzhugh_nagumo {
     static constexpr std::array state_fields{
         number<state>("v", &state::v, "", rule::finite, "fast (membrane) variable"),
         number<state>("w", &state::w, "", rule::finite, "slow recovery variable"),
-        number<state>("substep", &state::substep, "ms", rule::nonnegative,
-                      "adaptive integration substep (rk45)"),
+        substep_field<state>(),
     };
 
     static coeffs derive(const params& p, double dt) {

@@ -49,8 +49,7 @@ struct hindmarsh_rose {
         number<state>("v", &state::v, "", rule::finite, "membrane variable x"),
         number<state>("y", &state::y, "", rule::finite, "fast recovery (spiking) variable"),
         number<state>("z", &state::z, "", rule::finite, "slow adaptation (bursting) variable"),
-        number<state>("substep", &state::substep, "ms", rule::nonnegative,
-                      "adaptive integration substep (rk45)"),
+        substep_field<state>(),
     };
 
     static coeffs derive(const params& p, double dt) {

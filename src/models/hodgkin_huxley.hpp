@@ -56,8 +56,7 @@ struct hodgkin_huxley {
         number<state>("m", &state::m, "", rule::unit_interval, "sodium activation"),
         number<state>("h", &state::h, "", rule::unit_interval, "sodium inactivation"),
         number<state>("n", &state::n, "", rule::unit_interval, "potassium activation"),
-        number<state>("substep", &state::substep, "ms", rule::nonnegative,
-                      "adaptive integration substep (rk45)"),
+        substep_field<state>(),
     };
 
     // x / (exp(x / y) - 1), continuous through x = 0 where it tends to y.

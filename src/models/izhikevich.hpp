@@ -45,8 +45,7 @@ struct izhikevich {
     static constexpr std::array state_fields{
         number<state>("v", &state::v, "mV", rule::finite, "membrane potential"),
         number<state>("u", &state::u, "", rule::finite, "recovery variable"),
-        number<state>("substep", &state::substep, "ms", rule::nonnegative,
-                      "adaptive integration substep (rk45)"),
+        substep_field<state>(),
     };
 
     static coeffs derive(const params& p, double dt) {

@@ -37,6 +37,14 @@ constexpr auto ode_fields() {
     };
 }
 
+// The row for the `substep` member every ODE model's state carries (the rk45 substep kept for
+// the next step).
+template<class S>
+constexpr auto substep_field() {
+    return number<S>("substep", &S::substep, "ms", rule::nonnegative,
+                     "adaptive integration substep (rk45)");
+}
+
 struct ode_settings {
     int method = method_rk45;
     double dt = 0.1, atol = 1e-6, rtol = 1e-6;
