@@ -12,7 +12,6 @@ Debian's python3-brian (`NM_WITH_PEERS=1 scripts/install-deps.sh`).
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -84,7 +83,10 @@ def run_neuromorph(binary, net, duration, threads, workdir):
             "memory_mb": m["memory_bytes"] / 1e6}
 
 
-def run_brian2(net, duration, threads, workdir):
+def run_brian2(net, duration, threads, workdir, exc_to_exc=None):
+    """exc_to_exc(b2, group, weight_mV, delay_ms), when given, makes the exc -> exc Synapses
+    (with a `w` variable, set to the projection's weight after connecting): the STDP benchmark
+    builds its plastic synapses on this same network."""
     import numpy as np
     import brian2 as b2
 
@@ -112,10 +114,16 @@ def run_brian2(net, duration, threads, workdir):
     for proj in net["projection"]:
         k, w, d = proj["rule"]["k"], proj["synapse"]["weight"], proj["synapse"]["delay"]
         post_n = sizes[proj["post"]]
-        syn = b2.Synapses(group, group, on_pre=f"v += {w}*mV", delay=d * b2.ms)
+        plastic = exc_to_exc is not None and proj["pre"] == "exc" and proj["post"] == "exc"
+        if plastic:
+            syn = exc_to_exc(b2, group, w, d)
+        else:
+            syn = b2.Synapses(group, group, on_pre=f"v += {w}*mV", delay=d * b2.ms)
         i = rng.integers(0, sizes[proj["pre"]], size=post_n * k) + offsets[proj["pre"]]
         j = np.repeat(np.arange(post_n), k) + offsets[proj["post"]]
         syn.connect(i=i, j=j)
+        if plastic:
+            syn.w = w * b2.mV
         network.add(syn)
     mon = b2.SpikeMonitor(group[:ne])
     network.add(mon)

@@ -19,7 +19,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from brunel_brian2 import load_network, to_toml  # noqa: E402
+from brunel_brian2 import load_network, run_brian2, to_toml  # noqa: E402
 
 RULE = {"a_plus": 1e-4, "a_minus": 1.05e-4, "tau_plus": 20.0, "tau_minus": 20.0,
         "w_min": 0.0, "w_max": 0.2}
@@ -47,54 +47,20 @@ def run_neuromorph(binary, text, workdir, name):
             "mean_w": (m["plastic_projections"] or [{"mean_weight": float("nan")}])[0]["mean_weight"]}
 
 
-def run_brian2(net, duration, threads, workdir):
-    import numpy as np
-    import brian2 as b2
-
-    b2.set_device("cpp_standalone", directory=os.path.join(workdir, "brian2_stdp"))
-    b2.prefs.devices.cpp_standalone.openmp_threads = threads if threads > 1 else 0
-    b2.prefs.logging.console_log_level = "WARNING"
-    rng = np.random.default_rng(42)
-    exc, inh = net["population"]
-    p = exc["params"]
-    ne, ni = exc["size"], inh["size"]
-    b2.defaultclock.dt = net["simulation"]["dt"] * b2.ms
-    tau, theta, v_r, t_ref = p["tau_m"] * b2.ms, p["v_th"] * b2.mV, p["v_reset"] * b2.mV, p["t_ref"] * b2.ms
-    group = b2.NeuronGroup(ne + ni, "dv/dt = -v/tau : volt (unless refractory)", threshold="v >= theta",
-                           reset="v = v_r", refractory=t_ref, method="exact")
-    group.v = rng.uniform(0.0, 20.0, ne + ni) * b2.mV
-    stim = net["stimulus"][0]
-    ce = next(x["rule"]["k"] for x in net["projection"] if x["pre"] == "exc")
-    drive = b2.PoissonInput(group, "v", N=ce, rate=stim["rate"] / ce * b2.Hz, weight=stim["weight"] * b2.mV)
-    network = b2.Network(group, drive)
-    offsets, sizes = {"exc": 0, "inh": ne}, {"exc": ne, "inh": ni}
-    taupre, taupost = RULE["tau_plus"] * b2.ms, RULE["tau_minus"] * b2.ms
-    wmax, a_plus, a_minus = RULE["w_max"] * b2.mV, RULE["a_plus"] * b2.mV, RULE["a_minus"] * b2.mV
-    for proj in net["projection"]:
-        k, w, d = proj["rule"]["k"], proj["synapse"]["weight"], proj["synapse"]["delay"]
-        src = group[offsets[proj["pre"]]:offsets[proj["pre"]] + sizes[proj["pre"]]]
-        dst = group[offsets[proj["post"]]:offsets[proj["post"]] + sizes[proj["post"]]]
-        if proj["pre"] == "exc" and proj["post"] == "exc":
-            syn = b2.Synapses(src, dst, """w : volt
-                                         dapre/dt = -apre/taupre : volt (event-driven)
-                                         dapost/dt = -apost/taupost : volt (event-driven)""",
-                              on_pre="""v_post += w
-                                        w = clip(w - apost, 0*mV, wmax)
-                                        apre += a_plus""",
-                              on_post="""w = clip(w + apre, 0*mV, wmax)
-                                         apost += a_minus""",
-                              delay=d * b2.ms, namespace=locals())
-        else:
-            syn = b2.Synapses(src, dst, on_pre=f"v_post += {w}*mV", delay=d * b2.ms)
-        n_post = sizes[proj["post"]]
-        syn.connect(i=rng.integers(0, sizes[proj["pre"]], size=n_post * k), j=np.repeat(np.arange(n_post), k))
-        if proj["pre"] == "exc" and proj["post"] == "exc":
-            syn.w = w * b2.mV
-        network.add(syn)
-    mon = b2.SpikeMonitor(group[:ne])
-    network.add(mon)
-    network.run(duration * b2.ms, namespace={"tau": tau, "theta": theta, "v_r": v_r})
-    return {"simulate_s": b2.device._last_run_time, "rate_hz": mon.num_spikes / ne / (duration * 1e-3)}
+def stdp_synapses(b2, group, weight, delay):
+    """Brian2's STDP-example synapses with the same rule (all-to-all, additive, clipped)."""
+    namespace = {"taupre": RULE["tau_plus"] * b2.ms, "taupost": RULE["tau_minus"] * b2.ms,
+                 "wmax": RULE["w_max"] * b2.mV, "a_plus": RULE["a_plus"] * b2.mV,
+                 "a_minus": RULE["a_minus"] * b2.mV}
+    return b2.Synapses(group, group, """w : volt
+                                       dapre/dt = -apre/taupre : volt (event-driven)
+                                       dapost/dt = -apost/taupost : volt (event-driven)""",
+                       on_pre="""v_post += w
+                                 w = clip(w - apost, 0*mV, wmax)
+                                 apre += a_plus""",
+                       on_post="""w = clip(w + apre, 0*mV, wmax)
+                                  apost += a_minus""",
+                       delay=delay * b2.ms, namespace=namespace)
 
 
 def main():
@@ -107,7 +73,7 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         static = run_neuromorph(args.neuromorph, to_toml(net, args.duration, args.threads, 42), work, "static")
         plastic = run_neuromorph(args.neuromorph, plastic_toml(net, args.duration, args.threads), work, "plastic")
-        b2 = run_brian2(net, args.duration, args.threads, work)
+        b2 = run_brian2(net, args.duration, args.threads, work, exc_to_exc=stdp_synapses)
     bio = args.duration * 1e-3
     print(f"Brunel model A with STDP on exc -> exc, {args.duration:g} ms, {args.threads} thread(s)")
     print(f"  {'run':<32}{'wall s / bio s':>16}{'rate Hz':>10}{'events/s':>12}")
