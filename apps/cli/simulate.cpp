@@ -67,6 +67,21 @@ void print_summary(const simulate_options& o, const run_result& r) {
     }
 }
 
+void print_trials(const trials_result& t) {
+    std::printf("\n  trials: %u learn, %u label, %u test (%s decoding, %u classes)\n", t.learn,
+                t.label, t.test, t.decode.c_str(), t.classes);
+    if (!t.curve_accuracy.empty()) {
+        std::printf("  learning curve (accuracy per block):");
+        for (double a : t.curve_accuracy) std::printf(" %.0f", 100 * a);
+        std::printf(" %%\n");
+    }
+    if (t.decode == "vote")
+        std::printf("  readout neurons labelled: %u of %zu\n", t.labelled, t.neuron_class.size());
+    if (t.test > 0)
+        std::printf("  test accuracy: %.2f%% (chance %.2f%%), %.1f readout spikes per sample\n",
+                    100 * t.accuracy, 100 * t.chance, t.mean_spikes);
+}
+
 int simulate(const simulate_options& o) {
     experiment e = load_experiment(o.file);
     if (o.threads > 0) e.simulation.threads = o.threads;
@@ -98,10 +113,12 @@ int simulate(const simulate_options& o) {
                                 static_cast<double>(w.weight.size()),
                             std::to_string(w.pulses_max).c_str(), w.program_energy_j);
         }
-        std::printf("\n  wrote %s/ (metrics.json, spikes.csv, spikes.bin%s%s%s)\n", out.c_str(),
+        if (r.trials) print_trials(*r.trials);
+        std::printf("\n  wrote %s/ (metrics.json, spikes.csv, spikes.bin%s%s%s%s)\n", out.c_str(),
                     r.spikes.empty() ? "" : ", raster.svg",
                     r.traces.empty() ? "" : ", traces_*.csv",
-                    r.weights.empty() ? "" : ", weights_*.csv");
+                    r.weights.empty() ? "" : ", weights_*.csv",
+                    r.trials ? ", trials.csv, learning_curve.svg" : "");
     }
     return 0;
 }

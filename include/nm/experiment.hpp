@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -31,6 +32,7 @@ struct simulation_spec {
     double duration = 1000.0; // ms
     std::uint64_t seed = 1;
     int threads = 1;
+    bool duration_given = false; // false: the default, or set by [trials]
     std::string where;
 };
 
@@ -112,12 +114,37 @@ struct record_spec {
     std::string where;
 };
 
+// A trial protocol (the [trials] table, src/core/trials.hpp): the samples of a dataset, one per
+// trial, drive an input population as Poisson rates for `present` ms, then `rest` ms of silence.
+// Plasticity learns during the first `learn` trials and is frozen after; the readout
+// population's responses are then labelled (`label` trials of training samples) and classify
+// `test` held-out samples.
+struct trials_spec {
+    std::string dataset;                       // iris | wdbc | digits | fashion_mnist | a CSV
+    std::vector<std::vector<double>> patterns; // or inline samples (train and test alike)...
+    std::vector<std::uint64_t> labels;         // ...with their classes
+    double test_fraction = 0.3;                // embedded and CSV sets
+    std::string input, readout;                // population names
+    double max_rate = 100.0;                   // Hz at feature value 1 (features scaled to [0, 1])
+    double weight = 2.0;                       // of each input event, into the input's delta port
+    double present = 350.0, rest = 150.0;      // ms
+    std::uint64_t learn = 0, label = 0, test = 0;
+    std::string decode = "vote"; // vote: neurons labelled by their strongest class vote |
+                                 // first_spike: readout neuron k answers class k
+    double reward = 1.0, punishment = -1.0; // first_spike: to rstdp projections while learning
+    std::string where;
+
+    double trial_ms() const { return present + rest; }
+    std::uint64_t trials() const { return learn + label + test; }
+};
+
 struct experiment {
     simulation_spec simulation;
     std::vector<population_spec> populations;
     std::vector<projection_spec> projections;
     std::vector<stimulus_spec> stimuli;
     std::vector<record_spec> records;
+    std::optional<trials_spec> trials;
     std::string source; // file name, for messages
 };
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,27 @@ struct weight_record {
     double program_energy_j = 0.0;
 };
 
+// What a trial protocol ([trials], src/core/trials.hpp) measured.
+struct trial_row {
+    std::uint32_t trial, sample, label;
+    int prediction;       // -1: no answer (no spike, or a tie)
+    std::uint32_t spikes; // readout spikes during the presentation
+    const char* phase;    // learn | label | test
+};
+struct trials_result {
+    std::string decode; // vote | first_spike
+    std::uint32_t classes = 0, learn = 0, label = 0, test = 0;
+    double accuracy = 0.0;              // test phase
+    double chance = 0.0;                // the most frequent test class's share
+    double mean_spikes = 0.0;           // readout spikes per test presentation
+    std::vector<int> neuron_class;      // vote: each readout neuron's label (-1: silent)
+    std::uint32_t labelled = 0;         // vote: readout neurons with a label
+    std::vector<double> curve_trials;   // learning curve: trials learned at each block's end...
+    std::vector<double> curve_accuracy; // ...and the block's accuracy (vote: neurons labelled
+                                        // on the previous 5 blocks, Diehl & Cook's online one)
+    std::vector<trial_row> rows;
+};
+
 struct run_result {
     double dt = 0.0, duration_ms = 0.0;
     std::uint64_t seed = 0;
@@ -73,6 +95,7 @@ struct run_result {
     std::vector<spike_record> spikes;          // recorded spikes, ordered by (step, pop, neuron)
     std::vector<trace_record> traces;
     std::vector<weight_record> weights; // plastic projections
+    std::optional<trials_result> trials;
 };
 
 // Called from the simulation loop about every 1% of the run: (steps done, steps total).

@@ -167,6 +167,9 @@ network build_network(const experiment& e) {
         stimulus_index += static_cast<std::uint32_t>(spec.targets.size());
     }
 
+    if (e.trials)
+        net.trials = build_trials(*e.trials, net.populations, net.dt, net.steps, net.seed);
+
     // Each population's ring holds its longest incoming delay (events land at step + delay).
     std::vector<std::uint32_t> max_delay(net.populations.size(), 1);
     for (const projection& p : net.projections)

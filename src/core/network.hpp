@@ -6,10 +6,12 @@
 #include "core/population.hpp"
 #include "core/projection.hpp"
 #include "core/stimulus.hpp"
+#include "core/trials.hpp"
 #include "nm/experiment.hpp"
 #include "nm/simulation.hpp"
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace nm {
@@ -42,6 +44,7 @@ struct network {
     std::vector<std::vector<stimulus>> stimuli;       // by target population
     std::vector<spike_recorder> spike_recorders;
     std::vector<trace_recorder> trace_recorders;
+    std::optional<trial_protocol> trials;
 
     std::uint64_t neurons() const;
     std::uint64_t synapses() const;

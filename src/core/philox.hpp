@@ -163,7 +163,9 @@ enum class purpose : std::uint32_t {
     synapse,
     device_pulse,
     device_variation,
-    device_read
+    device_read,
+    trial_order,
+    trial_input
 };
 
 inline std::uint32_t stream_id(purpose p, std::uint32_t owner) {

@@ -240,6 +240,7 @@ run_result simulation::run(const progress_fn& progress) {
     impl_->done = true;
     network& net = impl_->net;
     const unsigned threads = net.parts.threads;
+    trial_protocol* trials = net.trials ? &*net.trials : nullptr;
     event_counters counters(threads, net.projections.size());
     const std::uint64_t progress_every = std::max<std::uint64_t>(1, net.steps / 100);
     int team_size = 0;
@@ -249,6 +250,7 @@ run_result simulation::run(const progress_fn& progress) {
 #pragma omp parallel num_threads(threads)
     {
         const auto t = static_cast<unsigned>(omp_get_thread_num());
+        std::uint64_t answered = 0; // first_spike trials: this thread's last answered trial + 1
 #pragma omp single
         team_size = omp_get_num_threads();
         // `single` ends with a barrier, so every thread sees team_size here.
@@ -261,15 +263,23 @@ run_result simulation::run(const progress_fn& progress) {
                         std::fill(pop.current().begin() + r.begin, pop.current().begin() + r.end,
                                   0.0);
                     for (const stimulus& s : net.stimuli[p]) apply(s, pop, r, step);
+                    if (trials && p == trials->input) apply_trial_input(*trials, pop, r, step);
                     pop.update(t, step);
                 }
                 for (auto& rec : net.spike_recorders)
                     record_spikes(rec, *net.populations[rec.population], t, step);
                 for (auto& rec : net.trace_recorders) record_trace(rec, t, step);
+                if (trials)
+                    record_trial_responses(*trials, *net.populations[trials->readout], t, step);
 #pragma omp barrier
+                const bool learning = !trials || step < trials->learn_steps();
+                const double reward = trials && learning
+                                          ? trial_reward(*trials, *net.populations[trials->readout],
+                                                         threads, step, answered)
+                                          : 0.0;
                 for (std::size_t j = 0; j < net.projections.size(); ++j) {
                     projection& proj = net.projections[j];
-                    if (proj.plastic) apply_plasticity(proj, t, net, step);
+                    if (proj.plastic && learning) apply_plasticity(proj, t, net, step, reward);
                     counters.at(t, j) += propagate_shard(proj, t, net, step);
                 }
                 if (t == 0 && progress && (step + 1) % progress_every == 0)
@@ -321,6 +331,7 @@ run_result simulation::run(const progress_fn& progress) {
               });
     for (const projection& proj : net.projections)
         if (proj.plastic) res.weights.push_back(learned_weights(proj));
+    if (trials) res.trials = assess_trials(*trials);
     for (auto& rec : net.trace_recorders) {
         trace_record tr;
         tr.population = net.populations[rec.population]->name();

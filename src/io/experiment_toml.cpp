@@ -25,7 +25,10 @@ public:
         simulation_spec s;
         s.where = where(n);
         if (const auto* x = t.get("dt")) s.dt = number(*x, "simulation.dt");
-        if (const auto* x = t.get("duration")) s.duration = number(*x, "simulation.duration");
+        if (const auto* x = t.get("duration")) {
+            s.duration = number(*x, "simulation.duration");
+            s.duration_given = true;
+        }
         if (const auto* x = t.get("seed")) s.seed = count(*x, "simulation.seed");
         if (const auto* x = t.get("threads"))
             s.threads = static_cast<int>(count(*x, "simulation.threads"));
@@ -149,6 +152,41 @@ public:
         return s;
     }
 
+    trials_spec trials(const toml::node& n) const {
+        const toml::table& t = table(n, "[trials]");
+        check_keys(t,
+                   {"dataset", "patterns", "labels", "test_fraction", "input", "readout",
+                    "max_rate", "weight", "present", "rest", "learn", "label", "test", "decode",
+                    "reward", "punishment"},
+                   "[trials]");
+        trials_spec s;
+        s.where = where(n);
+        if (const auto* x = t.get("dataset")) s.dataset = string(*x, "trials.dataset");
+        if (const auto* x = t.get("patterns")) {
+            const auto* rows = x->as_array();
+            if (!rows)
+                throw bad_config(located(where(*x), "trials.patterns: expected an array "
+                                                    "of arrays of numbers"));
+            for (const auto& row : *rows) s.patterns.push_back(numbers(row, "trials.patterns"));
+        }
+        if (const auto* x = t.get("labels")) s.labels = indices(*x, "trials.labels");
+        if (const auto* x = t.get("test_fraction"))
+            s.test_fraction = number(*x, "trials.test_fraction");
+        s.input = string(required(t, "input", "[trials]"), "trials.input");
+        s.readout = string(required(t, "readout", "[trials]"), "trials.readout");
+        if (const auto* x = t.get("max_rate")) s.max_rate = number(*x, "trials.max_rate");
+        if (const auto* x = t.get("weight")) s.weight = number(*x, "trials.weight");
+        if (const auto* x = t.get("present")) s.present = number(*x, "trials.present");
+        if (const auto* x = t.get("rest")) s.rest = number(*x, "trials.rest");
+        if (const auto* x = t.get("learn")) s.learn = count(*x, "trials.learn");
+        if (const auto* x = t.get("label")) s.label = count(*x, "trials.label");
+        if (const auto* x = t.get("test")) s.test = count(*x, "trials.test");
+        if (const auto* x = t.get("decode")) s.decode = string(*x, "trials.decode");
+        if (const auto* x = t.get("reward")) s.reward = number(*x, "trials.reward");
+        if (const auto* x = t.get("punishment")) s.punishment = number(*x, "trials.punishment");
+        return s;
+    }
+
     record_spec record(const toml::table& t) const {
         check_keys(t, {"what", "population", "neurons", "interval", "start", "stop"}, "[[record]]");
         record_spec r;
@@ -168,7 +206,7 @@ public:
 experiment parse_experiment(std::string_view text, const std::string& source_name) {
     const toml::table doc = parse_toml(text, source_name);
     const reader rd(source_name);
-    rd.check_keys(doc, {"simulation", "population", "projection", "stimulus", "record"},
+    rd.check_keys(doc, {"simulation", "population", "projection", "stimulus", "record", "trials"},
                   "top level");
     experiment e;
     e.source = source_name;
@@ -188,6 +226,15 @@ experiment parse_experiment(std::string_view text, const std::string& source_nam
     if (const auto* n = doc.get("record"))
         rd.each_table(*n, "record",
                       [&](const toml::table& t) { e.records.push_back(rd.record(t)); });
+    if (const auto* n = doc.get("trials")) {
+        e.trials = rd.trials(*n);
+        // The trials set the duration: one more source of truth would only disagree.
+        if (e.simulation.duration_given)
+            throw bad_config(located(e.simulation.where,
+                                     "[simulation] duration: remove it, [trials] sets the "
+                                     "duration (trials x (present + rest))"));
+        e.simulation.duration = static_cast<double>(e.trials->trials()) * e.trials->trial_ms();
+    }
     return e;
 }
 

@@ -1,6 +1,8 @@
-// The run folder: metrics.json, spikes.csv, spikes.bin (format in docs/outputs.md), traces.
+// The run folder: metrics.json, spikes.csv, spikes.bin (format in docs/outputs.md), traces,
+// learned weights, trial results.
 #include "io/atomic_file.hpp"
 #include "io/raster_svg.hpp"
+#include "io/svg.hpp"
 #include "nm/io.hpp"
 
 #include <cmath>
@@ -80,6 +82,39 @@ void write_weights_csv(std::ofstream& out, const weight_record& w) {
     }
 }
 
+void write_trials_csv(std::ofstream& out, const trials_result& t) {
+    out << "trial,phase,sample,label,prediction,readout_spikes\n";
+    for (const trial_row& row : t.rows)
+        out << row.trial << ',' << row.phase << ',' << row.sample << ',' << row.label << ','
+            << row.prediction << ',' << row.spikes << '\n';
+}
+
+std::string learning_curve_svg(const trials_result& t) {
+    svg::series curve{"accuracy per block of learn trials", t.curve_trials, t.curve_accuracy};
+    svg::series chance{"chance", {0.0, static_cast<double>(t.learn)}, {t.chance, t.chance}};
+    std::vector<svg::series> lines{curve};
+    if (t.test > 0) lines.push_back(chance);
+    return svg::document(
+        640, 400,
+        svg::line_chart(60, 30, 540, 320,
+                        "learning curve (" + t.decode + " decoding), test accuracy " +
+                            std::to_string(static_cast<int>(std::lround(100 * t.accuracy))) + "%",
+                        "trials learned", lines, 1.0));
+}
+
+nlohmann::json trials_json(const trials_result& t) {
+    return {{"decode", t.decode},
+            {"classes", t.classes},
+            {"learn_trials", t.learn},
+            {"label_trials", t.label},
+            {"test_trials", t.test},
+            {"test_accuracy", t.accuracy},
+            {"chance", t.chance},
+            {"readout_spikes_per_test_trial", t.mean_spikes},
+            {"labelled_neurons", t.labelled},
+            {"learning_curve", {{"trials", t.curve_trials}, {"accuracy", t.curve_accuracy}}}};
+}
+
 } // namespace
 
 std::string metrics_json(const run_result& r) {
@@ -128,6 +163,7 @@ std::string metrics_json(const run_result& r) {
              {"programming_energy_j", w.program_energy_j},
              {"mean_weight", w.weight.empty() ? 0.0 : sum / static_cast<double>(w.weight.size())}});
     }
+    if (r.trials) j["trials"] = trials_json(*r.trials);
     return j.dump(2) + "\n";
 }
 
@@ -149,6 +185,13 @@ void write_run(const std::string& dir, const run_result& r) {
         write_atomically(base / ("weights_" + r.population_names[w.pre_population] + "_" +
                                  r.population_names[w.post_population] + ".csv"),
                          [&](std::ofstream& out) { write_weights_csv(out, w); });
+    if (r.trials) {
+        write_atomically(base / "trials.csv",
+                         [&](std::ofstream& out) { write_trials_csv(out, *r.trials); });
+        if (!r.trials->curve_trials.empty())
+            write_atomically(base / "learning_curve.svg",
+                             [&](std::ofstream& out) { out << learning_curve_svg(*r.trials); });
+    }
 }
 
 } // namespace nm

@@ -136,7 +136,8 @@ void attach_plasticity(projection& p, const plasticity_spec& spec, const partiti
     p.plastic = std::move(state);
 }
 
-void apply_plasticity(projection& p, unsigned t, const network& net, std::uint64_t step) {
+void apply_plasticity(projection& p, unsigned t, const network& net, std::uint64_t step,
+                      double reward) {
     using rule_t = plasticity::stdp;
     const rule_t::coeffs& c = p.plastic->rule;
     plastic_shard& ps = p.plastic->shards[t];
@@ -179,10 +180,8 @@ void apply_plasticity(projection& p, unsigned t, const network& net, std::uint64
                         : w[x]));
     };
 
-    // rstdp: reward events of this step move every synapse by η·R·e.
-    const auto& rewards = p.plastic->rewards;
-    while (ps.next_reward < rewards.size() && rewards[ps.next_reward].first <= step) {
-        const double amount = rewards[ps.next_reward++].second;
+    // rstdp: a reward event of amount R moves every synapse by η·R·e.
+    auto reward_all = [&](double amount) {
         for (std::uint64_t i = 0; i + 1 < s.offsets.size(); ++i)
             for (std::uint64_t x = s.offsets[i]; x < s.offsets[i + 1]; ++x) {
                 const double e = eligibility(x);
@@ -190,7 +189,10 @@ void apply_plasticity(projection& p, unsigned t, const network& net, std::uint64
                 change(x, static_cast<std::uint32_t>(i), s.targets[x] & p.target_mask,
                        c.eta * amount * e);
             }
-    }
+    };
+    const auto& rewards = p.plastic->rewards;
+    while (ps.next_reward < rewards.size() && rewards[ps.next_reward].first <= step)
+        reward_all(rewards[ps.next_reward++].second);
 
     // Traces to this step, before its spikes: simultaneous spikes do not pair.
     const range chunk = post.chunk(t);
@@ -238,6 +240,7 @@ void apply_plasticity(projection& p, unsigned t, const network& net, std::uint64
             if (triplet) ps.post_slow[j] = rule_t::after_spike(c, ps.post_slow[j]);
         }
     }
+    if (reward != 0.0 && c.eligibility) reward_all(reward);
 
     // Rate-based updates (scaling, hebb, oja): rate traces take this step's spikes; every
     // interval each target's incoming weights move.
@@ -254,8 +257,12 @@ void apply_plasticity(projection& p, unsigned t, const network& net, std::uint64
     }
     if ((step + 1) % sc.every != 0) return;
     for (std::uint64_t j = chunk.begin; j < chunk.end; ++j) {
-        const double f = plasticity::scaling::factor(sc, ps.rate_trace[j]);
         const std::uint64_t local = j - first;
+        double sum = 0.0;
+        if (sc.w_sum > 0)
+            for (std::uint64_t idx = ps.in_offsets[local]; idx < ps.in_offsets[local + 1]; ++idx)
+                sum += w[ps.in_synapse[idx]];
+        const double f = plasticity::scaling::factor(sc, ps.rate_trace[j], sum);
         for (std::uint64_t idx = ps.in_offsets[local]; idx < ps.in_offsets[local + 1]; ++idx) {
             const std::uint64_t x = ps.in_synapse[idx];
             const std::uint32_t i = ps.in_pre[idx];

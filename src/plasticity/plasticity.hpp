@@ -14,8 +14,11 @@ void attach_plasticity(projection& p, const plasticity_spec& spec, const partiti
 
 // Applies the rule for this step's spikes to thread t's shard: potentiation at the post spikes,
 // depression at the pre spikes (each against the other side's trace before this step's spikes:
-// simultaneous spikes do not pair), then the traces take this step's spikes.
-void apply_plasticity(projection& p, unsigned t, const network& net, std::uint64_t step);
+// simultaneous spikes do not pair), then the traces take this step's spikes. `reward` is a
+// closed-loop reward of this step (src/core/trials.hpp), applied to rstdp rules after the
+// step's pairings.
+void apply_plasticity(projection& p, unsigned t, const network& net, std::uint64_t step,
+                      double reward = 0.0);
 
 // The weight a spike delivers through synapse x of shard t of a device projection: the stored
 // conductance relaxed since its last programming, times read noise.

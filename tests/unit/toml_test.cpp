@@ -100,6 +100,17 @@ TEST(toml, bad_values_quote_value_and_allowed_range) {
         {"v_th has 3 values", "needs exactly 2"});
 }
 
+TEST(toml, trials_errors) {
+    const std::string trials = "[trials]\ninput = \"exc\"\nreadout = \"exc\"\n"
+                               "patterns = [[0.5, 0.5]]\nlabels = [0]\nlearn = 2\n";
+    expect_error(base + trials, {"exp.toml:2", "[simulation] duration", "[trials] sets"});
+    const std::string no_duration = "[[population]]\nname = \"exc\"\nsize = 2\n";
+    expect_error(no_duration + trials + "presnt = 100.0\n",
+                 {"exp.toml:10", "presnt", "did you mean \"present\""});
+    expect_error(no_duration + trials + "rest = -1.0\n", {"exp.toml:4", "rest = -1"});
+    expect_error(no_duration + "[trials]\ninput = \"exc\"\n", {"[trials]", "readout"});
+}
+
 TEST(toml, projection_errors) {
     const std::string proj = "[[projection]]\npre = \"exc\"\npost = \"exc\"\n";
     expect_error(base + proj + "synapse = { delay = 0.05 }\n",
