@@ -6,6 +6,7 @@
 #include "core/philox.hpp"
 #include "core/population.hpp"
 #include "models/model.hpp"
+#include "models/spiking.hpp"
 
 #include <cstring>
 #include <type_traits>
@@ -116,19 +117,42 @@ public:
 private:
     template<bool HasCurrent, bool HasDrive>
     void update_chunk(unsigned thread, std::uint64_t step, range r) {
-        if (coeffs_.size() > 1) return update_neurons<HasCurrent, HasDrive, true>(thread, step, r);
-        update_neurons<HasCurrent, HasDrive, false>(thread, step, r);
+        if (coeffs_.size() > 1)
+            return update_neurons<HasCurrent, HasDrive, true, false>(thread, step, r);
+        if (plain_firing(coeffs_[0]))
+            return update_neurons<HasCurrent, HasDrive, false, true>(thread, step, r);
+        update_neurons<HasCurrent, HasDrive, false, false>(thread, step, r);
+    }
+
+    // Binary deterministic spikes with a hard reset: the firing of nearly every network model.
+    static bool plain_firing(const coeffs& c) {
+        if constexpr (requires { c.fire.noise; })
+            return c.fire.noise == models::noise_none && c.fire.n_max == 1 &&
+                   c.fire.reset == models::reset_hard;
+        return false;
+    }
+    static coeffs with_plain_firing(coeffs c) {
+        if constexpr (requires { c.fire.noise; }) {
+            c.fire.noise = models::noise_none;
+            c.fire.n_max = 1;
+            c.fire.reset = models::reset_hard;
+        }
+        return c;
     }
 
     // Two passes: the first advances every neuron of the chunk and notes its spike count, with
     // no branch on spiking and with the coefficients in a local copy (a member could alias the
     // state columns it stores, which would pin every coefficient to memory), so the compiler
     // can keep them in registers and vectorise; the second emits the few that spiked.
-    template<bool HasCurrent, bool HasDrive, bool Hetero>
+    //
+    // PlainFiring (plain_firing holds for the shared coefficients) writes those values into
+    // the local copy as constants: the firing rule's choices (noise, graded levels, reset
+    // kind) fold away, and the loop is straight-line selects.
+    template<bool HasCurrent, bool HasDrive, bool Hetero, bool PlainFiring>
     void update_neurons(unsigned thread, std::uint64_t step, range r) {
-        const coeffs shared = coeffs_[0];
+        const coeffs shared = PlainFiring ? with_plain_firing(coeffs_[0]) : coeffs_[0];
         const coeffs* per_neuron = coeffs_.data();
-        const bool stochastic = stochastic_;
+        const bool stochastic = !PlainFiring && stochastic_;
         const auto step32 = static_cast<std::uint32_t>(step);
         const double* jump = jump_.data();
         const double* jump_im = jump_im_.data();
@@ -138,7 +162,7 @@ private:
         for (std::size_t k = 0; k < n_state; ++k) cols[k] = columns_[k].data();
         std::uint16_t* counts = counts_.data();
         float* offsets = offsets_.data();
-        for (std::uint64_t i = r.begin; i < r.end; ++i) {
+        auto advance = [&](std::uint64_t i) {
             models::neuron_input in;
             in.jump = jump[i];
             if constexpr (M::is_complex) in.jump_im = jump_im[i];
@@ -159,16 +183,40 @@ private:
                 counts[i] = static_cast<std::uint16_t>(n);
             }
             store(cols, i, s);
+        };
+        // Plain firing leaves only selects in a step-wise model: vectorise across neurons (the
+        // columns, inputs and counts are distinct arrays).
+        if constexpr (PlainFiring && !models::fused_model<M>) {
+#pragma omp simd
+            for (std::uint64_t i = r.begin; i < r.end; ++i) advance(i);
+        } else {
+            for (std::uint64_t i = r.begin; i < r.end; ++i) advance(i);
         }
+        // Spikes are rare: skip four silent neurons at a time, then compact without a branch
+        // per neuron (every index is written, only spikers advance).
         spike_list& emitted = out(thread, step);
-        emitted.size = 0;
-        for (std::uint64_t i = r.begin; i < r.end; ++i) {
-            if (counts[i] == 0) continue;
-            emitted.neuron[emitted.size] = static_cast<std::uint32_t>(i);
-            emitted.count[emitted.size] = counts[i];
-            if constexpr (models::fused_model<M>) emitted.offset[emitted.size] = offsets[i];
-            ++emitted.size;
-            count_spike(static_cast<std::uint32_t>(i), step);
+        std::uint32_t* neuron = emitted.neuron.data();
+        std::uint32_t n = 0;
+        std::uint64_t i = r.begin;
+        for (; i + 4 <= r.end; i += 4) {
+            std::uint64_t four;
+            std::memcpy(&four, counts + i, sizeof four);
+            if (four == 0) continue;
+            for (std::uint64_t j = i; j < i + 4; ++j) {
+                neuron[n] = static_cast<std::uint32_t>(j);
+                n += counts[j] != 0;
+            }
+        }
+        for (; i < r.end; ++i) {
+            neuron[n] = static_cast<std::uint32_t>(i);
+            n += counts[i] != 0;
+        }
+        emitted.size = n;
+        for (std::uint32_t k = 0; k < n; ++k) {
+            const std::uint32_t i = neuron[k];
+            emitted.count[k] = counts[i];
+            if constexpr (models::fused_model<M>) emitted.offset[k] = offsets[i];
+            count_spike(i, step);
         }
     }
 

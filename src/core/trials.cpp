@@ -141,20 +141,20 @@ trial_protocol build_trials(const trials_spec& spec,
     if (!(spec.rest >= 0) || !std::isfinite(spec.rest))
         fail("rest = " + format_number(spec.rest) + " ms must be >= 0");
     if (!(spec.max_rate > 0 && spec.max_rate * dt * 1e-3 <= 1.0))
-        fail("max_rate = " + format_number(spec.max_rate) + " Hz must be in (0, 1/dt = " +
-             format_number(1000.0 / dt) + " Hz]");
+        fail("max_rate = " + format_number(spec.max_rate) +
+             " Hz must be in (0, 1/dt = " + format_number(1000.0 / dt) + " Hz]");
     if (!std::isfinite(spec.weight)) fail("weight must be a finite number");
     if (spec.trials() == 0) fail("learn + label + test is 0: nothing to present");
     if (spec.decode != "vote" && spec.decode != "first_spike")
-        fail("decode = \"" + spec.decode + "\"" + did_you_mean(spec.decode, {"vote", "first_spike"}));
+        fail("decode = \"" + spec.decode + "\"" +
+             did_you_mean(spec.decode, {"vote", "first_spike"}));
     tp.decode = spec.decode == "vote" ? trial_decode::vote : trial_decode::first_spike;
     if (tp.decode == trial_decode::vote && spec.test > 0 && spec.label == 0)
         fail("decode = \"vote\" labels the readout neurons in label trials: label must be > 0");
     if (!std::isfinite(spec.reward) || !std::isfinite(spec.punishment))
         fail("reward and punishment must be finite numbers");
     tp.present_steps = static_cast<std::uint64_t>(std::llround(spec.present / dt));
-    tp.trial_steps =
-        tp.present_steps + static_cast<std::uint64_t>(std::llround(spec.rest / dt));
+    tp.trial_steps = tp.present_steps + static_cast<std::uint64_t>(std::llround(spec.rest / dt));
     if (tp.present_steps == 0) fail("present = " + format_number(spec.present) + " ms is < dt");
     tp.learn = spec.learn;
     tp.label = spec.label;
@@ -277,8 +277,8 @@ trials_result assess_trials(const trial_protocol& tp) {
 
     if (tp.decode == trial_decode::vote) {
         r.neuron_class = label_neurons(tp, tp.learn, test_begin, n);
-        r.labelled = static_cast<std::uint32_t>(
-            std::count_if(r.neuron_class.begin(), r.neuron_class.end(), [](int c) { return c >= 0; }));
+        r.labelled = static_cast<std::uint32_t>(std::count_if(
+            r.neuron_class.begin(), r.neuron_class.end(), [](int c) { return c >= 0; }));
     }
     // Learning curve in up to 20 blocks of learn trials.
     const std::uint64_t block = std::max<std::uint64_t>(1, (tp.learn + 19) / 20);

@@ -42,10 +42,10 @@ struct trial_protocol {
     trial_decode decode = trial_decode::vote;
     double reward = 1.0, punishment = -1.0;
     std::uint32_t features = 0, classes = 0, train_samples = 0;
-    std::vector<double> rows;              // samples × features, scaled to [0, 1]
-    std::vector<std::uint32_t> row_of;     // per trial: its sample
-    std::vector<std::uint32_t> label_of;   // per trial: the sample's class
-    double p_spike = 0.0, weight = 0.0;    // input spike probability per step at x = 1
+    std::vector<double> rows;            // samples × features, scaled to [0, 1]
+    std::vector<std::uint32_t> row_of;   // per trial: its sample
+    std::vector<std::uint32_t> label_of; // per trial: the sample's class
+    double p_spike = 0.0, weight = 0.0;  // input spike probability per step at x = 1
     int port = 0;
     rng_stream rng;
     // Responses of the readout population during each presentation, [trial][neuron]: spike

@@ -45,7 +45,14 @@ TEST(examples, every_example_loads_and_runs) {
             continue;
         }
         experiment e = load_experiment(entry.path().string());
-        e.simulation.duration = std::min(e.simulation.duration, 50.0);
+        if (e.trials) { // the trials set the duration: a few of each phase
+            e.trials->learn = std::min<std::uint64_t>(e.trials->learn, 2);
+            e.trials->label = std::min<std::uint64_t>(e.trials->label, 1);
+            e.trials->test = std::min<std::uint64_t>(e.trials->test, 1);
+            e.simulation.duration = static_cast<double>(e.trials->trials()) * e.trials->trial_ms();
+        } else {
+            e.simulation.duration = std::min(e.simulation.duration, 50.0);
+        }
         const run_result res = run(e);
         EXPECT_GT(res.neurons, 0u) << entry.path();
         ++simulations;

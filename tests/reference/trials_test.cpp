@@ -125,8 +125,8 @@ TEST(trials, bad_settings_are_refused) {
     refuses([](experiment& e) { e.trials->present = 0.0; });
     refuses([](experiment& e) { e.trials->max_rate = 20000.0; }); // above 1/dt
     refuses([](experiment& e) { e.trials->decode = "votes"; });
-    refuses([](experiment& e) { e.trials->decode = "vote"; });    // vote needs label trials
-    refuses([](experiment& e) { e.trials->labels = {0}; });       // one label per pattern
+    refuses([](experiment& e) { e.trials->decode = "vote"; }); // vote needs label trials
+    refuses([](experiment& e) { e.trials->labels = {0}; });    // one label per pattern
     refuses([](experiment& e) { e.trials->patterns[1].pop_back(); });
     refuses([](experiment& e) { e.trials->patterns[0][0] = 1.5; });
     refuses([](experiment& e) { e.populations[0].size = 19; }); // one input per feature
