@@ -3,6 +3,7 @@
 
 #include "core/bind.hpp"
 #include "core/distribution.hpp"
+#include "core/huge_pages.hpp"
 #include "core/parallel.hpp"
 #include "core/philox.hpp"
 #include "plasticity/plasticity.hpp"
@@ -10,6 +11,8 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <random>
+#include <tuple>
 #include <unordered_set>
 
 namespace nm {
@@ -27,6 +30,28 @@ namespace {
 std::uint64_t below(std::uint32_t word, std::uint64_t n) {
     return (std::uint64_t{word} * n) >> 32;
 }
+
+// Random words in sequence from one keyed Philox stream, for the standard library's
+// distributions (a UniformRandomBitGenerator).
+class philox_words {
+public:
+    using result_type = std::uint32_t;
+    philox_words(const rng_stream& rng, std::uint32_t slot) : rng_(rng), slot_(slot) {}
+    static constexpr result_type min() { return 0; }
+    static constexpr result_type max() { return ~result_type{0}; }
+    result_type operator()() {
+        if (used_ == 4) {
+            block_ = rng_.block(counter_++, 0, slot_);
+            used_ = 0;
+        }
+        return block_.w[used_++];
+    }
+
+private:
+    rng_stream rng_;
+    std::uint32_t slot_, counter_ = 0, used_ = 4;
+    philox_block block_{};
+};
 
 // Generates the synapses of one rule; emit(pre, post, key_a, key_b) with a key unique per
 // synapse that seeds its weight and delay draws (for `explicit`, key_a is the list index).
@@ -117,9 +142,58 @@ private:
         }
     }
 
-    // n pairs drawn uniformly over all (pre, post); every shard draws them all and keeps its own.
+    // n pairs drawn uniformly over all allowed (pre, post). With multapses, as n independent
+    // pairs: the targets fall into fixed blocks of block_size neurons (the same for any thread
+    // count) with multinomial counts, drawn block by block as binomials; each block then draws
+    // its own pairs, so a shard draws only the blocks it overlaps. Without multapses, every
+    // shard draws all pairs (rejecting repeats needs them all) and keeps its own.
     template<class Emit>
     void total_number(range targets, Emit& emit) const {
+        if (!rule_.allow_multapses) return distinct_total_number(targets, emit);
+        constexpr std::uint64_t block_size = 1024;
+        const std::uint64_t blocks = (n_post_ + block_size - 1) / block_size;
+        auto allowed = [&](std::uint64_t begin, std::uint64_t end) { // pairs onto [begin, end)
+            const std::uint64_t diagonal =
+                no_self_ ? std::min(end, n_pre_) - std::min(begin, n_pre_) : 0;
+            return static_cast<double>((end - begin) * n_pre_ - diagonal);
+        };
+        philox_words words(rng_, 0xC0u);
+        std::uint64_t left = rule_.n, first = 0;
+        double left_pairs = allowed(0, n_post_);
+        for (std::uint64_t blk = 0; blk < blocks && left > 0; ++blk) {
+            const std::uint64_t begin = blk * block_size,
+                                end = std::min(n_post_, begin + block_size);
+            const double pairs = allowed(begin, end);
+            std::uint64_t count = left;
+            if (blk + 1 < blocks)
+                count = std::binomial_distribution<std::uint64_t>(
+                    left, std::min(1.0, pairs / left_pairs))(words);
+            if (end > targets.begin && begin < targets.end)
+                block_pairs(begin, end, first, count, targets, emit);
+            left -= count;
+            left_pairs -= pairs;
+            first += count;
+        }
+    }
+
+    // Synapses first .. first + count - 1: pre uniform, post uniform in [begin, end).
+    template<class Emit>
+    void block_pairs(std::uint64_t begin, std::uint64_t end, std::uint64_t first,
+                     std::uint64_t count, range targets, Emit& emit) const {
+        for (std::uint64_t m = first; m < first + count; ++m)
+            for (std::uint32_t attempt = 0;; ++attempt) {
+                const philox_block b = rng_.block(key(m), key(m >> 32), attempt + 1);
+                const std::uint64_t pre = below(b.w[0], n_pre_),
+                                    post = begin + below(b.w[1], end - begin);
+                if (no_self_ && pre == post) continue;
+                if (post >= targets.begin && post < targets.end)
+                    emit(pre, post, key(m), key(m >> 32));
+                break;
+            }
+    }
+
+    template<class Emit>
+    void distinct_total_number(range targets, Emit& emit) const {
         std::unordered_set<std::uint64_t> taken;
         if (!rule_.allow_multapses) taken.reserve(rule_.n * 2);
         philox_block pair_words{};
@@ -200,17 +274,25 @@ void check_rule(const projection_spec& spec, const connect_context& ctx, const s
 
 // One per-synapse quantity: a constant, a distribution, or (explicit rule) a list.
 struct synapse_value {
-    const value* spec = nullptr;
-    const std::vector<double>* list = nullptr;
-    std::uint32_t slot = 0;
+    synapse_value(const value* v, const std::vector<double>* l, std::uint32_t s)
+        : spec(v), list(l), slot(s), dist(std::get_if<distribution>(v)),
+          kind(dist ? kind_of(*dist) : distribution_kind::uniform) {}
 
-    bool varies() const {
-        return (list && !list->empty()) || std::holds_alternative<distribution>(*spec);
-    }
+    const value* spec;
+    const std::vector<double>* list;
+    std::uint32_t slot;
+    const distribution* dist;
+    distribution_kind kind;
+
+    bool listed() const { return list && !list->empty(); }
+    bool varies() const { return listed() || dist; }
+    // Drawn through a standard normal (normal, normal_clipped, lognormal).
+    bool normal_based() const { return !listed() && dist && kind != distribution_kind::uniform; }
     double constant() const { return std::get<double>(*spec); }
-    double at(const rng_stream& rng, std::uint32_t a, std::uint32_t b) const {
-        if (list && !list->empty()) return (*list)[a];
-        if (const auto* d = std::get_if<distribution>(spec)) return draw(*d, rng, a, b, slot);
+    double at(const rng_stream& rng, std::uint32_t a, std::uint32_t b,
+              const double* first_normal = nullptr) const {
+        if (listed()) return (*list)[a];
+        if (dist) return draw(*dist, kind, rng, a, b, slot, first_normal);
         return std::get<double>(*spec);
     }
 };
@@ -293,7 +375,7 @@ projection build_projection(const projection_spec& spec, const connect_context& 
                                    " ms (synapse " + std::to_string(pre) + " -> " +
                                    std::to_string(post) + ") must be >= dt = " + format_number(dt) +
                                    " ms; clip drawn delays with normal_clipped and low >= dt"));
-        return static_cast<std::uint32_t>(std::lround(d / dt));
+        return static_cast<std::uint32_t>(d / dt + 0.5); // d > 0: rounds half up, as lround
     };
     if (!proj.varying_delay) proj.delay = delay_steps(delay.constant(), 0, 0);
 
@@ -319,28 +401,38 @@ projection build_projection(const projection_spec& spec, const connect_context& 
     }
     const std::uint64_t delay_limit = std::uint64_t{1} << (32 - std::min(proj.delay_shift, 32u));
 
+    // Weight and delay both drawn through normals share one Box-Muller pair per synapse (its
+    // own slot): half the random blocks and logarithms of drawing them apart.
+    const bool joint_normals = weight.normal_based() && delay.normal_based();
+    constexpr std::uint32_t joint_slot = 3;
+
     // Pass 2: the same synapses again, written in place.
     std::vector<std::uint32_t> shard_max_delay(shards, proj.delay);
     parallel_for(shards, shards, [&](unsigned t) {
         csr_shard& s = proj.shards[t];
         const std::uint64_t total = s.offsets[n_pre];
-        s.targets.resize(total);
-        if (proj.varying_weight) s.weights.resize(total);
-        if (varying_im) s.weights_im.resize(total);
+        resize_on_huge_pages(s.targets, total);
+        if (proj.varying_weight) resize_on_huge_pages(s.weights, total);
+        if (varying_im) resize_on_huge_pages(s.weights_im, total);
         std::uint32_t max_d = proj.delay;
         std::vector<std::uint64_t> next(s.offsets.begin(), s.offsets.end() - 1);
         gen.run(ctx.parts.chunk(ctx.post->size(), t), [&](std::uint64_t pre, std::uint64_t post,
                                                           std::uint32_t a, std::uint32_t b) {
             const std::uint64_t at = next[pre]++;
             auto target = static_cast<std::uint32_t>(post);
+            double z[2];
+            if (joint_normals) std::tie(z[0], z[1]) = value_rng.normal_pair(a, b, joint_slot);
+            const double* z_weight = joint_normals ? &z[0] : nullptr;
+            const double* z_delay = joint_normals ? &z[1] : nullptr;
             if (proj.varying_delay) {
-                const std::uint32_t d = delay_steps(delay.at(value_rng, a, b), pre, post);
+                const std::uint32_t d = delay_steps(delay.at(value_rng, a, b, z_delay), pre, post);
                 max_d = std::max(max_d, d);
                 target |= static_cast<std::uint32_t>(std::min<std::uint64_t>(d, delay_limit - 1))
                           << proj.delay_shift;
             }
             s.targets[at] = target;
-            if (proj.varying_weight) s.weights[at] = static_cast<float>(weight.at(value_rng, a, b));
+            if (proj.varying_weight)
+                s.weights[at] = static_cast<float>(weight.at(value_rng, a, b, z_weight));
             if (varying_im) s.weights_im[at] = static_cast<float>(weight_im.at(value_rng, a, b));
         });
         shard_max_delay[t] = max_d;

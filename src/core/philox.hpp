@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <utility>
 
 #if defined(__SSE2__) && !defined(__CUDACC__)
 #include <emmintrin.h>
@@ -133,12 +134,22 @@ public:
         return to_unit53(b.w[0], b.w[1]);
     }
 
-    // Standard normal by Box-Muller over one block.
+    // Standard normal by Box-Muller over one block (1 - u1 is exact and in (0, 1]: a plain log,
+    // cheaper than log1p, is safe).
     NM_HD double normal(std::uint32_t index, std::uint32_t step, std::uint32_t slot = 0) const {
         const philox_block b = block(index, step, slot);
         const double u1 = to_unit53(b.w[0], b.w[1]);
         const double u2 = to_unit53(b.w[2], b.w[3]);
-        return std::sqrt(-2.0 * std::log1p(-u1)) * std::cos(6.283185307179586 * u2);
+        return std::sqrt(-2.0 * std::log(1.0 - u1)) * std::cos(6.283185307179586 * u2);
+    }
+
+    // Both standard normals of one Box-Muller pair (independent of each other).
+    NM_HD std::pair<double, double> normal_pair(std::uint32_t index, std::uint32_t step,
+                                                std::uint32_t slot = 0) const {
+        const philox_block b = block(index, step, slot);
+        const double r = std::sqrt(-2.0 * std::log(1.0 - to_unit53(b.w[0], b.w[1])));
+        const double angle = 6.283185307179586 * to_unit53(b.w[2], b.w[3]);
+        return {r * std::cos(angle), r * std::sin(angle)};
     }
 
     std::uint32_t key0() const { return k0_; }
