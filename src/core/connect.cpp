@@ -6,6 +6,7 @@
 #include "core/huge_pages.hpp"
 #include "core/parallel.hpp"
 #include "core/philox.hpp"
+#include "core/ziggurat.hpp"
 #include "plasticity/plasticity.hpp"
 
 #include <algorithm>
@@ -143,53 +144,79 @@ private:
     }
 
     // n pairs drawn uniformly over all allowed (pre, post). With multapses, as n independent
-    // pairs: the targets fall into fixed blocks of block_size neurons (the same for any thread
-    // count) with multinomial counts, drawn block by block as binomials; each block then draws
-    // its own pairs, so a shard draws only the blocks it overlaps. Without multapses, every
-    // shard draws all pairs (rejecting repeats needs them all) and keeps its own.
+    // pairs: they fall into fixed tiles of the (post, pre) plane (the same for any thread count)
+    // with multinomial counts, drawn tile by tile as binomials; each tile then draws its own
+    // pairs. A shard draws only the tiles of its targets, and a tile's pairs write to few CSR
+    // rows at a time (the fill stays in cache). Without multapses, every shard draws all pairs
+    // (rejecting repeats needs them all) and keeps its own.
     template<class Emit>
     void total_number(range targets, Emit& emit) const {
         if (!rule_.allow_multapses) return distinct_total_number(targets, emit);
-        constexpr std::uint64_t block_size = 1024;
-        const std::uint64_t blocks = (n_post_ + block_size - 1) / block_size;
-        auto allowed = [&](std::uint64_t begin, std::uint64_t end) { // pairs onto [begin, end)
-            const std::uint64_t diagonal =
-                no_self_ ? std::min(end, n_pre_) - std::min(begin, n_pre_) : 0;
-            return static_cast<double>((end - begin) * n_pre_ - diagonal);
+        constexpr std::uint64_t posts_per_tile = 1024, pres_per_tile = 2048;
+        auto allowed = [&](range post, range pre) {
+            const std::uint64_t overlap =
+                no_self_ ? std::max(post.begin, pre.begin) < std::min(post.end, pre.end)
+                               ? std::min(post.end, pre.end) - std::max(post.begin, pre.begin)
+                               : 0
+                         : 0;
+            return static_cast<double>((post.end - post.begin) * (pre.end - pre.begin) - overlap);
         };
         philox_words words(rng_, 0xC0u);
         std::uint64_t left = rule_.n, first = 0;
-        double left_pairs = allowed(0, n_post_);
-        for (std::uint64_t blk = 0; blk < blocks && left > 0; ++blk) {
-            const std::uint64_t begin = blk * block_size,
-                                end = std::min(n_post_, begin + block_size);
-            const double pairs = allowed(begin, end);
-            std::uint64_t count = left;
-            if (blk + 1 < blocks)
-                count = std::binomial_distribution<std::uint64_t>(
-                    left, std::min(1.0, pairs / left_pairs))(words);
-            if (end > targets.begin && begin < targets.end)
-                block_pairs(begin, end, first, count, targets, emit);
-            left -= count;
-            left_pairs -= pairs;
-            first += count;
+        double left_pairs = allowed({0, n_post_}, {0, n_pre_});
+        for (std::uint64_t b = 0; b < n_post_ && left > 0; b += posts_per_tile) {
+            const range post{b, std::min(n_post_, b + posts_per_tile)};
+            for (std::uint64_t a = 0; a < n_pre_ && left > 0; a += pres_per_tile) {
+                const range pre{a, std::min(n_pre_, a + pres_per_tile)};
+                const double pairs = allowed(post, pre);
+                const bool last = post.end == n_post_ && pre.end == n_pre_;
+                const std::uint64_t count =
+                    last ? left
+                         : std::binomial_distribution<std::uint64_t>(
+                               left, std::min(1.0, pairs / left_pairs))(words);
+                if (post.end > targets.begin && post.begin < targets.end)
+                    tile_pairs(post, pre, first, count, targets, emit);
+                left -= count;
+                left_pairs -= pairs;
+                first += count;
+            }
         }
     }
 
-    // Synapses first .. first + count - 1: pre uniform, post uniform in [begin, end).
+    // Synapses first .. first + count - 1, uniform over the allowed pairs of a tile. Synapse
+    // m's first try is block (m, slot 1), four consecutive synapses per SSE2 call; an autapse
+    // (when refused) retries from slots 2, 3...
     template<class Emit>
-    void block_pairs(std::uint64_t begin, std::uint64_t end, std::uint64_t first,
-                     std::uint64_t count, range targets, Emit& emit) const {
-        for (std::uint64_t m = first; m < first + count; ++m)
-            for (std::uint32_t attempt = 0;; ++attempt) {
+    void tile_pairs(range post_range, range pre_range, std::uint64_t first, std::uint64_t count,
+                    range targets, Emit& emit) const {
+        const std::uint64_t n_post = post_range.end - post_range.begin,
+                            n_pre = pre_range.end - pre_range.begin;
+        auto take = [&](std::uint64_t m, std::uint32_t pre_word, std::uint32_t post_word) {
+            for (std::uint32_t attempt = 1;; ++attempt) {
+                const std::uint64_t pre = pre_range.begin + below(pre_word, n_pre),
+                                    post = post_range.begin + below(post_word, n_post);
+                if (!(no_self_ && pre == post)) {
+                    if (post >= targets.begin && post < targets.end)
+                        emit(pre, post, key(m), key(m >> 32));
+                    return;
+                }
                 const philox_block b = rng_.block(key(m), key(m >> 32), attempt + 1);
-                const std::uint64_t pre = below(b.w[0], n_pre_),
-                                    post = begin + below(b.w[1], end - begin);
-                if (no_self_ && pre == post) continue;
-                if (post >= targets.begin && post < targets.end)
-                    emit(pre, post, key(m), key(m >> 32));
-                break;
+                pre_word = b.w[0];
+                post_word = b.w[1];
             }
+        };
+        const std::uint64_t end = first + count;
+        std::uint64_t m = first;
+        std::uint32_t words[16];
+        // Four at a time while the group does not wrap the counter's low word.
+        for (; m + 4 <= end && key(m) <= 0xFFFFFFFCu; m += 4) {
+            rng_.blocks<4>(key(m), key(m >> 32), words, 1);
+            for (int l = 0; l < 4; ++l) take(m + l, words[4 * l], words[4 * l + 1]);
+        }
+        for (; m < end; ++m) {
+            const philox_block b = rng_.block(key(m), key(m >> 32), 1);
+            take(m, b.w[0], b.w[1]);
+        }
     }
 
     template<class Emit>
@@ -401,8 +428,8 @@ projection build_projection(const projection_spec& spec, const connect_context& 
     }
     const std::uint64_t delay_limit = std::uint64_t{1} << (32 - std::min(proj.delay_shift, 32u));
 
-    // Weight and delay both drawn through normals share one Box-Muller pair per synapse (its
-    // own slot): half the random blocks and logarithms of drawing them apart.
+    // Weight and delay both drawn through normals share one Philox block per synapse (its own
+    // slot), turned into two normals by the ziggurat: no logarithm or cosine per synapse.
     const bool joint_normals = weight.normal_based() && delay.normal_based();
     constexpr std::uint32_t joint_slot = 3;
 
@@ -421,7 +448,7 @@ projection build_projection(const projection_spec& spec, const connect_context& 
             const std::uint64_t at = next[pre]++;
             auto target = static_cast<std::uint32_t>(post);
             double z[2];
-            if (joint_normals) std::tie(z[0], z[1]) = value_rng.normal_pair(a, b, joint_slot);
+            if (joint_normals) std::tie(z[0], z[1]) = ziggurat_pair(value_rng, a, b, joint_slot);
             const double* z_weight = joint_normals ? &z[0] : nullptr;
             const double* z_delay = joint_normals ? &z[1] : nullptr;
             if (proj.varying_delay) {

@@ -7,7 +7,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <utility>
 
 #if defined(__SSE2__) && !defined(__CUDACC__)
 #include <emmintrin.h>
@@ -125,8 +124,9 @@ public:
 
     // The blocks of indices first .. first + L - 1 (same step and slot) at once.
     template<int L>
-    void blocks(std::uint32_t first, std::uint32_t step, std::uint32_t (&out)[4 * L]) const {
-        philox4x32_lanes<L>(first, step, stream_, 0, k0_, k1_, out);
+    void blocks(std::uint32_t first, std::uint32_t step, std::uint32_t (&out)[4 * L],
+                std::uint32_t slot = 0) const {
+        philox4x32_lanes<L>(first, step, stream_, slot, k0_, k1_, out);
     }
 
     NM_HD double uniform(std::uint32_t index, std::uint32_t step, std::uint32_t slot = 0) const {
@@ -141,15 +141,6 @@ public:
         const double u1 = to_unit53(b.w[0], b.w[1]);
         const double u2 = to_unit53(b.w[2], b.w[3]);
         return std::sqrt(-2.0 * std::log(1.0 - u1)) * std::cos(6.283185307179586 * u2);
-    }
-
-    // Both standard normals of one Box-Muller pair (independent of each other).
-    NM_HD std::pair<double, double> normal_pair(std::uint32_t index, std::uint32_t step,
-                                                std::uint32_t slot = 0) const {
-        const philox_block b = block(index, step, slot);
-        const double r = std::sqrt(-2.0 * std::log(1.0 - to_unit53(b.w[0], b.w[1])));
-        const double angle = 6.283185307179586 * to_unit53(b.w[2], b.w[3]);
-        return {r * std::cos(angle), r * std::sin(angle)};
     }
 
     std::uint32_t key0() const { return k0_; }
