@@ -22,13 +22,17 @@ struct data_spec {
 };
 
 struct layer_spec {
-    std::string kind; // dense | linear | conv2d | avgpool | maxpool | flatten | dropout | lif | if
-                      // | alif | li
+    std::string kind; // dense | linear | conv2d | avgpool | maxpool | flatten | dropout | scale |
+                      // add | lif | if | cuba_lif | alif | li
     std::uint64_t size = 0; // dense/linear outputs (neuron layers take the previous size)
     std::uint64_t channels = 0, kernel = 3, stride = 1, padding = 0; // conv2d; pools use kernel
     double p = 0.5;                                                  // dropout probability
     double adapt = 0.2,
            adapt_decay = 0.98; // alif: threshold rise per unit of adaptation; decay per step
+    double alpha = 0.8;        // cuba_lif: synaptic current decay per step
+    bool recurrent = false;    // lif, if: the layer's own spikes from t - 1 through trained weights
+    double factor = 1.0;       // scale
+    std::uint64_t from = 0;    // add: the layer (1-based) whose output is added
     double beta = 0.9;         // decay per step
     double threshold = 1.0;
     std::string reset = "zero"; // zero | subtract | none
@@ -45,7 +49,7 @@ struct train_spec {
     std::string scheme = "direct"; // input code (neuromorph models lists the spike codes)
     std::vector<param> code;       // its parameters (steps = T)
     std::vector<layer_spec> layers;
-    std::string loss = "ce_count";  // ce_count | ce_mean | ce_max | mse_count
+    std::string loss = "ce_count";  // ce_count | ce_mean | ce_max | mse_count | ce_first_spike
     double rate_reg = 0.0;          // spike-rate penalty per spike
     std::string optimizer = "adam"; // sgd | adam | adamw
     double lr = 1e-3, momentum = 0.9, weight_decay = 0.0, clip = 0.0;

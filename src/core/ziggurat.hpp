@@ -16,10 +16,10 @@ namespace nm {
 
 struct ziggurat_tables {
     static constexpr int layers = 128;
-    static constexpr double r = 3.442619855899;        // start of the tail
-    static constexpr double v = 9.91256303526217e-3;   // area of each layer
-    std::array<double, layers + 1> x{};                // layer edges, x[1] = r, x[layers] = 0
-    std::array<double, layers> ratio{};                // x[i + 1] / x[i]: the accept-at-once part
+    static constexpr double r = 3.442619855899;      // start of the tail
+    static constexpr double v = 9.91256303526217e-3; // area of each layer
+    std::array<double, layers + 1> x{};              // layer edges, x[1] = r, x[layers] = 0
+    std::array<double, layers> ratio{};              // x[i + 1] / x[i]: the accept-at-once part
 
     ziggurat_tables() {
         double f = std::exp(-0.5 * r * r);
@@ -39,8 +39,8 @@ inline const ziggurat_tables& ziggurat() {
     return tables;
 }
 
-// A standard normal from the words (position, layer) and tables `t`; `more()` gives further words for the
-// rare draws that need them.
+// A standard normal from the words (position, layer) and tables `t`; `more()` gives further words
+// for the rare draws that need them.
 template<class Words>
 double ziggurat_normal(const ziggurat_tables& t, std::uint32_t position, std::uint32_t layer,
                        Words&& more) {

@@ -44,10 +44,11 @@ public:
     }
 
     layer_spec layer(const toml::table& t) const {
-        check_keys(t,
-                   {"kind", "size", "beta", "threshold", "reset", "surrogate", "slope",
-                    "learn_beta", "detach_reset", "init_gain", "channels", "kernel", "stride",
-                    "padding", "p", "adapt", "adapt_decay"},
+        check_keys(t, {"kind",      "size",        "beta",       "threshold",    "reset",
+                       "surrogate", "slope",       "learn_beta", "detach_reset", "init_gain",
+                       "channels",  "kernel",      "stride",     "padding",      "p",
+                       "adapt",     "adapt_decay", "alpha",      "recurrent",    "factor",
+                       "from"},
                    "[[layer]]");
         layer_spec l;
         l.where = where(t);
@@ -68,6 +69,10 @@ public:
         get(t, "p", l.p, "layer");
         get(t, "adapt", l.adapt, "layer");
         get(t, "adapt_decay", l.adapt_decay, "layer");
+        get(t, "alpha", l.alpha, "layer");
+        get(t, "recurrent", l.recurrent, "layer");
+        get(t, "factor", l.factor, "layer");
+        get(t, "from", l.from, "layer");
         return l;
     }
 };

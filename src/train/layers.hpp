@@ -37,6 +37,12 @@ public:
     // dy: [T·B·outputs]; dx: [T·B·inputs] or nullptr when nobody needs it. Adds to gradients.
     virtual void backward(const Real* dy, Real* dx, int steps, int batch) = 0;
     virtual std::vector<parameter<Real>> parameters() { return {}; }
+    // Spiking layers: fire through the surrogate's smooth antiderivative (gradient checks), and
+    // the spike-rate regulariser added to ∂L/∂s per spike.
+    virtual void set_smooth(bool) {}
+    virtual void set_rate_penalty(Real) {}
+    // Bytes kept from forward for backward beyond the layer's output.
+    virtual std::size_t saved_bytes() const { return 0; }
 };
 
 // Affine map y = x·W + b at every step, W stored [inputs][outputs]. Dense input goes through
@@ -182,6 +188,20 @@ Real reset_value(reset_mode mode, Real vstar, Real s, Real threshold) {
     }
 }
 
+// ∂v/∂v* of the reset for a neuron that fired s with surrogate slope sd at v*; with
+// detach_reset the reset's own dependence on v* (through s) carries no gradient.
+template<class Real>
+Real reset_derivative(reset_mode mode, bool detach, Real vstar, Real s, Real threshold, Real sd) {
+    switch (mode) {
+    case reset_mode::zero:
+        return (1 - s) - (detach ? 0 : vstar * sd);
+    case reset_mode::subtract:
+        return 1 - (detach ? 0 : threshold * sd);
+    default:
+        return 1;
+    }
+}
+
 struct neuron_options {
     double beta = 0.9;      // decay per step, exp(-dt/τ)
     double threshold = 1.0; // LIF only
@@ -204,10 +224,10 @@ public:
     std::string kind() const override { return "lif"; }
     std::size_t outputs() const override { return n_; }
     bool spiking() const override { return true; }
-    bool smooth = false;
-    Real rate_penalty = 0; // added to ∂L/∂s per spike (spike-rate regulariser)
+    void set_smooth(bool on) override { smooth_ = on; }
+    void set_rate_penalty(Real per_spike) override { rate_penalty_ = per_spike; }
     const std::vector<Real>& beta() const { return beta_; }
-    std::size_t saved_bytes() const { return vstar_.size() * sizeof(Real); }
+    std::size_t saved_bytes() const override { return vstar_.size() * sizeof(Real); }
 
     void forward(const Real* x, Real* y, int steps, int batch) override {
         const std::size_t width = static_cast<std::size_t>(batch) * n_;
@@ -223,7 +243,7 @@ public:
                 Real* v = v_.data() + b * n_;
                 for (std::size_t j = 0; j < n_; ++j) {
                     const Real vstar = beta_[j] * v[j] + in[j];
-                    const Real spike = smooth ? o_.grad.smooth(vstar - th) : Real(vstar >= th);
+                    const Real spike = smooth_ ? o_.grad.smooth(vstar - th) : Real(vstar >= th);
                     vs[j] = vstar;
                     s[j] = spike;
                     v[j] = after_reset(vstar, spike, th);
@@ -245,18 +265,9 @@ public:
                 Real* gv = gv_.data() + b * n_;
                 for (std::size_t j = 0; j < n_; ++j) {
                     const Real sd = o_.grad.derivative(vs[j] - th);
-                    Real dv_dvstar;
-                    switch (o_.reset) {
-                    case reset_mode::zero:
-                        dv_dvstar = (1 - s[j]) - (o_.detach_reset ? 0 : vs[j] * sd);
-                        break;
-                    case reset_mode::subtract:
-                        dv_dvstar = 1 - (o_.detach_reset ? 0 : th * sd);
-                        break;
-                    default:
-                        dv_dvstar = 1;
-                    }
-                    const Real g = (d[j] + rate_penalty) * sd + gv[j] * dv_dvstar;
+                    const Real dv_dvstar =
+                        reset_derivative(o_.reset, o_.detach_reset, vs[j], s[j], th, sd);
+                    const Real g = (d[j] + rate_penalty_) * sd + gv[j] * dv_dvstar;
                     if (dx) dx[row + j] = g;
                     if (o_.learn_beta && t > 0)
                         gbeta_[j] += g * after_reset((vs - width)[j], (s - width)[j], th);
@@ -277,6 +288,8 @@ private:
 
     std::size_t n_;
     neuron_options o_;
+    bool smooth_ = false;
+    Real rate_penalty_ = 0;
     std::vector<Real> beta_, gbeta_, vstar_, v_, gv_;
     const Real* y_ = nullptr;
 };
@@ -295,8 +308,9 @@ public:
     std::string kind() const override { return "alif"; }
     std::size_t outputs() const override { return n_; }
     bool spiking() const override { return true; }
-    bool smooth = false;
-    Real rate_penalty = 0;
+    void set_smooth(bool on) override { smooth_ = on; }
+    void set_rate_penalty(Real per_spike) override { rate_penalty_ = per_spike; }
+    std::size_t saved_bytes() const override { return 2 * vstar_.size() * sizeof(Real); }
 
     void forward(const Real* x, Real* y, int steps, int batch) override {
         const std::size_t width = static_cast<std::size_t>(batch) * n_;
@@ -308,7 +322,7 @@ public:
             for (std::size_t k = 0; k < width; ++k) {
                 const std::size_t at = t * width + k;
                 const Real vstar = beta * v[k] + x[at], theta = th + b_ * a[k];
-                const Real s = smooth ? o_.grad.smooth(vstar - theta) : Real(vstar >= theta);
+                const Real s = smooth_ ? o_.grad.smooth(vstar - theta) : Real(vstar >= theta);
                 vstar_[at] = vstar;
                 theta_[at] = theta;
                 y[at] = s;
@@ -336,7 +350,7 @@ public:
                     dv_ds = attached ? -th : 0;
                     dv_dth = attached ? -s : 0;
                 }
-                const Real gs = dy[at] + rate_penalty + ga[k] + gv[k] * dv_ds;
+                const Real gs = dy[at] + rate_penalty_ + ga[k] + gv[k] * dv_ds;
                 const Real gvs = gs * sd + gv[k] * dv_dvs;
                 const Real gth = -gs * sd + gv[k] * dv_dth;
                 if (dx) dx[at] = gvs;
@@ -352,6 +366,8 @@ private:
 
     std::size_t n_;
     neuron_options o_;
+    bool smooth_ = false;
+    Real rate_penalty_ = 0;
     Real b_, rho_;
     std::vector<Real> vstar_, theta_;
     const Real* y_ = nullptr;

@@ -8,7 +8,10 @@
 #include "nm/errors.hpp"
 #include "nm/train.hpp"
 #include "train/conv.hpp"
+#include "train/cuba_lif.hpp"
+#include "train/elementwise.hpp"
 #include "train/layers.hpp"
+#include "train/recurrent_lif.hpp"
 
 #include <cmath>
 #include <memory>
@@ -110,13 +113,42 @@ public:
                 layers_.push_back(std::make_unique<dropout<Real>>(width, s.p, rng));
             } else if (s.kind == "flatten") {
                 shape = {width, 1, 1}; // bookkeeping only: activations are already contiguous
-            } else if (s.kind == "lif" || s.kind == "if") {
+            } else if (s.kind == "scale") {
+                if (!std::isfinite(s.factor))
+                    throw bad_parameter(ctx + ": factor must be a finite number");
+                layers_.push_back(std::make_unique<scale_layer<Real>>(width, s.factor));
+            } else if (s.kind == "add") {
+                if (s.from < 1 || s.from > i)
+                    throw bad_config(ctx + ": from = " + std::to_string(s.from) +
+                                     " must name an earlier layer (1 to " + std::to_string(i) +
+                                     ")");
+                const std::size_t skip_width = layers_[s.from - 1]->outputs();
+                if (skip_width != width)
+                    throw bad_config(ctx + ": layer " + std::to_string(s.from) + " has " +
+                                     std::to_string(skip_width) +
+                                     " outputs but the input here has " + std::to_string(width) +
+                                     "; an add needs equal sizes");
+                layers_.push_back(std::make_unique<residual_add<Real>>(width, s.from - 1));
+            } else if (s.kind == "lif" || s.kind == "if" || s.kind == "cuba_lif") {
                 if (s.size != 0 && s.size != width)
                     throw bad_config(ctx + ": size = " + std::to_string(s.size) +
                                      " but its input has " + std::to_string(width) +
                                      " features (neuron layers keep the size)");
-                layers_.push_back(
-                    std::make_unique<lif_layer<Real>>(width, neuron_options_of(s, i)));
+                const neuron_options o = neuron_options_of(s, i);
+                if (s.kind == "cuba_lif") {
+                    if (!(s.alpha >= 0 && s.alpha <= 1))
+                        throw bad_parameter(ctx + ": alpha = " + format_number(s.alpha) +
+                                            " must be in [0, 1]");
+                    layers_.push_back(std::make_unique<cuba_lif_layer<Real>>(width, o, s.alpha));
+                } else if (s.recurrent) {
+                    if (s.learn_beta)
+                        throw bad_config(ctx + ": learn_beta is not available with recurrent");
+                    auto r = std::make_unique<recurrent_lif_layer<Real>>(width, o);
+                    initialise(r->weights(), width, s, ctx, rng);
+                    layers_.push_back(std::move(r));
+                } else {
+                    layers_.push_back(std::make_unique<lif_layer<Real>>(width, o));
+                }
             } else if (s.kind == "alif") {
                 if (!(s.adapt >= 0) || !(s.adapt_decay >= 0 && s.adapt_decay <= 1))
                     throw bad_parameter(ctx + ": adapt must be >= 0 and adapt_decay in [0, 1]");
@@ -128,7 +160,8 @@ public:
                 throw bad_config(
                     ctx + ": unknown layer kind \"" + s.kind + "\"" +
                     did_you_mean(s.kind, {"dense", "linear", "conv2d", "avgpool", "maxpool",
-                                          "flatten", "dropout", "lif", "if", "li"}));
+                                          "flatten", "dropout", "scale", "add", "lif", "if",
+                                          "cuba_lif", "alif", "li"}));
             }
         }
         // Dense layers reading spikes may accumulate events instead of multiplying.
@@ -160,6 +193,8 @@ public:
     const Real* forward(const Real* x, int steps, int batch) {
         const Real* in = x;
         for (std::size_t i = 0; i < layers_.size(); ++i) {
+            if (auto* add = dynamic_cast<residual_add<Real>*>(layers_[i].get()))
+                add->skip = acts_[add->from()].data();
             acts_[i].resize(static_cast<std::size_t>(steps) * batch * layers_[i]->outputs());
             layers_[i]->forward(in, acts_[i].data(), steps, batch);
             in = acts_[i].data();
@@ -167,10 +202,19 @@ public:
         return in;
     }
 
-    // dy: ∂L/∂output; the input's gradient is not needed and not computed.
+    // dy: ∂L/∂output; the input's gradient is not needed and not computed. A skip connection's
+    // gradient waits in skip_grads_ until the backward pass reaches the layer it came from.
     void backward(const Real* dy, int steps, int batch) {
         const Real* g = dy;
+        skip_grads_.resize(layers_.size());
         for (std::size_t i = layers_.size(); i-- > 0;) {
+            if (const auto* add = dynamic_cast<const residual_add<Real>*>(layers_[i].get())) {
+                auto& pending = skip_grads_[add->from()];
+                const std::size_t size =
+                    static_cast<std::size_t>(steps) * batch * layers_[i]->outputs();
+                pending.resize(size, Real(0));
+                for (std::size_t k = 0; k < size; ++k) pending[k] += g[k];
+            }
             Real* dx = nullptr;
             if (i > 0) {
                 grads_[i % 2].resize(static_cast<std::size_t>(steps) * batch *
@@ -178,6 +222,11 @@ public:
                 dx = grads_[i % 2].data();
             }
             layers_[i]->backward(g, dx, steps, batch);
+            if (dx && !skip_grads_[i - 1].empty()) {
+                for (std::size_t k = 0; k < skip_grads_[i - 1].size(); ++k)
+                    dx[k] += skip_grads_[i - 1][k];
+                skip_grads_[i - 1].clear();
+            }
             g = dx;
         }
     }
@@ -198,19 +247,14 @@ public:
 
     // Gradient checks: neurons fire with the surrogate's smooth antiderivative.
     void set_smooth(bool on) {
-        for (auto& l : layers_) {
-            if (auto* n = dynamic_cast<lif_layer<Real>*>(l.get())) n->smooth = on;
-            if (auto* a = dynamic_cast<alif_layer<Real>*>(l.get())) a->smooth = on;
-        }
+        for (auto& l : layers_) l->set_smooth(on);
     }
 
-    // Bytes kept from forward for backward: every layer's output and the LIF potentials v*.
+    // Bytes kept from forward for backward: every layer's output and what the layers keep.
     std::size_t saved_bytes() const {
         std::size_t bytes = 0;
         for (const auto& a : acts_) bytes += a.size() * sizeof(Real);
-        for (const auto& l : layers_)
-            if (const auto* n = dynamic_cast<const lif_layer<Real>*>(l.get()))
-                bytes += n->saved_bytes();
+        for (const auto& l : layers_) bytes += l->saved_bytes();
         return bytes;
     }
 
@@ -224,10 +268,7 @@ public:
     }
 
     void set_rate_penalty(Real per_spike) {
-        for (auto& l : layers_) {
-            if (auto* n = dynamic_cast<lif_layer<Real>*>(l.get())) n->rate_penalty = per_spike;
-            if (auto* a = dynamic_cast<alif_layer<Real>*>(l.get())) a->rate_penalty = per_spike;
-        }
+        for (auto& l : layers_) l->set_rate_penalty(per_spike);
     }
 
 private:
@@ -235,6 +276,7 @@ private:
     std::vector<std::unique_ptr<layer<Real>>> layers_;
     std::vector<std::vector<Real>> acts_;
     std::vector<Real> grads_[2];
+    std::vector<std::vector<Real>> skip_grads_; // by layer: ∂L/∂output from skip connections
 };
 
 } // namespace nm::train

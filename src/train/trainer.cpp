@@ -36,9 +36,10 @@ loss_kind loss_of(const train_spec& s) {
     if (s.loss == "ce_mean") return loss_kind::ce_mean;
     if (s.loss == "ce_max") return loss_kind::ce_max;
     if (s.loss == "mse_count") return loss_kind::mse_count;
-    throw bad_config(located(
-        s.source, "[loss] kind \"" + s.loss + "\"" +
-                      did_you_mean(s.loss, {"ce_count", "ce_mean", "ce_max", "mse_count"})));
+    if (s.loss == "ce_first_spike") return loss_kind::ce_first_spike;
+    throw bad_config(located(s.source, "[loss] kind \"" + s.loss + "\"" +
+                                           did_you_mean(s.loss, {"ce_count", "ce_mean", "ce_max",
+                                                                 "mse_count", "ce_first_spike"})));
 }
 
 train::optimizer_options optimizer_of(const train_spec& s) {
@@ -124,6 +125,11 @@ setup prepare(const train_spec& s) {
                                                   static_cast<std::size_t>(u.data.classes), s.seed,
                                                   input_shape(s, u.data.train, u.code));
     u.net->set_rate_penalty(static_cast<float>(s.rate_reg));
+    if (u.loss.kind == loss_kind::ce_first_spike && !u.net->layers().back()->spiking())
+        throw bad_config(located(s.layers.back().where,
+                                 "[loss] kind \"ce_first_spike\" reads spike times: the last "
+                                 "layer must be a spiking neuron layer, not \"" +
+                                     s.layers.back().kind + "\""));
     // A direct code feeds the same currents at every step: the first dense or conv layer
     // computes one step; any other code feeds spikes, which a dense layer may take as events.
     const bool direct = u.code.scheme == coding::scheme::direct;
@@ -166,12 +172,11 @@ train_result evaluate(train::model<float>& net, const train::input_code& code,
         for (float v : x) input_spikes += v;
         // Running statistic per class up to step t: the loss's logits restricted to 0..t.
         std::vector<float> running(static_cast<std::size_t>(n) * classes,
-                                   loss.kind == loss_kind::ce_max ? -1e30f : 0.f);
+                                   train::initial_logit<float>(loss.kind, steps));
         for (int t = 0; t < steps; ++t) {
             const float* yt = y + static_cast<std::size_t>(t) * n * classes;
             for (std::size_t k = 0; k < running.size(); ++k)
-                running[k] = loss.kind == loss_kind::ce_max ? std::max(running[k], yt[k])
-                                                            : running[k] + yt[k];
+                running[k] = train::running_logit(loss.kind, running[k], yt[k], t, steps);
             for (std::uint32_t b = 0; b < n; ++b) {
                 const bool hit = argmax(running.data() + static_cast<std::size_t>(b) * classes,
                                         classes) == d.labels[start + b];
@@ -215,11 +220,22 @@ train_result evaluate(train::model<float>& net, const train::input_code& code,
             else
                 r.macs_per_sample += passes * connections;
         }
-        if (layers[i]->spiking())
+        // A recurrent layer's spikes also reach every neuron of the layer through its own
+        // synapses.
+        if (auto* rec = dynamic_cast<train::recurrent_lif_layer<float>*>(layers[i].get()))
+            r.sops_per_sample += r.layer_spikes_per_sample[i] * static_cast<double>(rec->outputs());
+        const auto* add = dynamic_cast<train::residual_add<float>*>(layers[i].get());
+        if (layers[i]->spiking()) {
             entering = r.layer_spikes_per_sample[i];
-        else if (!dynamic_cast<train::pool2d<float>*>(layers[i].get()) &&
-                 !dynamic_cast<train::dropout<float>*>(layers[i].get()))
+        } else if (add) { // events of both spiking sources pass on as counts
+            const bool skip_spikes = layers[add->from()]->spiking();
+            entering = entering >= 0 && skip_spikes
+                           ? entering + r.layer_spikes_per_sample[add->from()]
+                           : -1;
+        } else if (!dynamic_cast<train::pool2d<float>*>(layers[i].get()) &&
+                   !dynamic_cast<train::dropout<float>*>(layers[i].get())) {
             entering = -1; // pooling and (evaluation-time) dropout pass spikes through
+        }
         previous_outputs = layers[i]->outputs();
     }
     return r;

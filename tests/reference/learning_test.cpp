@@ -58,7 +58,17 @@ TEST_P(embedded_sets, reach_95_percent_test_accuracy) {
     EXPECT_DOUBLE_EQ(r.anytime_accuracy.back(), r.test_accuracy);
 }
 
-INSTANTIATE_TEST_SUITE_P(data, embedded_sets, ::testing::Values("iris", "wdbc", "digits"));
+INSTANTIATE_TEST_SUITE_P(data, embedded_sets,
+                         ::testing::Values("iris", "wdbc", "digits", "digits_ttfs"));
+
+// First-spike coding answers early: most test digits are right by the middle step.
+TEST(training, first_spike_loss_answers_before_the_last_step) {
+    const train_result r =
+        train_network(load_train_spec(examples + "digits_ttfs.toml"), scratch("ttfs").string());
+    ASSERT_EQ(r.anytime_accuracy.size(), 10u);
+    EXPECT_GE(r.anytime_accuracy[5], 0.85);
+    EXPECT_LT(r.anytime_accuracy[0], 0.5); // nothing has fired yet at the first step
+}
 
 std::string small_digits(bool learn_beta) {
     return std::string(R"([data]

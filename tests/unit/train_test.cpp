@@ -142,6 +142,40 @@ std::vector<grad_case> cases() {
     out.push_back({"if_layer",
                    {dense_layer(classes), neuron("if", "subtract", "arctan", false)},
                    loss_kind::ce_count});
+    for (const char* reset : {"zero", "subtract", "none"}) {
+        layer_spec c = neuron("cuba_lif", reset, "arctan", true);
+        c.alpha = 0.7;
+        out.push_back(
+            {std::string("cuba_lif_") + reset,
+             {dense_layer(6), c, dense_layer(classes), neuron("lif", reset, "erf", false)},
+             loss_kind::ce_count});
+    }
+    for (const char* reset : {"zero", "subtract"}) {
+        layer_spec r = neuron("lif", reset, "fast_sigmoid", false);
+        r.recurrent = true;
+        r.init_gain = 1.5;
+        out.push_back(
+            {std::string("recurrent_lif_") + reset,
+             {dense_layer(6), r, dense_layer(classes), neuron("li", "zero", "arctan", false)},
+             loss_kind::ce_mean});
+    }
+    {
+        layer_spec add;
+        add.kind = "add";
+        add.from = 2; // the first lif's spikes skip the second dense + lif
+        layer_spec scale;
+        scale.kind = "scale";
+        scale.factor = 0.5;
+        out.push_back({"residual_add_and_scale",
+                       {dense_layer(6), neuron("lif", "subtract", "arctan", false), dense_layer(6),
+                        neuron("lif", "zero", "arctan", false), add, scale, dense_layer(classes),
+                        neuron("lif", "subtract", "arctan", false)},
+                       loss_kind::ce_count});
+    }
+    out.push_back({"ce_first_spike",
+                   {dense_layer(6), neuron("lif", "zero", "arctan", false), dense_layer(classes),
+                    neuron("lif", "subtract", "arctan", true)},
+                   loss_kind::ce_first_spike});
     // Images of 2 x 6 x 6: convolutions (padding, stride) and both poolings.
     const image_shape img{2, 6, 6};
     out.push_back(
@@ -292,6 +326,25 @@ TEST(losses, cross_entropy_on_counts_of_a_known_output) {
         EXPECT_NEAR(dy[t * 2 + 0], -p1, 1e-12);
         EXPECT_NEAR(dy[t * 2 + 1], p1, 1e-12);
     }
+}
+
+// First-spike times of binary trains: the index of the first spike, T when there is none; and
+// the loss prefers the output that fires first.
+TEST(losses, first_spike_time_of_binary_trains) {
+    // y [T = 4][C = 3]: output 0 fires at t = 2, output 1 at t = 0 and 3, output 2 never.
+    const std::vector<double> y{0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0};
+    EXPECT_EQ(first_spike_time(y.data(), 0, 3, 4), 2.0);
+    EXPECT_EQ(first_spike_time(y.data(), 1, 3, 4), 0.0);
+    EXPECT_EQ(first_spike_time(y.data(), 2, 3, 4), 4.0);
+    loss_options lo;
+    lo.kind = loss_kind::ce_first_spike;
+    std::vector<double> dy, logits;
+    const std::int32_t right = 1, wrong = 2;
+    const double low = compute_loss(lo, y.data(), 4, 1, 3, &right, dy, logits);
+    EXPECT_EQ(logits, (std::vector<double>{-2, 0, -4}));
+    EXPECT_LT(low, compute_loss(lo, y.data(), 4, 1, 3, &wrong, dy, logits));
+    // The silent wrong-but-labelled output is pushed to fire: negative dL/ds at every step.
+    for (int t = 0; t < 4; ++t) EXPECT_LT(dy[t * 3 + 2], 0.0);
 }
 
 TEST(model, bad_layers_give_clear_errors) {
