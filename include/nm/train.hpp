@@ -23,7 +23,7 @@ struct data_spec {
 
 struct layer_spec {
     std::string kind; // dense | linear | conv2d | avgpool | maxpool | flatten | dropout | scale |
-                      // add | lif | if | cuba_lif | alif | li
+                      // add | lif | if | cuba_lif | graded_lif | rf | alif | li
     std::uint64_t size = 0; // dense/linear outputs (neuron layers take the previous size)
     std::uint64_t channels = 0, kernel = 3, stride = 1, padding = 0; // conv2d; pools use kernel
     double p = 0.5;                                                  // dropout probability
@@ -39,6 +39,9 @@ struct layer_spec {
     std::string surrogate = "arctan";
     double slope = 2.0;
     bool learn_beta = false;
+    bool learn_threshold = false; // lif, if: one trained threshold per neuron
+    std::uint64_t n_max = 4;      // graded_lif: largest graded spike
+    double omega = 0.5;           // rf: rotation per step (radians)
     bool detach_reset = true;
     double init_gain = 1.0; // dense: weights uniform with variance gain²/fan_in
     std::string where;

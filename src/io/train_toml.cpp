@@ -44,11 +44,31 @@ public:
     }
 
     layer_spec layer(const toml::table& t) const {
-        check_keys(t, {"kind",      "size",        "beta",       "threshold",    "reset",
-                       "surrogate", "slope",       "learn_beta", "detach_reset", "init_gain",
-                       "channels",  "kernel",      "stride",     "padding",      "p",
-                       "adapt",     "adapt_decay", "alpha",      "recurrent",    "factor",
-                       "from"},
+        check_keys(t,
+                   {"kind",
+                    "size",
+                    "beta",
+                    "threshold",
+                    "reset",
+                    "surrogate",
+                    "slope",
+                    "learn_beta",
+                    "detach_reset",
+                    "init_gain",
+                    "channels",
+                    "kernel",
+                    "stride",
+                    "padding",
+                    "p",
+                    "adapt",
+                    "adapt_decay",
+                    "alpha",
+                    "recurrent",
+                    "factor",
+                    "from",
+                    "learn_threshold",
+                    "n_max",
+                    "omega"},
                    "[[layer]]");
         layer_spec l;
         l.where = where(t);
@@ -73,6 +93,9 @@ public:
         get(t, "recurrent", l.recurrent, "layer");
         get(t, "factor", l.factor, "layer");
         get(t, "from", l.from, "layer");
+        get(t, "learn_threshold", l.learn_threshold, "layer");
+        get(t, "n_max", l.n_max, "layer");
+        get(t, "omega", l.omega, "layer");
         return l;
     }
 };

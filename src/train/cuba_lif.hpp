@@ -55,7 +55,8 @@ public:
                 const Real g_current = gvs + gi[k];
                 if (dx) dx[at] = g_current;
                 if (o_.learn_beta && t > 0)
-                    gbeta_[j] += gvs * reset_value(o_.reset, vstar_[at - width], y_[at - width], th);
+                    gbeta_[j] +=
+                        gvs * reset_value(o_.reset, vstar_[at - width], y_[at - width], th);
                 gv[k] = beta_[j] * gvs;
                 gi[k] = alpha_ * g_current;
             }

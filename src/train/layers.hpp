@@ -206,21 +206,25 @@ struct neuron_options {
     double beta = 0.9;      // decay per step, exp(-dt/τ)
     double threshold = 1.0; // LIF only
     reset_mode reset = reset_mode::zero;
-    bool detach_reset = true; // no gradient through the reset (snnTorch's default)
-    bool learn_beta = false;  // one decay per neuron, trained (PLIF-style)
+    bool detach_reset = true;     // no gradient through the reset (snnTorch's default)
+    bool learn_beta = false;      // one decay per neuron, trained (PLIF-style)
+    bool learn_threshold = false; // lif: one threshold per neuron, trained
     surrogate grad;
 };
 
 // LIF layer in the seed formalism: v* = β·v + I; s = H(v* − θ); v = v*(1 − s) | v* − θs | v*.
 // Backward runs time in reverse with g_v, the gradient reaching v_t from step t + 1:
-//   ∂L/∂v*_t = ∂L/∂s_t·S'(v*_t − θ) + g_v·∂v_t/∂v*_t,   g_v ← β·∂L/∂v*_t,   ∂L/∂I_t = ∂L/∂v*_t.
+//   ∂L/∂v*_t = ∂L/∂s_t·S'(v*_t − θ) + g_v·∂v_t/∂v*_t,   g_v ← β·∂L/∂v*_t,   ∂L/∂I_t = ∂L/∂v*_t;
+// with learn_threshold, ∂L/∂θ += −∂L/∂s_t·S' + g_v·∂v_t/∂θ (∂v/∂θ = v*·S' for the zero reset,
+// −s + θ·S' for subtract; the S' terms only with the reset attached).
 // `smooth` replaces H by the surrogate's antiderivative, so backward is then the exact gradient
 // of forward (what the finite-difference checks compare against).
 template<class Real>
 class lif_layer final : public layer<Real> {
 public:
     lif_layer(std::size_t n, const neuron_options& o)
-        : n_(n), o_(o), beta_(n, static_cast<Real>(o.beta)), gbeta_(n, 0) {}
+        : n_(n), o_(o), beta_(n, static_cast<Real>(o.beta)), gbeta_(n, 0),
+          threshold_(n, static_cast<Real>(o.threshold)), gthreshold_(n, 0) {}
     std::string kind() const override { return "lif"; }
     std::size_t outputs() const override { return n_; }
     bool spiking() const override { return true; }
@@ -233,7 +237,7 @@ public:
         const std::size_t width = static_cast<std::size_t>(batch) * n_;
         vstar_.resize(static_cast<std::size_t>(steps) * width);
         v_.assign(width, 0);
-        const Real th = static_cast<Real>(o_.threshold);
+        const Real* th = threshold_.data();
         for (int t = 0; t < steps; ++t)
             for (int b = 0; b < batch; ++b) {
                 const std::size_t row = t * width + b * n_;
@@ -243,10 +247,11 @@ public:
                 Real* v = v_.data() + b * n_;
                 for (std::size_t j = 0; j < n_; ++j) {
                     const Real vstar = beta_[j] * v[j] + in[j];
-                    const Real spike = smooth_ ? o_.grad.smooth(vstar - th) : Real(vstar >= th);
+                    const Real spike =
+                        smooth_ ? o_.grad.smooth(vstar - th[j]) : Real(vstar >= th[j]);
                     vs[j] = vstar;
                     s[j] = spike;
-                    v[j] = after_reset(vstar, spike, th);
+                    v[j] = after_reset(vstar, spike, th[j]);
                 }
             }
         y_ = y;
@@ -255,7 +260,8 @@ public:
     void backward(const Real* dy, Real* dx, int steps, int batch) override {
         const std::size_t width = static_cast<std::size_t>(batch) * n_;
         gv_.assign(width, 0);
-        const Real th = static_cast<Real>(o_.threshold);
+        const Real* th = threshold_.data();
+        const bool attached = !o_.detach_reset;
         for (int t = steps - 1; t >= 0; --t)
             for (int b = 0; b < batch; ++b) {
                 const std::size_t row = t * width + b * n_;
@@ -264,21 +270,33 @@ public:
                 const Real* d = dy + row;
                 Real* gv = gv_.data() + b * n_;
                 for (std::size_t j = 0; j < n_; ++j) {
-                    const Real sd = o_.grad.derivative(vs[j] - th);
+                    const Real sd = o_.grad.derivative(vs[j] - th[j]);
                     const Real dv_dvstar =
-                        reset_derivative(o_.reset, o_.detach_reset, vs[j], s[j], th, sd);
-                    const Real g = (d[j] + rate_penalty_) * sd + gv[j] * dv_dvstar;
+                        reset_derivative(o_.reset, o_.detach_reset, vs[j], s[j], th[j], sd);
+                    const Real gs = d[j] + rate_penalty_;
+                    const Real g = gs * sd + gv[j] * dv_dvstar;
                     if (dx) dx[row + j] = g;
                     if (o_.learn_beta && t > 0)
-                        gbeta_[j] += g * after_reset((vs - width)[j], (s - width)[j], th);
+                        gbeta_[j] += g * after_reset((vs - width)[j], (s - width)[j], th[j]);
+                    if (o_.learn_threshold) {
+                        Real dv_dth = 0;
+                        if (o_.reset == reset_mode::zero && attached) dv_dth = vs[j] * sd;
+                        if (o_.reset == reset_mode::subtract)
+                            dv_dth = -s[j] + (attached ? th[j] * sd : 0);
+                        gthreshold_[j] += -gs * sd + gv[j] * dv_dth;
+                    }
                     gv[j] = beta_[j] * g;
                 }
             }
     }
 
     std::vector<parameter<Real>> parameters() override {
-        if (!o_.learn_beta) return {};
-        return {{"beta", &beta_, &gbeta_, Real(0), Real(1)}};
+        std::vector<parameter<Real>> out;
+        if (o_.learn_beta) out.push_back({"beta", &beta_, &gbeta_, Real(0), Real(1)});
+        if (o_.learn_threshold)
+            out.push_back({"threshold", &threshold_, &gthreshold_, Real(1e-3),
+                           std::numeric_limits<Real>::infinity()});
+        return out;
     }
 
 private:
@@ -290,7 +308,7 @@ private:
     neuron_options o_;
     bool smooth_ = false;
     Real rate_penalty_ = 0;
-    std::vector<Real> beta_, gbeta_, vstar_, v_, gv_;
+    std::vector<Real> beta_, gbeta_, threshold_, gthreshold_, vstar_, v_, gv_;
     const Real* y_ = nullptr;
 };
 

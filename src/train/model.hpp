@@ -10,8 +10,10 @@
 #include "train/conv.hpp"
 #include "train/cuba_lif.hpp"
 #include "train/elementwise.hpp"
+#include "train/graded_lif.hpp"
 #include "train/layers.hpp"
 #include "train/recurrent_lif.hpp"
+#include "train/rf_layer.hpp"
 
 #include <cmath>
 #include <memory>
@@ -55,6 +57,9 @@ inline neuron_options neuron_options_of(const layer_spec& s, std::size_t index) 
         fail("slope = " + format_number(s.slope) + " must be > 0");
     o.grad.slope = s.slope;
     o.learn_beta = s.learn_beta;
+    o.learn_threshold = s.learn_threshold;
+    if (s.learn_threshold && s.kind != "lif" && s.kind != "if")
+        fail("learn_threshold is available on lif and if layers");
     o.detach_reset = s.detach_reset;
     return o;
 }
@@ -149,6 +154,21 @@ public:
                 } else {
                     layers_.push_back(std::make_unique<lif_layer<Real>>(width, o));
                 }
+            } else if (s.kind == "graded_lif") {
+                const neuron_options o = neuron_options_of(s, i);
+                if (o.reset == reset_mode::zero)
+                    throw bad_parameter(ctx + ": graded spikes reset by subtraction (reset = "
+                                              "\"subtract\") or not at all (\"none\")");
+                if (s.n_max < 1 || s.n_max > 1000)
+                    throw bad_parameter(ctx + ": n_max = " + std::to_string(s.n_max) +
+                                        " must be in [1, 1000]");
+                layers_.push_back(
+                    std::make_unique<graded_lif_layer<Real>>(width, o, static_cast<int>(s.n_max)));
+            } else if (s.kind == "rf") {
+                if (!std::isfinite(s.omega))
+                    throw bad_parameter(ctx + ": omega must be a finite number (radians per step)");
+                layers_.push_back(
+                    std::make_unique<rf_layer<Real>>(width, neuron_options_of(s, i), s.omega));
             } else if (s.kind == "alif") {
                 if (!(s.adapt >= 0) || !(s.adapt_decay >= 0 && s.adapt_decay <= 1))
                     throw bad_parameter(ctx + ": adapt must be >= 0 and adapt_decay in [0, 1]");
@@ -161,7 +181,7 @@ public:
                     ctx + ": unknown layer kind \"" + s.kind + "\"" +
                     did_you_mean(s.kind, {"dense", "linear", "conv2d", "avgpool", "maxpool",
                                           "flatten", "dropout", "scale", "add", "lif", "if",
-                                          "cuba_lif", "alif", "li"}));
+                                          "cuba_lif", "graded_lif", "rf", "alif", "li"}));
             }
         }
         // Dense layers reading spikes may accumulate events instead of multiplying.

@@ -5,6 +5,7 @@
 
 #include "core/hd.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string_view>
 
@@ -62,5 +63,41 @@ struct surrogate {
 };
 
 inline constexpr std::string_view surrogate_names[] = {"arctan", "fast_sigmoid", "erf", "triangle"};
+
+// Graded spikes n = min(floor(v*/θ), n_max) (0 below threshold; Loihi 2's integer-valued spikes)
+// are a staircase in y = v*/θ; its smooth stand-in is the softplus ramp through the stairs'
+// midpoints (softplus: Dugas et al. 2001),
+//   N(y) = sp(y − ½) − sp(y − ½ − n_max),   sp(z) = log(1 + e^{k·z})/k,
+//   N'(y) = σ(k(y − ½)) − σ(k(y − ½ − n_max)),   σ the logistic function, k the slope,
+// rising from 0 to n_max with slope 1 in between (∂N/∂v* = N'(y)/θ).
+struct softplus_ramp {
+    double slope = 2.0;
+    int n_max = 4;
+
+    template<class Real>
+    static Real softplus(Real z, Real k) {
+        const Real kz = k * z;
+        return (kz > 30 ? kz : std::log1p(std::exp(kz))) / k;
+    }
+    template<class Real>
+    static Real logistic(Real z) {
+        return 1 / (1 + std::exp(-z));
+    }
+    template<class Real>
+    Real smooth(Real y) const {
+        const Real k = static_cast<Real>(slope), top = static_cast<Real>(n_max);
+        return softplus(y - Real(0.5), k) - softplus(y - Real(0.5) - top, k);
+    }
+    template<class Real>
+    Real derivative(Real y) const {
+        const Real k = static_cast<Real>(slope), top = static_cast<Real>(n_max);
+        return logistic(k * (y - Real(0.5))) - logistic(k * (y - Real(0.5) - top));
+    }
+    // The staircase itself: the forward pass of training and evaluation.
+    template<class Real>
+    Real count(Real y) const {
+        return y < 1 ? Real(0) : std::min(std::floor(y), static_cast<Real>(n_max));
+    }
+};
 
 } // namespace nm::train

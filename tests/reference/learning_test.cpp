@@ -70,6 +70,26 @@ TEST(training, first_spike_loss_answers_before_the_last_step) {
     EXPECT_LT(r.anytime_accuracy[0], 0.5); // nothing has fired yet at the first step
 }
 
+// The hidden layer of examples/digits.toml as each other spiking neuron kind: all reach 95%.
+class hidden_neurons : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(hidden_neurons, digits_reach_95_percent) {
+    train_spec spec = load_train_spec(examples + "digits.toml");
+    layer_spec& hidden = spec.layers.at(1);
+    hidden.kind = GetParam();
+    if (hidden.kind == "rf") {
+        hidden.reset = "zero";
+        hidden.omega = 0.3;
+    }
+    if (hidden.kind == "lif") hidden.learn_threshold = true;
+    const train_result r =
+        train_network(spec, scratch(std::string("hidden_") + GetParam()).string());
+    EXPECT_GE(r.test_accuracy, 0.95) << GetParam();
+}
+
+INSTANTIATE_TEST_SUITE_P(kinds, hidden_neurons,
+                         ::testing::Values("graded_lif", "rf", "cuba_lif", "alif", "lif"));
+
 std::string small_digits(bool learn_beta) {
     return std::string(R"([data]
 dataset = "digits"
@@ -102,24 +122,45 @@ threads = 2
 )";
 }
 
+// A named parameter array of a checkpoint: the name, a u64 count, then the float values.
+std::vector<float> checkpoint_array(const fs::path& file, const std::string& name) {
+    const std::string ck = read_file(file);
+    const auto at = ck.find(name);
+    if (at == std::string::npos) return {};
+    std::uint64_t n = 0;
+    std::memcpy(&n, ck.data() + at + name.size(), 8);
+    std::vector<float> values(n);
+    std::memcpy(values.data(), ck.data() + at + name.size() + 8, n * sizeof(float));
+    return values;
+}
+
 TEST(training, a_learnable_decay_moves_and_stays_in_range) {
     const fs::path dir = scratch("plif");
     train_spec spec = parse_train_spec(small_digits(true), "plif.toml");
     train_network(spec, dir.string());
     // The checkpoint holds layer2.beta; every value started at 0.8.
-    const std::string ck = read_file(dir / "checkpoint.nmck");
-    const auto at = ck.find("layer2.beta");
-    ASSERT_NE(at, std::string::npos);
-    std::uint64_t n = 0;
-    std::memcpy(&n, ck.data() + at + 11, 8);
-    ASSERT_EQ(n, 32u);
-    std::vector<float> beta(n);
-    std::memcpy(beta.data(), ck.data() + at + 19, n * sizeof(float));
+    const std::vector<float> beta = checkpoint_array(dir / "checkpoint.nmck", "layer2.beta");
+    ASSERT_EQ(beta.size(), 32u);
     double moved = 0;
     for (float b : beta) {
         moved = std::max(moved, std::abs(b - 0.8));
         EXPECT_GE(b, 0.0f);
         EXPECT_LE(b, 1.0f);
+    }
+    EXPECT_GT(moved, 1e-3);
+}
+
+TEST(training, a_learnable_threshold_moves_and_stays_positive) {
+    const fs::path dir = scratch("learned_threshold");
+    train_spec spec = parse_train_spec(small_digits(false), "threshold.toml");
+    spec.layers.at(1).learn_threshold = true;
+    train_network(spec, dir.string());
+    const std::vector<float> th = checkpoint_array(dir / "checkpoint.nmck", "layer2.threshold");
+    ASSERT_EQ(th.size(), 32u);
+    double moved = 0;
+    for (float x : th) {
+        moved = std::max(moved, std::abs(x - 1.0));
+        EXPECT_GT(x, 0.0f);
     }
     EXPECT_GT(moved, 1e-3);
 }

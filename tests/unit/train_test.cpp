@@ -172,6 +172,31 @@ std::vector<grad_case> cases() {
                         neuron("lif", "subtract", "arctan", false)},
                        loss_kind::ce_count});
     }
+    for (const char* reset : {"subtract", "none"}) {
+        layer_spec g = neuron("graded_lif", reset, "arctan", false);
+        g.n_max = 3;
+        g.threshold = 0.3;
+        out.push_back(
+            {std::string("graded_lif_") + reset,
+             {dense_layer(6), g, dense_layer(classes), neuron("li", "zero", "arctan", false)},
+             loss_kind::ce_mean});
+    }
+    for (const char* reset : {"zero", "subtract", "none"}) {
+        layer_spec r = neuron("rf", reset, "arctan", false);
+        r.omega = 0.7;
+        out.push_back(
+            {std::string("rf_") + reset,
+             {dense_layer(6), r, dense_layer(classes), neuron("li", "zero", "arctan", false)},
+             loss_kind::ce_mean});
+    }
+    for (const char* reset : {"zero", "subtract", "none"}) {
+        layer_spec l = neuron("lif", reset, "erf", true);
+        l.learn_threshold = true;
+        out.push_back(
+            {std::string("learned_threshold_") + reset,
+             {dense_layer(6), l, dense_layer(classes), neuron("lif", reset, "erf", false)},
+             loss_kind::ce_count});
+    }
     out.push_back({"ce_first_spike",
                    {dense_layer(6), neuron("lif", "zero", "arctan", false), dense_layer(classes),
                     neuron("lif", "subtract", "arctan", true)},
