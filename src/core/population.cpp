@@ -141,21 +141,26 @@ void population::deliver(range r, std::uint64_t step) {
     if (!jump_im_.empty()) std::fill(jump_im + b, jump_im + e, 0.0);
     if (!drive_.empty())
         std::fill(drive_.begin() + b, drive_.begin() + e, models::synaptic_drive{});
+    // Each loop reads a ring slot and clears it in the same pass.
     for (auto& p : ports_) {
         double* ring = p.ring.data() + slot;
         if (p.kind == port_kind::delta) {
-            for (std::uint64_t i = b; i < e; ++i) jump[i] += ring[i];
+            for (std::uint64_t i = b; i < e; ++i) {
+                jump[i] += ring[i];
+                ring[i] = 0.0;
+            }
             if (p.complex) {
                 double* ring_im = p.ring_im.data() + slot;
-                for (std::uint64_t i = b; i < e; ++i) jump_im[i] += ring_im[i];
-                std::fill(ring_im + b, ring_im + e, 0.0);
+                for (std::uint64_t i = b; i < e; ++i) {
+                    jump_im[i] += ring_im[i];
+                    ring_im[i] = 0.0;
+                }
             }
         } else if (p.exact) {
             deliver_exact(p, ring, b, e);
         } else {
             deliver_drive(p, ring, b, e);
         }
-        std::fill(ring + b, ring + e, 0.0);
     }
 }
 
@@ -164,7 +169,7 @@ namespace {
 // The port loops, with every per-port choice a template parameter so that each loop is
 // straight-line arithmetic over arrays (vectorised by the compiler).
 template<bool Alpha, bool PerNeuron, bool Complex>
-void exact_loop(input_port& p, const double* ring, double* jump, double* jump_im, double dt,
+void exact_loop(input_port& p, double* ring, double* jump, double* jump_im, double dt,
                 std::uint64_t b, std::uint64_t e) {
     double* __restrict x = p.current.data();
     double* __restrict y = p.rise.data();
@@ -185,11 +190,12 @@ void exact_loop(input_port& p, const double* ring, double* jump, double* jump_im
         } else {
             x[i] = decay * x[i] + ring[i];
         }
+        ring[i] = 0.0;
     }
 }
 
 template<bool Alpha, bool Conductance>
-void drive_loop(input_port& p, const double* ring, models::synaptic_drive* drive, double dt,
+void drive_loop(input_port& p, double* ring, models::synaptic_drive* drive, double dt,
                 std::uint64_t b, std::uint64_t e) {
     double* __restrict x = p.current.data();
     double* __restrict y = p.rise.data();
@@ -213,13 +219,13 @@ void drive_loop(input_port& p, const double* ring, models::synaptic_drive* drive
         } else {
             x[i] = x1 + ring[i];
         }
+        ring[i] = 0.0;
     }
 }
 
 } // namespace
 
-void population::deliver_exact(input_port& p, const double* ring, std::uint64_t b,
-                               std::uint64_t e) {
+void population::deliver_exact(input_port& p, double* ring, std::uint64_t b, std::uint64_t e) {
     double* jump = jump_.data();
     double* jump_im = jump_im_.data();
     const bool per_neuron = p.kernel_re.size() > 1, complex = !jump_im_.empty();
@@ -237,8 +243,7 @@ void population::deliver_exact(input_port& p, const double* ring, std::uint64_t 
         run.template operator()<false>();
 }
 
-void population::deliver_drive(input_port& p, const double* ring, std::uint64_t b,
-                               std::uint64_t e) {
+void population::deliver_drive(input_port& p, double* ring, std::uint64_t b, std::uint64_t e) {
     models::synaptic_drive* drive = drive_.data();
     switch (p.kind) {
     case port_kind::exp_current:

@@ -134,8 +134,8 @@ protected:
     void deliver(range r, std::uint64_t step);
     // Whether a port is delivered through the model's exact kernels (linear model, current).
     virtual bool has_exact_kernels() const = 0;
-    void deliver_exact(input_port& p, const double* ring, std::uint64_t b, std::uint64_t e);
-    void deliver_drive(input_port& p, const double* ring, std::uint64_t b, std::uint64_t e);
+    void deliver_exact(input_port& p, double* ring, std::uint64_t b, std::uint64_t e);
+    void deliver_drive(input_port& p, double* ring, std::uint64_t b, std::uint64_t e);
     bool has_drive() const { return !drive_.empty(); }
 
     spike_list& out(unsigned thread, std::uint64_t step) { return spikes_[thread][step & 1]; }

@@ -8,6 +8,8 @@
 #include "models/model.hpp"
 #include "models/spiking.hpp"
 
+#include <array>
+#include <bit>
 #include <cstring>
 #include <type_traits>
 #include <utility>
@@ -147,7 +149,9 @@ private:
     //
     // PlainFiring (plain_firing holds for the shared coefficients) writes those values into
     // the local copy as constants: the firing rule's choices (noise, graded levels, reset
-    // kind) fold away, and the loop is straight-line selects.
+    // kind) fold away, and the loop is straight-line selects that the compiler vectorises
+    // (with -fno-trapping-math; an `omp simd` pragma would privatise the locals into arrays
+    // and keep the folding from happening).
     template<bool HasCurrent, bool HasDrive, bool Hetero, bool PlainFiring>
     void update_neurons(unsigned thread, std::uint64_t step, range r) {
         const coeffs shared = PlainFiring ? with_plain_firing(coeffs_[0]) : coeffs_[0];
@@ -162,7 +166,7 @@ private:
         for (std::size_t k = 0; k < n_state; ++k) cols[k] = columns_[k].data();
         std::uint16_t* counts = counts_.data();
         float* offsets = offsets_.data();
-        auto advance = [&](std::uint64_t i) {
+        for (std::uint64_t i = r.begin; i < r.end; ++i) {
             models::neuron_input in;
             in.jump = jump[i];
             if constexpr (M::is_complex) in.jump_im = jump_im[i];
@@ -183,14 +187,6 @@ private:
                 counts[i] = static_cast<std::uint16_t>(n);
             }
             store(cols, i, s);
-        };
-        // Plain firing leaves only selects in a step-wise model: vectorise across neurons (the
-        // columns, inputs and counts are distinct arrays).
-        if constexpr (PlainFiring && !models::fused_model<M>) {
-#pragma omp simd
-            for (std::uint64_t i = r.begin; i < r.end; ++i) advance(i);
-        } else {
-            for (std::uint64_t i = r.begin; i < r.end; ++i) advance(i);
         }
         // Spikes are rare: skip four silent neurons at a time, then compact without a branch
         // per neuron (every index is written, only spikers advance).
@@ -226,20 +222,22 @@ private:
         return nullptr;
     }
 
-    // State travels as n_state doubles in field-table order (checked in check_layout), copied
-    // with memcpy so the compiler keeps it in registers.
+    // State travels as n_state doubles in field-table order (checked in check_layout), one
+    // scalar per column, bit_cast into the struct: the compiler keeps it in registers and can
+    // vectorise the neuron loop over the columns.
     static state load(const std::array<double*, n_state>& cols, std::uint64_t i) {
-        double v[n_state];
-        for (std::size_t k = 0; k < n_state; ++k) v[k] = cols[k][i];
-        state s;
-        std::memcpy(&s, v, sizeof s);
-        return s;
+        return [&]<std::size_t... K>(std::index_sequence<K...>) {
+            return std::bit_cast<state>(std::array<double, n_state>{cols[K][i]...});
+        }
+        (std::make_index_sequence<n_state>{});
     }
 
     static void store(const std::array<double*, n_state>& cols, std::uint64_t i, const state& s) {
-        double v[n_state];
-        std::memcpy(v, &s, sizeof s);
-        for (std::size_t k = 0; k < n_state; ++k) cols[k][i] = v[k];
+        const auto v = std::bit_cast<std::array<double, n_state>>(s);
+        [&]<std::size_t... K>(std::index_sequence<K...>) {
+            ((cols[K][i] = v[K]), ...);
+        }
+        (std::make_index_sequence<n_state>{});
     }
 
     static void check_layout() {
