@@ -6,7 +6,7 @@
 //                        ring slot for this step (deliver), integrates, fires and resets, and
 //                        the thread lists its spikes (population_impl.hpp).
 //   2. record            spikes and state traces of the thread's own neurons.
-//   -- barrier --        every thread's spike list for this step is complete.
+//   -- barrier --        every thread's spike list for this step is complete (spin_barrier.hpp).
 //   3. plasticity        for a plastic projection, the thread first updates its shard's
 //                        weights for this step's spikes (src/plasticity/plasticity.hpp);
 //   4. propagate         for every projection, the thread walks the spikes of all threads in
@@ -22,6 +22,7 @@
 
 #include "core/fields.hpp"
 #include "core/network.hpp"
+#include "core/spin_barrier.hpp"
 #include "nm/errors.hpp"
 #include "plasticity/plasticity.hpp"
 
@@ -241,6 +242,7 @@ run_result simulation::run(const progress_fn& progress) {
     network& net = impl_->net;
     const unsigned threads = net.parts.threads;
     trial_protocol* trials = net.trials ? &*net.trials : nullptr;
+    spin_barrier step_barrier(threads);
     event_counters counters(threads, net.projections.size());
     const std::uint64_t progress_every = std::max<std::uint64_t>(1, net.steps / 100);
     int team_size = 0;
@@ -271,7 +273,7 @@ run_result simulation::run(const progress_fn& progress) {
                 for (auto& rec : net.trace_recorders) record_trace(rec, t, step);
                 if (trials)
                     record_trial_responses(*trials, *net.populations[trials->readout], t, step);
-#pragma omp barrier
+                if (threads > 1) step_barrier.wait();
                 const bool learning = !trials || step < trials->learn_steps();
                 const double reward = trials && learning
                                           ? trial_reward(*trials, *net.populations[trials->readout],
