@@ -35,6 +35,7 @@ public:
         gb_.assign(out_channels, 0);
     }
     std::string kind() const override { return "conv2d"; }
+    bool needs_input() const override { return true; }
     std::size_t outputs() const override { return out_.size(); }
     image_shape output_shape() const { return out_; }
     std::size_t fan_in() const { return in_.channels * k_ * k_; }

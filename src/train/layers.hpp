@@ -6,6 +6,7 @@
 
 #include "core/philox.hpp"
 #include "train/blas.hpp"
+#include "train/compact.hpp"
 #include "train/surrogate.hpp"
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace nm::train {
@@ -43,6 +45,12 @@ public:
     virtual void set_rate_penalty(Real) {}
     // Bytes kept from forward for backward beyond the layer's output.
     virtual std::size_t saved_bytes() const { return 0; }
+    // Whether backward reads the input or the output that forward saw (else the model may
+    // reuse those buffers: the layer kept what it needs, compactly or not at all).
+    virtual bool needs_input() const { return false; }
+    virtual bool needs_output() const { return false; }
+    // Spikes that are exactly 0 or 1 (a following layer may keep them as bits).
+    virtual bool binary_spikes() const { return false; }
 };
 
 // Affine map y = x·W + b at every step, W stored [inputs][outputs]. Dense input goes through
@@ -57,6 +65,7 @@ class dense final : public layer<Real> {
 public:
     bool constant_input = false;
     bool spiking_input = false;
+    bool binary_input = false;                  // 0/1 spikes: a float step keeps its input as bits
     static constexpr double sparse_below = 0.1; // input density under which events beat GEMM
 
     dense(std::size_t in, std::size_t out, bool bias) : in_(in), out_(out), bias_(bias) {
@@ -72,10 +81,21 @@ public:
     std::vector<Real>& bias() { return b_; }
     bool used_events() const { return events_; }
 
+    // Known before forward (the model decides from it where the input lives): a float layer
+    // reading binary spikes keeps them itself, as events or bits.
+    bool packable() const { return std::is_same_v<Real, float> && binary_input && !constant_input; }
+    bool needs_input() const override { return !packable(); }
+    std::size_t saved_bytes() const override {
+        return packed_ ? input_bits_.bytes()
+                       : event_input_.size() * (sizeof(std::uint32_t) + sizeof(Real));
+    }
+
     void forward(const Real* x, Real* y, int steps, int batch) override {
         x_ = x;
         const int rows = constant_input ? batch : steps * batch;
         events_ = spiking_input && !constant_input && gather_events(x, rows);
+        packed_ = packable() && !events_;
+        if (packed_) input_bits_.pack(x, static_cast<std::size_t>(rows) * in_);
         if (events_) {
             for (int r = 0; r < rows; ++r) {
                 Real* out = y + static_cast<std::size_t>(r) * out_;
@@ -122,7 +142,13 @@ public:
                 }
             }
         } else {
-            gemm(true, false, in, out, rows, Real(1), x_, in, dy, out, Real(1), gw_.data(), out);
+            const Real* x = x_;
+            if (packed_) {
+                unpacked_.resize(static_cast<std::size_t>(rows) * in_);
+                input_bits_.unpack(unpacked_.data());
+                x = unpacked_.data();
+            }
+            gemm(true, false, in, out, rows, Real(1), x, in, dy, out, Real(1), gw_.data(), out);
         }
         if (bias_)
             for (int r = 0; r < rows; ++r)
@@ -165,9 +191,10 @@ private:
 
     std::size_t in_, out_;
     bool bias_;
-    std::vector<Real> w_, gw_, b_, gb_, folded_;
+    std::vector<Real> w_, gw_, b_, gb_, folded_, unpacked_;
     const Real* x_ = nullptr;
-    bool events_ = false;
+    bool events_ = false, packed_ = false;
+    spike_bits input_bits_;
     std::vector<std::size_t> row_start_;
     std::vector<std::uint32_t> event_input_;
     std::vector<Real> event_value_;
@@ -228,66 +255,33 @@ public:
     std::string kind() const override { return "lif"; }
     std::size_t outputs() const override { return n_; }
     bool spiking() const override { return true; }
+    bool binary_spikes() const override { return !smooth_; }
     void set_smooth(bool on) override { smooth_ = on; }
     void set_rate_penalty(Real per_spike) override { rate_penalty_ = per_spike; }
     const std::vector<Real>& beta() const { return beta_; }
-    std::size_t saved_bytes() const override { return vstar_.size() * sizeof(Real); }
+    // A float step without learned decays or thresholds keeps its spikes as bits and v* as
+    // bfloat16 (compact.hpp); otherwise v* and the model's copy of the spikes, exactly.
+    bool compact() const {
+        return std::is_same_v<Real, float> && !smooth_ && !o_.learn_beta && !o_.learn_threshold;
+    }
+    bool needs_output() const override { return !compact(); }
+    std::size_t saved_bytes() const override {
+        return compact() ? vstar_bf16_.size() * sizeof(std::uint16_t) + spike_bits_.bytes()
+                         : vstar_.size() * sizeof(Real);
+    }
 
     void forward(const Real* x, Real* y, int steps, int batch) override {
-        const std::size_t width = static_cast<std::size_t>(batch) * n_;
-        vstar_.resize(static_cast<std::size_t>(steps) * width);
-        v_.assign(width, 0);
-        const Real* th = threshold_.data();
-        for (int t = 0; t < steps; ++t)
-            for (int b = 0; b < batch; ++b) {
-                const std::size_t row = t * width + b * n_;
-                const Real* in = x + row;
-                Real* vs = vstar_.data() + row;
-                Real* s = y + row;
-                Real* v = v_.data() + b * n_;
-                for (std::size_t j = 0; j < n_; ++j) {
-                    const Real vstar = beta_[j] * v[j] + in[j];
-                    const Real spike =
-                        smooth_ ? o_.grad.smooth(vstar - th[j]) : Real(vstar >= th[j]);
-                    vs[j] = vstar;
-                    s[j] = spike;
-                    v[j] = after_reset(vstar, spike, th[j]);
-                }
-            }
-        y_ = y;
+        if (compact())
+            forward_steps<true>(x, y, steps, batch);
+        else
+            forward_steps<false>(x, y, steps, batch);
     }
 
     void backward(const Real* dy, Real* dx, int steps, int batch) override {
-        const std::size_t width = static_cast<std::size_t>(batch) * n_;
-        gv_.assign(width, 0);
-        const Real* th = threshold_.data();
-        const bool attached = !o_.detach_reset;
-        for (int t = steps - 1; t >= 0; --t)
-            for (int b = 0; b < batch; ++b) {
-                const std::size_t row = t * width + b * n_;
-                const Real* vs = vstar_.data() + row;
-                const Real* s = y_ + row;
-                const Real* d = dy + row;
-                Real* gv = gv_.data() + b * n_;
-                for (std::size_t j = 0; j < n_; ++j) {
-                    const Real sd = o_.grad.derivative(vs[j] - th[j]);
-                    const Real dv_dvstar =
-                        reset_derivative(o_.reset, o_.detach_reset, vs[j], s[j], th[j], sd);
-                    const Real gs = d[j] + rate_penalty_;
-                    const Real g = gs * sd + gv[j] * dv_dvstar;
-                    if (dx) dx[row + j] = g;
-                    if (o_.learn_beta && t > 0)
-                        gbeta_[j] += g * after_reset((vs - width)[j], (s - width)[j], th[j]);
-                    if (o_.learn_threshold) {
-                        Real dv_dth = 0;
-                        if (o_.reset == reset_mode::zero && attached) dv_dth = vs[j] * sd;
-                        if (o_.reset == reset_mode::subtract)
-                            dv_dth = -s[j] + (attached ? th[j] * sd : 0);
-                        gthreshold_[j] += -gs * sd + gv[j] * dv_dth;
-                    }
-                    gv[j] = beta_[j] * g;
-                }
-            }
+        if (compact())
+            backward_steps<true>(dy, dx, steps, batch);
+        else
+            backward_steps<false>(dy, dx, steps, batch);
     }
 
     std::vector<parameter<Real>> parameters() override {
@@ -304,11 +298,94 @@ private:
         return reset_value(o_.reset, vstar, s, th);
     }
 
+    // Compact: v* goes to vstar_bf16_ and the spikes to spike_bits_ as they are computed.
+    template<bool Compact>
+    void forward_steps(const Real* x, Real* y, int steps, int batch) {
+        const std::size_t width = static_cast<std::size_t>(batch) * n_;
+        const std::size_t total = static_cast<std::size_t>(steps) * width;
+        if constexpr (Compact) {
+            vstar_bf16_.resize(total);
+            vstar_ = {};
+        } else {
+            vstar_.resize(total);
+        }
+        v_.assign(width, 0);
+        const Real* th = threshold_.data();
+        for (int t = 0; t < steps; ++t)
+            for (int b = 0; b < batch; ++b) {
+                const std::size_t row = t * width + b * n_;
+                const Real* in = x + row;
+                Real* s = y + row;
+                Real* v = v_.data() + b * n_;
+                for (std::size_t j = 0; j < n_; ++j) {
+                    const Real vstar = beta_[j] * v[j] + in[j];
+                    const Real spike =
+                        smooth_ ? o_.grad.smooth(vstar - th[j]) : Real(vstar >= th[j]);
+                    if constexpr (Compact)
+                        vstar_bf16_[row + j] = to_bf16(static_cast<float>(vstar));
+                    else
+                        vstar_[row + j] = vstar;
+                    s[j] = spike;
+                    v[j] = after_reset(vstar, spike, th[j]);
+                }
+            }
+        if constexpr (Compact) spike_bits_.pack(y, total);
+        y_ = y;
+    }
+
+    template<bool Compact>
+    void backward_steps(const Real* dy, Real* dx, int steps, int batch) {
+        const std::size_t width = static_cast<std::size_t>(batch) * n_;
+        gv_.assign(width, 0);
+        const Real* th = threshold_.data();
+        const bool attached = !o_.detach_reset;
+        auto potential = [&](std::size_t at) {
+            if constexpr (Compact)
+                return static_cast<Real>(from_bf16(vstar_bf16_[at]));
+            else
+                return vstar_[at];
+        };
+        auto spiked = [&](std::size_t at) {
+            if constexpr (Compact)
+                return static_cast<Real>(spike_bits_.at(at));
+            else
+                return y_[at];
+        };
+        for (int t = steps - 1; t >= 0; --t)
+            for (int b = 0; b < batch; ++b) {
+                const std::size_t row = t * width + b * n_;
+                const Real* d = dy + row;
+                Real* gv = gv_.data() + b * n_;
+                for (std::size_t j = 0; j < n_; ++j) {
+                    const Real vs = potential(row + j), s = spiked(row + j);
+                    const Real sd = o_.grad.derivative(vs - th[j]);
+                    const Real dv_dvstar =
+                        reset_derivative(o_.reset, o_.detach_reset, vs, s, th[j], sd);
+                    const Real gs = d[j] + rate_penalty_;
+                    const Real g = gs * sd + gv[j] * dv_dvstar;
+                    if (dx) dx[row + j] = g;
+                    if (o_.learn_beta && t > 0)
+                        gbeta_[j] += g * after_reset(potential(row + j - width),
+                                                     spiked(row + j - width), th[j]);
+                    if (o_.learn_threshold) {
+                        Real dv_dth = 0;
+                        if (o_.reset == reset_mode::zero && attached) dv_dth = vs * sd;
+                        if (o_.reset == reset_mode::subtract)
+                            dv_dth = -s + (attached ? th[j] * sd : 0);
+                        gthreshold_[j] += -gs * sd + gv[j] * dv_dth;
+                    }
+                    gv[j] = beta_[j] * g;
+                }
+            }
+    }
+
     std::size_t n_;
     neuron_options o_;
     bool smooth_ = false;
     Real rate_penalty_ = 0;
     std::vector<Real> beta_, gbeta_, threshold_, gthreshold_, vstar_, v_, gv_;
+    std::vector<std::uint16_t> vstar_bf16_;
+    spike_bits spike_bits_;
     const Real* y_ = nullptr;
 };
 
@@ -329,6 +406,8 @@ public:
     void set_smooth(bool on) override { smooth_ = on; }
     void set_rate_penalty(Real per_spike) override { rate_penalty_ = per_spike; }
     std::size_t saved_bytes() const override { return 2 * vstar_.size() * sizeof(Real); }
+    bool needs_output() const override { return true; }
+    bool binary_spikes() const override { return !smooth_; }
 
     void forward(const Real* x, Real* y, int steps, int batch) override {
         const std::size_t width = static_cast<std::size_t>(batch) * n_;
@@ -399,6 +478,7 @@ public:
         : n_(n), o_(o), beta_(n, static_cast<Real>(o.beta)), gbeta_(n, 0) {}
     std::string kind() const override { return "li"; }
     std::size_t outputs() const override { return n_; }
+    bool needs_output() const override { return o_.learn_beta; }
     const std::vector<Real>& beta() const { return beta_; }
 
     void forward(const Real* x, Real* y, int steps, int batch) override {

@@ -184,10 +184,13 @@ public:
                                           "cuba_lif", "graded_lif", "rf", "alif", "li"}));
             }
         }
-        // Dense layers reading spikes may accumulate events instead of multiplying.
+        // Dense layers reading spikes may accumulate events instead of multiplying, and keep
+        // binary spikes as bits for their backward pass.
         for (std::size_t i = 1; i < layers_.size(); ++i)
-            if (auto* d = dynamic_cast<dense<Real>*>(layers_[i].get()))
+            if (auto* d = dynamic_cast<dense<Real>*>(layers_[i].get())) {
                 d->spiking_input = layers_[i - 1]->spiking();
+                d->binary_input = layers_[i - 1]->binary_spikes();
+            }
         if (width != classes)
             throw bad_config(layer_context(specs.back(), specs.size() - 1) +
                              ": the network ends with " + std::to_string(width) +
@@ -210,14 +213,28 @@ public:
     std::vector<std::unique_ptr<layer<Real>>>& layers() { return layers_; }
     const std::vector<Real>& activation(std::size_t i) const { return acts_[i]; }
 
+    // Outputs that no backward pass reads (a neuron layer's input current; spikes a layer kept
+    // as bits) go to two scratch buffers used in turn; the others are kept until backward.
+    // Evaluation keeps every output (the spike counts per layer read them).
     const Real* forward(const Real* x, int steps, int batch) {
+        const std::size_t n = layers_.size();
+        kept_.assign(n, keep_all_);
+        for (std::size_t i = 0; i < n; ++i) {
+            if (i + 1 == n || layers_[i]->needs_output() ||
+                (i + 1 < n && layers_[i + 1]->needs_input()))
+                kept_[i] = true;
+            if (const auto* add = dynamic_cast<const residual_add<Real>*>(layers_[i].get()))
+                kept_[add->from()] = true; // read again by the add, further on
+        }
         const Real* in = x;
-        for (std::size_t i = 0; i < layers_.size(); ++i) {
+        for (std::size_t i = 0; i < n; ++i) {
             if (auto* add = dynamic_cast<residual_add<Real>*>(layers_[i].get()))
                 add->skip = acts_[add->from()].data();
-            acts_[i].resize(static_cast<std::size_t>(steps) * batch * layers_[i]->outputs());
-            layers_[i]->forward(in, acts_[i].data(), steps, batch);
-            in = acts_[i].data();
+            std::vector<Real>& out = kept_[i] ? acts_[i] : scratch_[i % 2];
+            if (!kept_[i]) std::vector<Real>().swap(acts_[i]);
+            out.resize(static_cast<std::size_t>(steps) * batch * layers_[i]->outputs());
+            layers_[i]->forward(in, out.data(), steps, batch);
+            in = out.data();
         }
         return in;
     }
@@ -270,16 +287,18 @@ public:
         for (auto& l : layers_) l->set_smooth(on);
     }
 
-    // Bytes kept from forward for backward: every layer's output and what the layers keep.
+    // Bytes kept from forward for backward: the kept outputs and what the layers keep.
     std::size_t saved_bytes() const {
         std::size_t bytes = 0;
-        for (const auto& a : acts_) bytes += a.size() * sizeof(Real);
+        for (std::size_t i = 0; i < acts_.size(); ++i)
+            if (i < kept_.size() && kept_[i]) bytes += acts_[i].size() * sizeof(Real);
         for (const auto& l : layers_) bytes += l->saved_bytes();
         return bytes;
     }
 
     // Training mode (dropout active, masks keyed by `batch_key`) or evaluation.
     void set_training(bool on, std::uint32_t batch_key = 0) {
+        keep_all_ = !on;
         for (auto& l : layers_)
             if (auto* d = dynamic_cast<dropout<Real>*>(l.get())) {
                 d->training = on;
@@ -295,7 +314,9 @@ private:
     std::size_t inputs_;
     std::vector<std::unique_ptr<layer<Real>>> layers_;
     std::vector<std::vector<Real>> acts_;
-    std::vector<Real> grads_[2];
+    std::vector<Real> grads_[2], scratch_[2];
+    std::vector<bool> kept_;
+    bool keep_all_ = false;
     std::vector<std::vector<Real>> skip_grads_; // by layer: ∂L/∂output from skip connections
 };
 

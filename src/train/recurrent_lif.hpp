@@ -21,6 +21,8 @@ public:
     bool spiking() const override { return true; }
     void set_smooth(bool on) override { smooth_ = on; }
     void set_rate_penalty(Real per_spike) override { rate_penalty_ = per_spike; }
+    bool needs_output() const override { return true; }
+    bool binary_spikes() const override { return !smooth_; }
     std::size_t saved_bytes() const override { return vstar_.size() * sizeof(Real); }
     std::vector<Real>& weights() { return w_; }
 

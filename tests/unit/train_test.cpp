@@ -221,6 +221,50 @@ std::vector<grad_case> cases() {
 INSTANTIATE_TEST_SUITE_P(layers, gradients, ::testing::ValuesIn(cases()),
                          [](const auto& info) { return info.param.name; });
 
+// A float step keeps LIF spikes as bits and v* as bfloat16, and dense layers keep binary input
+// spikes as bits: its gradients match the double-precision step (which keeps everything) to the
+// precision of bfloat16, and it saves far fewer bytes.
+TEST(model, compact_float_step_matches_the_exact_one) {
+    const std::vector<layer_spec> layers{dense_layer(40), neuron("lif", "zero", "arctan", false),
+                                         dense_layer(classes),
+                                         neuron("lif", "subtract", "arctan", false)};
+    std::vector<layer_spec> detached = layers;
+    for (auto& l : detached) l.detach_reset = true;
+    model<float> compact(detached, inputs, classes, 7);
+    model<double> exact(detached, inputs, classes, 7);
+    const int t_steps = 20, rows = 8;
+    std::vector<double> xd(static_cast<std::size_t>(t_steps) * rows * inputs);
+    const rng_stream rng(5, 1);
+    for (std::size_t k = 0; k < xd.size(); ++k)
+        xd[k] = rng.uniform(static_cast<std::uint32_t>(k), 0) < 0.4 ? 1.0 : 0.0;
+    const std::vector<float> xf(xd.begin(), xd.end());
+    const std::vector<std::int32_t> labels{0, 1, 2, 3, 0, 1, 2, 3};
+    loss_options lo;
+    std::vector<float> dyf, lf;
+    std::vector<double> dyd, ld;
+    compute_loss(lo, compact.forward(xf.data(), t_steps, rows), t_steps, rows, classes,
+                 labels.data(), dyf, lf);
+    compute_loss(lo, exact.forward(xd.data(), t_steps, rows), t_steps, rows, classes, labels.data(),
+                 dyd, ld);
+    compact.zero_grad();
+    exact.zero_grad();
+    compact.backward(dyf.data(), t_steps, rows);
+    exact.backward(dyd.data(), t_steps, rows);
+    auto pf = compact.parameters();
+    auto pd = exact.parameters();
+    ASSERT_EQ(pf.size(), pd.size());
+    for (std::size_t p = 0; p < pf.size(); ++p) {
+        double diff = 0, norm = 0;
+        for (std::size_t k = 0; k < pd[p].grad->size(); ++k) {
+            diff += std::pow((*pf[p].grad)[k] - (*pd[p].grad)[k], 2);
+            norm += std::pow((*pd[p].grad)[k], 2);
+        }
+        ASSERT_GT(norm, 0.0) << pd[p].name;
+        EXPECT_LT(std::sqrt(diff / norm), 0.02) << pd[p].name;
+    }
+    EXPECT_LT(compact.saved_bytes() * 3, exact.saved_bytes() / 2);
+}
+
 TEST(lif_layer, fused_forward_equals_a_step_by_step_reference) {
     neuron_options o;
     o.beta = 0.85;

@@ -1,0 +1,44 @@
+// Compact storage of what a float training step keeps from forward for backward: spikes as bits
+// (exact: float spikes are 0 or 1) and membrane potentials as bfloat16 (8 significant bits,
+// rounded to nearest even; the surrogate derivative read from it moves by well under 1%).
+// Double precision (the gradient checks) keeps everything exactly.
+#pragma once
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace nm::train {
+
+inline std::uint16_t to_bf16(float x) {
+    const std::uint32_t u = std::bit_cast<std::uint32_t>(x);
+    return static_cast<std::uint16_t>((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
+}
+inline float from_bf16(std::uint16_t h) {
+    return std::bit_cast<float>(std::uint32_t{h} << 16);
+}
+
+// A [T·B·n] array of 0/1 values as bits.
+class spike_bits {
+public:
+    template<class Real>
+    void pack(const Real* s, std::size_t n) {
+        bits_.assign((n + 63) / 64, 0);
+        for (std::size_t k = 0; k < n; ++k)
+            bits_[k >> 6] |= static_cast<std::uint64_t>(s[k] != 0) << (k & 63);
+        size_ = n;
+    }
+    template<class Real>
+    void unpack(Real* s) const {
+        for (std::size_t k = 0; k < size_; ++k) s[k] = static_cast<Real>((bits_[k >> 6] >> (k & 63)) & 1);
+    }
+    bool at(std::size_t k) const { return (bits_[k >> 6] >> (k & 63)) & 1; }
+    std::size_t bytes() const { return bits_.size() * sizeof(std::uint64_t); }
+
+private:
+    std::vector<std::uint64_t> bits_;
+    std::size_t size_ = 0;
+};
+
+} // namespace nm::train
