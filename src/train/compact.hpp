@@ -22,16 +22,35 @@ inline float from_bf16(std::uint16_t h) {
 // A [T·B·n] array of 0/1 values as bits.
 class spike_bits {
 public:
+    // A word at a time, built and read in a register.
     template<class Real>
     void pack(const Real* s, std::size_t n) {
-        bits_.assign((n + 63) / 64, 0);
-        for (std::size_t k = 0; k < n; ++k)
-            bits_[k >> 6] |= static_cast<std::uint64_t>(s[k] != 0) << (k & 63);
+        bits_.resize((n + 63) / 64);
         size_ = n;
+        for (std::size_t w = 0; w < bits_.size(); ++w) {
+            const std::size_t base = w * 64, count = n - base < 64 ? n - base : 64;
+            std::uint64_t word = 0;
+            for (std::size_t b = 0; b < count; ++b)
+                word |= static_cast<std::uint64_t>(s[base + b] != 0) << b;
+            bits_[w] = word;
+        }
     }
     template<class Real>
     void unpack(Real* s) const {
-        for (std::size_t k = 0; k < size_; ++k) s[k] = static_cast<Real>((bits_[k >> 6] >> (k & 63)) & 1);
+        for (std::size_t w = 0; w < bits_.size(); ++w) {
+            const std::size_t base = w * 64, count = size_ - base < 64 ? size_ - base : 64;
+            const std::uint64_t word = bits_[w];
+            for (std::size_t b = 0; b < count; ++b)
+                s[base + b] = static_cast<Real>((word >> b) & 1);
+        }
+    }
+    // Filling in place: reset to n zeros, then set the ones.
+    void reset(std::size_t n) {
+        bits_.assign((n + 63) / 64, 0);
+        size_ = n;
+    }
+    void set(std::size_t k, bool one) {
+        bits_[k >> 6] |= static_cast<std::uint64_t>(one) << (k & 63);
     }
     bool at(std::size_t k) const { return (bits_[k >> 6] >> (k & 63)) & 1; }
     std::size_t bytes() const { return bits_.size() * sizeof(std::uint64_t); }

@@ -305,6 +305,7 @@ private:
         const std::size_t total = static_cast<std::size_t>(steps) * width;
         if constexpr (Compact) {
             vstar_bf16_.resize(total);
+            spike_bits_.reset(total);
             vstar_ = {};
         } else {
             vstar_.resize(total);
@@ -321,15 +322,15 @@ private:
                     const Real vstar = beta_[j] * v[j] + in[j];
                     const Real spike =
                         smooth_ ? o_.grad.smooth(vstar - th[j]) : Real(vstar >= th[j]);
-                    if constexpr (Compact)
+                    if constexpr (Compact) {
                         vstar_bf16_[row + j] = to_bf16(static_cast<float>(vstar));
-                    else
+                        spike_bits_.set(row + j, spike != 0);
+                    } else
                         vstar_[row + j] = vstar;
                     s[j] = spike;
                     v[j] = after_reset(vstar, spike, th[j]);
                 }
             }
-        if constexpr (Compact) spike_bits_.pack(y, total);
         y_ = y;
     }
 
