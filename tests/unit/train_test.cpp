@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <complex>
 
 namespace nm::train {
 namespace {
@@ -285,6 +286,80 @@ TEST(lif_layer, fused_forward_equals_a_step_by_step_reference) {
                 v = vstar - 0.7 * s;
             }
         }
+}
+
+// The other fused neuron layers against their equations stepped one neuron at a time.
+TEST(neuron_layers, fused_forwards_equal_step_by_step_references) {
+    neuron_options o;
+    o.beta = 0.85;
+    o.threshold = 0.7;
+    o.reset = reset_mode::zero;
+    const std::vector<double> x = random_values(steps * batch * inputs, 3, 1.5);
+    auto at = [](int t, int b, int j) { return (t * batch + b) * inputs + j; };
+    std::vector<double> y(x.size());
+
+    cuba_lif_layer<double> cuba(inputs, o, 0.6);
+    cuba.forward(x.data(), y.data(), steps, batch);
+    for (int b = 0; b < batch; ++b)
+        for (int j = 0; j < inputs; ++j) {
+            double v = 0, i = 0;
+            for (int t = 0; t < steps; ++t) {
+                i = 0.6 * i + x[at(t, b, j)];
+                const double vstar = 0.85 * v + i, s = vstar >= 0.7 ? 1.0 : 0.0;
+                EXPECT_EQ(y[at(t, b, j)], s) << "cuba_lif";
+                v = vstar * (1 - s);
+            }
+        }
+
+    neuron_options g = o;
+    g.reset = reset_mode::subtract;
+    graded_lif_layer<double> graded(inputs, g, 3);
+    graded.forward(x.data(), y.data(), steps, batch);
+    for (int b = 0; b < batch; ++b)
+        for (int j = 0; j < inputs; ++j) {
+            double v = 0;
+            for (int t = 0; t < steps; ++t) {
+                const double vstar = 0.85 * v + x[at(t, b, j)];
+                const double n = vstar < 0.7 ? 0.0 : std::min(3.0, std::floor(vstar / 0.7));
+                EXPECT_EQ(y[at(t, b, j)], n) << "graded_lif";
+                v = vstar - 0.7 * n;
+            }
+        }
+
+    rf_layer<double> rf(inputs, o, 0.9);
+    rf.forward(x.data(), y.data(), steps, batch);
+    for (int b = 0; b < batch; ++b)
+        for (int j = 0; j < inputs; ++j) {
+            std::complex<double> z = 0;
+            const std::complex<double> lambda = std::polar(0.85, 0.9);
+            for (int t = 0; t < steps; ++t) {
+                z = lambda * z + x[at(t, b, j)];
+                const double s = z.real() >= 0.7 ? 1.0 : 0.0;
+                EXPECT_EQ(y[at(t, b, j)], s) << "rf";
+                z *= 1 - s;
+            }
+        }
+
+    recurrent_lif_layer<double> rec(inputs, o);
+    for (std::size_t k = 0; k < rec.weights().size(); ++k)
+        rec.weights()[k] = 0.4 * std::sin(1.0 + static_cast<double>(k)); // fixed, both signs
+    rec.forward(x.data(), y.data(), steps, batch);
+    for (int b = 0; b < batch; ++b) {
+        std::vector<double> v(inputs, 0), before(inputs, 0);
+        for (int t = 0; t < steps; ++t) {
+            std::vector<double> now(inputs);
+            for (int j = 0; j < inputs; ++j) {
+                double current = x[at(t, b, j)];
+                for (int i = 0; i < inputs; ++i)
+                    current += before[i] * rec.weights()[i * inputs + j];
+                const double vstar = 0.85 * v[j] + current;
+                now[j] = vstar >= 0.7 ? 1.0 : 0.0;
+                EXPECT_EQ(y[at(t, b, j)], now[j]) << "recurrent lif";
+                v[j] = vstar * (1 - now[j]);
+            }
+            before = now;
+        }
+    }
 }
 
 TEST(dense_layer, constant_input_shortcut_gives_the_same_output_and_gradient) {
