@@ -6,7 +6,9 @@
 // Traces carry the sums: x (per source, τ+) and y (per target, τ-) decay by exp(-dt/τ) every
 // step and jump at each spike, by 1 ("all": every pre-post pair counts) or to 1 ("nearest":
 // only the nearest pair on each side).
-// At a post spike w += A+·x·f+(w); at a pre spike w -= A-·y·f-(w), then w is clamped to
+// At a post spike w += A+·(x − x_tar)·f+(w) (x_tar, default 0: Diehl & Cook 2015's presynaptic
+// target, which depresses inputs that were silent before the post spike); at a pre spike
+// w -= A-·y·f-(w), then w is clamped to
 // [w_min, w_max]. Weight dependence: additive f± = 1, multiplicative (soft bounds)
 // f+ = w_max - w, f- = w - w_min (then A± are rates per unit of weight).
 // Triplet terms (Pfister & Gerstner 2006, J. Neurosci. 26:9673): slower traces r2 (pre, τx) and
@@ -50,6 +52,7 @@ struct stdp {
         double a3_plus = 0.0, a3_minus = 0.0, tau_x = 101.0, tau_y = 125.0;
         double w_min = 0.0, w_max = 1.0;
         double tau_elig = 1000.0, eta = 1.0; // rstdp; eta also hebb and oja
+        double x_tar = 0.0;
         int pairing = pairing_all, dependence = dependence_additive;
     };
     // The `triplet` rule: the same kernel with the visual-cortex set as defaults.
@@ -68,7 +71,7 @@ struct stdp {
     struct coeffs {
         double a_plus, a_minus, decay_plus, decay_minus; // decays: per step, exp(-dt/τ)
         double a3_plus, a3_minus, decay_x, decay_y, w_min, w_max;
-        double decay_elig, eta;
+        double decay_elig, eta, x_tar;
         bool nearest, multiplicative, triplet, eligibility;
     };
 
@@ -91,6 +94,8 @@ struct stdp {
                        "eligibility trace time constant (rstdp)"),
         number<params>("eta", &params::eta, "", rule::finite,
                        "learning rate (rstdp: per reward; hebb, oja: per Hz^2 s)"),
+        number<params>("x_tar", &params::x_tar, "", rule::nonnegative,
+                       "presynaptic target: potentiation ∝ (pre trace − x_tar)"),
         number<params>("w_min", &params::w_min, "", rule::finite, "lower weight bound"),
         number<params>("w_max", &params::w_max, "", rule::finite, "upper weight bound"),
         choice<params>("pairing", &params::pairing, pairing_names,
@@ -115,6 +120,7 @@ struct stdp {
                 p.w_max,
                 std::exp(-dt / p.tau_elig),
                 p.eta,
+                p.x_tar,
                 p.pairing == pairing_nearest,
                 p.dependence == dependence_multiplicative,
                 p.a3_plus > 0 || p.a3_minus > 0,
@@ -127,7 +133,8 @@ struct stdp {
 
     // The change at a post spike: r1 (pre trace, τ+) and o2 (slow post trace, before this spike).
     NM_HD static double potentiation(const coeffs& c, double w, double r1, double o2) {
-        return r1 * (c.a_plus + c.a3_plus * o2) * (c.multiplicative ? c.w_max - w : 1.0);
+        return (r1 - c.x_tar) * (c.a_plus + c.a3_plus * o2) *
+               (c.multiplicative ? c.w_max - w : 1.0);
     }
     // The change at a pre spike: o1 (post trace, τ-) and r2 (slow pre trace, before this spike).
     NM_HD static double depression(const coeffs& c, double w, double o1, double r2) {

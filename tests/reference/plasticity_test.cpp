@@ -49,6 +49,23 @@ TEST(stdp, single_pairs_reproduce_the_exponential_window) {
     EXPECT_EQ(depressed, 19);
 }
 
+// With a presynaptic target x_tar every post spike also moves each of its synapses by −A+·x_tar
+// (Diehl & Cook 2015): the window shifts down by A+·x_tar, for either sign of Δt.
+TEST(stdp, presynaptic_target_shifts_the_window_by_a_plus_x_tar) {
+    experiment e = load_experiment(examples + "stdp_window.toml");
+    e.projections.back().synapse.plasticity.params.push_back({"x_tar", 0.05, ""});
+    const run_result res = run(e);
+    const weight_record& w = weights_of(res, "\"pre\" -> \"post\"");
+    ASSERT_EQ(w.weight.size(), 39u);
+    for (std::size_t k = 0; k < w.weight.size(); ++k) {
+        const double dt = spike_times(res, 2, w.post[k])[0] - spike_times(res, 1, w.pre[k])[0];
+        const double window = dt > 0   ? 0.1 * std::exp(-dt / 20.0)
+                              : dt < 0 ? -0.12 * std::exp(dt / 20.0)
+                                       : 0.0;
+        EXPECT_NEAR(w.weight[k] - 0.5, window - 0.1 * 0.05, 1e-6) << "dt = " << dt;
+    }
+}
+
 // The change the definitions give for one synapse and fixed spike trains (times in ms).
 double all_pairs(const std::vector<double>& pre, const std::vector<double>& post, double a_plus,
                  double a_minus, double tau) {
