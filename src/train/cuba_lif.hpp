@@ -11,18 +11,16 @@
 namespace nm::train {
 
 template<class Real>
-class cuba_lif_layer final : public layer<Real> {
+class cuba_lif_layer final : public spiking_layer<Real> {
+    using spiking_layer<Real>::n_, spiking_layer<Real>::o_, spiking_layer<Real>::smooth_,
+        spiking_layer<Real>::rate_penalty_, spiking_layer<Real>::fire;
+
 public:
     cuba_lif_layer(std::size_t n, const neuron_options& o, double alpha)
-        : n_(n), o_(o), alpha_(static_cast<Real>(alpha)), beta_(n, static_cast<Real>(o.beta)),
-          gbeta_(n, 0) {}
+        : spiking_layer<Real>(n, o), alpha_(static_cast<Real>(alpha)),
+          beta_(n, static_cast<Real>(o.beta)), gbeta_(n, 0) {}
     std::string kind() const override { return "cuba_lif"; }
-    std::size_t outputs() const override { return n_; }
-    bool spiking() const override { return true; }
-    void set_smooth(bool on) override { smooth_ = on; }
-    void set_rate_penalty(Real per_spike) override { rate_penalty_ = per_spike; }
     bool needs_output() const override { return true; }
-    bool binary_spikes() const override { return !smooth_; }
     std::size_t saved_bytes() const override { return vstar_.size() * sizeof(Real); }
 
     void forward(const Real* x, Real* y, int steps, int batch) override {
@@ -35,7 +33,7 @@ public:
                 const std::size_t at = t * width + k;
                 i[k] = alpha_ * i[k] + x[at];
                 const Real vstar = beta_[k % n_] * v[k] + i[k];
-                const Real s = smooth_ ? o_.grad.smooth(vstar - th) : Real(vstar >= th);
+                const Real s = fire(vstar, th);
                 vstar_[at] = vstar;
                 y[at] = s;
                 v[k] = reset_value(o_.reset, vstar, s, th);
@@ -65,16 +63,11 @@ public:
     }
 
     std::vector<parameter<Real>> parameters() override {
-        if (!o_.learn_beta) return {};
-        return {{"beta", &beta_, &gbeta_, Real(0), Real(1)}};
+        return decay_parameters(o_, beta_, gbeta_);
     }
 
 private:
-    std::size_t n_;
-    neuron_options o_;
     Real alpha_;
-    bool smooth_ = false;
-    Real rate_penalty_ = 0;
     std::vector<Real> beta_, gbeta_, vstar_;
     const Real* y_ = nullptr;
 };

@@ -11,15 +11,15 @@
 namespace nm::train {
 
 template<class Real>
-class graded_lif_layer final : public layer<Real> {
+class graded_lif_layer final : public spiking_layer<Real> {
+    using spiking_layer<Real>::n_, spiking_layer<Real>::o_, spiking_layer<Real>::smooth_,
+        spiking_layer<Real>::rate_penalty_;
+
 public:
     graded_lif_layer(std::size_t n, const neuron_options& o, int n_max)
-        : n_(n), o_(o), ramp_{o.grad.slope, n_max} {}
+        : spiking_layer<Real>(n, o), ramp_{o.grad.slope, n_max} {}
     std::string kind() const override { return "graded_lif"; }
-    std::size_t outputs() const override { return n_; }
-    bool spiking() const override { return true; }
-    void set_smooth(bool on) override { smooth_ = on; }
-    void set_rate_penalty(Real per_spike) override { rate_penalty_ = per_spike; }
+    bool binary_spikes() const override { return false; } // integer counts up to n_max
     std::size_t saved_bytes() const override { return vstar_.size() * sizeof(Real); }
 
     void forward(const Real* x, Real* y, int steps, int batch) override {
@@ -54,11 +54,7 @@ public:
     }
 
 private:
-    std::size_t n_;
-    neuron_options o_;
     softplus_ramp ramp_;
-    bool smooth_ = false;
-    Real rate_penalty_ = 0;
     std::vector<Real> vstar_;
 };
 

@@ -239,25 +239,54 @@ struct neuron_options {
     surrogate grad;
 };
 
-// LIF layer in the seed formalism: v* = β·v + I; s = H(v* − θ); v = v*(1 − s) | v* − θs | v*.
-// Backward runs time in reverse with g_v, the gradient reaching v_t from step t + 1:
-//   ∂L/∂v*_t = ∂L/∂s_t·S'(v*_t − θ) + g_v·∂v_t/∂v*_t,   g_v ← β·∂L/∂v*_t,   ∂L/∂I_t = ∂L/∂v*_t;
-// with learn_threshold, ∂L/∂θ += −∂L/∂s_t·S' + g_v·∂v_t/∂θ (∂v/∂θ = v*·S' for the zero reset,
-// −s + θ·S' for subtract; the S' terms only with the reset attached).
-// `smooth` replaces H by the surrogate's antiderivative, so backward is then the exact gradient
-// of forward (what the finite-difference checks compare against).
+// What every spiking neuron layer shares: its size and options, the smooth-firing switch of the
+// gradient checks (the step H replaced by the surrogate's antiderivative, so that backward is
+// the exact gradient of forward) and the spike-rate penalty added to ∂L/∂s per spike.
 template<class Real>
-class lif_layer final : public layer<Real> {
+class spiking_layer : public layer<Real> {
 public:
-    lif_layer(std::size_t n, const neuron_options& o)
-        : n_(n), o_(o), beta_(n, static_cast<Real>(o.beta)), gbeta_(n, 0),
-          threshold_(n, static_cast<Real>(o.threshold)), gthreshold_(n, 0) {}
-    std::string kind() const override { return "lif"; }
+    spiking_layer(std::size_t n, const neuron_options& o) : n_(n), o_(o) {}
     std::size_t outputs() const override { return n_; }
     bool spiking() const override { return true; }
     bool binary_spikes() const override { return !smooth_; }
     void set_smooth(bool on) override { smooth_ = on; }
     void set_rate_penalty(Real per_spike) override { rate_penalty_ = per_spike; }
+
+protected:
+    // The spike of potential v* against threshold θ.
+    Real fire(Real vstar, Real threshold) const {
+        return smooth_ ? o_.grad.smooth(vstar - threshold) : Real(vstar >= threshold);
+    }
+
+    std::size_t n_;
+    neuron_options o_;
+    bool smooth_ = false;
+    Real rate_penalty_ = 0;
+};
+
+// The per-neuron decay as a trained parameter (kept in [0, 1]) when learn_beta is set.
+template<class Real>
+std::vector<parameter<Real>> decay_parameters(const neuron_options& o, std::vector<Real>& beta,
+                                              std::vector<Real>& grad) {
+    if (!o.learn_beta) return {};
+    return {{"beta", &beta, &grad, Real(0), Real(1)}};
+}
+
+// LIF layer in the seed formalism: v* = β·v + I; s = H(v* − θ); v = v*(1 − s) | v* − θs | v*.
+// Backward runs time in reverse with g_v, the gradient reaching v_t from step t + 1:
+//   ∂L/∂v*_t = ∂L/∂s_t·S'(v*_t − θ) + g_v·∂v_t/∂v*_t,   g_v ← β·∂L/∂v*_t,   ∂L/∂I_t = ∂L/∂v*_t;
+// with learn_threshold, ∂L/∂θ += −∂L/∂s_t·S' + g_v·∂v_t/∂θ (∂v/∂θ = v*·S' for the zero reset,
+// −s + θ·S' for subtract; the S' terms only with the reset attached).
+template<class Real>
+class lif_layer final : public spiking_layer<Real> {
+    using spiking_layer<Real>::n_, spiking_layer<Real>::o_, spiking_layer<Real>::smooth_,
+        spiking_layer<Real>::rate_penalty_, spiking_layer<Real>::fire;
+
+public:
+    lif_layer(std::size_t n, const neuron_options& o)
+        : spiking_layer<Real>(n, o), beta_(n, static_cast<Real>(o.beta)), gbeta_(n, 0),
+          threshold_(n, static_cast<Real>(o.threshold)), gthreshold_(n, 0) {}
+    std::string kind() const override { return "lif"; }
     const std::vector<Real>& beta() const { return beta_; }
     // A float step without learned decays or thresholds keeps its spikes as bits and v* as
     // bfloat16 (compact.hpp); otherwise v* and the model's copy of the spikes, exactly.
@@ -285,8 +314,7 @@ public:
     }
 
     std::vector<parameter<Real>> parameters() override {
-        std::vector<parameter<Real>> out;
-        if (o_.learn_beta) out.push_back({"beta", &beta_, &gbeta_, Real(0), Real(1)});
+        std::vector<parameter<Real>> out = decay_parameters(o_, beta_, gbeta_);
         if (o_.learn_threshold)
             out.push_back({"threshold", &threshold_, &gthreshold_, Real(1e-3),
                            std::numeric_limits<Real>::infinity()});
@@ -320,8 +348,7 @@ private:
                 Real* v = v_.data() + b * n_;
                 for (std::size_t j = 0; j < n_; ++j) {
                     const Real vstar = beta_[j] * v[j] + in[j];
-                    const Real spike =
-                        smooth_ ? o_.grad.smooth(vstar - th[j]) : Real(vstar >= th[j]);
+                    const Real spike = fire(vstar, th[j]);
                     if constexpr (Compact) {
                         vstar_bf16_[row + j] = to_bf16(static_cast<float>(vstar));
                         spike_bits_.set(row + j, spike != 0);
@@ -380,10 +407,6 @@ private:
             }
     }
 
-    std::size_t n_;
-    neuron_options o_;
-    bool smooth_ = false;
-    Real rate_penalty_ = 0;
     std::vector<Real> beta_, gbeta_, threshold_, gthreshold_, vstar_, v_, gv_;
     std::vector<std::uint16_t> vstar_bf16_;
     spike_bits spike_bits_;
@@ -397,18 +420,17 @@ private:
 //   g_v·∂v_t/∂θ_t g_v ← β·G_v*,   g_a ← ρ·g_a + b·G_θ.   With detach_reset the reset term carries
 //   no gradient.
 template<class Real>
-class alif_layer final : public layer<Real> {
+class alif_layer final : public spiking_layer<Real> {
+    using spiking_layer<Real>::n_, spiking_layer<Real>::o_, spiking_layer<Real>::smooth_,
+        spiking_layer<Real>::rate_penalty_, spiking_layer<Real>::fire;
+
 public:
     alif_layer(std::size_t n, const neuron_options& o, double adapt, double adapt_decay)
-        : n_(n), o_(o), b_(static_cast<Real>(adapt)), rho_(static_cast<Real>(adapt_decay)) {}
+        : spiking_layer<Real>(n, o), b_(static_cast<Real>(adapt)),
+          rho_(static_cast<Real>(adapt_decay)) {}
     std::string kind() const override { return "alif"; }
-    std::size_t outputs() const override { return n_; }
-    bool spiking() const override { return true; }
-    void set_smooth(bool on) override { smooth_ = on; }
-    void set_rate_penalty(Real per_spike) override { rate_penalty_ = per_spike; }
     std::size_t saved_bytes() const override { return 2 * vstar_.size() * sizeof(Real); }
     bool needs_output() const override { return true; }
-    bool binary_spikes() const override { return !smooth_; }
 
     void forward(const Real* x, Real* y, int steps, int batch) override {
         const std::size_t width = static_cast<std::size_t>(batch) * n_;
@@ -420,7 +442,7 @@ public:
             for (std::size_t k = 0; k < width; ++k) {
                 const std::size_t at = t * width + k;
                 const Real vstar = beta * v[k] + x[at], theta = th + b_ * a[k];
-                const Real s = smooth_ ? o_.grad.smooth(vstar - theta) : Real(vstar >= theta);
+                const Real s = fire(vstar, theta);
                 vstar_[at] = vstar;
                 theta_[at] = theta;
                 y[at] = s;
@@ -462,10 +484,6 @@ private:
         return reset_value(o_.reset, vstar, s, theta);
     }
 
-    std::size_t n_;
-    neuron_options o_;
-    bool smooth_ = false;
-    Real rate_penalty_ = 0;
     Real b_, rho_;
     std::vector<Real> vstar_, theta_;
     const Real* y_ = nullptr;
@@ -505,8 +523,7 @@ public:
     }
 
     std::vector<parameter<Real>> parameters() override {
-        if (!o_.learn_beta) return {};
-        return {{"beta", &beta_, &gbeta_, Real(0), Real(1)}};
+        return decay_parameters(o_, beta_, gbeta_);
     }
 
 private:

@@ -12,17 +12,15 @@
 namespace nm::train {
 
 template<class Real>
-class recurrent_lif_layer final : public layer<Real> {
+class recurrent_lif_layer final : public spiking_layer<Real> {
+    using spiking_layer<Real>::n_, spiking_layer<Real>::o_, spiking_layer<Real>::smooth_,
+        spiking_layer<Real>::rate_penalty_, spiking_layer<Real>::fire;
+
 public:
     recurrent_lif_layer(std::size_t n, const neuron_options& o)
-        : n_(n), o_(o), w_(n * n, 0), gw_(n * n, 0) {}
+        : spiking_layer<Real>(n, o), w_(n * n, 0), gw_(n * n, 0) {}
     std::string kind() const override { return "recurrent lif"; }
-    std::size_t outputs() const override { return n_; }
-    bool spiking() const override { return true; }
-    void set_smooth(bool on) override { smooth_ = on; }
-    void set_rate_penalty(Real per_spike) override { rate_penalty_ = per_spike; }
     bool needs_output() const override { return true; }
-    bool binary_spikes() const override { return !smooth_; }
     std::size_t saved_bytes() const override { return vstar_.size() * sizeof(Real); }
     std::vector<Real>& weights() { return w_; }
 
@@ -40,7 +38,7 @@ public:
                      current.data(), n);
             for (std::size_t k = 0; k < width; ++k) {
                 const Real vstar = beta * v[k] + current[k];
-                const Real s = smooth_ ? o_.grad.smooth(vstar - th) : Real(vstar >= th);
+                const Real s = fire(vstar, th);
                 vstar_[row + k] = vstar;
                 y[row + k] = s;
                 v[k] = reset_value(o_.reset, vstar, s, th);
@@ -79,10 +77,6 @@ public:
     }
 
 private:
-    std::size_t n_;
-    neuron_options o_;
-    bool smooth_ = false;
-    Real rate_penalty_ = 0;
     std::vector<Real> w_, gw_, vstar_;
     const Real* y_ = nullptr;
 };

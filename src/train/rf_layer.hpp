@@ -17,18 +17,16 @@
 namespace nm::train {
 
 template<class Real>
-class rf_layer final : public layer<Real> {
+class rf_layer final : public spiking_layer<Real> {
+    using spiking_layer<Real>::n_, spiking_layer<Real>::o_, spiking_layer<Real>::smooth_,
+        spiking_layer<Real>::rate_penalty_, spiking_layer<Real>::fire;
+
 public:
     rf_layer(std::size_t n, const neuron_options& o, double omega)
-        : n_(n), o_(o), c_(static_cast<Real>(o.beta * std::cos(omega))),
+        : spiking_layer<Real>(n, o), c_(static_cast<Real>(o.beta * std::cos(omega))),
           d_(static_cast<Real>(o.beta * std::sin(omega))) {}
     std::string kind() const override { return "rf"; }
-    std::size_t outputs() const override { return n_; }
-    bool spiking() const override { return true; }
-    void set_smooth(bool on) override { smooth_ = on; }
-    void set_rate_penalty(Real per_spike) override { rate_penalty_ = per_spike; }
     bool needs_output() const override { return true; }
-    bool binary_spikes() const override { return !smooth_; }
     std::size_t saved_bytes() const override { return 2 * re_.size() * sizeof(Real); }
 
     void forward(const Real* x, Real* y, int steps, int batch) override {
@@ -41,7 +39,7 @@ public:
             for (std::size_t k = 0; k < width; ++k) {
                 const std::size_t at = t * width + k;
                 const Real as = c_ * a[k] - d_ * b[k] + x[at], bs = d_ * a[k] + c_ * b[k];
-                const Real s = smooth_ ? o_.grad.smooth(as - th) : Real(as >= th);
+                const Real s = fire(as, th);
                 re_[at] = as;
                 im_[at] = bs;
                 y[at] = s;
@@ -74,11 +72,7 @@ public:
     }
 
 private:
-    std::size_t n_;
-    neuron_options o_;
     Real c_, d_;
-    bool smooth_ = false;
-    Real rate_penalty_ = 0;
     std::vector<Real> re_, im_;
     const Real* y_ = nullptr;
 };
