@@ -33,13 +33,7 @@ void check_simulation(const simulation_spec& s) {
 
 std::uint32_t find_population(const network& net, const std::string& name, const std::string& where,
                               const std::string& context) {
-    std::vector<std::string> names;
-    for (std::uint32_t i = 0; i < net.populations.size(); ++i) {
-        if (net.populations[i]->name() == name) return i;
-        names.push_back(net.populations[i]->name());
-    }
-    throw bad_config(located(where, context + ": unknown population \"" + name + "\"" +
-                                        did_you_mean(name, names)));
+    return population_index(net.populations, name, where, context);
 }
 
 std::uint64_t to_steps(double ms, double dt) {

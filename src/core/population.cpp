@@ -273,4 +273,16 @@ std::uint64_t population::memory_bytes() const {
     return bytes;
 }
 
+std::uint32_t population_index(std::span<const std::unique_ptr<population>> populations,
+                               const std::string& name, const std::string& where,
+                               const std::string& context, const std::string& noun) {
+    std::vector<std::string> names;
+    for (std::uint32_t i = 0; i < populations.size(); ++i) {
+        if (populations[i]->name() == name) return i;
+        names.push_back(populations[i]->name());
+    }
+    throw bad_config(located(where, context + ": unknown " + noun + " \"" + name + "\"" +
+                                        did_you_mean(name, names)));
+}
+
 } // namespace nm

@@ -9,6 +9,8 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -164,5 +166,11 @@ protected:
     spike_stats stats_;
     std::uint64_t state_bytes_ = 0;
 };
+
+// The index of the population called `name`; else bad_config located at `where`:
+// "`context`: unknown `noun` "name"", with the nearest existing name.
+std::uint32_t population_index(std::span<const std::unique_ptr<population>> populations,
+                               const std::string& name, const std::string& where,
+                               const std::string& context, const std::string& noun = "population");
 
 } // namespace nm

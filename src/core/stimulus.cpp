@@ -239,17 +239,12 @@ std::vector<stimulus> build_stimuli(const stimulus_spec& spec, std::uint32_t fir
 
     std::vector<stimulus> out;
     for (std::size_t t = 0; t < spec.targets.size(); ++t) {
-        const auto pop = std::find_if(populations.begin(), populations.end(),
-                                      [&](const auto& q) { return q->name() == spec.targets[t]; });
-        if (pop == populations.end()) {
-            std::vector<std::string> names;
-            for (const auto& q : populations) names.push_back(q->name());
-            fail("unknown target population \"" + spec.targets[t] + "\"" +
-                 did_you_mean(spec.targets[t], names));
-        }
+        const std::uint32_t index = population_index(populations, spec.targets[t], spec.where,
+                                                     context, "target population");
+        const auto pop = populations.begin() + index;
         stimulus s;
         s.kind = type->kind;
-        s.population = static_cast<std::uint32_t>(pop - populations.begin());
+        s.population = index;
         s.p = p;
         s.dt = dt;
         s.start_step = to_step(p.start, dt);

@@ -14,18 +14,6 @@ namespace nm {
 
 namespace {
 
-std::uint32_t population_named(std::span<const std::unique_ptr<population>> populations,
-                               const std::string& name, const std::string& key,
-                               const std::string& where) {
-    std::vector<std::string> names;
-    for (std::uint32_t i = 0; i < populations.size(); ++i) {
-        if (populations[i]->name() == name) return i;
-        names.push_back(populations[i]->name());
-    }
-    throw bad_config(located(where, "[trials] " + key + ": unknown population \"" + name + "\"" +
-                                        did_you_mean(name, names)));
-}
-
 // The training and test samples: a dataset's split, or the inline patterns (both roles).
 train::data_split load_samples(const trials_spec& spec, std::uint64_t seed) {
     auto fail = [&](const std::string& msg) { throw bad_config(located(spec.where, msg)); };
@@ -134,8 +122,8 @@ trial_protocol build_trials(const trials_spec& spec,
         throw bad_parameter(located(spec.where, "[trials] " + msg));
     };
     trial_protocol tp;
-    tp.input = population_named(populations, spec.input, "input", spec.where);
-    tp.readout = population_named(populations, spec.readout, "readout", spec.where);
+    tp.input = population_index(populations, spec.input, spec.where, "[trials] input");
+    tp.readout = population_index(populations, spec.readout, spec.where, "[trials] readout");
     if (!(spec.present > 0) || !std::isfinite(spec.present))
         fail("present = " + format_number(spec.present) + " ms must be > 0");
     if (!(spec.rest >= 0) || !std::isfinite(spec.rest))
