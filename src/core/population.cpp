@@ -3,6 +3,7 @@
 
 #include "core/bind.hpp"
 #include "core/fields.hpp"
+#include "core/vector_clones.hpp"
 #include "nm/errors.hpp"
 
 #include <algorithm>
@@ -112,7 +113,7 @@ void population::finalize(const partition& parts, std::uint32_t ring_slots, doub
     }
     derive_port_kernels(dt);
     dt_ = dt;
-    if (drive) drive_.assign(size_, {});
+    if (drive) drive_.resize(size_);
     jump_.assign(size_, 0.0);
     if (is_complex()) jump_im_.assign(size_, 0.0);
     if (has_current_) current_.assign(size_, 0.0);
@@ -139,9 +140,9 @@ void population::deliver(range r, std::uint64_t step) {
     double* jump_im = jump_im_.data();
     std::fill(jump + b, jump + e, 0.0);
     if (!jump_im_.empty()) std::fill(jump_im + b, jump_im + e, 0.0);
-    if (!drive_.empty())
-        std::fill(drive_.begin() + b, drive_.begin() + e, models::synaptic_drive{});
-    // Each loop reads a ring slot and clears it in the same pass.
+    // Each loop reads a ring slot and clears it in the same pass. The first port writing a
+    // drive column assigns it, the others add (the columns need no clearing pass).
+    bool current_written = false, conductance_written = false;
     for (auto& p : ports_) {
         double* ring = p.ring.data() + slot;
         if (p.kind == port_kind::delta) {
@@ -159,7 +160,9 @@ void population::deliver(range r, std::uint64_t step) {
         } else if (p.exact) {
             deliver_exact(p, ring, b, e);
         } else {
-            deliver_drive(p, ring, b, e);
+            bool& written = is_conductance(p.kind) ? conductance_written : current_written;
+            deliver_drive(p, ring, b, e, !written);
+            written = true;
         }
     }
 }
@@ -169,8 +172,8 @@ namespace {
 // The port loops, with every per-port choice a template parameter so that each loop is
 // straight-line arithmetic over arrays (vectorised by the compiler).
 template<bool Alpha, bool PerNeuron, bool Complex>
-void exact_loop(input_port& p, double* ring, double* jump, double* jump_im, double dt,
-                std::uint64_t b, std::uint64_t e) {
+NM_VECTOR_CLONES void exact_loop(input_port& p, double* ring, double* jump, double* jump_im,
+                                 double dt, std::uint64_t b, std::uint64_t e) {
     double* __restrict x = p.current.data();
     double* __restrict y = p.rise.data();
     const double* k_re = p.kernel_re.data();
@@ -178,6 +181,7 @@ void exact_loop(input_port& p, double* ring, double* jump, double* jump_im, doub
     const double* r_re = p.rise_kernel_re.data();
     const double* r_im = p.rise_kernel_im.data();
     const double decay = p.decay, scale = p.arrival_scale;
+#pragma GCC ivdep
     for (std::uint64_t i = b; i < e; ++i) {
         const std::size_t k = PerNeuron ? i : 0;
         jump[i] += k_re[k] * x[i];
@@ -194,24 +198,25 @@ void exact_loop(input_port& p, double* ring, double* jump, double* jump_im, doub
     }
 }
 
-template<bool Alpha, bool Conductance>
-void drive_loop(input_port& p, double* ring, models::synaptic_drive* drive, double dt,
-                std::uint64_t b, std::uint64_t e) {
+template<bool Alpha, bool Conductance, bool Assign>
+NM_VECTOR_CLONES void drive_loop(input_port& p, double* ring, drive_columns& drive, double dt,
+                                 std::uint64_t b, std::uint64_t e) {
     double* __restrict x = p.current.data();
     double* __restrict y = p.rise.data();
+    double* __restrict at_start = Conductance ? drive.g0.data() : drive.i0.data();
+    double* __restrict at_end = Conductance ? drive.g1.data() : drive.i1.data();
+    double* __restrict ge_start = drive.ge0.data();
+    double* __restrict ge_end = drive.ge1.data();
     const double decay = p.decay, scale = p.arrival_scale, e_rev = p.e_rev;
+#pragma GCC ivdep
     for (std::uint64_t i = b; i < e; ++i) {
         const double x0 = x[i];
         const double x1 = Alpha ? decay * (x0 + dt * y[i]) : decay * x0;
-        models::synaptic_drive& d = drive[i];
+        at_start[i] = Assign ? x0 : at_start[i] + x0;
+        at_end[i] = Assign ? x1 : at_end[i] + x1;
         if constexpr (Conductance) {
-            d.g0 += x0;
-            d.g1 += x1;
-            d.ge0 += x0 * e_rev;
-            d.ge1 += x1 * e_rev;
-        } else {
-            d.i0 += x0;
-            d.i1 += x1;
+            ge_start[i] = Assign ? x0 * e_rev : ge_start[i] + x0 * e_rev;
+            ge_end[i] = Assign ? x1 * e_rev : ge_end[i] + x1 * e_rev;
         }
         if constexpr (Alpha) {
             x[i] = x1;
@@ -243,17 +248,21 @@ void population::deliver_exact(input_port& p, double* ring, std::uint64_t b, std
         run.template operator()<false>();
 }
 
-void population::deliver_drive(input_port& p, double* ring, std::uint64_t b, std::uint64_t e) {
-    models::synaptic_drive* drive = drive_.data();
+void population::deliver_drive(input_port& p, double* ring, std::uint64_t b, std::uint64_t e,
+                               bool assign) {
+    auto run = [&]<bool Alpha, bool Conductance>() {
+        if (assign) return drive_loop<Alpha, Conductance, true>(p, ring, drive_, dt_, b, e);
+        drive_loop<Alpha, Conductance, false>(p, ring, drive_, dt_, b, e);
+    };
     switch (p.kind) {
     case port_kind::exp_current:
-        return drive_loop<false, false>(p, ring, drive, dt_, b, e);
+        return run.template operator()<false, false>();
     case port_kind::alpha_current:
-        return drive_loop<true, false>(p, ring, drive, dt_, b, e);
+        return run.template operator()<true, false>();
     case port_kind::exp_cond:
-        return drive_loop<false, true>(p, ring, drive, dt_, b, e);
+        return run.template operator()<false, true>();
     case port_kind::alpha_cond:
-        return drive_loop<true, true>(p, ring, drive, dt_, b, e);
+        return run.template operator()<true, true>();
     case port_kind::delta:
         break;
     }
@@ -267,7 +276,7 @@ std::uint64_t population::memory_bytes() const {
                   p.kernel_re.size() + p.kernel_im.size() + p.rise_kernel_re.size() +
                   p.rise_kernel_im.size()) *
                  sizeof(double);
-    bytes += drive_.size() * sizeof(models::synaptic_drive);
+    bytes += drive_.bytes();
     bytes += size_ * (sizeof(std::uint32_t) * 2 + sizeof(std::int64_t) + 2 * sizeof(double));
     bytes += size_ * 2 * (sizeof(std::uint32_t) + sizeof(std::uint16_t));
     return bytes;

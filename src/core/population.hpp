@@ -70,6 +70,28 @@ struct spike_list {
     std::uint32_t size = 0;
 };
 
+// The synaptic drive of a population's non-exact ports, one column per synaptic_drive member
+// (columns, not an array of structs: the neuron loop reading them then vectorises).
+struct drive_columns {
+    std::vector<double> i0, i1, g0, g1, ge0, ge1;
+
+    struct reader {
+        const double *i0, *i1, *g0, *g1, *ge0, *ge1;
+        models::synaptic_drive operator[](std::uint64_t i) const {
+            return {i0[i], i1[i], g0[i], g1[i], ge0[i], ge1[i]};
+        }
+    };
+
+    bool empty() const { return g0.empty(); }
+    std::uint64_t bytes() const { return 6 * g0.size() * sizeof(double); }
+    void resize(std::uint64_t n) {
+        for (auto* c : {&i0, &i1, &g0, &g1, &ge0, &ge1}) c->assign(n, 0.0);
+    }
+    reader read() const {
+        return {i0.data(), i1.data(), g0.data(), g1.data(), ge0.data(), ge1.data()};
+    }
+};
+
 // Per-neuron counters for rates and ISI statistics.
 struct spike_stats {
     std::vector<std::uint32_t> spikes;
@@ -137,8 +159,8 @@ protected:
     // Whether a port is delivered through the model's exact kernels (linear model, current).
     virtual bool has_exact_kernels() const = 0;
     void deliver_exact(input_port& p, double* ring, std::uint64_t b, std::uint64_t e);
-    void deliver_drive(input_port& p, double* ring, std::uint64_t b, std::uint64_t e);
-    bool has_drive() const { return !drive_.empty(); }
+    // assign: the first port of its kind (current or conductance) this step, which overwrites.
+    void deliver_drive(input_port& p, double* ring, std::uint64_t b, std::uint64_t e, bool assign);
 
     spike_list& out(unsigned thread, std::uint64_t step) { return spikes_[thread][step & 1]; }
     void count_spike(std::uint32_t i, std::uint64_t step) {
@@ -157,8 +179,8 @@ protected:
     std::vector<input_port> ports_;
     std::uint32_t ring_mask_ = 0;
     std::vector<double> current_;
-    std::vector<double> jump_, jump_im_;        // delivered input per neuron for this step (mV)
-    std::vector<models::synaptic_drive> drive_; // per neuron, when some port is not exact
+    std::vector<double> jump_, jump_im_; // delivered input per neuron for this step (mV)
+    drive_columns drive_;                // per neuron, when some port is not exact
     bool has_current_ = false;
     double dt_ = 0.0;
     partition parts_;

@@ -5,6 +5,7 @@
 #include "core/bind.hpp"
 #include "core/philox.hpp"
 #include "core/population.hpp"
+#include "core/vector_clones.hpp"
 #include "models/model.hpp"
 #include "models/spiking.hpp"
 
@@ -153,7 +154,7 @@ private:
     // (with -fno-trapping-math; an `omp simd` pragma would privatise the locals into arrays
     // and keep the folding from happening).
     template<bool HasCurrent, bool HasDrive, bool Hetero, bool PlainFiring>
-    void update_neurons(unsigned thread, std::uint64_t step, range r) {
+    NM_VECTOR_CLONES void update_neurons(unsigned thread, std::uint64_t step, range r) {
         const coeffs shared = PlainFiring ? with_plain_firing(coeffs_[0]) : coeffs_[0];
         const coeffs* per_neuron = coeffs_.data();
         const bool stochastic = !PlainFiring && stochastic_;
@@ -161,11 +162,14 @@ private:
         const double* jump = jump_.data();
         const double* jump_im = jump_im_.data();
         const double* current = current_.data();
-        const models::synaptic_drive* drive = drive_.data();
+        const drive_columns::reader drive = drive_.read();
         std::array<double*, n_state> cols;
         for (std::size_t k = 0; k < n_state; ++k) cols[k] = columns_[k].data();
         std::uint16_t* counts = counts_.data();
         float* offsets = offsets_.data();
+        // Neuron i touches index i of every array only: no dependence between iterations, so
+        // the vectoriser need not version the loop for aliasing among a dozen arrays.
+#pragma GCC ivdep
         for (std::uint64_t i = r.begin; i < r.end; ++i) {
             models::neuron_input in;
             in.jump = jump[i];

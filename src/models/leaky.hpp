@@ -7,6 +7,7 @@
 // exponential Euler for the COBA benchmark).
 #pragma once
 
+#include "core/exp_lanes.hpp"
 #include "core/fields.hpp"
 #include "core/hd.hpp"
 #include "models/linear.hpp"
@@ -47,19 +48,16 @@ struct leak {
         return l;
     }
 
-    NM_HD double step(double v, const neuron_input& in) const {
-        if (!in.syn.conductive()) return lambda * v + rest + gain * in.current + in.jump;
+    // Both branches are computed and one selected: a neuron loop over it then vectorises.
+    NM_HD_INLINE double step(double v, const neuron_input& in) const {
+        const double plain = lambda * v + rest + gain * in.current + in.jump;
         const synaptic_drive& s = in.syn;
         const double g = 0.5 * (s.g0 + s.g1);
         const double k = inv_tau + b * g;
         const double source = drift + b * (in.current + 0.5 * (s.i0 + s.i1 + s.ge0 + s.ge1));
-        // v(h) = v·e^{-kh} + source·(1 - e^{-kh})/k; (1 - e^{-kh})/k → h as k → 0 (an IF
-        // neuron without conductance). exp is the faster call; below kh = 1e-3 its cancellation
-        // would cost more than 1e-13 of relative accuracy, and expm1 takes over.
-        const double kh = k * dt;
-        const double decay_minus_one = kh > 1e-3 ? std::exp(-kh) - 1.0 : std::expm1(-kh);
-        const double gain = kh > 1e-300 ? -decay_minus_one / k : dt;
-        return v + v * decay_minus_one + source * gain + in.jump;
+        // v(h) = v + (source - k·v)·(1 - e^{-kh})/k, the exact solution for frozen k, source.
+        const double conductive = v + (source - k * v) * dt * one_minus_exp_over(k * dt) + in.jump;
+        return s.conductive() ? conductive : plain;
     }
 };
 

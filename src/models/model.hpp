@@ -28,7 +28,7 @@ struct synaptic_drive {
         const double i = i0 + f * (i1 - i0), g = g0 + f * (g1 - g0), ge = ge0 + f * (ge1 - ge0);
         return i + ge - g * v;
     }
-    NM_HD bool conductive() const { return g0 != 0.0 || g1 != 0.0; }
+    NM_HD bool conductive() const { return (g0 != 0.0) | (g1 != 0.0); }
 };
 
 // Input to one neuron for one step, gathered by the population before integrate().
