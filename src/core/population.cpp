@@ -176,10 +176,11 @@ NM_VECTOR_CLONES void exact_loop(input_port& p, double* ring, double* jump, doub
                                  double dt, std::uint64_t b, std::uint64_t e) {
     double* __restrict x = p.current.data();
     double* __restrict y = p.rise.data();
-    const double* k_re = p.kernel_re.data();
-    const double* k_im = p.kernel_im.data();
-    const double* r_re = p.rise_kernel_re.data();
-    const double* r_im = p.rise_kernel_im.data();
+    // Restrict-qualified so that a shared kernel (k = 0) is loaded once, not per neuron.
+    const double* __restrict k_re = p.kernel_re.data();
+    const double* __restrict k_im = p.kernel_im.data();
+    const double* __restrict r_re = p.rise_kernel_re.data();
+    const double* __restrict r_im = p.rise_kernel_im.data();
     const double decay = p.decay, scale = p.arrival_scale;
 #pragma GCC ivdep
     for (std::uint64_t i = b; i < e; ++i) {

@@ -15,8 +15,10 @@ double ulps(double got, double want) {
 
 TEST(exp_lanes, within_two_ulp_of_libm) {
     double worst = 0.0;
-    for (double x = -700.0; x <= 700.0; x += 0.0137) worst = std::max(worst, ulps(nm::exp_lanes(x), std::exp(x)));
-    for (double x = -1.0; x <= 1.0; x += 1.3e-5) worst = std::max(worst, ulps(nm::exp_lanes(x), std::exp(x)));
+    for (double x = -700.0; x <= 700.0; x += 0.0137)
+        worst = std::max(worst, ulps(nm::exp_lanes(x), std::exp(x)));
+    for (double x = -1.0; x <= 1.0; x += 1.3e-5)
+        worst = std::max(worst, ulps(nm::exp_lanes(x), std::exp(x)));
     EXPECT_LT(worst, 2.0);
     EXPECT_EQ(nm::exp_lanes(0.0), 1.0);
 }
