@@ -133,43 +133,6 @@ void population::finalize(const partition& parts, std::uint32_t ring_slots, doub
     stats_.isi_n.assign(size_, 0);
 }
 
-void population::deliver(range r, std::uint64_t step) {
-    const std::size_t slot = (step & ring_mask_) * size_;
-    const std::uint64_t b = r.begin, e = r.end;
-    double* jump = jump_.data();
-    double* jump_im = jump_im_.data();
-    std::fill(jump + b, jump + e, 0.0);
-    if (!jump_im_.empty()) std::fill(jump_im + b, jump_im + e, 0.0);
-    if (ports_.size() == 2 && ports_[0].kind == port_kind::exp_cond &&
-        ports_[1].kind == port_kind::exp_cond)
-        return deliver_conductance_pair(slot, b, e);
-    // Each loop reads a ring slot and clears it in the same pass. The first port writing a
-    // drive column assigns it, the others add (the columns need no clearing pass).
-    bool current_written = false, conductance_written = false;
-    for (auto& p : ports_) {
-        double* ring = p.ring.data() + slot;
-        if (p.kind == port_kind::delta) {
-            for (std::uint64_t i = b; i < e; ++i) {
-                jump[i] += ring[i];
-                ring[i] = 0.0;
-            }
-            if (p.complex) {
-                double* ring_im = p.ring_im.data() + slot;
-                for (std::uint64_t i = b; i < e; ++i) {
-                    jump_im[i] += ring_im[i];
-                    ring_im[i] = 0.0;
-                }
-            }
-        } else if (p.exact) {
-            deliver_exact(p, ring, b, e);
-        } else {
-            bool& written = is_conductance(p.kind) ? conductance_written : current_written;
-            deliver_drive(p, ring, b, e, !written);
-            written = true;
-        }
-    }
-}
-
 namespace {
 
 // The port loops, with every per-port choice a template parameter so that each loop is
@@ -232,6 +195,8 @@ NM_VECTOR_CLONES void drive_loop(input_port& p, double* ring, drive_columns& dri
     }
 }
 
+// The excitatory and inhibitory exponential conductances of COBA-style networks (NEST's
+// iaf_cond_exp) in one pass: the drive columns are written once instead of written and updated.
 NM_VECTOR_CLONES void cond_pair_loop(input_port& p, input_port& q, std::size_t slot,
                                      drive_columns& drive, std::uint64_t b, std::uint64_t e) {
     double* __restrict xp = p.current.data();
@@ -260,6 +225,43 @@ NM_VECTOR_CLONES void cond_pair_loop(input_port& p, input_port& q, std::size_t s
 
 } // namespace
 
+void population::deliver(range r, std::uint64_t step) {
+    const std::size_t slot = (step & ring_mask_) * size_;
+    const std::uint64_t b = r.begin, e = r.end;
+    double* jump = jump_.data();
+    double* jump_im = jump_im_.data();
+    std::fill(jump + b, jump + e, 0.0);
+    if (!jump_im_.empty()) std::fill(jump_im + b, jump_im + e, 0.0);
+    if (ports_.size() == 2 && ports_[0].kind == port_kind::exp_cond &&
+        ports_[1].kind == port_kind::exp_cond)
+        return cond_pair_loop(ports_[0], ports_[1], slot, drive_, b, e);
+    // Each loop reads a ring slot and clears it in the same pass. The first port writing a
+    // drive column assigns it, the others add (the columns need no clearing pass).
+    bool current_written = false, conductance_written = false;
+    for (auto& p : ports_) {
+        double* ring = p.ring.data() + slot;
+        if (p.kind == port_kind::delta) {
+            for (std::uint64_t i = b; i < e; ++i) {
+                jump[i] += ring[i];
+                ring[i] = 0.0;
+            }
+            if (p.complex) {
+                double* ring_im = p.ring_im.data() + slot;
+                for (std::uint64_t i = b; i < e; ++i) {
+                    jump_im[i] += ring_im[i];
+                    ring_im[i] = 0.0;
+                }
+            }
+        } else if (p.exact) {
+            deliver_exact(p, ring, b, e);
+        } else {
+            bool& written = is_conductance(p.kind) ? conductance_written : current_written;
+            deliver_drive(p, ring, b, e, !written);
+            written = true;
+        }
+    }
+}
+
 void population::deliver_exact(input_port& p, double* ring, std::uint64_t b, std::uint64_t e) {
     double* jump = jump_.data();
     double* jump_im = jump_im_.data();
@@ -276,12 +278,6 @@ void population::deliver_exact(input_port& p, double* ring, std::uint64_t b, std
         run.template operator()<true>();
     else
         run.template operator()<false>();
-}
-
-// The excitatory and inhibitory exponential conductances of COBA-style networks (NEST's
-// iaf_cond_exp) in one pass: the drive columns are written once instead of written and updated.
-void population::deliver_conductance_pair(std::size_t slot, std::uint64_t b, std::uint64_t e) {
-    cond_pair_loop(ports_[0], ports_[1], slot, drive_, b, e);
 }
 
 void population::deliver_drive(input_port& p, double* ring, std::uint64_t b, std::uint64_t e,

@@ -159,7 +159,6 @@ protected:
     // Whether a port is delivered through the model's exact kernels (linear model, current).
     virtual bool has_exact_kernels() const = 0;
     void deliver_exact(input_port& p, double* ring, std::uint64_t b, std::uint64_t e);
-    void deliver_conductance_pair(std::size_t slot, std::uint64_t b, std::uint64_t e);
     // assign: the first port of its kind (current or conductance) this step, which overwrites.
     void deliver_drive(input_port& p, double* ring, std::uint64_t b, std::uint64_t e, bool assign);
 
