@@ -8,6 +8,7 @@
 #include "train/loss.hpp"
 #include "train/model.hpp"
 #include "train/optimizer.hpp"
+#include "train/parallel.hpp"
 
 #include <nm/errors.hpp>
 
@@ -15,8 +16,6 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
-
-extern "C" void openblas_set_num_threads(int);
 
 int main(int argc, char** argv) {
     std::uint64_t hidden = 1024;
@@ -36,7 +35,7 @@ int main(int argc, char** argv) {
             iters = v;
     }
     try {
-        openblas_set_num_threads(threads);
+        nm::train::set_threads(threads);
         nm::train_spec spec;
         spec.data.dataset = "fashion_mnist";
         spec.scheme = "rate";
@@ -69,7 +68,7 @@ int main(int argc, char** argv) {
             std::vector<std::int32_t> labels(batch);
             for (int b = 0; b < batch; ++b) labels[b] = data.train.labels[rows[b]];
             const auto t0 = std::chrono::steady_clock::now();
-            nm::train::encode_batch(code, data.train, rows, 0, x, threads);
+            nm::train::encode_batch(code, data.train, rows, 0, x);
             const float* y = net.forward(x.data(), steps, batch);
             nm::train::compute_loss(loss, y, steps, batch, 10, labels.data(), dy, logits);
             net.zero_grad();

@@ -3,6 +3,7 @@
 
 #include "core/bind.hpp"
 #include "nm/errors.hpp"
+#include "train/parallel.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -150,35 +151,39 @@ input_code make_input_code(const train_spec& spec, std::uint32_t features) {
 
 template<class Real>
 void encode_batch(const input_code& code, const dataset& d, const std::vector<std::uint32_t>& rows,
-                  std::uint64_t key, std::vector<Real>& x, int threads) {
+                  std::uint64_t key, std::vector<Real>& x) {
     const std::size_t batch = rows.size(), width = batch * code.channels;
     x.assign(std::size_t{code.steps} * width, Real(0));
-    // Copying direct currents is cheaper than waking a team (whose spinning threads would then
-    // compete with the BLAS threads).
-    const int team = code.scheme == coding::scheme::direct ? 1 : threads;
-#pragma omp parallel for num_threads(team) schedule(static)
-    for (std::size_t b = 0; b < batch; ++b) {
-        const std::span<const double> values(d.x.data() + std::size_t{rows[b]} * d.features,
-                                             d.features);
-        if (code.scheme == coding::scheme::direct) { // the values as currents at every step
-            for (std::uint32_t t = 0; t < code.steps; ++t)
-                for (std::uint32_t c = 0; c < code.channels; ++c)
-                    x[t * width + b * code.channels + c] = static_cast<Real>(values[c]);
-            continue;
+    auto encode_rows = [&](std::size_t first, std::size_t last) {
+        for (std::size_t b = first; b < last; ++b) {
+            const std::span<const double> values(d.x.data() + std::size_t{rows[b]} * d.features,
+                                                 d.features);
+            if (code.scheme == coding::scheme::direct) { // the values as currents at every step
+                for (std::uint32_t t = 0; t < code.steps; ++t)
+                    for (std::uint32_t c = 0; c < code.channels; ++c)
+                        x[t * width + b * code.channels + c] = static_cast<Real>(values[c]);
+                continue;
+            }
+            const auto sample = static_cast<std::uint32_t>(rows[b] + key);
+            const spike_raster r =
+                coding::encode(code.scheme, code.params, values, code.rng, sample);
+            for (std::uint32_t t = 0; t < r.steps; ++t)
+                for (std::uint64_t e = r.offsets[t]; e < r.offsets[t + 1]; ++e)
+                    x[t * width + b * code.channels + r.channel[e]] = static_cast<Real>(r.count[e]);
         }
-        const auto sample = static_cast<std::uint32_t>(rows[b] + key);
-        const spike_raster r = coding::encode(code.scheme, code.params, values, code.rng, sample);
-        for (std::uint32_t t = 0; t < r.steps; ++t)
-            for (std::uint64_t e = r.offsets[t]; e < r.offsets[t + 1]; ++e)
-                x[t * width + b * code.channels + r.channel[e]] = static_cast<Real>(r.count[e]);
-    }
+    };
+    // Copying direct currents is cheaper than waking the pool.
+    if (code.scheme == coding::scheme::direct)
+        encode_rows(0, batch);
+    else
+        parallel_slices(batch, 1, encode_rows);
 }
 
 template void encode_batch<float>(const input_code&, const dataset&,
                                   const std::vector<std::uint32_t>&, std::uint64_t,
-                                  std::vector<float>&, int);
+                                  std::vector<float>&);
 template void encode_batch<double>(const input_code&, const dataset&,
                                    const std::vector<std::uint32_t>&, std::uint64_t,
-                                   std::vector<double>&, int);
+                                   std::vector<double>&);
 
 } // namespace nm::train

@@ -34,9 +34,10 @@ struct input_code {
 input_code make_input_code(const train_spec& spec, std::uint32_t features);
 
 // Encodes samples rows[0..B) of `d` into x [T][B][channels]; `key` makes the code's randomness
-// differ between epochs (it is added to the row index as the sample key).
+// differ between epochs (it is added to the row index as the sample key). Rows are encoded on
+// the training pool (parallel.hpp).
 template<class Real>
 void encode_batch(const input_code& code, const dataset& d, const std::vector<std::uint32_t>& rows,
-                  std::uint64_t key, std::vector<Real>& x, int threads);
+                  std::uint64_t key, std::vector<Real>& x);
 
 } // namespace nm::train

@@ -7,6 +7,7 @@
 #include "core/philox.hpp"
 #include "train/blas.hpp"
 #include "train/compact.hpp"
+#include "train/parallel.hpp"
 #include "train/surrogate.hpp"
 
 #include <algorithm>
@@ -340,24 +341,27 @@ private:
         }
         v_.assign(width, 0);
         const Real* th = threshold_.data();
-        for (int t = 0; t < steps; ++t)
-            for (int b = 0; b < batch; ++b) {
-                const std::size_t row = t * width + b * n_;
-                const Real* in = x + row;
-                Real* s = y + row;
-                Real* v = v_.data() + b * n_;
-                for (std::size_t j = 0; j < n_; ++j) {
-                    const Real vstar = beta_[j] * v[j] + in[j];
-                    const Real spike = fire(vstar, th[j]);
-                    if constexpr (Compact) {
-                        vstar_bf16_[row + j] = to_bf16(static_cast<float>(vstar));
-                        spike_bits_.set(row + j, spike != 0);
-                    } else
-                        vstar_[row + j] = vstar;
-                    s[j] = spike;
-                    v[j] = after_reset(vstar, spike, th[j]);
+        // Every neuron's time loop is independent: slices of neurons go to the threads.
+        parallel_slices(n_, 64, [&](std::size_t first, std::size_t last) {
+            for (int t = 0; t < steps; ++t)
+                for (int b = 0; b < batch; ++b) {
+                    const std::size_t row = t * width + b * n_;
+                    const Real* in = x + row;
+                    Real* s = y + row;
+                    Real* v = v_.data() + b * n_;
+                    for (std::size_t j = first; j < last; ++j) {
+                        const Real vstar = beta_[j] * v[j] + in[j];
+                        const Real spike = fire(vstar, th[j]);
+                        if constexpr (Compact) {
+                            vstar_bf16_[row + j] = to_bf16(static_cast<float>(vstar));
+                            spike_bits_.set(row + j, spike != 0);
+                        } else
+                            vstar_[row + j] = vstar;
+                        s[j] = spike;
+                        v[j] = after_reset(vstar, spike, th[j]);
+                    }
                 }
-            }
+        });
         y_ = y;
     }
 
@@ -379,32 +383,34 @@ private:
             else
                 return y_[at];
         };
-        for (int t = steps - 1; t >= 0; --t)
-            for (int b = 0; b < batch; ++b) {
-                const std::size_t row = t * width + b * n_;
-                const Real* d = dy + row;
-                Real* gv = gv_.data() + b * n_;
-                for (std::size_t j = 0; j < n_; ++j) {
-                    const Real vs = potential(row + j), s = spiked(row + j);
-                    const Real sd = o_.grad.derivative(vs - th[j]);
-                    const Real dv_dvstar =
-                        reset_derivative(o_.reset, o_.detach_reset, vs, s, th[j], sd);
-                    const Real gs = d[j] + rate_penalty_;
-                    const Real g = gs * sd + gv[j] * dv_dvstar;
-                    if (dx) dx[row + j] = g;
-                    if (o_.learn_beta && t > 0)
-                        gbeta_[j] += g * after_reset(potential(row + j - width),
-                                                     spiked(row + j - width), th[j]);
-                    if (o_.learn_threshold) {
-                        Real dv_dth = 0;
-                        if (o_.reset == reset_mode::zero && attached) dv_dth = vs * sd;
-                        if (o_.reset == reset_mode::subtract)
-                            dv_dth = -s + (attached ? th[j] * sd : 0);
-                        gthreshold_[j] += -gs * sd + gv[j] * dv_dth;
+        parallel_slices(n_, 64, [&](std::size_t first, std::size_t last) {
+            for (int t = steps - 1; t >= 0; --t)
+                for (int b = 0; b < batch; ++b) {
+                    const std::size_t row = t * width + b * n_;
+                    const Real* d = dy + row;
+                    Real* gv = gv_.data() + b * n_;
+                    for (std::size_t j = first; j < last; ++j) {
+                        const Real vs = potential(row + j), s = spiked(row + j);
+                        const Real sd = o_.grad.derivative(vs - th[j]);
+                        const Real dv_dvstar =
+                            reset_derivative(o_.reset, o_.detach_reset, vs, s, th[j], sd);
+                        const Real gs = d[j] + rate_penalty_;
+                        const Real g = gs * sd + gv[j] * dv_dvstar;
+                        if (dx) dx[row + j] = g;
+                        if (o_.learn_beta && t > 0)
+                            gbeta_[j] += g * after_reset(potential(row + j - width),
+                                                         spiked(row + j - width), th[j]);
+                        if (o_.learn_threshold) {
+                            Real dv_dth = 0;
+                            if (o_.reset == reset_mode::zero && attached) dv_dth = vs * sd;
+                            if (o_.reset == reset_mode::subtract)
+                                dv_dth = -s + (attached ? th[j] * sd : 0);
+                            gthreshold_[j] += -gs * sd + gv[j] * dv_dth;
+                        }
+                        gv[j] = beta_[j] * g;
                     }
-                    gv[j] = beta_[j] * g;
                 }
-            }
+        });
     }
 
     std::vector<Real> beta_, gbeta_, threshold_, gthreshold_, vstar_, v_, gv_;

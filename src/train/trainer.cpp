@@ -14,6 +14,7 @@
 #include "train/loss.hpp"
 #include "train/model.hpp"
 #include "train/optimizer.hpp"
+#include "train/parallel.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -22,8 +23,6 @@
 
 #include <cblas.h>
 #include <nlohmann/json.hpp>
-
-extern "C" void openblas_set_num_threads(int);
 
 namespace nm {
 
@@ -149,7 +148,7 @@ int argmax(const float* row, int n) {
 // Accuracy (and, on request, the anytime curve, spikes and SOPs) of `net` on `d`.
 train_result evaluate(train::model<float>& net, const train::input_code& code,
                       const train::loss_options& loss, const dataset& d, int classes,
-                      std::uint32_t batch, int threads) {
+                      std::uint32_t batch) {
     train_result r;
     if (d.samples == 0) return r;
     const int steps = static_cast<int>(code.steps);
@@ -166,7 +165,7 @@ train_result evaluate(train::model<float>& net, const train::input_code& code,
         const std::uint32_t n = std::min(batch, d.samples - start);
         std::vector<std::uint32_t> rows(n);
         for (std::uint32_t b = 0; b < n; ++b) rows[b] = start + b;
-        train::encode_batch(code, d, rows, 0, x, threads);
+        train::encode_batch(code, d, rows, 0, x);
         net.set_training(false);
         const float* y = net.forward(x.data(), steps, static_cast<int>(n));
         for (float v : x) input_spikes += v;
@@ -305,7 +304,7 @@ std::string curves_svg(const train_result& r) {
 train_result train_network(const train_spec& spec, const std::string& out,
                            const std::string& resume, const train_progress& progress) {
     setup u = prepare(spec);
-    openblas_set_num_threads(spec.threads);
+    train::set_threads(spec.threads);
     train::model<float>& net = *u.net;
     auto params = net.parameters();
     train::optimizer<float> opt(u.opt);
@@ -339,7 +338,7 @@ train_result train_network(const train_spec& spec, const std::string& out,
                                 n = std::min(spec.batch, train_set.samples - start);
             const std::vector<std::uint32_t> rows(order.begin() + start, order.begin() + start + n);
             train::encode_batch(u.code, train_set, rows, std::uint64_t{epoch} * train_set.samples,
-                                x, spec.threads);
+                                x);
             net.set_training(true, epoch * batches + k);
             const float* y = net.forward(x.data(), steps, static_cast<int>(n));
             std::vector<std::int32_t> labels(n);
@@ -374,8 +373,7 @@ train_result train_network(const train_spec& spec, const std::string& out,
         rec.lr = lr;
         if (u.data.validation.samples > 0)
             rec.validation_accuracy =
-                evaluate(net, u.code, u.loss, u.data.validation, classes, spec.batch, spec.threads)
-                    .test_accuracy;
+                evaluate(net, u.code, u.loss, u.data.validation, classes, spec.batch).test_accuracy;
         rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - e0).count();
         curve.push_back(rec);
         train::write_checkpoint((dir / "checkpoint.nmck").string(), spec.text, epoch + 1, curve,
@@ -383,8 +381,7 @@ train_result train_network(const train_spec& spec, const std::string& out,
     }
     const double train_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    train_result test =
-        evaluate(net, u.code, u.loss, u.data.test, classes, spec.batch, spec.threads);
+    train_result test = evaluate(net, u.code, u.loss, u.data.test, classes, spec.batch);
     test.curve = curve;
     test.epochs = static_cast<std::uint32_t>(curve.size());
     test.train_s = train_s;
@@ -410,15 +407,14 @@ train_result evaluate_checkpoint(const std::string& path, const std::string& dat
     if (!dataset_override.empty()) spec.data.dataset = dataset_override;
     spec.threads = threads;
     setup u = prepare(spec);
-    openblas_set_num_threads(threads);
+    train::set_threads(threads);
     train::optimizer<float> opt(u.opt);
     auto params = u.net->parameters();
     train::restore(ck, params, opt);
     if (weight_bits > 0)
         for (auto& p : params)
             if (p.name.find("weight") != std::string::npos) quantize(*p.value, weight_bits);
-    train_result r =
-        evaluate(*u.net, u.code, u.loss, u.data.test, u.data.classes, spec.batch, threads);
+    train_result r = evaluate(*u.net, u.code, u.loss, u.data.test, u.data.classes, spec.batch);
     r.curve = ck.curve;
     r.epochs = ck.epochs_done;
     return r;

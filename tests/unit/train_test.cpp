@@ -1,14 +1,17 @@
 // Training primitives: every backward pass against central finite differences in double
 // precision (neurons firing through the surrogate's smooth antiderivative, so the backward is
 // the exact gradient), the fused LIF forward against a step-by-step reference, and the losses.
+#include "train/conv.hpp"
 #include "train/loss.hpp"
 #include "train/model.hpp"
 #include "train/optimizer.hpp"
+#include "train/parallel.hpp"
 
 #include <nm/errors.hpp>
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <complex>
 
@@ -425,6 +428,63 @@ TEST(conv_layer, constant_input_shortcut_gives_the_same_output_and_gradient) {
     for (std::size_t i = 0; i < pa.size(); ++i)
         for (std::size_t k = 0; k < pa[i].grad->size(); ++k)
             EXPECT_NEAR((*pa[i].grad)[k], (*pb[i].grad)[k], 1e-10);
+}
+
+// The training pool splits neurons, images and GEMM rows across threads. A slice of an
+// element-wise loop is computed as in one piece: two threads give bit-identical outputs and
+// gradients. A GEMM slice goes through OpenBLAS's edge kernels at other rows, which may round
+// the last bit differently: equal to float precision.
+TEST(training_pool, two_threads_give_what_one_gives) {
+    auto floats = [](std::size_t n, std::uint32_t stream, double scale) {
+        const std::vector<double> v = random_values(n, stream, scale);
+        return std::vector<float>(v.begin(), v.end());
+    };
+    auto layers = [&](int threads) {
+        set_threads(threads);
+        const image_shape img{2, 8, 8};
+        conv2d<float> conv(img, 4, 3, 1, 1);
+        conv.weights() = floats(conv.weights().size(), 21, 0.5);
+        pool2d<float> pool(conv.output_shape(), 2, true);
+        neuron_options o;
+        o.beta = 0.8;
+        o.threshold = 0.3;
+        lif_layer<float> lif(pool.outputs(), o); // 64 neurons per image: sliced
+        const std::vector<float> x = floats(steps * batch * img.size(), 22, 1.0);
+        std::vector<float> c(steps * batch * conv.outputs()), p(steps * batch * pool.outputs()),
+            s(p.size());
+        conv.forward(x.data(), c.data(), steps, batch);
+        pool.forward(c.data(), p.data(), steps, batch);
+        lif.forward(p.data(), s.data(), steps, batch);
+        const std::vector<float> ds = floats(s.size(), 23, 1.0);
+        std::vector<float> dp(p.size()), dc(c.size()), dx(x.size());
+        lif.backward(ds.data(), dp.data(), steps, batch);
+        pool.backward(dp.data(), dc.data(), steps, batch);
+        conv.backward(dc.data(), dx.data(), steps, batch);
+        std::vector<float> out;
+        for (const auto* v : {&s, &dp, &dc, &dx}) out.insert(out.end(), v->begin(), v->end());
+        for (const auto& prm : conv.parameters())
+            out.insert(out.end(), prm.grad->begin(), prm.grad->end());
+        return out;
+    };
+    // A product above the pool's size threshold, sliced by rows and (transposed) by columns.
+    auto products = [&](int threads) {
+        set_threads(threads);
+        const int m = 300, n = 200, k = 100;
+        const std::vector<float> a = floats(m * k, 24, 1.0), b = floats(k * n, 25, 1.0);
+        std::vector<float> rows(m * n), cols(n * m);
+        gemm(false, false, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f, rows.data(), n);
+        gemm(true, true, n, m, k, 1.0f, b.data(), n, a.data(), k, 0.0f, cols.data(), m);
+        rows.insert(rows.end(), cols.begin(), cols.end());
+        return rows;
+    };
+    const std::vector<float> one = layers(1), two = layers(2);
+    EXPECT_EQ(one, two);
+    EXPECT_GT(std::count_if(one.begin(), one.end(), [](float v) { return v != 0; }), 1000);
+    const std::vector<float> p1 = products(1), p2 = products(2);
+    set_threads(1);
+    ASSERT_EQ(p1.size(), p2.size());
+    for (std::size_t i = 0; i < p1.size(); ++i)
+        ASSERT_NEAR(p1[i], p2[i], 1e-5f * (1 + std::abs(p1[i]))) << i;
 }
 
 TEST(dropout_layer, masks_whole_sequences_while_training_and_is_identity_otherwise) {
