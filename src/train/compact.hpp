@@ -44,6 +44,12 @@ public:
                 s[base + b] = static_cast<Real>((word >> b) & 1);
         }
     }
+    // Values k .. k + count - 1 into s.
+    template<class Real>
+    void unpack(std::size_t k, std::size_t count, Real* s) const {
+        for (std::size_t i = 0; i < count; ++i)
+            s[i] = static_cast<Real>((bits_[(k + i) >> 6] >> ((k + i) & 63)) & 1);
+    }
     // Filling in place: reset to n zeros, then set the ones.
     void reset(std::size_t n) {
         bits_.assign((n + 63) / 64, 0);

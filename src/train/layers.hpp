@@ -5,6 +5,7 @@
 #pragma once
 
 #include "core/philox.hpp"
+#include "core/vector_clones.hpp"
 #include "train/blas.hpp"
 #include "train/compact.hpp"
 #include "train/parallel.hpp"
@@ -216,6 +217,19 @@ Real reset_value(reset_mode mode, Real vstar, Real s, Real threshold) {
     }
 }
 
+// f.template operator()<R>() for the reset mode R: a neuron loop then folds the choice.
+template<class F>
+void with_reset(reset_mode mode, F&& f) {
+    switch (mode) {
+    case reset_mode::zero:
+        return f.template operator()<reset_mode::zero>();
+    case reset_mode::subtract:
+        return f.template operator()<reset_mode::subtract>();
+    case reset_mode::none:
+        return f.template operator()<reset_mode::none>();
+    }
+}
+
 // ∂v/∂v* of the reset for a neuron that fired s with surrogate slope sd at v*; with
 // detach_reset the reset's own dependence on v* (through s) carries no gradient.
 template<class Real>
@@ -300,18 +314,26 @@ public:
                          : vstar_.size() * sizeof(Real);
     }
 
+    // The reset mode and the surrogate kind become template arguments: with them constant (and,
+    // in the compact step, no smooth firing and no learned parameters) the neuron loops vectorise.
     void forward(const Real* x, Real* y, int steps, int batch) override {
-        if (compact())
-            forward_steps<true>(x, y, steps, batch);
-        else
-            forward_steps<false>(x, y, steps, batch);
+        with_reset(o_.reset, [&]<reset_mode R>() {
+            if (compact())
+                forward_steps<true, R>(x, y, steps, batch);
+            else
+                forward_steps<false, R>(x, y, steps, batch);
+        });
     }
 
     void backward(const Real* dy, Real* dx, int steps, int batch) override {
-        if (compact())
-            backward_steps<true>(dy, dx, steps, batch);
-        else
-            backward_steps<false>(dy, dx, steps, batch);
+        with_reset(o_.reset, [&]<reset_mode R>() {
+            o_.grad.with_kind([&]<surrogate_kind K>() {
+                if (compact())
+                    backward_steps<true, R, K>(dy, dx, steps, batch);
+                else
+                    backward_steps<false, R, K>(dy, dx, steps, batch);
+            });
+        });
     }
 
     std::vector<parameter<Real>> parameters() override {
@@ -323,52 +345,67 @@ public:
     }
 
 private:
-    Real after_reset(Real vstar, Real s, Real th) const {
-        return reset_value(o_.reset, vstar, s, th);
-    }
-
-    // Compact: v* goes to vstar_bf16_ and the spikes to spike_bits_ as they are computed.
-    template<bool Compact>
+    // Compact: v* goes to vstar_bf16_ as it is computed, the spikes to spike_bits_ at the end.
+    template<bool Compact, reset_mode R>
     void forward_steps(const Real* x, Real* y, int steps, int batch) {
         const std::size_t width = static_cast<std::size_t>(batch) * n_;
         const std::size_t total = static_cast<std::size_t>(steps) * width;
         if constexpr (Compact) {
             vstar_bf16_.resize(total);
-            spike_bits_.reset(total);
             vstar_ = {};
         } else {
             vstar_.resize(total);
         }
         v_.assign(width, 0);
-        const Real* th = threshold_.data();
         // Every neuron's time loop is independent: slices of neurons go to the threads.
         parallel_slices(n_, 64, [&](std::size_t first, std::size_t last) {
-            for (int t = 0; t < steps; ++t)
-                for (int b = 0; b < batch; ++b) {
-                    const std::size_t row = t * width + b * n_;
-                    const Real* in = x + row;
-                    Real* s = y + row;
-                    Real* v = v_.data() + b * n_;
-                    for (std::size_t j = first; j < last; ++j) {
-                        const Real vstar = beta_[j] * v[j] + in[j];
-                        const Real spike = fire(vstar, th[j]);
-                        if constexpr (Compact) {
-                            vstar_bf16_[row + j] = to_bf16(static_cast<float>(vstar));
-                            spike_bits_.set(row + j, spike != 0);
-                        } else
-                            vstar_[row + j] = vstar;
-                        s[j] = spike;
-                        v[j] = after_reset(vstar, spike, th[j]);
-                    }
-                }
+            forward_slice<Compact, R>(x, y, steps, batch, first, last);
         });
+        if constexpr (Compact) spike_bits_.pack(y, total);
         y_ = y;
     }
 
-    template<bool Compact>
+    template<bool Compact, reset_mode R>
+    NM_VECTOR_CLONES void forward_slice(const Real* x, Real* y, int steps, int batch,
+                                        std::size_t first, std::size_t last) {
+        const std::size_t width = static_cast<std::size_t>(batch) * n_;
+        const Real* th = threshold_.data();
+        for (int t = 0; t < steps; ++t)
+            for (int b = 0; b < batch; ++b) {
+                const std::size_t row = t * width + b * n_;
+                const Real* in = x + row;
+                Real* s = y + row;
+                Real* v = v_.data() + b * n_;
+                for (std::size_t j = first; j < last; ++j) {
+                    const Real vstar = beta_[j] * v[j] + in[j];
+                    const Real spike = Compact ? Real(vstar >= th[j]) : fire(vstar, th[j]);
+                    if constexpr (Compact)
+                        vstar_bf16_[row + j] = to_bf16(static_cast<float>(vstar));
+                    else
+                        vstar_[row + j] = vstar;
+                    s[j] = spike;
+                    v[j] = reset_value(R, vstar, spike, th[j]);
+                }
+            }
+    }
+
+    template<bool Compact, reset_mode R, surrogate_kind K>
     void backward_steps(const Real* dy, Real* dx, int steps, int batch) {
         const std::size_t width = static_cast<std::size_t>(batch) * n_;
         gv_.assign(width, 0);
+        // Branch-free inner loop: the step's spikes unpacked from bits into a row, and the
+        // input gradient written to a scratch row when no layer below needs it.
+        if (Compact) unpacked_.resize(width);
+        if (!dx) unused_dx_.resize(width);
+        parallel_slices(n_, 64, [&](std::size_t first, std::size_t last) {
+            backward_slice<Compact, R, K>(dy, dx, steps, batch, first, last);
+        });
+    }
+
+    template<bool Compact, reset_mode R, surrogate_kind K>
+    NM_VECTOR_CLONES void backward_slice(const Real* dy, Real* dx, int steps, int batch,
+                                         std::size_t first, std::size_t last) {
+        const std::size_t width = static_cast<std::size_t>(batch) * n_;
         const Real* th = threshold_.data();
         const bool attached = !o_.detach_reset;
         auto potential = [&](std::size_t at) {
@@ -377,43 +414,43 @@ private:
             else
                 return vstar_[at];
         };
-        auto spiked = [&](std::size_t at) {
-            if constexpr (Compact)
-                return static_cast<Real>(spike_bits_.at(at));
-            else
-                return y_[at];
-        };
-        parallel_slices(n_, 64, [&](std::size_t first, std::size_t last) {
-            for (int t = steps - 1; t >= 0; --t)
-                for (int b = 0; b < batch; ++b) {
-                    const std::size_t row = t * width + b * n_;
-                    const Real* d = dy + row;
-                    Real* gv = gv_.data() + b * n_;
-                    for (std::size_t j = first; j < last; ++j) {
-                        const Real vs = potential(row + j), s = spiked(row + j);
-                        const Real sd = o_.grad.derivative(vs - th[j]);
-                        const Real dv_dvstar =
-                            reset_derivative(o_.reset, o_.detach_reset, vs, s, th[j], sd);
-                        const Real gs = d[j] + rate_penalty_;
-                        const Real g = gs * sd + gv[j] * dv_dvstar;
-                        if (dx) dx[row + j] = g;
-                        if (o_.learn_beta && t > 0)
-                            gbeta_[j] += g * after_reset(potential(row + j - width),
-                                                         spiked(row + j - width), th[j]);
-                        if (o_.learn_threshold) {
-                            Real dv_dth = 0;
-                            if (o_.reset == reset_mode::zero && attached) dv_dth = vs * sd;
-                            if (o_.reset == reset_mode::subtract)
-                                dv_dth = -s + (attached ? th[j] * sd : 0);
-                            gthreshold_[j] += -gs * sd + gv[j] * dv_dth;
-                        }
-                        gv[j] = beta_[j] * g;
-                    }
+        for (int t = steps - 1; t >= 0; --t)
+            for (int b = 0; b < batch; ++b) {
+                const std::size_t row = t * width + b * n_;
+                const Real* d = dy + row;
+                Real* gv = gv_.data() + b * n_;
+                Real* out = dx ? dx + row : unused_dx_.data() + b * n_;
+                const Real* spikes = nullptr;
+                if constexpr (Compact) {
+                    spikes = unpacked_.data() + b * n_;
+                    spike_bits_.unpack(row + first, last - first,
+                                       unpacked_.data() + b * n_ + first);
+                } else {
+                    spikes = y_ + row;
                 }
-        });
+                for (std::size_t j = first; j < last; ++j) {
+                    const Real vs = potential(row + j), s = spikes[j];
+                    const Real sd = o_.grad.template derivative<K>(vs - th[j]);
+                    const Real dv_dvstar = reset_derivative(R, o_.detach_reset, vs, s, th[j], sd);
+                    const Real gs = d[j] + rate_penalty_;
+                    const Real g = gs * sd + gv[j] * dv_dvstar;
+                    out[j] = g;
+                    if (!Compact && o_.learn_beta && t > 0)
+                        gbeta_[j] += g * reset_value(R, potential(row + j - width),
+                                                     y_[row + j - width], th[j]);
+                    if (!Compact && o_.learn_threshold) {
+                        Real dv_dth = 0;
+                        if (R == reset_mode::zero && attached) dv_dth = vs * sd;
+                        if (R == reset_mode::subtract) dv_dth = -s + (attached ? th[j] * sd : 0);
+                        gthreshold_[j] += -gs * sd + gv[j] * dv_dth;
+                    }
+                    gv[j] = beta_[j] * g;
+                }
+            }
     }
 
-    std::vector<Real> beta_, gbeta_, threshold_, gthreshold_, vstar_, v_, gv_;
+    std::vector<Real> beta_, gbeta_, threshold_, gthreshold_, vstar_, v_, gv_, unpacked_,
+        unused_dx_;
     std::vector<std::uint16_t> vstar_bf16_;
     spike_bits spike_bits_;
     const Real* y_ = nullptr;

@@ -24,22 +24,49 @@ struct surrogate {
     // triangle (Bellec et al. 2018): S' = max(0, 1 − |x|/w)/w, w = 1/slope
     template<class Real>
     NM_HD Real derivative(Real x) const {
-        const Real a = static_cast<Real>(slope);
         switch (kind) {
-        case surrogate_kind::arctan: {
-            const Real u = static_cast<Real>(M_PI / 2) * a * x;
-            return a / 2 / (1 + u * u);
-        }
-        case surrogate_kind::fast_sigmoid: {
-            const Real d = 1 + a * std::abs(x);
-            return 1 / (d * d);
-        }
+        case surrogate_kind::arctan:
+            return derivative<surrogate_kind::arctan>(x);
+        case surrogate_kind::fast_sigmoid:
+            return derivative<surrogate_kind::fast_sigmoid>(x);
         case surrogate_kind::erf:
-            return a * static_cast<Real>(0.3989422804014327) * std::exp(-(a * x) * (a * x) / 2);
+            return derivative<surrogate_kind::erf>(x);
         case surrogate_kind::triangle:
-            return std::max(Real(0), 1 - std::abs(x) * a) * a;
+            return derivative<surrogate_kind::triangle>(x);
         }
         return 0;
+    }
+
+    // The derivative for a kind known when compiling: a neuron loop using it can vectorise.
+    template<surrogate_kind Kind, class Real>
+    NM_HD Real derivative(Real x) const {
+        const Real a = static_cast<Real>(slope);
+        if constexpr (Kind == surrogate_kind::arctan) {
+            const Real u = static_cast<Real>(M_PI / 2) * a * x;
+            return a / 2 / (1 + u * u);
+        } else if constexpr (Kind == surrogate_kind::fast_sigmoid) {
+            const Real d = 1 + a * std::abs(x);
+            return 1 / (d * d);
+        } else if constexpr (Kind == surrogate_kind::erf) {
+            return a * static_cast<Real>(0.3989422804014327) * std::exp(-(a * x) * (a * x) / 2);
+        } else {
+            return std::max(Real(0), 1 - std::abs(x) * a) * a;
+        }
+    }
+
+    // f.template operator()<K>() for this surrogate's kind K.
+    template<class F>
+    void with_kind(F&& f) const {
+        switch (kind) {
+        case surrogate_kind::arctan:
+            return f.template operator()<surrogate_kind::arctan>();
+        case surrogate_kind::fast_sigmoid:
+            return f.template operator()<surrogate_kind::fast_sigmoid>();
+        case surrogate_kind::erf:
+            return f.template operator()<surrogate_kind::erf>();
+        case surrogate_kind::triangle:
+            return f.template operator()<surrogate_kind::triangle>();
+        }
     }
 
     template<class Real>
