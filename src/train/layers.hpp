@@ -6,6 +6,7 @@
 
 #include "core/philox.hpp"
 #include "core/vector_clones.hpp"
+#include "core/with_constant.hpp"
 #include "train/blas.hpp"
 #include "train/compact.hpp"
 #include "train/parallel.hpp"
@@ -217,19 +218,6 @@ Real reset_value(reset_mode mode, Real vstar, Real s, Real threshold) {
     }
 }
 
-// f.template operator()<R>() for the reset mode R: a neuron loop then folds the choice.
-template<class F>
-void with_reset(reset_mode mode, F&& f) {
-    switch (mode) {
-    case reset_mode::zero:
-        return f.template operator()<reset_mode::zero>();
-    case reset_mode::subtract:
-        return f.template operator()<reset_mode::subtract>();
-    case reset_mode::none:
-        return f.template operator()<reset_mode::none>();
-    }
-}
-
 // ∂v/∂v* of the reset for a neuron that fired s with surrogate slope sd at v*; with
 // detach_reset the reset's own dependence on v* (through s) carries no gradient.
 template<class Real>
@@ -317,7 +305,7 @@ public:
     // The reset mode and the surrogate kind become template arguments: with them constant (and,
     // in the compact step, no smooth firing and no learned parameters) the neuron loops vectorise.
     void forward(const Real* x, Real* y, int steps, int batch) override {
-        with_reset(o_.reset, [&]<reset_mode R>() {
+        with_reset([&]<reset_mode R>() {
             if (compact())
                 forward_steps<true, R>(x, y, steps, batch);
             else
@@ -326,8 +314,9 @@ public:
     }
 
     void backward(const Real* dy, Real* dx, int steps, int batch) override {
-        with_reset(o_.reset, [&]<reset_mode R>() {
-            o_.grad.with_kind([&]<surrogate_kind K>() {
+        with_reset([&]<reset_mode R>() {
+            with_constant<surrogate_kind::arctan, surrogate_kind::fast_sigmoid, surrogate_kind::erf,
+                          surrogate_kind::triangle>(o_.grad.kind, [&]<surrogate_kind K>() {
                 if (compact())
                     backward_steps<true, R, K>(dy, dx, steps, batch);
                 else
@@ -345,6 +334,11 @@ public:
     }
 
 private:
+    template<class F>
+    void with_reset(F&& f) const {
+        with_constant<reset_mode::zero, reset_mode::subtract, reset_mode::none>(o_.reset, f);
+    }
+
     // Compact: v* goes to vstar_bf16_ as it is computed, the spikes to spike_bits_ at the end.
     template<bool Compact, reset_mode R>
     void forward_steps(const Real* x, Real* y, int steps, int batch) {

@@ -54,21 +54,6 @@ struct surrogate {
         }
     }
 
-    // f.template operator()<K>() for this surrogate's kind K.
-    template<class F>
-    void with_kind(F&& f) const {
-        switch (kind) {
-        case surrogate_kind::arctan:
-            return f.template operator()<surrogate_kind::arctan>();
-        case surrogate_kind::fast_sigmoid:
-            return f.template operator()<surrogate_kind::fast_sigmoid>();
-        case surrogate_kind::erf:
-            return f.template operator()<surrogate_kind::erf>();
-        case surrogate_kind::triangle:
-            return f.template operator()<surrogate_kind::triangle>();
-        }
-    }
-
     template<class Real>
     NM_HD Real smooth(Real x) const {
         const Real a = static_cast<Real>(slope);
