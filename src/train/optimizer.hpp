@@ -2,7 +2,10 @@
 // decay), with global-norm gradient clipping and cosine or step learning-rate schedules.
 #pragma once
 
+#include "core/vector_clones.hpp"
+#include "core/with_constant.hpp"
 #include "train/layers.hpp"
+#include "train/parallel.hpp"
 
 #include <cmath>
 #include <cstdint>
@@ -56,26 +59,29 @@ public:
         ++t_;
         const double c1 = 1 - std::pow(o_.beta1, static_cast<double>(t_));
         const double c2 = 1 - std::pow(o_.beta2, static_cast<double>(t_));
-        for (std::size_t i = 0; i < params.size(); ++i) {
-            std::vector<Real>& w = *params[i].value;
-            const std::vector<Real>& grad = *params[i].grad;
-            for (std::size_t k = 0; k < w.size(); ++k) {
-                double g = grad[k] * scale;
-                double x = w[k];
-                if (o_.kind == optimizer_kind::sgd) {
-                    g += o_.weight_decay * x;
-                    m_[i][k] = static_cast<Real>(o_.momentum * m_[i][k] + g);
-                    x -= lr * m_[i][k];
-                } else {
-                    if (o_.kind == optimizer_kind::adam) g += o_.weight_decay * x;
-                    m_[i][k] = static_cast<Real>(o_.beta1 * m_[i][k] + (1 - o_.beta1) * g);
-                    v_[i][k] = static_cast<Real>(o_.beta2 * v_[i][k] + (1 - o_.beta2) * g * g);
-                    x -= lr * (m_[i][k] / c1) / (std::sqrt(v_[i][k] / c2) + o_.eps);
-                    if (o_.kind == optimizer_kind::adamw) x -= lr * o_.weight_decay * w[k];
+        with_constant<optimizer_kind::sgd, optimizer_kind::adam, optimizer_kind::adamw>(
+            o_.kind, [&]<optimizer_kind Kind>() {
+                for (std::size_t i = 0; i < params.size(); ++i) {
+                    const update u{params[i].value->data(),
+                                   params[i].grad->data(),
+                                   m_[i].data(),
+                                   v_[i].data(),
+                                   scale,
+                                   lr,
+                                   c1,
+                                   c2,
+                                   params[i].low,
+                                   params[i].high};
+                    const std::size_t n = params[i].value->size();
+                    // Every element on its own: slices give the same values for any thread count.
+                    if (n < (std::size_t{1} << 14))
+                        update_slice<Kind>(u, 0, n);
+                    else
+                        parallel_slices(n, 1, [&](std::size_t first, std::size_t last) {
+                            update_slice<Kind>(u, first, last);
+                        });
                 }
-                w[k] = static_cast<Real>(std::clamp<double>(x, params[i].low, params[i].high));
-            }
-        }
+            });
         return norm;
     }
 
@@ -86,6 +92,42 @@ public:
     void set_steps(std::uint64_t t) { t_ = t; }
 
 private:
+    struct update {
+        Real* w;
+        const Real* grad;
+        Real *m, *v;
+        double scale, lr, c1, c2, low, high;
+    };
+
+    // Everything in locals and restrict-qualified pointers: the loop then vectorises (a store
+    // through w could otherwise change any member it reads).
+    template<optimizer_kind Kind>
+    NM_VECTOR_CLONES void update_slice(const update& u, std::size_t first, std::size_t last) const {
+        Real* __restrict w = u.w;
+        const Real* __restrict grad = u.grad;
+        Real* __restrict m = u.m;
+        Real* __restrict v = u.v;
+        const double scale = u.scale, lr = u.lr, c1 = u.c1, c2 = u.c2, low = u.low, high = u.high;
+        const double decay = o_.weight_decay, momentum = o_.momentum, beta1 = o_.beta1,
+                     beta2 = o_.beta2, eps = o_.eps;
+        for (std::size_t k = first; k < last; ++k) {
+            double g = grad[k] * scale;
+            double x = w[k];
+            if constexpr (Kind == optimizer_kind::sgd) {
+                g += decay * x;
+                m[k] = static_cast<Real>(momentum * m[k] + g);
+                x -= lr * m[k];
+            } else {
+                if constexpr (Kind == optimizer_kind::adam) g += decay * x;
+                m[k] = static_cast<Real>(beta1 * m[k] + (1 - beta1) * g);
+                v[k] = static_cast<Real>(beta2 * v[k] + (1 - beta2) * g * g);
+                x -= lr * (m[k] / c1) / (std::sqrt(v[k] / c2) + eps);
+                if constexpr (Kind == optimizer_kind::adamw) x -= lr * decay * w[k];
+            }
+            w[k] = static_cast<Real>(std::clamp<double>(x, low, high));
+        }
+    }
+
     optimizer_options o_;
     std::uint64_t t_ = 0;
     std::vector<std::vector<Real>> m_, v_;
