@@ -35,4 +35,4 @@ clean:
 	@rm -rf build runs
 
 format:
-	@clang-format -i $$(git ls-files '*.hpp' '*.cpp')
+	@clang-format -i $$(git ls-files '*.hpp' '*.cpp' '*.cu' '*.cuh')

@@ -6,6 +6,10 @@
 #include <nm/errors.hpp>
 #include <nm/train.hpp>
 
+#ifdef NM_WITH_CUDA
+#include "backends/cuda/cuda.hpp"
+#endif
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -19,7 +23,7 @@ namespace nm::cli {
 namespace {
 
 struct train_options {
-    std::string file, out, resume;
+    std::string file, out, resume, device;
     int threads = 0;
     std::uint32_t epochs = 0;
 };
@@ -53,10 +57,25 @@ int train(const train_options& o) {
     train_spec spec = load_train_spec(o.file);
     if (o.threads > 0) spec.threads = o.threads;
     if (o.epochs > 0) spec.epochs = o.epochs;
+    if (!o.device.empty()) spec.device = o.device;
+    device_factory device;
+    std::string on = std::to_string(spec.threads) + " thread" + (spec.threads == 1 ? "" : "s");
+    if (spec.device == "cuda") {
+#ifdef NM_WITH_CUDA
+        on = cuda::require_device();
+        device = cuda::trainer_factory();
+#else
+        throw device_error("--device cuda: this neuromorph was built without the CUDA backend "
+                           "(nvcc was not found when it was configured)");
+#endif
+    } else if (spec.device != "cpu") {
+        throw bad_config(o.file + ": [train] device = \"" + spec.device +
+                         "\" must be \"cpu\" or \"cuda\"");
+    }
     const std::string out =
         o.out.empty() ? "runs/" + std::filesystem::path(o.file).stem().string() : o.out;
-    std::printf("neuromorph train %s (%u epochs, batch %u, %d thread%s)\n", o.file.c_str(),
-                spec.epochs, spec.batch, spec.threads, spec.threads == 1 ? "" : "s");
+    std::printf("neuromorph train %s (%u epochs, batch %u, %s)\n", o.file.c_str(), spec.epochs,
+                spec.batch, on.c_str());
     const bool tty = ::isatty(1) != 0;
     auto t0 = std::chrono::steady_clock::now();
     std::uint32_t current = ~0u;
@@ -83,7 +102,8 @@ int train(const train_options& o) {
                 s > 0 ? done / s : 0.0, last ? "took" : "ETA",
                 last ? s : s * (1 - f) / std::max(f, 1e-9), last ? "\n" : "");
             std::fflush(stdout);
-        });
+        },
+        device);
     if (r.stopped_on_nan) std::fprintf(stderr, "warning: %s\n", r.message.c_str());
     for (const auto& e : r.curve)
         if (e.validation_accuracy >= 0)
@@ -111,6 +131,8 @@ void add_train(CLI::App& app, command& run) {
         ->check(CLI::Range(1, 100000));
     cmd->add_option("-r,--resume", o->resume, "continue from this checkpoint")
         ->check(CLI::ExistingFile);
+    cmd->add_option("-d,--device", o->device, "cpu or cuda (overrides [train] device)")
+        ->check(CLI::IsMember({"cpu", "cuda"}));
     cmd->callback([o, &run] { run = [o] { return train(*o); }; });
 
     auto checkpoint = std::make_shared<std::string>();

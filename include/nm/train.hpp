@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -61,8 +62,9 @@ struct train_spec {
     std::uint32_t epochs = 5, batch = 128;
     std::uint64_t seed = 1;
     int threads = 1;
-    std::string source; // the file, for messages
-    std::string text;   // the file's text, stored in checkpoints
+    std::string device = "cpu"; // cpu | cuda
+    std::string source;         // the file, for messages
+    std::string text;           // the file's text, stored in checkpoints
 };
 
 struct epoch_record {
@@ -84,6 +86,7 @@ struct train_result {
     std::vector<epoch_record> curve;
     bool stopped_on_nan = false;
     std::string message;
+    std::string device; // the accelerator that trained, when one did
 };
 
 // Called after every batch: (epoch, batches done in it, batches per epoch, running loss and
@@ -91,11 +94,23 @@ struct train_result {
 using train_progress =
     std::function<void(std::uint32_t, std::uint32_t, std::uint32_t, double, double)>;
 
+namespace train {
+struct device_plan;
+class device_trainer;
+} // namespace train
+
+// Makes the trainer of an accelerator backend (nm::cuda::trainer_factory()); the CLI passes it
+// in when a run asks for that device.
+using device_factory =
+    std::function<std::unique_ptr<train::device_trainer>(const train::device_plan&)>;
+
 // Validates the spec, trains, writes checkpoint.nmck, curve.csv and metrics.json into `out`
 // (each atomically; the checkpoint after every epoch), and evaluates on the test split.
 // `resume`: a checkpoint to continue from (same spec). Throws nm::error on bad input.
+// `device` trains on an accelerator when spec.device asks for one.
 train_result train_network(const train_spec& spec, const std::string& out,
-                           const std::string& resume = "", const train_progress& progress = {});
+                           const std::string& resume = "", const train_progress& progress = {},
+                           const device_factory& device = {});
 
 // Evaluates a checkpoint on its test split (or another dataset): accuracy and anytime curve.
 // `weight_bits` > 0 quantizes the dense weights first (nm::quantize, per layer).

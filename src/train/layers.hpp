@@ -10,6 +10,7 @@
 #include "train/blas.hpp"
 #include "train/compact.hpp"
 #include "train/parallel.hpp"
+#include "train/reset.hpp"
 #include "train/surrogate.hpp"
 
 #include <algorithm>
@@ -202,35 +203,6 @@ private:
     std::vector<std::uint32_t> event_input_;
     std::vector<Real> event_value_;
 };
-
-enum class reset_mode { zero, subtract, none };
-
-// v after the reset of a neuron whose potential was v* and which fired s (0/1, or smooth).
-template<class Real>
-Real reset_value(reset_mode mode, Real vstar, Real s, Real threshold) {
-    switch (mode) {
-    case reset_mode::zero:
-        return vstar * (1 - s);
-    case reset_mode::subtract:
-        return vstar - threshold * s;
-    default:
-        return vstar;
-    }
-}
-
-// ∂v/∂v* of the reset for a neuron that fired s with surrogate slope sd at v*; with
-// detach_reset the reset's own dependence on v* (through s) carries no gradient.
-template<class Real>
-Real reset_derivative(reset_mode mode, bool detach, Real vstar, Real s, Real threshold, Real sd) {
-    switch (mode) {
-    case reset_mode::zero:
-        return (1 - s) - (detach ? 0 : vstar * sd);
-    case reset_mode::subtract:
-        return 1 - (detach ? 0 : threshold * sd);
-    default:
-        return 1;
-    }
-}
 
 struct neuron_options {
     double beta = 0.9;      // decay per step, exp(-dt/τ)

@@ -11,6 +11,7 @@
 #include "train/checkpoint.hpp"
 #include "train/conv.hpp"
 #include "train/data.hpp"
+#include "train/device_plan.hpp"
 #include "train/loss.hpp"
 #include "train/model.hpp"
 #include "train/optimizer.hpp"
@@ -145,10 +146,11 @@ int argmax(const float* row, int n) {
     return static_cast<int>(std::max_element(row, row + n) - row);
 }
 
-// Accuracy (and, on request, the anytime curve, spikes and SOPs) of `net` on `d`.
+// Accuracy (and, on request, the anytime curve, spikes and SOPs) of `net` on `d`; the forward
+// passes run on `device` when one trains the network.
 train_result evaluate(train::model<float>& net, const train::input_code& code,
                       const train::loss_options& loss, const dataset& d, int classes,
-                      std::uint32_t batch) {
+                      std::uint32_t batch, train::device_trainer* device = nullptr) {
     train_result r;
     if (d.samples == 0) return r;
     const int steps = static_cast<int>(code.steps);
@@ -160,15 +162,26 @@ train_result evaluate(train::model<float>& net, const train::input_code& code,
     }
     std::vector<double> anytime(steps, 0.0);
     double correct = 0, input_spikes = 0;
-    std::vector<float> x;
+    std::vector<float> x, device_y;
     for (std::uint32_t start = 0; start < d.samples; start += batch) {
         const std::uint32_t n = std::min(batch, d.samples - start);
-        std::vector<std::uint32_t> rows(n);
-        for (std::uint32_t b = 0; b < n; ++b) rows[b] = start + b;
-        train::encode_batch(code, d, rows, 0, x);
-        net.set_training(false);
-        const float* y = net.forward(x.data(), steps, static_cast<int>(n));
-        for (float v : x) input_spikes += v;
+        const float* y = nullptr;
+        if (device) {
+            device_y.resize(static_cast<std::size_t>(steps) * n * classes);
+            device->evaluate(d.x.data(), d.samples, start, n, device_y.data(),
+                             r.layer_spikes_per_sample, input_spikes);
+            y = device_y.data();
+        } else {
+            std::vector<std::uint32_t> rows(n);
+            for (std::uint32_t b = 0; b < n; ++b) rows[b] = start + b;
+            train::encode_batch(code, d, rows, 0, x);
+            net.set_training(false);
+            y = net.forward(x.data(), steps, static_cast<int>(n));
+            for (float v : x) input_spikes += v;
+            for (std::size_t i = 0; i < layers.size(); ++i)
+                if (layers[i]->spiking())
+                    for (float v : net.activation(i)) r.layer_spikes_per_sample[i] += v;
+        }
         // Running statistic per class up to step t: the loss's logits restricted to 0..t.
         std::vector<float> running(static_cast<std::size_t>(n) * classes,
                                    train::initial_logit<float>(loss.kind, steps));
@@ -183,9 +196,6 @@ train_result evaluate(train::model<float>& net, const train::input_code& code,
                 if (t == steps - 1) correct += hit;
             }
         }
-        for (std::size_t i = 0; i < layers.size(); ++i)
-            if (layers[i]->spiking())
-                for (float v : net.activation(i)) r.layer_spikes_per_sample[i] += v;
     }
     const double samples = d.samples;
     r.test_accuracy = correct / samples;
@@ -251,7 +261,8 @@ nlohmann::json metrics_of(const train_result& r) {
                      {"anytime_accuracy", r.anytime_accuracy},
                      {"test_samples", r.test_samples},
                      {"steps", r.steps},
-                     {"stopped_on_nan", r.stopped_on_nan}};
+                     {"stopped_on_nan", r.stopped_on_nan},
+                     {"device", r.device.empty() ? "cpu" : r.device}};
     nlohmann::json layers = nlohmann::json::array();
     for (std::size_t i = 0; i < r.layer_names.size(); ++i)
         layers.push_back({{"kind", r.layer_names[i]},
@@ -302,7 +313,8 @@ std::string curves_svg(const train_result& r) {
 } // namespace
 
 train_result train_network(const train_spec& spec, const std::string& out,
-                           const std::string& resume, const train_progress& progress) {
+                           const std::string& resume, const train_progress& progress,
+                           const device_factory& device_maker) {
     setup u = prepare(spec);
     train::set_threads(spec.threads);
     train::model<float>& net = *u.net;
@@ -319,6 +331,21 @@ train_result train_network(const train_spec& spec, const std::string& out,
         first_epoch = ck.epochs_done;
         curve = ck.curve;
     }
+    // On a device the weights and moments live there between epochs; they come back for each
+    // checkpoint.
+    std::unique_ptr<train::device_trainer> device;
+    if (spec.device != "cpu") {
+        if (!device_maker)
+            throw bad_config(located(spec.source, "[train] device = \"" + spec.device +
+                                                      "\": no such backend in this build"));
+        device = device_maker(train::make_device_plan(spec, u.code, u.loss, u.opt, u.data.train));
+        device->upload(train::device_tensors(params, opt), opt.steps());
+    }
+    auto sync_from_device = [&](std::uint64_t steps) {
+        if (!device) return;
+        device->download(train::device_tensors(params, opt));
+        opt.set_steps(opt.steps() + steps);
+    };
     const std::filesystem::path dir(out);
     std::filesystem::create_directories(dir);
     const int steps = static_cast<int>(u.code.steps), classes = u.data.classes;
@@ -333,18 +360,27 @@ train_result train_network(const train_spec& spec, const std::string& out,
         const std::vector<std::uint32_t> order = train::seeded_order(
             train_set.samples, rng_stream(spec.seed, stream_id(purpose::params, 0x5B00u)), epoch);
         double loss_sum = 0, hits = 0, seen = 0, lr = u.opt.lr;
+        std::uint64_t device_steps = 0;
         for (std::uint32_t k = 0; k < batches; ++k) {
             const std::uint32_t start = k * spec.batch,
                                 n = std::min(spec.batch, train_set.samples - start);
             const std::vector<std::uint32_t> rows(order.begin() + start, order.begin() + start + n);
-            train::encode_batch(u.code, train_set, rows, std::uint64_t{epoch} * train_set.samples,
-                                x);
-            net.set_training(true, epoch * batches + k);
-            const float* y = net.forward(x.data(), steps, static_cast<int>(n));
+            const std::uint64_t key = std::uint64_t{epoch} * train_set.samples;
             std::vector<std::int32_t> labels(n);
             for (std::uint32_t b = 0; b < n; ++b) labels[b] = train_set.labels[rows[b]];
-            const float loss = train::compute_loss(u.loss, y, steps, static_cast<int>(n), classes,
-                                                   labels.data(), dy, logits);
+            lr = train::scheduled_lr(u.opt, epoch + static_cast<double>(k) / batches, spec.epochs);
+            float loss;
+            if (device) {
+                logits.resize(static_cast<std::size_t>(n) * classes);
+                loss = device->step(rows.data(), n, key, lr, logits.data());
+                ++device_steps;
+            } else {
+                train::encode_batch(u.code, train_set, rows, key, x);
+                net.set_training(true, epoch * batches + k);
+                const float* y = net.forward(x.data(), steps, static_cast<int>(n));
+                loss = train::compute_loss(u.loss, y, steps, static_cast<int>(n), classes,
+                                           labels.data(), dy, logits);
+            }
             if (!std::isfinite(loss)) {
                 result.stopped_on_nan = true;
                 result.message = "the loss became " + std::to_string(loss) + " in epoch " +
@@ -353,10 +389,11 @@ train_result train_network(const train_spec& spec, const std::string& out,
                                  "(try a smaller lr or clip)";
                 break;
             }
-            net.zero_grad();
-            net.backward(dy.data(), steps, static_cast<int>(n));
-            lr = train::scheduled_lr(u.opt, epoch + static_cast<double>(k) / batches, spec.epochs);
-            opt.step(params, lr);
+            if (!device) {
+                net.zero_grad();
+                net.backward(dy.data(), steps, static_cast<int>(n));
+                opt.step(params, lr);
+            }
             loss_sum += loss * n;
             for (std::uint32_t b = 0; b < n; ++b)
                 hits += argmax(logits.data() + static_cast<std::size_t>(b) * classes, classes) ==
@@ -366,6 +403,7 @@ train_result train_network(const train_spec& spec, const std::string& out,
         }
         trained_samples += seen;
         if (result.stopped_on_nan) break;
+        sync_from_device(device_steps);
         epoch_record rec;
         rec.epoch = epoch + 1;
         rec.train_loss = loss_sum / seen;
@@ -373,7 +411,8 @@ train_result train_network(const train_spec& spec, const std::string& out,
         rec.lr = lr;
         if (u.data.validation.samples > 0)
             rec.validation_accuracy =
-                evaluate(net, u.code, u.loss, u.data.validation, classes, spec.batch).test_accuracy;
+                evaluate(net, u.code, u.loss, u.data.validation, classes, spec.batch, device.get())
+                    .test_accuracy;
         rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - e0).count();
         curve.push_back(rec);
         train::write_checkpoint((dir / "checkpoint.nmck").string(), spec.text, epoch + 1, curve,
@@ -381,7 +420,9 @@ train_result train_network(const train_spec& spec, const std::string& out,
     }
     const double train_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    train_result test = evaluate(net, u.code, u.loss, u.data.test, classes, spec.batch);
+    train_result test =
+        evaluate(net, u.code, u.loss, u.data.test, classes, spec.batch, device.get());
+    if (device) test.device = device->describe();
     test.curve = curve;
     test.epochs = static_cast<std::uint32_t>(curve.size());
     test.train_s = train_s;

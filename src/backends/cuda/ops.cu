@@ -1,0 +1,132 @@
+// Host wrappers running one kernel each on uploaded vectors (ops.hpp).
+#include "backends/cuda/buffer.hpp"
+#include "backends/cuda/ops.hpp"
+#include "backends/cuda/train_kernels.cuh"
+#include "core/with_constant.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace nm::cuda::ops {
+
+namespace {
+
+constexpr int threads = 256;
+unsigned grid(std::size_t n) {
+    return static_cast<unsigned>((n + threads - 1) / threads);
+}
+
+std::vector<float> fetch(const buffer<float>& b, std::size_t n) {
+    NM_CUDA_CHECK(cudaDeviceSynchronize());
+    std::vector<float> out(n);
+    b.download(out.data(), n);
+    return out;
+}
+
+neuron_input input_of(const buffer<float>& x, int steps, int n) {
+    const std::size_t width = x.size() / steps;
+    return {x.data(), width, nullptr, n, width, steps};
+}
+
+template<class F>
+void with_reset(int reset, F&& f) {
+    with_constant<reset_mode::zero, reset_mode::subtract, reset_mode::none>(
+        static_cast<reset_mode>(reset), f);
+}
+
+} // namespace
+
+std::vector<float> lif_forward(const lif_spec& s, const std::vector<float>& x, int steps, int n) {
+    buffer<float> in, out(x.size());
+    in.upload(x.data(), x.size());
+    const neuron_input ni = input_of(in, steps, n);
+    with_reset(s.reset, [&]<reset_mode R>() {
+        lif_forward<R, float>
+            <<<grid(ni.width), threads>>>(ni, {s.beta, s.threshold}, out.data(), nullptr, nullptr);
+    });
+    NM_CUDA_LAUNCHED();
+    return fetch(out, x.size());
+}
+
+std::vector<float> lif_spikes_through_bits(const lif_spec& s, const std::vector<float>& x,
+                                           int steps, int n) {
+    buffer<float> in, out(x.size());
+    in.upload(x.data(), x.size());
+    const neuron_input ni = input_of(in, steps, n);
+    buffer<std::uint32_t> bits(steps * ((ni.width + 31) / 32));
+    with_reset(s.reset, [&]<reset_mode R>() {
+        lif_forward<R, float>
+            <<<grid(ni.width), threads>>>(ni, {s.beta, s.threshold}, nullptr, bits.data(), nullptr);
+    });
+    NM_CUDA_LAUNCHED();
+    unpack_bits<float><<<grid(x.size()), threads>>>(bits.data(), ni.width, steps, out.data());
+    NM_CUDA_LAUNCHED();
+    return fetch(out, x.size());
+}
+
+std::vector<float> lif_backward(const lif_spec& s, const std::vector<float>& x,
+                                const std::vector<float>& dy, int steps, int n) {
+    buffer<float> in, d, vstar(x.size()), dx(x.size());
+    in.upload(x.data(), x.size());
+    d.upload(dy.data(), dy.size());
+    const neuron_input ni = input_of(in, steps, n);
+    buffer<float> summed(ni.width);
+    train::surrogate sg;
+    sg.kind = static_cast<surrogate_kind>(s.surrogate);
+    sg.slope = s.slope;
+    with_reset(s.reset, [&]<reset_mode R>() {
+        with_constant<surrogate_kind::arctan, surrogate_kind::fast_sigmoid, surrogate_kind::erf,
+                      surrogate_kind::triangle>(sg.kind, [&]<surrogate_kind K>() {
+            lif_backward<R, K, float><<<grid(ni.width), threads>>>(
+                ni, {s.beta, s.threshold}, sg, s.detach, s.penalty, d.data(), vstar.data(),
+                neuron_grads<float>{dx.data(), summed.data()});
+        });
+    });
+    NM_CUDA_LAUNCHED();
+    return fetch(dx, x.size());
+}
+
+std::vector<float> li_forward(float beta, const std::vector<float>& x, int steps, int n) {
+    buffer<float> in, out(x.size());
+    in.upload(x.data(), x.size());
+    const neuron_input ni = input_of(in, steps, n);
+    li_forward<<<grid(ni.width), threads>>>(ni, beta, out.data());
+    NM_CUDA_LAUNCHED();
+    return fetch(out, x.size());
+}
+
+std::vector<float> li_backward(float beta, const std::vector<float>& dy, int steps, int n) {
+    buffer<float> d, dx(dy.size());
+    d.upload(dy.data(), dy.size());
+    const neuron_input ni = input_of(d, steps, n);
+    buffer<float> summed(ni.width);
+    li_backward<float><<<grid(ni.width), threads>>>(ni, beta, d.data(),
+                                                    neuron_grads<float>{dx.data(), summed.data()});
+    NM_CUDA_LAUNCHED();
+    return fetch(dx, dy.size());
+}
+
+std::vector<float> encode_rate(const std::vector<double>& features, std::uint32_t channels,
+                               const std::vector<std::uint32_t>& rows, std::uint32_t key, int steps,
+                               double max_rate, double dt, std::uint32_t k0, std::uint32_t k1,
+                               std::uint32_t stream) {
+    std::vector<std::uint32_t> th(features.size());
+    for (std::size_t i = 0; i < th.size(); ++i) th[i] = rate_threshold(features[i], max_rate, dt);
+    buffer<std::uint32_t> thresholds, r;
+    thresholds.upload(th.data(), th.size());
+    r.upload(rows.data(), rows.size());
+    step_values v;
+    v.key = key;
+    buffer<step_values> values;
+    values.upload(&v, 1);
+    const std::size_t n = std::size_t{channels} * rows.size() * steps;
+    buffer<float> x(n);
+    const auto b = static_cast<std::uint32_t>(rows.size());
+    encode_rate<float><<<grid((channels + 3) / 4 * rows.size() * steps), threads>>>(
+        thresholds.data(), {r.data(), 0, b}, static_cast<int>(channels), steps, values.data(), k0,
+        k1, stream, x.data(), nullptr);
+    NM_CUDA_LAUNCHED();
+    return fetch(x, n);
+}
+
+} // namespace nm::cuda::ops

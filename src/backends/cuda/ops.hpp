@@ -1,0 +1,37 @@
+// The device kernels one at a time on host vectors, for the parity tests against the CPU layers
+// (ggml's test-backend-ops pattern) and the kernel lab. Plain C++: no CUDA types.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace nm::cuda::ops {
+
+struct lif_spec {
+    int reset = 0, surrogate = 0; // train::reset_mode, train::surrogate_kind
+    float beta = 0.9f, threshold = 1.0f, slope = 2.0f, penalty = 0.0f;
+    bool detach = true;
+};
+
+// Currents x [T][width] (n neurons per sample, width = batch · n) through a LIF layer: spikes.
+std::vector<float> lif_forward(const lif_spec& s, const std::vector<float>& x, int steps, int n);
+
+// ∂L/∂x from ∂L/∂spikes `dy`, both [T][width]; `packed` receives the forward's spike bits.
+std::vector<float> lif_backward(const lif_spec& s, const std::vector<float>& x,
+                                const std::vector<float>& dy, int steps, int n);
+
+// The forward's spikes as bits, unpacked again on the device (a round trip).
+std::vector<float> lif_spikes_through_bits(const lif_spec& s, const std::vector<float>& x,
+                                           int steps, int n);
+
+std::vector<float> li_forward(float beta, const std::vector<float>& x, int steps, int n);
+std::vector<float> li_backward(float beta, const std::vector<float>& dy, int steps, int n);
+
+// Rate code of samples `rows` of `features` [samples][channels]: x [T][rows][channels].
+std::vector<float> encode_rate(const std::vector<double>& features, std::uint32_t channels,
+                               const std::vector<std::uint32_t>& rows, std::uint32_t key, int steps,
+                               double max_rate, double dt, std::uint32_t k0, std::uint32_t k1,
+                               std::uint32_t stream);
+
+} // namespace nm::cuda::ops

@@ -1,0 +1,193 @@
+// The training step's kernels around the neurons: input coding on the device (the CPU encoder's
+// Philox words), the loss on the output sequence, bias sums, and the optimizer update.
+#pragma once
+
+#include "backends/cuda/neuron_kernels.cuh"
+#include "core/philox.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+namespace nm::cuda {
+
+// Values the host changes between replays of a captured step: read on the device, so one graph
+// serves every batch.
+struct step_values {
+    double lr = 0, c1 = 1, c2 = 1; // learning rate, Adam's bias corrections
+    std::uint32_t key = 0;         // added to the sample index for the input code's Philox draws
+};
+
+// Which samples a batch holds: rows[b], or first + b when rows is null.
+struct batch_rows {
+    const std::uint32_t* rows;
+    std::uint32_t first, n;
+    __device__ std::uint32_t operator[](std::uint32_t b) const {
+        return rows ? rows[b] : first + b;
+    }
+};
+
+// A channel's firing threshold on the 24-bit uniform draw: u = k / 2^24 < p exactly when
+// k < ceil(p · 2^24), p = feature · max_rate · dt (coding::rate's product, in its order).
+inline std::uint32_t rate_threshold(double feature, double max_rate, double dt) {
+    const double p = feature * max_rate * dt * 1e-3;
+    return static_cast<std::uint32_t>(std::clamp(std::ceil(p * 16777216.0), 0.0, 16777216.0));
+}
+
+// Bernoulli rate code, bit-identical to coding::rate: channel c at step t fires when word c & 3
+// of Philox block (c >> 2, t, stream, sample) is under the channel's threshold, which the host
+// precomputes as ceil(p · 2^24) so the comparison is exact in integers. One thread per block of
+// four channels; the spike count goes to `count` when set.
+template<class Out>
+static __global__ void encode_rate(const std::uint32_t* thresholds, batch_rows rows, int channels,
+                                   int steps, const step_values* values, std::uint32_t k0,
+                                   std::uint32_t k1, std::uint32_t stream, Out* x,
+                                   unsigned long long* count) {
+    const int groups = (channels + 3) / 4;
+    const std::size_t i = blockIdx.x * std::size_t{blockDim.x} + threadIdx.x;
+    unsigned fired = 0;
+    if (i < static_cast<std::size_t>(groups) * rows.n * steps) {
+        const auto g = static_cast<std::uint32_t>(i % groups);
+        const auto b = static_cast<std::uint32_t>(i / groups % rows.n);
+        const auto t = static_cast<std::uint32_t>(i / groups / rows.n);
+        const std::uint32_t row = rows[b];
+        const philox_block blk = philox4x32(g, t, stream, row + values->key, k0, k1);
+        const std::uint32_t* th = thresholds + std::size_t{row} * channels;
+        Out* out = x + (std::size_t{t} * rows.n + b) * channels;
+        for (int w = 0; w < 4; ++w) {
+            const int c = 4 * static_cast<int>(g) + w;
+            if (c >= channels) break;
+            const bool s = (blk.w[w] >> 8) < th[c];
+            out[c] = from_float<Out>(s ? 1.0f : 0.0f);
+            fired += s;
+        }
+    }
+    if (count) {
+        for (int off = 16; off > 0; off >>= 1) fired += __shfl_down_sync(0xffffffffu, fired, off);
+        if ((threadIdx.x & 31) == 0 && fired)
+            atomicAdd(count, static_cast<unsigned long long>(fired));
+    }
+}
+
+// Direct code: the batch's feature rows as currents (one copy: the first layer's GEMM runs once).
+static __global__ void gather_rows(const float* features, batch_rows rows, int channels, float* x) {
+    const std::size_t i = blockIdx.x * std::size_t{blockDim.x} + threadIdx.x;
+    if (i >= std::size_t{rows.n} * channels) return;
+    const auto b = static_cast<std::uint32_t>(i / channels);
+    x[i] = features[std::size_t{rows[b]} * channels + i % channels];
+}
+
+// train::loss_kind values the device computes.
+enum class device_loss : int { ce_count = 0, ce_mean = 1, mse_count = 3 };
+
+// One thread per sample, train::compute_loss's arithmetic: logits from the output sequence y
+// [T][n][C], the sample's loss, and ∂L/∂y_t (the same at every step for these losses).
+static __global__ void sequence_loss(const float* y, batch_rows rows, const std::int32_t* labels,
+                                     int classes, int steps, device_loss kind, float correct,
+                                     float incorrect, float* logits, float* losses, float* dy) {
+    const std::uint32_t b = blockIdx.x * blockDim.x + threadIdx.x;
+    if (b >= rows.n) return;
+    const std::size_t width = std::size_t{rows.n} * classes;
+    float* l = logits + std::size_t{b} * classes;
+    for (int c = 0; c < classes; ++c) {
+        float sum = 0;
+        for (int t = 0; t < steps; ++t) {
+            const float v = y[t * width + std::size_t{b} * classes + c];
+            sum += kind == device_loss::ce_mean ? v / steps : v;
+        }
+        l[c] = sum;
+    }
+    const int label = labels[rows[b]];
+    float loss = 0, top = l[0], total = 0;
+    if (kind != device_loss::mse_count) {
+        for (int c = 1; c < classes; ++c) top = fmaxf(top, l[c]);
+        for (int c = 0; c < classes; ++c) total += expf(l[c] - top);
+        loss = -(l[label] - top - logf(total));
+    }
+    for (int c = 0; c < classes; ++c) {
+        float g;
+        if (kind == device_loss::mse_count) {
+            const float e = l[c] - (c == label ? correct : incorrect) * steps;
+            loss += e * e / classes;
+            g = 2 * e / classes;
+        } else {
+            g = expf(l[c] - top) / total - (c == label ? 1.0f : 0.0f);
+        }
+        float gk = g / rows.n;
+        if (kind == device_loss::ce_mean) gk /= steps;
+        for (int t = 0; t < steps; ++t) dy[t * width + std::size_t{b} * classes + c] = gk;
+    }
+    losses[b] = loss;
+}
+
+// out[j] = Σ_b in[b][j], in a fixed order (deterministic, unlike atomics).
+static __global__ void column_sums(const float* in, int rows, int columns, float* out) {
+    const int j = blockIdx.x * blockDim.x + threadIdx.x;
+    if (j >= columns) return;
+    float s = 0;
+    for (int r = 0; r < rows; ++r) s += in[static_cast<std::size_t>(r) * columns + j];
+    out[j] = s;
+}
+
+// Squares of a gradient summed per block of a fixed grid (deterministic global-norm clipping).
+constexpr int norm_blocks = 120;
+static __global__ void square_sums(const float* g, std::size_t n, double* partial) {
+    __shared__ double part[256];
+    double s = 0;
+    for (std::size_t i = blockIdx.x * std::size_t{blockDim.x} + threadIdx.x; i < n;
+         i += std::size_t{gridDim.x} * blockDim.x)
+        s += static_cast<double>(g[i]) * g[i];
+    part[threadIdx.x] = s;
+    __syncthreads();
+    for (int h = blockDim.x / 2; h > 0; h >>= 1) {
+        if (threadIdx.x < h) part[threadIdx.x] += part[threadIdx.x + h];
+        __syncthreads();
+    }
+    if (threadIdx.x == 0) partial[blockIdx.x] = part[0];
+}
+
+// The clip factor from all tensors' partial sums: clip/‖g‖ when over, else 1.
+static __global__ void clip_scale(const double* partial, int n, double clip, double* scale) {
+    double s = 0;
+    for (int i = 0; i < n; ++i) s += partial[i];
+    const double norm = sqrt(s);
+    *scale = norm > clip ? clip / norm : 1.0;
+}
+
+struct optimizer_constants {
+    int kind; // train::optimizer_kind: sgd, adam, adamw
+    double beta1, beta2, eps, momentum, weight_decay;
+};
+
+// train::optimizer's update, element by element in double; also refreshes the bfloat16 copy
+// of the weights the GEMMs read, when there is one.
+static __global__ void optimizer_update(float* w, const float* grad, float* m, float* v,
+                                        std::size_t n, optimizer_constants o,
+                                        const step_values* values, const double* scale,
+                                        __nv_bfloat16* w16) {
+    const std::size_t k = blockIdx.x * std::size_t{blockDim.x} + threadIdx.x;
+    if (k >= n) return;
+    const double lr = values->lr, c1 = values->c1, c2 = values->c2;
+    double g = grad[k] * (scale ? *scale : 1.0);
+    double x = w[k];
+    if (o.kind == 0) {
+        g += o.weight_decay * x;
+        m[k] = static_cast<float>(o.momentum * m[k] + g);
+        x -= lr * m[k];
+    } else {
+        if (o.kind == 1) g += o.weight_decay * x;
+        m[k] = static_cast<float>(o.beta1 * m[k] + (1 - o.beta1) * g);
+        v[k] = static_cast<float>(o.beta2 * v[k] + (1 - o.beta2) * g * g);
+        x -= lr * (m[k] / c1) / (sqrt(v[k] / c2) + o.eps);
+        if (o.kind == 2) x -= lr * o.weight_decay * w[k];
+    }
+    w[k] = static_cast<float>(x);
+    if (w16) w16[k] = __float2bfloat16_rn(w[k]);
+}
+
+static __global__ void to_bf16(const float* x, std::size_t n, __nv_bfloat16* y) {
+    const std::size_t k = blockIdx.x * std::size_t{blockDim.x} + threadIdx.x;
+    if (k < n) y[k] = __float2bfloat16_rn(x[k]);
+}
+
+} // namespace nm::cuda

@@ -1,0 +1,506 @@
+// Training a dense spiking stack on one CUDA device: cuBLAS GEMMs over all T·B rows at once
+// (bfloat16 operands with float accumulation where one operand is spikes, float32 otherwise),
+// the fused neuron kernels between them, the loss and the optimizer on the device, and the
+// whole step captured once per batch size into a CUDA graph and replayed. Hidden spikes are
+// the only state kept from forward to backward, as bits; backward recomputes each layer's
+// currents with the forward GEMM and its v* with the forward recurrence.
+#include "backends/cuda/buffer.hpp"
+#include "backends/cuda/cuda.hpp"
+#include "backends/cuda/train_kernels.cuh"
+#include "core/with_constant.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <string>
+
+namespace nm::cuda {
+
+namespace {
+
+using bf16 = __nv_bfloat16;
+
+constexpr int block_threads = 256;
+unsigned grid_for(std::size_t n) {
+    return static_cast<unsigned>((n + block_threads - 1) / block_threads);
+}
+
+// Row-major C[m×n] (= or +=) op(A)[m×k] · op(B)[k×n], float accumulation: cuBLAS is column-major,
+// so it computes Cᵀ = op(B)ᵀ · op(A)ᵀ.
+void gemm(cublasHandle_t h, bool ta, bool tb, int m, int n, int k, const void* a, int lda,
+          const void* b, int ldb, float* c, int ldc, bool half) {
+    const float one = 1, zero = 0;
+    const cudaDataType type = half ? CUDA_R_16BF : CUDA_R_32F;
+    NM_CUDA_CHECK(cublasGemmEx(h, tb ? CUBLAS_OP_T : CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N, n,
+                               m, k, &one, b, type, ldb, a, type, lda, &zero, c, CUDA_R_32F, ldc,
+                               CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+}
+
+// Calls f with a value of the GEMM operand type: bfloat16 or float.
+template<class F>
+void with_operand(bool half, F&& f) {
+    if (half)
+        f(bf16{});
+    else
+        f(float{});
+}
+
+struct layer_state {
+    train::device_block spec;
+    buffer<float> w, b, gw, gb, mw, vw, mb, vb;
+    buffer<bf16> w16;           // the GEMMs' copy, when this block's operands are bfloat16
+    buffer<std::uint32_t> bits; // hidden spikes kept for backward
+    bool half = false;          // bfloat16 operands
+    bool constant = false;      // direct-coded input: one current row per sample, every step
+};
+
+// A split of a dataset on the device, coded as the trainer's input code needs it.
+struct resident_split {
+    buffer<float> currents;           // direct code
+    buffer<std::uint32_t> thresholds; // rate code: ceil(p · 2^24) per sample and channel
+};
+
+class dense_stack_trainer final : public train::device_trainer {
+public:
+    explicit dense_stack_trainer(const train::device_plan& plan)
+        : plan_(plan), name_(require_device()) {
+        NM_CUDA_CHECK(cudaSetDevice(0));
+        NM_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+        NM_CUDA_CHECK(cublasCreate(&blas_));
+        NM_CUDA_CHECK(cublasSetStream(blas_, stream_));
+        // A fixed workspace: cuBLAS must not allocate while a step is being captured.
+        blas_workspace_.resize(std::size_t{32} << 20);
+        NM_CUDA_CHECK(cublasSetWorkspace(blas_, blas_workspace_.data(), blas_workspace_.size()));
+        const std::size_t steps = plan.steps, mb = plan.max_batch;
+        std::size_t widest = 0, widest_out = 0;
+        for (std::size_t i = 0; i < plan.blocks.size(); ++i) {
+            layer_state& l = layers_.emplace_back();
+            l.spec = plan.blocks[i];
+            l.constant = i == 0 && !plan.rate_input;
+            l.half = plan.bf16 && !l.constant;
+            const std::size_t k = l.spec.inputs, n = l.spec.outputs;
+            for (auto* p : {&l.w, &l.gw, &l.mw, &l.vw}) p->resize(k * n);
+            if (l.spec.bias)
+                for (auto* p : {&l.b, &l.gb, &l.mb, &l.vb}) p->resize(n);
+            if (l.half) l.w16.resize(k * n);
+            if (i + 1 < plan.blocks.size()) l.bits.resize(steps * ((mb * n + 31) / 32));
+            widest = std::max({widest, k, n});
+            widest_out = std::max(widest_out, n);
+        }
+        const std::size_t rows = steps * mb;
+        operands_[0].resize(rows * widest * sizeof(float));
+        operands_[1].resize(rows * widest * sizeof(float));
+        dcurrent_.resize(rows * widest_out * sizeof(float));
+        current_.resize(rows * widest_out);
+        dspikes_.resize(rows * widest);
+        summed_.resize(mb * widest_out);
+        classes_ = static_cast<int>(plan.blocks.back().outputs);
+        y_.resize(rows * classes_);
+        logits_.resize(mb * classes_);
+        losses_.resize(mb);
+        if (!plan.rate_input) {
+            direct_.resize(mb * plan.blocks[0].inputs);
+            vstar_.resize(rows * plan.blocks[0].outputs);
+        }
+        rows_.resize(mb);
+        values_.resize(1);
+        counts_.resize(plan.blocks.size() + 1);
+        partial_.resize(norm_blocks * 2 * plan.blocks.size());
+        clip_.resize(1);
+        NM_CUDA_CHECK(cudaMallocHost(&host_rows_, mb * sizeof(std::uint32_t)));
+        NM_CUDA_CHECK(cudaMallocHost(&host_values_, sizeof(step_values)));
+        NM_CUDA_CHECK(cudaMallocHost(&host_losses_, mb * sizeof(float)));
+        NM_CUDA_CHECK(cudaMallocHost(&host_logits_, mb * classes_ * sizeof(float)));
+        train_ = make_resident(plan.features, plan.samples);
+        labels_.upload(plan.labels, plan.samples);
+    }
+
+    ~dense_stack_trainer() override {
+        for (auto& [n, exec] : graphs_) cudaGraphExecDestroy(exec);
+        cudaFreeHost(host_rows_);
+        cudaFreeHost(host_values_);
+        cudaFreeHost(host_losses_);
+        cudaFreeHost(host_logits_);
+        cublasDestroy(blas_);
+        cudaStreamDestroy(stream_);
+    }
+
+    std::string describe() const override {
+        return name_ + (plan_.bf16 ? ", bfloat16 GEMMs on spikes" : ", float32 GEMMs");
+    }
+
+    void upload(const std::vector<train::device_tensor>& tensors, std::uint64_t steps) override {
+        std::size_t at = 0;
+        for (layer_state& l : layers_) {
+            upload_tensor(tensors.at(at++), l.w, l.mw, l.vw);
+            if (l.spec.bias) upload_tensor(tensors.at(at++), l.b, l.mb, l.vb);
+            if (l.half) {
+                to_bf16<<<grid_for(l.w.size()), block_threads, 0, stream_>>>(l.w.data(), l.w.size(),
+                                                                             l.w16.data());
+                NM_CUDA_LAUNCHED();
+            }
+        }
+        steps_ = steps;
+        // The moments were cleared on the legacy stream, which stream_ does not wait for.
+        NM_CUDA_CHECK(cudaDeviceSynchronize());
+    }
+
+    void download(const std::vector<train::device_tensor>& tensors) override {
+        NM_CUDA_CHECK(cudaStreamSynchronize(stream_));
+        std::size_t at = 0;
+        for (const layer_state& l : layers_) {
+            download_tensor(tensors.at(at++), l.w, l.mw, l.vw);
+            if (l.spec.bias) download_tensor(tensors.at(at++), l.b, l.mb, l.vb);
+        }
+    }
+
+    float step(const std::uint32_t* rows, std::uint32_t n, std::uint64_t key, double lr,
+               float* logits) override {
+        if (n < 1 || n > plan_.max_batch)
+            throw internal_error("device step: batch " + std::to_string(n) + " outside [1, " +
+                                 std::to_string(plan_.max_batch) + "]");
+        ++steps_;
+        host_values_->lr = lr;
+        host_values_->c1 = 1 - std::pow(plan_.beta1, static_cast<double>(steps_));
+        host_values_->c2 = 1 - std::pow(plan_.beta2, static_cast<double>(steps_));
+        host_values_->key = static_cast<std::uint32_t>(key);
+        std::copy(rows, rows + n, host_rows_);
+        auto found = graphs_.find(n);
+        if (found == graphs_.end()) {
+            // Captured once per batch size; every later step replays it.
+            cudaGraph_t graph;
+            NM_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
+            try {
+                enqueue_step(n);
+            } catch (...) {
+                cudaStreamEndCapture(stream_, &graph);
+                throw;
+            }
+            NM_CUDA_CHECK(cudaStreamEndCapture(stream_, &graph));
+            cudaGraphExec_t exec;
+            NM_CUDA_CHECK(cudaGraphInstantiate(&exec, graph, 0));
+            NM_CUDA_CHECK(cudaGraphDestroy(graph));
+            found = graphs_.emplace(n, exec).first;
+        }
+        NM_CUDA_CHECK(cudaGraphLaunch(found->second, stream_));
+        NM_CUDA_CHECK(cudaStreamSynchronize(stream_));
+        double total = 0;
+        for (std::uint32_t b = 0; b < n; ++b) total += host_losses_[b];
+        std::copy(host_logits_, host_logits_ + std::size_t{n} * classes_, logits);
+        return static_cast<float>(total / n);
+    }
+
+    void evaluate(const double* features, std::uint32_t samples, std::uint32_t first,
+                  std::uint32_t n, float* y, std::vector<double>& spikes,
+                  double& input_spikes) override {
+        auto found = splits_.find(features);
+        if (found == splits_.end())
+            found = splits_.emplace(features, make_resident(features, samples)).first;
+        NM_CUDA_CHECK(cudaMemsetAsync(counts_.data(), 0, counts_.bytes(), stream_));
+        for (std::uint32_t done = 0; done < n; done += plan_.max_batch) {
+            const std::uint32_t part = std::min(plan_.max_batch, n - done);
+            *host_values_ = step_values{};
+            NM_CUDA_CHECK(cudaMemcpyAsync(values_.data(), host_values_, sizeof(step_values),
+                                          cudaMemcpyHostToDevice, stream_));
+            forward(found->second, {nullptr, first + done, part}, false, true);
+            // y [T][part][C] into the caller's [T][n][C].
+            NM_CUDA_CHECK(cudaMemcpy2DAsync(y + std::size_t{done} * classes_,
+                                            std::size_t{n} * classes_ * sizeof(float), y_.data(),
+                                            std::size_t{part} * classes_ * sizeof(float),
+                                            std::size_t{part} * classes_ * sizeof(float),
+                                            plan_.steps, cudaMemcpyDeviceToHost, stream_));
+        }
+        std::vector<unsigned long long> counts(counts_.size());
+        NM_CUDA_CHECK(cudaMemcpyAsync(counts.data(), counts_.data(), counts_.bytes(),
+                                      cudaMemcpyDeviceToHost, stream_));
+        NM_CUDA_CHECK(cudaStreamSynchronize(stream_));
+        input_spikes += static_cast<double>(counts[0]);
+        for (std::size_t i = 0; i < layers_.size(); ++i)
+            spikes.at(layers_[i].spec.neuron_layer) += static_cast<double>(counts[i + 1]);
+    }
+
+    std::size_t saved_bytes() const override {
+        std::size_t bytes = 0;
+        for (const layer_state& l : layers_) bytes += l.bits.bytes();
+        return bytes;
+    }
+
+    std::size_t device_bytes() const override {
+        std::size_t bytes = blas_workspace_.bytes() + operands_[0].bytes() + operands_[1].bytes() +
+                            dcurrent_.bytes() + current_.bytes() + dspikes_.bytes() +
+                            summed_.bytes() + y_.bytes() + logits_.bytes() + losses_.bytes() +
+                            direct_.bytes() + vstar_.bytes() + labels_.bytes() +
+                            train_.currents.bytes() + train_.thresholds.bytes();
+        for (const layer_state& l : layers_) {
+            for (const auto* p : {&l.w, &l.b, &l.gw, &l.gb, &l.mw, &l.vw, &l.mb, &l.vb})
+                bytes += p->bytes();
+            bytes += l.w16.bytes() + l.bits.bytes();
+        }
+        return bytes;
+    }
+
+private:
+    resident_split make_resident(const double* features, std::uint32_t samples) const {
+        const std::size_t channels = plan_.blocks[0].inputs,
+                          count = std::size_t{samples} * channels;
+        resident_split s;
+        if (plan_.rate_input) {
+            std::vector<std::uint32_t> th(count);
+            for (std::size_t i = 0; i < count; ++i)
+                th[i] = rate_threshold(features[i], plan_.max_rate, plan_.dt);
+            s.thresholds.upload(th.data(), count);
+        } else {
+            std::vector<float> x(features, features + count);
+            s.currents.upload(x.data(), count);
+        }
+        return s;
+    }
+
+    static void upload_tensor(const train::device_tensor& t, buffer<float>& value, buffer<float>& m,
+                              buffer<float>& v) {
+        if (t.value->size() != value.size())
+            throw internal_error("device upload: tensor of " + std::to_string(t.value->size()) +
+                                 " values where " + std::to_string(value.size()) + " belong");
+        value.upload(t.value->data(), value.size());
+        auto moment = [&](const std::vector<float>* host, buffer<float>& dev) {
+            if (host && host->size() == dev.size())
+                dev.upload(host->data(), dev.size());
+            else
+                NM_CUDA_CHECK(cudaMemset(dev.data(), 0, dev.bytes()));
+        };
+        moment(t.first_moment, m);
+        moment(t.second_moment, v);
+    }
+
+    static void download_tensor(const train::device_tensor& t, const buffer<float>& value,
+                                const buffer<float>& m, const buffer<float>& v) {
+        t.value->resize(value.size());
+        value.download(t.value->data(), value.size());
+        if (t.first_moment) {
+            t.first_moment->resize(m.size());
+            m.download(t.first_moment->data(), m.size());
+        }
+        if (t.second_moment) {
+            t.second_moment->resize(v.size());
+            v.download(t.second_moment->data(), v.size());
+        }
+    }
+
+    // The input operand of layer 0 for these rows: coded on the device.
+    template<class P>
+    const void* encode(const resident_split& split, batch_rows rows, bool count) {
+        const std::size_t channels = plan_.blocks[0].inputs;
+        if (!plan_.rate_input) {
+            gather_rows<<<grid_for(rows.n * channels), block_threads, 0, stream_>>>(
+                split.currents.data(), rows, static_cast<int>(channels), direct_.data());
+            NM_CUDA_LAUNCHED();
+            return direct_.data();
+        }
+        const std::size_t threads = (channels + 3) / 4 * rows.n * plan_.steps;
+        auto* x = reinterpret_cast<P*>(operands_[0].data());
+        encode_rate<P><<<grid_for(threads), block_threads, 0, stream_>>>(
+            split.thresholds.data(), rows, static_cast<int>(channels),
+            static_cast<int>(plan_.steps), values_.data(), plan_.rng_key0, plan_.rng_key1,
+            plan_.rng_stream, x, count ? counts_.data() : nullptr);
+        NM_CUDA_LAUNCHED();
+        return x;
+    }
+
+    // The input operand of layer i: layer 0's input coded again, or layer i−1's spikes unpacked.
+    const void* input_of(std::size_t i, batch_rows rows) {
+        const layer_state& l = layers_[i];
+        const void* x = nullptr;
+        with_operand(l.half, [&]<class P>(P) {
+            if (i == 0) {
+                x = encode<P>(train_, rows, false);
+                return;
+            }
+            const std::size_t width = std::size_t{rows.n} * l.spec.inputs;
+            auto* out = reinterpret_cast<P*>(operands_[i % 2].data());
+            unpack_bits<P><<<grid_for(width * plan_.steps), block_threads, 0, stream_>>>(
+                layers_[i - 1].bits.data(), width, static_cast<int>(plan_.steps), out);
+            NM_CUDA_LAUNCHED();
+            x = out;
+        });
+        return x;
+    }
+
+    // Currents of layer i from its input operand x: I = x·W (one row per sample when constant).
+    neuron_input currents(std::size_t i, const void* x, std::uint32_t n) {
+        const layer_state& l = layers_[i];
+        const int k = static_cast<int>(l.spec.inputs), out = static_cast<int>(l.spec.outputs);
+        const int rows = static_cast<int>(l.constant ? n : n * plan_.steps);
+        gemm(blas_, false, false, rows, out, k, x, k,
+             l.half ? static_cast<const void*>(l.w16.data()) : l.w.data(), out, current_.data(),
+             out, l.half);
+        const std::size_t width = std::size_t{n} * out;
+        return {
+            current_.data(), l.constant ? 0 : width,       l.spec.bias ? l.b.data() : nullptr, out,
+            width,           static_cast<int>(plan_.steps)};
+    }
+
+    // Forward through every layer; training keeps hidden spikes as bits, counting adds spikes
+    // per layer to counts_.
+    void forward(const resident_split& split, batch_rows rows, bool training, bool count) {
+        const void* x = nullptr;
+        with_operand(layers_[0].half, [&]<class P>(P) { x = encode<P>(split, rows, count); });
+        for (std::size_t i = 0; i < layers_.size(); ++i) {
+            const layer_state& l = layers_[i];
+            const neuron_input in = currents(i, x, rows.n);
+            const bool last = i + 1 == layers_.size();
+            unsigned long long* counter = count ? counts_.data() + i + 1 : nullptr;
+            const lif_constants c{l.spec.beta, l.spec.threshold};
+            if (!l.spec.spiking) {
+                li_forward<<<grid_for(in.width), block_threads, 0, stream_>>>(in, l.spec.beta,
+                                                                              y_.data());
+            } else {
+                const bool half_out = !last && layers_[i + 1].half;
+                with_operand(half_out, [&]<class Out>(Out) {
+                    Out* spikes = last ? reinterpret_cast<Out*>(y_.data())
+                                       : reinterpret_cast<Out*>(operands_[(i + 1) % 2].data());
+                    std::uint32_t* bits = training && !last ? l.bits.data() : nullptr;
+                    with_constant<reset_mode::zero, reset_mode::subtract, reset_mode::none>(
+                        static_cast<reset_mode>(l.spec.reset), [&]<reset_mode R>() {
+                            lif_forward<R, Out><<<grid_for(in.width), block_threads, 0, stream_>>>(
+                                in, c, spikes, bits, counter);
+                        });
+                    x = spikes;
+                });
+            }
+            NM_CUDA_LAUNCHED();
+        }
+    }
+
+    // Backward of layer i from dspikes_ (∂L/∂output): weight and bias gradients, and ∂L/∂input
+    // into dspikes_ for the layer below.
+    void backward(std::size_t i, batch_rows rows) {
+        const layer_state& l = layers_[i];
+        const void* x = input_of(i, rows);
+        const neuron_input in = currents(i, x, rows.n);
+        float* vstar = l.constant ? vstar_.data() : current_.data();
+        with_operand(l.half, [&]<class G>(G) {
+            const neuron_grads<G> out{reinterpret_cast<G*>(dcurrent_.data()), summed_.data()};
+            if (!l.spec.spiking) {
+                li_backward<G><<<grid_for(in.width), block_threads, 0, stream_>>>(
+                    in, l.spec.beta, dspikes_.data(), out);
+            } else {
+                const lif_constants c{l.spec.beta, l.spec.threshold};
+                train::surrogate sg;
+                sg.kind = static_cast<surrogate_kind>(l.spec.surrogate);
+                sg.slope = l.spec.slope;
+                with_constant<reset_mode::zero, reset_mode::subtract, reset_mode::none>(
+                    static_cast<reset_mode>(l.spec.reset), [&]<reset_mode R>() {
+                        with_constant<surrogate_kind::arctan, surrogate_kind::fast_sigmoid,
+                                      surrogate_kind::erf, surrogate_kind::triangle>(
+                            sg.kind, [&]<surrogate_kind K>() {
+                                lif_backward<R, K, G>
+                                    <<<grid_for(in.width), block_threads, 0, stream_>>>(
+                                        in, c, sg, l.spec.detach_reset, l.spec.rate_penalty,
+                                        dspikes_.data(), vstar, out);
+                            });
+                    });
+            }
+            NM_CUDA_LAUNCHED();
+        });
+        const int k = static_cast<int>(l.spec.inputs), n = static_cast<int>(l.spec.outputs);
+        const int r = static_cast<int>(rows.n * plan_.steps);
+        if (l.constant) // the same input at every step: ∂W = xᵀ · Σ_t ∂L/∂I_t
+            gemm(blas_, true, false, k, n, static_cast<int>(rows.n), x, k, summed_.data(), n,
+                 l.gw.data(), n, false);
+        else
+            gemm(blas_, true, false, k, n, r, x, k, dcurrent_.data(), n, l.gw.data(), n, l.half);
+        if (l.spec.bias) {
+            column_sums<<<grid_for(n), block_threads, 0, stream_>>>(
+                summed_.data(), static_cast<int>(rows.n), n, l.gb.data());
+            NM_CUDA_LAUNCHED();
+        }
+        if (i > 0)
+            gemm(blas_, false, true, r, k, n, dcurrent_.data(), n,
+                 l.half ? static_cast<const void*>(l.w16.data()) : l.w.data(), n, dspikes_.data(),
+                 k, l.half);
+    }
+
+    // One whole step on stream_: rows and step values in, forward, loss, backward, update, loss
+    // and logits out. Captured into a graph by step().
+    void enqueue_step(std::uint32_t n) {
+        NM_CUDA_CHECK(cudaMemcpyAsync(rows_.data(), host_rows_, n * sizeof(std::uint32_t),
+                                      cudaMemcpyHostToDevice, stream_));
+        NM_CUDA_CHECK(cudaMemcpyAsync(values_.data(), host_values_, sizeof(step_values),
+                                      cudaMemcpyHostToDevice, stream_));
+        const batch_rows rows{rows_.data(), 0, n};
+        forward(train_, rows, true, false);
+        sequence_loss<<<grid_for(n), block_threads, 0, stream_>>>(
+            y_.data(), rows, labels_.data(), classes_, static_cast<int>(plan_.steps),
+            static_cast<device_loss>(plan_.loss), static_cast<float>(plan_.correct_rate),
+            static_cast<float>(plan_.incorrect_rate), logits_.data(), losses_.data(),
+            dspikes_.data());
+        NM_CUDA_LAUNCHED();
+        for (std::size_t i = layers_.size(); i-- > 0;) backward(i, rows);
+        const double* scale = nullptr;
+        if (plan_.clip > 0) {
+            int parts = 0;
+            for (const layer_state& l : layers_)
+                for (const buffer<float>* g : {&l.gw, &l.gb})
+                    if (g->size()) {
+                        square_sums<<<norm_blocks, block_threads, 0, stream_>>>(
+                            g->data(), g->size(), partial_.data() + parts);
+                        NM_CUDA_LAUNCHED();
+                        parts += norm_blocks;
+                    }
+            clip_scale<<<1, 1, 0, stream_>>>(partial_.data(), parts, plan_.clip, clip_.data());
+            NM_CUDA_LAUNCHED();
+            scale = clip_.data();
+        }
+        const optimizer_constants o{plan_.optimizer, plan_.beta1,    plan_.beta2,
+                                    plan_.eps,       plan_.momentum, plan_.weight_decay};
+        for (layer_state& l : layers_) {
+            optimizer_update<<<grid_for(l.w.size()), block_threads, 0, stream_>>>(
+                l.w.data(), l.gw.data(), l.mw.data(), l.vw.data(), l.w.size(), o, values_.data(),
+                scale, l.half ? l.w16.data() : nullptr);
+            NM_CUDA_LAUNCHED();
+            if (l.spec.bias) {
+                optimizer_update<<<grid_for(l.b.size()), block_threads, 0, stream_>>>(
+                    l.b.data(), l.gb.data(), l.mb.data(), l.vb.data(), l.b.size(), o,
+                    values_.data(), scale, nullptr);
+                NM_CUDA_LAUNCHED();
+            }
+        }
+        NM_CUDA_CHECK(cudaMemcpyAsync(host_losses_, losses_.data(), n * sizeof(float),
+                                      cudaMemcpyDeviceToHost, stream_));
+        NM_CUDA_CHECK(cudaMemcpyAsync(host_logits_, logits_.data(),
+                                      std::size_t{n} * classes_ * sizeof(float),
+                                      cudaMemcpyDeviceToHost, stream_));
+    }
+
+    train::device_plan plan_;
+    std::string name_;
+    cudaStream_t stream_ = nullptr;
+    cublasHandle_t blas_ = nullptr;
+    buffer<std::byte> blas_workspace_;
+    std::vector<layer_state> layers_;
+    buffer<std::byte> operands_[2], dcurrent_; // GEMM operands: float or bfloat16
+    buffer<float> current_, dspikes_, summed_, y_, logits_, losses_, direct_, vstar_;
+    buffer<std::uint32_t> rows_;
+    buffer<std::int32_t> labels_;
+    buffer<step_values> values_;
+    buffer<unsigned long long> counts_; // input spikes, then each layer's
+    buffer<double> partial_, clip_;
+    resident_split train_;
+    std::map<const double*, resident_split> splits_;
+    std::map<std::uint32_t, cudaGraphExec_t> graphs_;
+    std::uint32_t* host_rows_ = nullptr;
+    step_values* host_values_ = nullptr;
+    float *host_losses_ = nullptr, *host_logits_ = nullptr;
+    int classes_ = 0;
+    std::uint64_t steps_ = 0;
+};
+
+} // namespace
+
+device_factory trainer_factory() {
+    return [](const train::device_plan& plan) -> std::unique_ptr<train::device_trainer> {
+        return std::make_unique<dense_stack_trainer>(plan);
+    };
+}
+
+} // namespace nm::cuda

@@ -1,0 +1,114 @@
+// Dense spiking stacks go to the device: pairs of (dense | linear) and (lif | if | li), the
+// readout last, a direct or Bernoulli-rate input code, count or mean cross-entropy or count MSE.
+#include "train/device_plan.hpp"
+
+#include "nm/errors.hpp"
+#include "train/model.hpp"
+
+namespace nm::train {
+
+namespace {
+
+[[noreturn]] void refuse(const std::string& where, const std::string& what) {
+    throw bad_config(where + ": " + what +
+                     " is not available with --device cuda yet (it trains "
+                     "dense/linear layers each followed by lif, if or li)");
+}
+
+} // namespace
+
+device_plan make_device_plan(const train_spec& spec, const input_code& code,
+                             const loss_options& loss, const optimizer_options& opt,
+                             const dataset& train_split) {
+    device_plan p;
+    std::size_t width = code.channels, model_index = 0;
+    bool open = false; // a dense layer waiting for its neuron layer
+    for (std::size_t i = 0; i < spec.layers.size(); ++i) {
+        const layer_spec& s = spec.layers[i];
+        const std::string ctx = layer_context(s, i);
+        if (s.kind == "flatten") continue; // bookkeeping only: no layer in the model
+        if (s.kind == "dense" || s.kind == "linear") {
+            if (open) refuse(ctx, "a dense layer right after another");
+            if (!p.blocks.empty() && !p.blocks.back().spiking)
+                refuse(ctx, "a layer after a leaky-integrator readout");
+            device_block b;
+            b.inputs = width;
+            b.outputs = s.size;
+            b.bias = s.kind == "dense";
+            b.dense_layer = model_index++;
+            p.blocks.push_back(b);
+            open = true;
+            continue;
+        }
+        if (s.kind != "lif" && s.kind != "if" && s.kind != "li")
+            refuse(ctx, "a " + s.kind + " layer");
+        if (!open) refuse(ctx, "a neuron layer not fed by a dense layer");
+        const neuron_options o = neuron_options_of(s, i);
+        if (s.recurrent) refuse(ctx, "recurrent = true");
+        if (o.learn_beta || o.learn_threshold) refuse(ctx, "learn_beta / learn_threshold");
+        device_block& b = p.blocks.back();
+        b.spiking = s.kind != "li";
+        b.beta = static_cast<float>(o.beta);
+        b.threshold = static_cast<float>(o.threshold);
+        b.slope = static_cast<float>(o.grad.slope);
+        b.surrogate = static_cast<int>(o.grad.kind);
+        b.reset = static_cast<int>(o.reset);
+        b.detach_reset = o.detach_reset;
+        b.rate_penalty = static_cast<float>(spec.rate_reg);
+        b.neuron_layer = model_index++;
+        width = b.outputs;
+        open = false;
+    }
+    if (p.blocks.empty() || open)
+        refuse(spec.layers.back().where, "a network that does not end in a neuron layer");
+    if (code.scheme == coding::scheme::rate) {
+        if (code.params.mode != coding::rate_poisson || code.params.t_ref > 0)
+            refuse(located(spec.source, "[input]"), "a regular rate code or t_ref > 0");
+        p.rate_input = true;
+        p.max_rate = code.params.max_rate;
+        p.dt = code.params.dt;
+    } else if (code.scheme != coding::scheme::direct) {
+        refuse(located(spec.source, "[input]"), "this input scheme (direct and rate are)");
+    }
+    p.steps = code.steps;
+    p.rng_key0 = code.rng.key0();
+    p.rng_key1 = code.rng.key1();
+    p.rng_stream = code.rng.stream();
+    p.features = train_split.x.data();
+    p.labels = train_split.labels.data();
+    p.samples = train_split.samples;
+    if (loss.kind != loss_kind::ce_count && loss.kind != loss_kind::ce_mean &&
+        loss.kind != loss_kind::mse_count)
+        refuse(located(spec.source, "[loss]"), "kind \"" + spec.loss + "\"");
+    p.loss = static_cast<int>(loss.kind);
+    p.correct_rate = loss.correct_rate;
+    p.incorrect_rate = loss.incorrect_rate;
+    p.optimizer = static_cast<int>(opt.kind);
+    p.beta1 = opt.beta1;
+    p.beta2 = opt.beta2;
+    p.eps = opt.eps;
+    p.momentum = opt.momentum;
+    p.weight_decay = opt.weight_decay;
+    p.clip = opt.clip;
+    p.max_batch = spec.batch;
+    return p;
+}
+
+std::vector<device_tensor> device_tensors(std::vector<parameter<float>>& params,
+                                          optimizer<float>& opt) {
+    auto& m = opt.first_moments();
+    auto& v = opt.second_moments();
+    if (m.size() != params.size()) { // no step taken yet: moments start at zero
+        m.assign(params.size(), {});
+        v.assign(params.size(), {});
+        for (std::size_t i = 0; i < params.size(); ++i) {
+            m[i].assign(params[i].value->size(), 0.0f);
+            v[i].assign(params[i].value->size(), 0.0f);
+        }
+    }
+    std::vector<device_tensor> out;
+    for (std::size_t i = 0; i < params.size(); ++i) out.push_back({params[i].value, &m[i], &v[i]});
+    return out;
+}
+
+} // namespace nm::train

@@ -1,0 +1,74 @@
+// Training on an accelerator: what the training loop hands a device backend (a plan of plain
+// values, no device types) and what it asks back per batch. nm_core knows only this interface;
+// the CUDA backend (src/backends/cuda) implements it and the CLI passes its factory in.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace nm::train {
+
+// One dense (or bias-free linear) layer and the neuron layer that reads its output.
+struct device_block {
+    std::size_t inputs = 0, outputs = 0;
+    bool bias = false;
+    bool spiking = true; // lif/if; false: a leaky-integrator readout (li)
+    float beta = 0.9f, threshold = 1.0f, slope = 2.0f, rate_penalty = 0.0f;
+    int reset = 0;     // train::reset_mode
+    int surrogate = 0; // train::surrogate_kind
+    bool detach_reset = true;
+    std::size_t dense_layer = 0, neuron_layer = 0; // indices in the CPU model, for reports
+};
+
+struct device_plan {
+    std::vector<device_block> blocks;
+    // Input code: direct (features as currents at every step) or Bernoulli rate coding with
+    // p = feature · max_rate · dt per step, drawn from the same Philox words as the CPU encoder.
+    bool rate_input = false;
+    double max_rate = 0, dt = 1; // Hz, ms
+    std::uint32_t steps = 1, rng_key0 = 0, rng_key1 = 0, rng_stream = 0;
+    // The training split, resident on the device: features [samples][inputs], labels.
+    const double* features = nullptr;
+    const std::int32_t* labels = nullptr;
+    std::uint32_t samples = 0;
+    int loss = 0; // train::loss_kind (ce_count, ce_mean, mse_count)
+    double correct_rate = 0.8, incorrect_rate = 0.2;
+    int optimizer = 1; // train::optimizer_kind
+    double beta1 = 0.9, beta2 = 0.999, eps = 1e-8, momentum = 0.9, weight_decay = 0, clip = 0;
+    bool bf16 = true; // tensor-core GEMMs with bfloat16 operands; false: float32 throughout
+    std::uint32_t max_batch = 128;
+};
+
+// One tensor the optimizer updates, in the CPU model's layout (dense weights [in][out]).
+struct device_tensor {
+    std::vector<float>* value;
+    std::vector<float>* first_moment;
+    std::vector<float>* second_moment;
+};
+
+class device_trainer {
+public:
+    virtual ~device_trainer() = default;
+    virtual std::string describe() const = 0;
+    // Weights, biases and optimizer moments in: block by block, weight then bias.
+    virtual void upload(const std::vector<device_tensor>& tensors,
+                        std::uint64_t optimizer_steps) = 0;
+    virtual void download(const std::vector<device_tensor>& tensors) = 0;
+    // One training step over samples `rows` of the resident split (encoding key `key` as the
+    // CPU encoder's), learning rate `lr`; returns the batch-mean loss, logits [n][classes].
+    virtual float step(const std::uint32_t* rows, std::uint32_t n, std::uint64_t key, double lr,
+                       float* logits) = 0;
+    // Forward only, on rows first .. first + n of a split (`features` [samples][inputs], kept on
+    // the device after the first call): outputs y [T][n][classes]; the spikes of each neuron
+    // layer are added to spikes[its index in the CPU model], the input's to `input_spikes`.
+    virtual void evaluate(const double* features, std::uint32_t samples, std::uint32_t first,
+                          std::uint32_t n, float* y, std::vector<double>& spikes,
+                          double& input_spikes) = 0;
+    virtual std::size_t saved_bytes() const = 0;  // kept from forward for backward, per step
+    virtual std::size_t device_bytes() const = 0; // everything this trainer allocated
+};
+
+} // namespace nm::train

@@ -1,0 +1,255 @@
+// Every CUDA training kernel against the CPU layers on random inputs (never zeros): spikes
+// identical, currents' gradients within float precision of the double-precision CPU layers, the
+// rate code bit for bit, and one whole training step (GEMMs, loss, BPTT, update) within float32
+// and bfloat16 bounds. Skipped where no GPU is present.
+#include "backends/cuda/cuda.hpp"
+#include "backends/cuda/ops.hpp"
+#include "core/philox.hpp"
+#include "train/data.hpp"
+#include "train/device_plan.hpp"
+#include "train/loss.hpp"
+#include "train/model.hpp"
+#include "train/optimizer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+namespace nm {
+namespace {
+
+#define NM_NEED_GPU()                                                                              \
+    if (cuda::device_count() == 0) GTEST_SKIP() << "no CUDA device"
+
+std::vector<float> random_values(std::size_t n, std::uint64_t seed, double low, double high) {
+    const rng_stream rng(seed, 77);
+    std::vector<float> v(n);
+    for (std::size_t i = 0; i < n; ++i)
+        v[i] =
+            static_cast<float>(low + (high - low) * rng.uniform(static_cast<std::uint32_t>(i), 0));
+    return v;
+}
+
+// ‖a − b‖ / ‖b‖, with NaN anywhere failing.
+double relative_error(const std::vector<float>& a, const std::vector<double>& b) {
+    double d = 0, r = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (!std::isfinite(a[i])) return INFINITY;
+        d += (a[i] - b[i]) * (a[i] - b[i]);
+        r += b[i] * b[i];
+    }
+    return std::sqrt(d / r);
+}
+
+template<class Real>
+std::vector<Real> cast(const std::vector<float>& v) {
+    return std::vector<Real>(v.begin(), v.end());
+}
+
+constexpr int steps = 12, batch = 7, neurons = 45; // widths not a multiple of 32
+constexpr std::size_t width = std::size_t{batch} * neurons, total = steps * width;
+
+train::neuron_options options_of(const cuda::ops::lif_spec& s) {
+    train::neuron_options o;
+    o.beta = s.beta;
+    o.threshold = s.threshold;
+    o.reset = static_cast<train::reset_mode>(s.reset);
+    o.grad.kind = static_cast<train::surrogate_kind>(s.surrogate);
+    o.grad.slope = s.slope;
+    o.detach_reset = s.detach;
+    return o;
+}
+
+TEST(gpu_kernels, lif_forward_fires_the_cpu_layers_spikes) {
+    NM_NEED_GPU();
+    const std::vector<float> x = random_values(total, 1, -0.3, 0.9);
+    for (int reset = 0; reset < 3; ++reset) {
+        cuda::ops::lif_spec s;
+        s.reset = reset;
+        train::lif_layer<float> cpu(neurons, options_of(s));
+        std::vector<float> ref(total);
+        cpu.forward(x.data(), ref.data(), steps, batch);
+        const std::vector<float> gpu = cuda::ops::lif_forward(s, x, steps, neurons);
+        double fired = 0;
+        for (float v : ref) fired += v;
+        EXPECT_GT(fired, 0.05 * total) << "the test must make neurons fire";
+        EXPECT_EQ(gpu, ref) << "reset mode " << reset;
+        EXPECT_EQ(cuda::ops::lif_spikes_through_bits(s, x, steps, neurons), ref);
+    }
+}
+
+TEST(gpu_kernels, lif_backward_matches_the_double_precision_layer) {
+    NM_NEED_GPU();
+    const std::vector<float> x = random_values(total, 2, -0.3, 0.9);
+    const std::vector<float> dy = random_values(total, 3, -1, 1);
+    for (int reset = 0; reset < 3; ++reset)
+        for (int surrogate = 0; surrogate < 4; ++surrogate)
+            for (bool detach : {true, false}) {
+                cuda::ops::lif_spec s;
+                s.reset = reset;
+                s.surrogate = surrogate;
+                s.detach = detach;
+                train::lif_layer<double> cpu(neurons, options_of(s));
+                const std::vector<double> xd = cast<double>(x), dyd = cast<double>(dy);
+                std::vector<double> y(total), dx(total);
+                cpu.forward(xd.data(), y.data(), steps, batch);
+                cpu.backward(dyd.data(), dx.data(), steps, batch);
+                const std::vector<float> gpu = cuda::ops::lif_backward(s, x, dy, steps, neurons);
+                EXPECT_LT(relative_error(gpu, dx), 1e-5)
+                    << "reset " << reset << ", surrogate " << surrogate << ", detach " << detach;
+            }
+}
+
+TEST(gpu_kernels, leaky_integrator_matches_the_cpu_layer) {
+    NM_NEED_GPU();
+    const std::vector<float> x = random_values(total, 4, -1, 1);
+    train::neuron_options o;
+    o.beta = 0.8;
+    train::li_layer<double> cpu(neurons, o);
+    const std::vector<double> xd = cast<double>(x);
+    std::vector<double> y(total), dx(total);
+    cpu.forward(xd.data(), y.data(), steps, batch);
+    cpu.backward(xd.data(), dx.data(), steps, batch); // x doubles as ∂L/∂y
+    EXPECT_LT(relative_error(cuda::ops::li_forward(0.8f, x, steps, neurons), y), 1e-6);
+    EXPECT_LT(relative_error(cuda::ops::li_backward(0.8f, x, steps, neurons), dx), 1e-6);
+}
+
+TEST(gpu_kernels, rate_code_draws_the_cpu_encoders_spikes) {
+    NM_NEED_GPU();
+    train_spec spec;
+    spec.scheme = "rate";
+    spec.code = {{"steps", 9.0, ""}, {"max_rate", 600.0, ""}};
+    dataset d;
+    d.samples = 40;
+    d.features = 29;
+    const std::vector<float> v = random_values(std::size_t{d.samples} * d.features, 5, 0, 1);
+    d.x.assign(v.begin(), v.end());
+    const train::input_code code = train::make_input_code(spec, d.features);
+    const std::vector<std::uint32_t> rows{3, 17, 0, 39, 22};
+    const std::uint64_t key = 2 * 40;
+    std::vector<float> ref;
+    train::encode_batch(code, d, rows, key, ref);
+    const std::vector<float> gpu =
+        cuda::ops::encode_rate(d.x, d.features, rows, static_cast<std::uint32_t>(key), 9, 600.0,
+                               1.0, code.rng.key0(), code.rng.key1(), code.rng.stream());
+    double fired = 0;
+    for (float s : ref) fired += s;
+    EXPECT_GT(fired, 0.1 * ref.size());
+    EXPECT_EQ(gpu, ref);
+}
+
+// One step of a 29-64-10 rate-coded network with SGD (Δw = −lr·∂L/∂w: the update compares the
+// gradients themselves) on the device and on the CPU, from the same weights.
+struct step_comparison {
+    float gpu_loss = 0, cpu_loss = 0;
+    double update_error = 0, logit_error = 0;
+};
+
+step_comparison compare_one_step(bool bf16, const std::string& hidden_reset) {
+    train_spec spec;
+    spec.scheme = "rate";
+    spec.code = {{"steps", 10.0, ""}, {"max_rate", 500.0, ""}};
+    spec.optimizer = "sgd";
+    layer_spec fc1, lif1, fc2, out;
+    fc1.kind = fc2.kind = "dense";
+    fc1.size = 64;
+    fc2.size = 10;
+    lif1.kind = out.kind = "lif";
+    lif1.reset = hidden_reset;
+    fc1.init_gain = 3;
+    fc2.init_gain = 3;
+    spec.layers = {fc1, lif1, fc2, out};
+    spec.batch = 16;
+    dataset d;
+    d.samples = 50;
+    d.features = 29;
+    const std::vector<float> v = random_values(std::size_t{d.samples} * d.features, 6, 0, 1);
+    d.x.assign(v.begin(), v.end());
+    for (std::uint32_t i = 0; i < d.samples; ++i) d.labels.push_back(static_cast<int>(i % 10));
+    const train::input_code code = train::make_input_code(spec, d.features);
+    train::model<float> net(spec.layers, code.channels, 10, 1);
+    train::loss_options loss;
+    train::optimizer_options oo;
+    oo.kind = train::optimizer_kind::sgd;
+    oo.momentum = 0;
+    train::optimizer<float> opt(oo);
+    auto params = net.parameters();
+    std::vector<std::vector<float>> initial;
+    for (auto& p : params) initial.push_back(*p.value);
+
+    train::device_plan plan = train::make_device_plan(spec, code, loss, oo, d);
+    plan.bf16 = bf16;
+    auto device = cuda::trainer_factory()(plan);
+    device->upload(train::device_tensors(params, opt), 0);
+    std::vector<std::uint32_t> rows;
+    for (std::uint32_t b = 0; b < spec.batch; ++b) rows.push_back((7 * b + 3) % d.samples);
+    const double lr = 0.5;
+    std::vector<float> gpu_logits(spec.batch * 10);
+    step_comparison c;
+    c.gpu_loss = device->step(rows.data(), spec.batch, 50, lr, gpu_logits.data());
+    std::vector<std::vector<float>> gpu_weights(params.size()), m(params.size()), s(params.size());
+    std::vector<train::device_tensor> back;
+    for (std::size_t i = 0; i < params.size(); ++i) back.push_back({&gpu_weights[i], &m[i], &s[i]});
+    device->download(back);
+
+    std::vector<float> x, dy, logits;
+    train::encode_batch(code, d, rows, 50, x);
+    net.set_training(true);
+    const float* y = net.forward(x.data(), 10, static_cast<int>(spec.batch));
+    std::vector<std::int32_t> labels;
+    for (auto r : rows) labels.push_back(d.labels[r]);
+    c.cpu_loss = train::compute_loss(loss, y, 10, static_cast<int>(spec.batch), 10, labels.data(),
+                                     dy, logits);
+    net.zero_grad();
+    net.backward(dy.data(), 10, static_cast<int>(spec.batch));
+    opt.step(params, lr);
+    std::vector<float> gpu_update;
+    std::vector<double> cpu_update;
+    for (std::size_t i = 0; i < params.size(); ++i)
+        for (std::size_t k = 0; k < initial[i].size(); ++k) {
+            gpu_update.push_back(gpu_weights[i][k] - initial[i][k]);
+            cpu_update.push_back((*params[i].value)[k] - initial[i][k]);
+        }
+    c.update_error = relative_error(gpu_update, cpu_update);
+    c.logit_error = relative_error(gpu_logits, std::vector<double>(logits.begin(), logits.end()));
+    return c;
+}
+
+TEST(gpu_trainer, float32_step_matches_the_cpu_step) {
+    NM_NEED_GPU();
+    for (const char* reset : {"zero", "subtract"}) {
+        const step_comparison c = compare_one_step(false, reset);
+        EXPECT_NEAR(c.gpu_loss, c.cpu_loss, 1e-5 * std::abs(c.cpu_loss)) << reset;
+        EXPECT_LT(c.logit_error, 1e-6) << reset;
+        EXPECT_LT(c.update_error, 1e-4) << reset;
+    }
+}
+
+TEST(gpu_trainer, bfloat16_step_stays_within_its_precision) {
+    NM_NEED_GPU();
+    const step_comparison c = compare_one_step(true, "zero");
+    EXPECT_NEAR(c.gpu_loss, c.cpu_loss, 2e-2 * std::abs(c.cpu_loss));
+    EXPECT_LT(c.update_error, 3e-2);
+}
+
+TEST(gpu_trainer, refuses_layers_it_cannot_train_by_name) {
+    train_spec spec;
+    layer_spec conv, lif;
+    conv.kind = "conv2d";
+    conv.channels = 4;
+    lif.kind = "lif";
+    spec.layers = {conv, lif};
+    train::input_code code;
+    code.channels = 16;
+    dataset d;
+    try {
+        train::make_device_plan(spec, code, {}, {}, d);
+        FAIL() << "a conv2d layer was accepted";
+    } catch (const bad_config& e) {
+        EXPECT_NE(std::string(e.what()).find("layer 1 (conv2d)"), std::string::npos) << e.what();
+    }
+}
+
+} // namespace
+} // namespace nm
