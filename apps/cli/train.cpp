@@ -23,7 +23,7 @@ namespace nm::cli {
 namespace {
 
 struct train_options {
-    std::string file, out, resume, device;
+    std::string file, out, resume, device, precision;
     int threads = 0;
     std::uint32_t epochs = 0;
 };
@@ -58,11 +58,12 @@ int train(const train_options& o) {
     if (o.threads > 0) spec.threads = o.threads;
     if (o.epochs > 0) spec.epochs = o.epochs;
     if (!o.device.empty()) spec.device = o.device;
+    if (!o.precision.empty()) spec.precision = o.precision;
     device_factory device;
     std::string on = std::to_string(spec.threads) + " thread" + (spec.threads == 1 ? "" : "s");
     if (spec.device == "cuda") {
 #ifdef NM_WITH_CUDA
-        on = cuda::require_device();
+        on = cuda::require_device() + ", " + spec.precision;
         device = cuda::trainer_factory();
 #else
         throw device_error("--device cuda: this neuromorph was built without the CUDA backend "
@@ -133,6 +134,9 @@ void add_train(CLI::App& app, command& run) {
         ->check(CLI::ExistingFile);
     cmd->add_option("-d,--device", o->device, "cpu or cuda (overrides [train] device)")
         ->check(CLI::IsMember({"cpu", "cuda"}));
+    cmd->add_option("--precision", o->precision,
+                    "cuda: GEMM operands where spikes are one, bf16 or fp32 (default bf16)")
+        ->check(CLI::IsMember({"bf16", "fp32"}));
     cmd->callback([o, &run] { run = [o] { return train(*o); }; });
 
     auto checkpoint = std::make_shared<std::string>();

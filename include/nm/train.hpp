@@ -62,9 +62,10 @@ struct train_spec {
     std::uint32_t epochs = 5, batch = 128;
     std::uint64_t seed = 1;
     int threads = 1;
-    std::string device = "cpu"; // cpu | cuda
-    std::string source;         // the file, for messages
-    std::string text;           // the file's text, stored in checkpoints
+    std::string device = "cpu";     // cpu | cuda
+    std::string precision = "bf16"; // cuda GEMMs on spikes: bf16 (tensor cores) | fp32
+    std::string source;             // the file, for messages
+    std::string text;               // the file's text, stored in checkpoints
 };
 
 struct epoch_record {

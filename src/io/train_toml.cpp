@@ -144,12 +144,13 @@ train_spec parse_train_spec(const std::string& text, const std::string& source) 
     }
     if (const auto* n = doc.get("train")) {
         const toml::table& t = rd.table(*n, "[train]");
-        rd.check_keys(t, {"epochs", "batch", "seed", "threads", "device"}, "[train]");
+        rd.check_keys(t, {"epochs", "batch", "seed", "threads", "device", "precision"}, "[train]");
         rd.get(t, "epochs", s.epochs, "train");
         rd.get(t, "batch", s.batch, "train");
         rd.get(t, "seed", s.seed, "train");
         rd.get(t, "threads", s.threads, "train");
         rd.get(t, "device", s.device, "train");
+        rd.get(t, "precision", s.precision, "train");
     }
     return s;
 }

@@ -91,6 +91,10 @@ device_plan make_device_plan(const train_spec& spec, const input_code& code,
     p.weight_decay = opt.weight_decay;
     p.clip = opt.clip;
     p.max_batch = spec.batch;
+    if (spec.precision != "bf16" && spec.precision != "fp32")
+        throw bad_config(located(spec.source, "[train] precision = \"" + spec.precision +
+                                                  "\" must be \"bf16\" or \"fp32\""));
+    p.bf16 = spec.precision == "bf16";
     return p;
 }
 

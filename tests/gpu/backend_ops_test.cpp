@@ -140,10 +140,12 @@ TEST(gpu_kernels, rate_code_draws_the_cpu_encoders_spikes) {
 }
 
 // One step of a 29-64-10 rate-coded network with SGD (Δw = −lr·∂L/∂w: the update compares the
-// gradients themselves) on the device and on the CPU, from the same weights.
+// gradients themselves) on the device, from the float model's weights, against the same step of
+// the CPU model in double precision (the float CPU layers keep v* in bfloat16 for backward, so
+// they are not the reference).
 struct step_comparison {
-    float gpu_loss = 0, cpu_loss = 0;
-    double update_error = 0, logit_error = 0;
+    float gpu_loss = 0;
+    double cpu_loss = 0, update_error = 0, logit_error = 0, update_cosine = 0;
 };
 
 step_comparison compare_one_step(bool bf16, const std::string& hidden_reset) {
@@ -168,15 +170,18 @@ step_comparison compare_one_step(bool bf16, const std::string& hidden_reset) {
     d.x.assign(v.begin(), v.end());
     for (std::uint32_t i = 0; i < d.samples; ++i) d.labels.push_back(static_cast<int>(i % 10));
     const train::input_code code = train::make_input_code(spec, d.features);
-    train::model<float> net(spec.layers, code.channels, 10, 1);
     train::loss_options loss;
     train::optimizer_options oo;
     oo.kind = train::optimizer_kind::sgd;
     oo.momentum = 0;
+    train::model<float> net(spec.layers, code.channels, 10, 1);
     train::optimizer<float> opt(oo);
     auto params = net.parameters();
-    std::vector<std::vector<float>> initial;
-    for (auto& p : params) initial.push_back(*p.value);
+    train::model<double> reference(spec.layers, code.channels, 10, 1);
+    train::optimizer<double> ref_opt(oo);
+    auto ref_params = reference.parameters();
+    for (std::size_t i = 0; i < params.size(); ++i)
+        ref_params[i].value->assign(params[i].value->begin(), params[i].value->end());
 
     train::device_plan plan = train::make_device_plan(spec, code, loss, oo, d);
     plan.bf16 = bf16;
@@ -193,26 +198,32 @@ step_comparison compare_one_step(bool bf16, const std::string& hidden_reset) {
     for (std::size_t i = 0; i < params.size(); ++i) back.push_back({&gpu_weights[i], &m[i], &s[i]});
     device->download(back);
 
-    std::vector<float> x, dy, logits;
+    std::vector<double> x, dy, logits;
     train::encode_batch(code, d, rows, 50, x);
-    net.set_training(true);
-    const float* y = net.forward(x.data(), 10, static_cast<int>(spec.batch));
+    reference.set_training(true);
+    const double* y = reference.forward(x.data(), 10, static_cast<int>(spec.batch));
     std::vector<std::int32_t> labels;
     for (auto r : rows) labels.push_back(d.labels[r]);
     c.cpu_loss = train::compute_loss(loss, y, 10, static_cast<int>(spec.batch), 10, labels.data(),
                                      dy, logits);
-    net.zero_grad();
-    net.backward(dy.data(), 10, static_cast<int>(spec.batch));
-    opt.step(params, lr);
+    reference.zero_grad();
+    reference.backward(dy.data(), 10, static_cast<int>(spec.batch));
+    ref_opt.step(ref_params, lr);
     std::vector<float> gpu_update;
     std::vector<double> cpu_update;
+    double dot = 0, gg = 0, cc = 0;
     for (std::size_t i = 0; i < params.size(); ++i)
-        for (std::size_t k = 0; k < initial[i].size(); ++k) {
-            gpu_update.push_back(gpu_weights[i][k] - initial[i][k]);
-            cpu_update.push_back((*params[i].value)[k] - initial[i][k]);
+        for (std::size_t k = 0; k < params[i].value->size(); ++k) {
+            const double start = (*params[i].value)[k];
+            gpu_update.push_back(static_cast<float>(gpu_weights[i][k] - start));
+            cpu_update.push_back((*ref_params[i].value)[k] - start);
+            dot += gpu_update.back() * cpu_update.back();
+            gg += gpu_update.back() * gpu_update.back();
+            cc += cpu_update.back() * cpu_update.back();
         }
     c.update_error = relative_error(gpu_update, cpu_update);
-    c.logit_error = relative_error(gpu_logits, std::vector<double>(logits.begin(), logits.end()));
+    c.update_cosine = dot / std::sqrt(gg * cc);
+    c.logit_error = relative_error(gpu_logits, logits);
     return c;
 }
 
@@ -226,11 +237,14 @@ TEST(gpu_trainer, float32_step_matches_the_cpu_step) {
     }
 }
 
+// Weights rounded to bfloat16 (2^-9) move v* enough to flip spikes near threshold, and a flipped
+// spike changes every gradient downstream of it: elementwise bounds do not apply, the loss and
+// the update's direction do.
 TEST(gpu_trainer, bfloat16_step_stays_within_its_precision) {
     NM_NEED_GPU();
     const step_comparison c = compare_one_step(true, "zero");
     EXPECT_NEAR(c.gpu_loss, c.cpu_loss, 2e-2 * std::abs(c.cpu_loss));
-    EXPECT_LT(c.update_error, 3e-2);
+    EXPECT_GT(c.update_cosine, 0.9);
 }
 
 TEST(gpu_trainer, refuses_layers_it_cannot_train_by_name) {
