@@ -1,4 +1,5 @@
 // `neuromorph simulate FILE.toml`: build, run, print a summary, write the run folder.
+#include "accelerator.hpp"
 #include "commands.hpp"
 #include "progress.hpp"
 
@@ -17,7 +18,7 @@ namespace nm::cli {
 namespace {
 
 struct simulate_options {
-    std::string file, out;
+    std::string file, out, device = "cpu";
     int threads = 0;
     long long seed = -1;
     double duration = 0.0;
@@ -48,9 +49,11 @@ void print_summary(const simulate_options& o, const run_result& r) {
         grouped(r.neurons).c_str(), grouped(r.synapses).c_str(), megabytes(r.memory_bytes).c_str(),
         r.synapses ? static_cast<double>(r.synapse_bytes) / static_cast<double>(r.synapses) : 0.0);
     std::printf("  build     %.2f s\n", r.build_s);
-    std::printf(
-        "  simulate  %.1f ms of biological time in %.2f s (real-time factor %.2f, %d thread%s)\n",
-        r.duration_ms, r.simulate_s, r.real_time_factor, r.threads, r.threads == 1 ? "" : "s");
+    std::printf("  simulate  %.1f ms of biological time in %.2f s (real-time factor %.3g, %s)\n",
+                r.duration_ms, r.simulate_s, r.real_time_factor,
+                r.device.empty()
+                    ? (std::to_string(r.threads) + " thread" + (r.threads == 1 ? "" : "s")).c_str()
+                    : r.device.c_str());
     std::printf("  spikes    %s; synaptic events %s (%.1f M/s)\n", grouped(r.spikes_total).c_str(),
                 grouped(r.synaptic_events).c_str(),
                 r.simulate_s > 0 ? static_cast<double>(r.synaptic_events) / r.simulate_s / 1e6
@@ -90,10 +93,11 @@ int simulate(const simulate_options& o) {
     const std::string out =
         o.out.empty() ? "runs/" + std::filesystem::path(o.file).stem().string() : o.out;
 
+    const accelerator gpu = o.device == "cpu" ? accelerator{} : open_accelerator(o.device);
     simulation sim(e);
     progress_bar bar(e.simulation.duration, "ms");
     const run_result r =
-        sim.run([&](std::uint64_t done, std::uint64_t total) { bar(done, total); });
+        sim.run([&](std::uint64_t done, std::uint64_t total) { bar(done, total); }, gpu.simulator);
     bar.finish();
     write_run(out, r);
     if (o.json) {
@@ -139,6 +143,8 @@ void add_simulate(CLI::App& app, command& run) {
         ->check(CLI::NonNegativeNumber);
     cmd->add_option("-d,--duration", o->duration, "biological time in ms (overrides the file)")
         ->check(CLI::PositiveNumber);
+    cmd->add_option("--device", o->device, "cpu or cuda (an NVIDIA GPU)")
+        ->check(CLI::IsMember({"cpu", "cuda"}));
     cmd->add_flag("-q,--quiet", o->quiet, "print nothing on success");
     cmd->add_flag("--json", o->json, "print metrics.json instead of the summary");
     cmd->callback([o, &run] { run = [o] { return simulate(*o); }; });

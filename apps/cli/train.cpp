@@ -3,12 +3,10 @@
 // operations per sample, accuracy against time step).
 #include "commands.hpp"
 
+#include "accelerator.hpp"
+
 #include <nm/errors.hpp>
 #include <nm/train.hpp>
-
-#ifdef NM_WITH_CUDA
-#include "backends/cuda/cuda.hpp"
-#endif
 
 #include <chrono>
 #include <cmath>
@@ -61,17 +59,10 @@ int train(const train_options& o) {
     if (!o.precision.empty()) spec.precision = o.precision;
     device_factory device;
     std::string on = std::to_string(spec.threads) + " thread" + (spec.threads == 1 ? "" : "s");
-    if (spec.device == "cuda") {
-#ifdef NM_WITH_CUDA
-        on = cuda::require_device() + ", " + spec.precision;
-        device = cuda::trainer_factory();
-#else
-        throw device_error("--device cuda: this neuromorph was built without the CUDA backend "
-                           "(nvcc was not found when it was configured)");
-#endif
-    } else if (spec.device != "cpu") {
-        throw bad_config(o.file + ": [train] device = \"" + spec.device +
-                         "\" must be \"cpu\" or \"cuda\"");
+    if (spec.device != "cpu") {
+        const accelerator a = open_accelerator(spec.device);
+        on = a.name + ", " + spec.precision;
+        device = a.trainer;
     }
     const std::string out =
         o.out.empty() ? "runs/" + std::filesystem::path(o.file).stem().string() : o.out;

@@ -7,6 +7,10 @@
 //   build/release/bin/nm_bench_microcircuit --file /tmp/mc.toml --warmup 500 --threads 2
 #include "bench_args.hpp"
 
+#ifdef NM_WITH_CUDA
+#include "backends/cuda/cuda.hpp"
+#endif
+
 #include <nm/errors.hpp>
 #include <nm/io.hpp>
 #include <nm/simulation.hpp>
@@ -27,7 +31,7 @@ double peak_rss_gib() {
 }
 
 const char* const usage =
-    "usage: nm_bench_microcircuit --file TOML [--warmup MS] [--threads N]\n"
+    "usage: nm_bench_microcircuit --file TOML [--warmup MS] [--threads N] [--device cpu|cuda]\n"
     "Times a network written by tools/microcircuit.py: build, then the real-time\n"
     "factor after the warm-up (the file's duration includes the warm-up).";
 
@@ -37,6 +41,7 @@ int main(int argc, char** argv) {
     std::string file;
     double warmup = 500.0;
     int threads = 0;
+    std::string device = "cpu";
     read_flags(argc, argv, usage, [&](const std::string& flag, const std::string& value) {
         if (flag == "--file")
             file = value;
@@ -44,6 +49,8 @@ int main(int argc, char** argv) {
             warmup = std::stod(value);
         else if (flag == "--threads")
             threads = std::stoi(value);
+        else if (flag == "--device")
+            device = value;
         else
             return false;
         return true;
@@ -56,25 +63,36 @@ int main(int argc, char** argv) {
         nm::experiment e = nm::load_experiment(file);
         e.records.clear();
         if (threads > 0) e.simulation.threads = threads;
+        nm::device_simulator on_device;
+        if (device == "cuda") {
+#ifdef NM_WITH_CUDA
+            on_device = nm::cuda::simulator();
+#else
+            throw nm::device_error("--device cuda: built without the CUDA backend");
+#endif
+        }
         nm::simulation sim(e);
         using clock = std::chrono::steady_clock;
         const std::uint64_t warm_steps = static_cast<std::uint64_t>(warmup / e.simulation.dt);
         clock::time_point timed_from{};
         std::uint64_t timed_step = 0;
-        const nm::run_result r = sim.run([&](std::uint64_t done, std::uint64_t) {
-            if (timed_step == 0 && done >= warm_steps) {
-                timed_from = clock::now();
-                timed_step = done;
-            }
-        });
+        const nm::run_result r = sim.run(
+            [&](std::uint64_t done, std::uint64_t) {
+                if (timed_step == 0 && done >= warm_steps) {
+                    timed_from = clock::now();
+                    timed_step = done;
+                }
+            },
+            on_device);
         const double timed_s = std::chrono::duration<double>(clock::now() - timed_from).count();
         const double bio_s = static_cast<double>(r.steps - timed_step) * r.dt * 1e-3;
         double rate = 0.0;
         for (const auto& p : r.populations) rate += p.rate_hz * static_cast<double>(p.size);
-        std::printf("microcircuit: %llu neurons, %llu synapses, %d threads\n",
+        std::printf("microcircuit: %llu neurons, %llu synapses, %d threads%s%s\n",
                     static_cast<unsigned long long>(r.neurons),
-                    static_cast<unsigned long long>(r.synapses), r.threads);
-        std::printf("  build %.1f s | RTF %.2f over %.1f s after %.1f s warm-up | peak %.2f GiB | "
+                    static_cast<unsigned long long>(r.synapses), r.threads,
+                    r.device.empty() ? "" : ", simulated on ", r.device.c_str());
+        std::printf("  build %.1f s | RTF %.3f over %.1f s after %.1f s warm-up | peak %.2f GiB | "
                     "%.2f bytes/synapse | mean rate %.2f Hz\n",
                     r.build_s, timed_s / bio_s, bio_s,
                     static_cast<double>(timed_step) * r.dt * 1e-3, peak_rss_gib(),

@@ -96,10 +96,23 @@ struct run_result {
     std::vector<trace_record> traces;
     std::vector<weight_record> weights; // plastic projections
     std::optional<trials_result> trials;
+    std::string device; // the accelerator that ran the network, when one did
 };
 
 // Called from the simulation loop about every 1% of the run: (steps done, steps total).
 using progress_fn = std::function<void(std::uint64_t, std::uint64_t)>;
+
+// What an accelerator backend hands back after running a built network in place of the CPU
+// step loop; it writes the network's final state and spike statistics back itself.
+struct device_totals {
+    std::vector<std::uint64_t> events; // synaptic events per projection
+    std::vector<spike_record> spikes;  // recorded spikes, any order
+    std::string device;                // the accelerator, in words
+    double setup_s = 0.0;              // uploading the network: counted as build time
+};
+struct network;
+// nm::cuda::simulator() provides one; the CLI passes it in for --device cuda.
+using device_simulator = std::function<device_totals(network&, const progress_fn&)>;
 
 class simulation {
 public:
@@ -109,8 +122,8 @@ public:
     simulation(const simulation&) = delete;
     simulation& operator=(const simulation&) = delete;
 
-    // Runs the experiment's duration; callable once.
-    run_result run(const progress_fn& progress = {});
+    // Runs the experiment's duration, on `device` when given; callable once.
+    run_result run(const progress_fn& progress = {}, const device_simulator& device = {});
 
 private:
     struct impl;

@@ -41,6 +41,10 @@ public:
         return k;
     }
 
+    // P(X <= k) scaled to 2^32, k = 0, 1, ...: a draw is the first k whose threshold exceeds the
+    // word (device backends search them directly).
+    const std::vector<std::uint64_t>& thresholds() const { return threshold_; }
+
 private:
     static std::uint64_t scaled(double cdf) {
         return static_cast<std::uint64_t>(std::min(cdf, 1.0) * 4294967296.0);

@@ -12,6 +12,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace nm {
@@ -148,6 +149,11 @@ public:
     virtual void update(unsigned thread, std::uint64_t step) = 0;
 
     const spike_stats& stats() const { return stats_; }
+    // Written back by a device backend that ran the population (src/backends/cuda).
+    spike_stats& stats() { return stats_; }
+    double* state_column(const std::string& field) {
+        return const_cast<double*>(std::as_const(*this).state_column(field));
+    }
     std::uint64_t memory_bytes() const;
 
 protected:

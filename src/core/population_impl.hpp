@@ -60,6 +60,9 @@ public:
     }
 
     bool is_complex() const override { return M::is_complex; }
+    // One set, or one per neuron when parameters differ (device backends upload them).
+    const std::vector<coeffs>& coefficients() const { return coeffs_; }
+    bool stochastic() const { return stochastic_; }
     bool off_grid() const override { return models::fused_model<M>; }
     bool has_exact_kernels() const override { return models::linear_model<M>; }
 

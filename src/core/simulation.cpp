@@ -220,26 +220,8 @@ weight_record learned_weights(const projection& p) {
     return out;
 }
 
-} // namespace
-
-struct simulation::impl {
-    network net;
-    double build_s = 0.0;
-    bool done = false;
-};
-
-simulation::simulation(const experiment& e) : impl_(std::make_unique<impl>()) {
-    const auto t0 = clock_type::now();
-    impl_->net = build_network(e);
-    impl_->build_s = seconds_since(t0);
-}
-
-simulation::~simulation() = default;
-
-run_result simulation::run(const progress_fn& progress) {
-    if (impl_->done) throw bad_config("a simulation runs once; build a new one to run again");
-    impl_->done = true;
-    network& net = impl_->net;
+// The CPU step loop (see the top of this file); returns synaptic events per projection.
+std::vector<std::uint64_t> run_on_threads(network& net, const progress_fn& progress) {
     const unsigned threads = net.parts.threads;
     trial_protocol* trials = net.trials ? &*net.trials : nullptr;
     spin_barrier step_barrier(threads);
@@ -247,7 +229,6 @@ run_result simulation::run(const progress_fn& progress) {
     const std::uint64_t progress_every = std::max<std::uint64_t>(1, net.steps / 100);
     int team_size = 0;
 
-    const auto t0 = clock_type::now();
     omp_set_dynamic(0);
 #pragma omp parallel num_threads(threads)
     {
@@ -293,11 +274,47 @@ run_result simulation::run(const progress_fn& progress) {
         throw device_error("asked for " + std::to_string(threads) + " threads but OpenMP gave " +
                            std::to_string(team_size) + " (check OMP_THREAD_LIMIT)");
 
+    std::vector<std::uint64_t> events(net.projections.size(), 0);
+    for (std::size_t j = 0; j < events.size(); ++j)
+        for (unsigned t = 0; t < threads; ++t) events[j] += counters.at(t, j);
+    return events;
+}
+
+} // namespace
+
+struct simulation::impl {
+    network net;
+    double build_s = 0.0;
+    bool done = false;
+};
+
+simulation::simulation(const experiment& e) : impl_(std::make_unique<impl>()) {
+    const auto t0 = clock_type::now();
+    impl_->net = build_network(e);
+    impl_->build_s = seconds_since(t0);
+}
+
+simulation::~simulation() = default;
+
+run_result simulation::run(const progress_fn& progress, const device_simulator& device) {
+    if (impl_->done) throw bad_config("a simulation runs once; build a new one to run again");
+    impl_->done = true;
+    network& net = impl_->net;
+    const unsigned threads = net.parts.threads;
+    std::vector<std::uint64_t> events;
+    device_totals on_device;
+    const auto t0 = clock_type::now();
+    if (device) {
+        on_device = device(net, progress);
+        events = on_device.events;
+    } else {
+        events = run_on_threads(net, progress);
+    }
     check_finite(net);
 
     run_result res;
-    res.simulate_s = seconds_since(t0);
-    res.build_s = impl_->build_s;
+    res.simulate_s = seconds_since(t0) - on_device.setup_s;
+    res.build_s = impl_->build_s + on_device.setup_s;
     res.dt = net.dt;
     res.duration_ms = static_cast<double>(net.steps) * net.dt;
     res.seed = net.seed;
@@ -314,9 +331,7 @@ run_result simulation::run(const progress_fn& progress) {
         res.populations.push_back(summarize(*pop, res.duration_ms));
         res.populations.back().max_fan_in = fan_in[p];
         res.populations.back().neuron_updates = pop->size() * net.steps;
-        for (std::uint32_t j : net.outgoing[p])
-            for (unsigned t = 0; t < threads; ++t)
-                res.populations.back().synaptic_events += counters.at(t, j);
+        for (std::uint32_t j : net.outgoing[p]) res.populations.back().synaptic_events += events[j];
         res.synaptic_events += res.populations.back().synaptic_events;
         res.population_names.push_back(pop->name());
         res.spikes_total += res.populations.back().spikes;
@@ -326,6 +341,8 @@ run_result simulation::run(const progress_fn& progress) {
             res.spikes.insert(res.spikes.end(), list.begin(), list.end());
             list = {};
         }
+    res.spikes.insert(res.spikes.end(), on_device.spikes.begin(), on_device.spikes.end());
+    res.device = on_device.device;
     std::sort(res.spikes.begin(), res.spikes.end(),
               [](const spike_record& a, const spike_record& b) {
                   return std::tie(a.step, a.population, a.neuron) <
@@ -333,7 +350,7 @@ run_result simulation::run(const progress_fn& progress) {
               });
     for (const projection& proj : net.projections)
         if (proj.plastic) res.weights.push_back(learned_weights(proj));
-    if (trials) res.trials = assess_trials(*trials);
+    if (net.trials) res.trials = assess_trials(*net.trials);
     for (auto& rec : net.trace_recorders) {
         trace_record tr;
         tr.population = net.populations[rec.population]->name();

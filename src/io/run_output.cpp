@@ -134,6 +134,7 @@ std::string metrics_json(const run_result& r) {
     j["steps"] = r.steps;
     j["seed"] = r.seed;
     j["threads"] = r.threads;
+    j["device"] = r.device.empty() ? "cpu" : r.device;
     j["populations"] = nlohmann::json::array();
     for (const auto& p : r.populations)
         j["populations"].push_back({{"name", p.name},

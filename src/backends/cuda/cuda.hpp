@@ -1,6 +1,7 @@
 // The CUDA backend as the rest of neuromorph sees it: plain C++, no CUDA types.
 #pragma once
 
+#include "nm/simulation.hpp"
 #include "nm/train.hpp"
 #include "train/device_trainer.hpp"
 
@@ -14,6 +15,9 @@ int device_count();
 // "NVIDIA H100 80GB HBM3 (sm_90, 132 SMs, 79.1 GiB)"; throws nm::device_error naming what is
 // missing when no device can be used.
 std::string require_device();
+
+// Runs built networks on device 0 (nm::simulation::run's device argument).
+device_simulator simulator();
 
 // Trainers for dense spiking stacks (train/device_trainer.hpp) on device 0.
 device_factory trainer_factory();

@@ -1,0 +1,90 @@
+// A built network as the GPU step kernels see it: plain descriptors holding device pointers,
+// filled by the host side (simulate.cpp) and read by the kernels (simulate.cu). Neurons of all
+// populations share one global index; each population keeps its own ring buffers per port.
+#pragma once
+
+#include "models/lif.hpp"
+
+#include <cstdint>
+
+namespace nm::cuda {
+
+constexpr int max_ports = 4, max_sources = 4, max_state = 4;
+
+enum class sim_port_kind : int { delta = 0, exp_exact = 1 };
+
+struct sim_port {
+    sim_port_kind kind = sim_port_kind::delta;
+    double decay = 0, kernel = 0; // exponential current: x ← decay·x + arrivals; v gets kernel·x
+    double* ring = nullptr;       // [slot][neuron]
+    double* x = nullptr;          // exponential ports: the current per neuron
+};
+
+// A Poisson source into one port: count = first k whose threshold exceeds Philox word
+// (i & 3) of block (i >> 2, step, stream, 0), as poisson_sampler draws on the CPU.
+struct sim_poisson {
+    int port = 0;
+    double weight = 0;
+    std::uint32_t k0 = 0, k1 = 0, stream = 0;
+    std::uint64_t start = 0, stop = 0; // active steps [start, stop)
+    const std::uint64_t* thresholds = nullptr;
+    int count = 0; // 0: rate 0, never fires
+};
+
+struct sim_dc {
+    double amplitude = 0;
+    std::uint64_t start = 0, stop = 0;
+};
+
+struct sim_population {
+    std::uint64_t first = 0, size = 0;
+    std::uint32_t ring_mask = 0, index = 0;
+    const models::lif::coeffs* coeffs = nullptr;
+    bool per_neuron = false; // coeffs[i] per neuron, else coeffs[0]
+    int ports = 0, poissons = 0, dcs = 0;
+    sim_port port[max_ports];
+    sim_poisson poisson[max_sources];
+    sim_dc dc[max_sources];
+    bool record = false;
+    std::uint64_t record_start = 0, record_stop = 0;
+    const std::uint8_t* selected = nullptr; // null: every neuron is recorded
+};
+
+struct sim_projection {
+    std::uint32_t pre = 0, post = 0;
+    int port = 0;
+    bool varying_weight = false, varying_delay = false;
+    float weight = 0;
+    std::uint32_t delay = 1, delay_shift = 32, target_mask = 0xFFFFFFFFu;
+    const std::uint64_t* offsets = nullptr; // CSR by source neuron
+    const std::uint32_t* targets = nullptr; // target | delay << delay_shift
+    const float* weights = nullptr;
+};
+
+struct sim_record {
+    std::uint32_t step, population, neuron, count;
+};
+
+struct sim_view {
+    const sim_population* pops = nullptr;
+    int n_pops = 0;
+    std::uint64_t neurons = 0;
+    const sim_projection* projections = nullptr;
+    const std::uint32_t* outgoing_begin = nullptr; // [n_pops + 1] into outgoing
+    const std::uint32_t* outgoing = nullptr;       // projection indices by source population
+    double* state[max_state] = {};                 // the model's state columns, global index
+    // Spike statistics (population::count_spike's), global index.
+    std::uint32_t *spikes = nullptr, *isi_n = nullptr;
+    std::int64_t* last_step = nullptr;
+    double *isi_sum = nullptr, *isi_sq = nullptr;
+    // This step's spikes (by step parity) and how many.
+    std::uint32_t* fired[2] = {};
+    std::uint16_t* fired_count[2] = {};
+    unsigned* fired_size = nullptr;       // [2]
+    unsigned long long* events = nullptr; // synaptic events per projection
+    sim_record* records = nullptr;
+    unsigned long long* record_size = nullptr;
+    const std::uint64_t* base_step = nullptr; // the step of a graph's first node
+};
+
+} // namespace nm::cuda

@@ -1,0 +1,383 @@
+// Running a built network on the GPU (--device cuda): checks that every part of it is one the
+// step kernels implement, uploads it (state, rings, CSR synapses, stimuli), steps it in CUDA
+// graphs of up to `chunk` steps, and writes the state and spike statistics back into the
+// network so that the CPU's reporting (rates, ISI CV, finiteness check) reads them as usual.
+#include "backends/cuda/buffer.hpp"
+#include "backends/cuda/cuda.hpp"
+#include "backends/cuda/sim_steps.hpp"
+#include "core/network.hpp"
+#include "core/population_impl.hpp"
+#include "models/lif.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <string>
+
+namespace nm::cuda {
+
+namespace {
+
+using lif_population = population_impl<models::lif>;
+
+[[noreturn]] void refuse(const std::string& what) {
+    throw bad_config("--device cuda: " + what +
+                     "; the GPU runs lif populations (deterministic firing) with delta and "
+                     "exponential-current synapses, static projections, Poisson and dc stimuli "
+                     "and spike recording; run this experiment on the CPU");
+}
+
+// Every population's synapses of one projection as one CSR (shards merged row by row: each
+// target still receives its synapses in the CPU's order).
+csr_shard merged(const projection& p, std::uint64_t n_pre) {
+    if (p.shards.size() == 1) return p.shards.front();
+    csr_shard out;
+    out.offsets.push_back(0);
+    for (std::uint64_t i = 0; i < n_pre; ++i) {
+        for (const csr_shard& s : p.shards) {
+            out.targets.insert(out.targets.end(), s.targets.begin() + s.offsets[i],
+                               s.targets.begin() + s.offsets[i + 1]);
+            if (!s.weights.empty())
+                out.weights.insert(out.weights.end(), s.weights.begin() + s.offsets[i],
+                                   s.weights.begin() + s.offsets[i + 1]);
+        }
+        out.offsets.push_back(out.targets.size());
+    }
+    return out;
+}
+
+class device_network {
+public:
+    explicit device_network(network& net) : net_(net) {
+        NM_CUDA_CHECK(cudaSetDevice(0));
+        NM_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+        check_supported();
+        upload();
+    }
+    ~device_network() {
+        if (graph_) cudaGraphExecDestroy(graph_);
+        cudaFreeHost(host_base_);
+        cudaStreamDestroy(stream_);
+    }
+
+    device_totals run(const progress_fn& progress) {
+        const std::uint64_t steps = net_.steps;
+        std::uint64_t done = 0;
+        while (done < steps) {
+            const std::uint64_t n = std::min(chunk_, steps - done);
+            *host_base_ = done;
+            if (n == chunk_) {
+                if (!graph_) capture();
+                NM_CUDA_CHECK(cudaGraphLaunch(graph_, stream_));
+            } else { // the last, shorter chunk: launched one by one
+                NM_CUDA_CHECK(cudaMemcpyAsync(base_.data(), host_base_, sizeof(std::uint64_t),
+                                              cudaMemcpyHostToDevice, stream_));
+                enqueue_steps(view_, 0, n, propagate_blocks_, stream_);
+            }
+            done += n;
+            collect_records();
+            if (progress) progress(done, steps);
+        }
+        return finish();
+    }
+
+private:
+    void check_supported() const {
+        if (!net_.trace_recorders.empty()) refuse("state traces are not recorded on the GPU yet");
+        if (net_.trials) refuse("trial protocols are CPU-only");
+        std::uint64_t total = 0;
+        for (const auto& pop : net_.populations) {
+            const std::string where = "population \"" + pop->name() + "\"";
+            const auto* lif = dynamic_cast<const lif_population*>(pop.get());
+            if (!lif) refuse(where + " has model " + pop->model());
+            if (lif->stochastic()) refuse(where + " fires with escape noise");
+            if (pop->ports() > max_ports) refuse(where + " has more than 4 synapse ports");
+            for (int k = 0; k < pop->ports(); ++k) {
+                const input_port& p = pop->port(k);
+                const bool exact_exp =
+                    p.kind == port_kind::exp_current && p.exact && p.kernel_re.size() == 1;
+                if (p.complex || (p.kind != port_kind::delta && !exact_exp))
+                    refuse(where + ": synapse port \"" + p.name + "\" is not delta or exp");
+            }
+            total += pop->size();
+        }
+        if (total >= (std::uint64_t{1} << 32)) refuse("more than 2^32 neurons");
+        for (std::size_t p = 0; p < net_.stimuli.size(); ++p) {
+            int poissons = 0, dcs = 0;
+            for (const stimulus& s : net_.stimuli[p]) {
+                if (s.kind != stimulus_kind::poisson && s.kind != stimulus_kind::dc)
+                    refuse("a stimulus other than poisson or dc");
+                if (!s.neurons.empty()) refuse("a stimulus on a subset of neurons");
+                (s.kind == stimulus_kind::poisson ? poissons : dcs) += 1;
+            }
+            if (poissons > max_sources || dcs > max_sources)
+                refuse("more than 4 poisson or dc stimuli on one population");
+        }
+        for (const projection& proj : net_.projections)
+            if (proj.plastic || proj.complex_weight)
+                refuse("projection " + proj.name + " is plastic or complex");
+        std::vector<int> recorders(net_.populations.size(), 0);
+        for (const spike_recorder& r : net_.spike_recorders)
+            if (++recorders[r.population] > 1) refuse("two spike recorders on one population");
+    }
+
+    void upload() {
+        const std::size_t n_pops = net_.populations.size();
+        std::vector<sim_population> pops(n_pops);
+        std::uint64_t first = 0, recorded = 0;
+        coeffs_.resize(n_pops);
+        selected_.resize(n_pops);
+        for (std::size_t p = 0; p < n_pops; ++p) {
+            population& pop = *net_.populations[p];
+            const auto& lif = dynamic_cast<const lif_population&>(pop);
+            sim_population& d = pops[p];
+            d.first = first;
+            d.size = pop.size();
+            d.index = static_cast<std::uint32_t>(p);
+            d.ring_mask = pop.ring_mask();
+            coeffs_[p].upload(lif.coefficients().data(), lif.coefficients().size());
+            d.coeffs = coeffs_[p].data();
+            d.per_neuron = lif.coefficients().size() > 1;
+            d.ports = pop.ports();
+            for (int k = 0; k < pop.ports(); ++k) {
+                const input_port& src = pop.port(k);
+                sim_port& port = d.port[k];
+                port.kind =
+                    src.kind == port_kind::delta ? sim_port_kind::delta : sim_port_kind::exp_exact;
+                rings_.emplace_back().upload(src.ring.data(), src.ring.size());
+                port.ring = rings_.back().data();
+                if (port.kind == sim_port_kind::exp_exact) {
+                    port.decay = src.decay;
+                    port.kernel = src.kernel_re[0];
+                    currents_.emplace_back().upload(src.current.data(), src.current.size());
+                    port.x = currents_.back().data();
+                }
+            }
+            for (const stimulus& s : net_.stimuli[p]) {
+                if (s.kind == stimulus_kind::dc) {
+                    d.dc[d.dcs++] = {s.p.amplitude, s.start_step, s.stop_step};
+                    continue;
+                }
+                sim_poisson& src = d.poisson[d.poissons++];
+                src.port = s.port;
+                src.weight = s.p.weight;
+                src.k0 = s.rng.key0();
+                src.k1 = s.rng.key1();
+                src.stream = s.rng.stream();
+                src.start = s.start_step;
+                src.stop = s.stop_step;
+                const auto& th = s.poisson.thresholds();
+                src.count = static_cast<int>(th.size());
+                thresholds_.emplace_back().upload(th.data(), th.size());
+                src.thresholds = thresholds_.back().data();
+            }
+            first += pop.size();
+        }
+        for (const spike_recorder& r : net_.spike_recorders) {
+            sim_population& d = pops[r.population];
+            d.record = true;
+            d.record_start = r.start;
+            d.record_stop = r.stop;
+            if (!r.selected.empty()) {
+                selected_[r.population].upload(r.selected.data(), r.selected.size());
+                d.selected = selected_[r.population].data();
+            }
+            recorded += d.size;
+        }
+        view_.neurons = first;
+        view_.n_pops = static_cast<int>(n_pops);
+        pops_.upload(pops.data(), pops.size());
+        view_.pops = pops_.data();
+
+        // State columns, global index.
+        const std::size_t n_state = models::lif::state_fields.size();
+        for (std::size_t k = 0; k < n_state; ++k) {
+            std::vector<double> column;
+            for (const auto& pop : net_.populations) {
+                const double* c = pop->state_column(std::string(models::lif::state_fields[k].name));
+                column.insert(column.end(), c, c + pop->size());
+            }
+            state_[k].upload(column.data(), column.size());
+            view_.state[k] = state_[k].data();
+        }
+        for (auto* b : {&spikes_, &isi_n_}) zeros(*b, first);
+        zeros(isi_sum_, first);
+        zeros(isi_sq_, first);
+        last_step_.upload(std::vector<std::int64_t>(first, -1).data(), first);
+        view_.spikes = spikes_.data();
+        view_.isi_n = isi_n_.data();
+        view_.isi_sum = isi_sum_.data();
+        view_.isi_sq = isi_sq_.data();
+        view_.last_step = last_step_.data();
+        for (int parity = 0; parity < 2; ++parity) {
+            fired_[parity].resize(first);
+            fired_count_[parity].resize(first);
+            view_.fired[parity] = fired_[parity].data();
+            view_.fired_count[parity] = fired_count_[parity].data();
+        }
+        zeros(fired_size_, 2);
+        view_.fired_size = fired_size_.data();
+
+        // Projections, grouped by source population.
+        std::vector<sim_projection> projs;
+        for (const projection& p : net_.projections) {
+            sim_projection d;
+            d.pre = p.pre;
+            d.post = p.post;
+            d.port = p.port;
+            d.varying_weight = p.varying_weight;
+            d.varying_delay = p.varying_delay;
+            d.weight = p.weight;
+            d.delay = p.delay;
+            d.delay_shift = p.delay_shift;
+            d.target_mask = p.target_mask;
+            const csr_shard s = merged(p, net_.populations[p.pre]->size());
+            offsets_.emplace_back().upload(s.offsets.data(), s.offsets.size());
+            targets_.emplace_back().upload(s.targets.data(), s.targets.size());
+            d.offsets = offsets_.back().data();
+            d.targets = targets_.back().data();
+            if (p.varying_weight) {
+                weights_.emplace_back().upload(s.weights.data(), s.weights.size());
+                d.weights = weights_.back().data();
+            }
+            projs.push_back(d);
+        }
+        std::vector<std::uint32_t> begin{0}, outgoing;
+        for (const auto& list : net_.outgoing) {
+            outgoing.insert(outgoing.end(), list.begin(), list.end());
+            begin.push_back(static_cast<std::uint32_t>(outgoing.size()));
+        }
+        if (!projs.empty()) projections_.upload(projs.data(), projs.size());
+        outgoing_begin_.upload(begin.data(), begin.size());
+        if (!outgoing.empty()) outgoing_.upload(outgoing.data(), outgoing.size());
+        view_.projections = projections_.data();
+        view_.outgoing_begin = outgoing_begin_.data();
+        view_.outgoing = outgoing_.data();
+        zeros(events_, std::max<std::size_t>(1, projs.size()));
+        view_.events = events_.data();
+
+        // A graph covers `chunk_` steps; recording keeps its buffer at one spike per recorded
+        // neuron per step of a chunk (it cannot overflow) under 2^24 records.
+        if (recorded > 0)
+            chunk_ = std::clamp<std::uint64_t>((std::uint64_t{1} << 24) / recorded, 1, chunk_);
+        records_.resize(std::max<std::uint64_t>(1, recorded * chunk_));
+        zeros(record_size_, 1);
+        view_.records = records_.data();
+        view_.record_size = record_size_.data();
+        base_.resize(1);
+        view_.base_step = base_.data();
+        NM_CUDA_CHECK(cudaMallocHost(&host_base_, sizeof(std::uint64_t)));
+        cudaDeviceProp prop{};
+        NM_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
+        propagate_blocks_ = 2 * prop.multiProcessorCount;
+        NM_CUDA_CHECK(cudaDeviceSynchronize());
+    }
+
+    template<class T>
+    static void zeros(buffer<T>& b, std::size_t n) {
+        b.resize(n);
+        NM_CUDA_CHECK(cudaMemset(b.data(), 0, n * sizeof(T)));
+    }
+
+    void capture() {
+        cudaGraph_t graph;
+        NM_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
+        NM_CUDA_CHECK(cudaMemcpyAsync(base_.data(), host_base_, sizeof(std::uint64_t),
+                                      cudaMemcpyHostToDevice, stream_));
+        enqueue_steps(view_, 0, chunk_, propagate_blocks_, stream_);
+        NM_CUDA_CHECK(cudaStreamEndCapture(stream_, &graph));
+        NM_CUDA_CHECK(cudaGraphInstantiate(&graph_, graph, 0));
+        NM_CUDA_CHECK(cudaGraphDestroy(graph));
+    }
+
+    // Recorded spikes of the chunk come back and the buffer starts over.
+    void collect_records() {
+        NM_CUDA_CHECK(cudaStreamSynchronize(stream_));
+        if (net_.spike_recorders.empty()) return;
+        unsigned long long n = 0;
+        record_size_.download(&n, 1);
+        if (n == 0) return;
+        std::vector<sim_record> got(n);
+        records_.download(got.data(), n);
+        for (const sim_record& r : got)
+            spikes_out_.push_back({r.step, r.population, r.neuron, r.count, -1.0f});
+        NM_CUDA_CHECK(cudaMemset(record_size_.data(), 0, sizeof(unsigned long long)));
+    }
+
+    device_totals finish() {
+        device_totals out;
+        out.device = require_device();
+        std::vector<unsigned long long> events(events_.size());
+        events_.download(events.data(), events.size());
+        out.events.assign(events.begin(), events.begin() + net_.projections.size());
+        out.spikes = std::move(spikes_out_);
+        // State, port currents and statistics back into the network.
+        std::uint64_t first = 0;
+        std::size_t ring = 0, current = 0;
+        for (auto& pop : net_.populations) {
+            const std::uint64_t n = pop->size();
+            for (std::size_t k = 0; k < models::lif::state_fields.size(); ++k)
+                download_range(state_[k], first, n,
+                               pop->state_column(std::string(models::lif::state_fields[k].name)));
+            for (int k = 0; k < pop->ports(); ++k) {
+                input_port& p = pop->port(k);
+                rings_[ring++].download(p.ring.data(), p.ring.size());
+                if (p.kind != port_kind::delta) currents_[current++].download(p.current.data(), n);
+            }
+            spike_stats& st = pop->stats();
+            download_range(spikes_, first, n, st.spikes.data());
+            download_range(last_step_, first, n, st.last_step.data());
+            download_range(isi_sum_, first, n, st.isi_sum.data());
+            download_range(isi_sq_, first, n, st.isi_sq.data());
+            download_range(isi_n_, first, n, st.isi_n.data());
+            first += n;
+        }
+        return out;
+    }
+
+    template<class T>
+    static void download_range(const buffer<T>& b, std::uint64_t first, std::uint64_t n, T* to) {
+        NM_CUDA_CHECK(cudaMemcpy(to, b.data() + first, n * sizeof(T), cudaMemcpyDeviceToHost));
+    }
+
+    network& net_;
+    cudaStream_t stream_ = nullptr;
+    cudaGraphExec_t graph_ = nullptr;
+    std::uint64_t chunk_ = 100, *host_base_ = nullptr;
+    int propagate_blocks_ = 264;
+    sim_view view_;
+    buffer<sim_population> pops_;
+    buffer<sim_projection> projections_;
+    std::vector<buffer<models::lif::coeffs>> coeffs_;
+    std::vector<buffer<std::uint8_t>> selected_;
+    std::deque<buffer<double>> rings_, currents_;
+    std::deque<buffer<std::uint64_t>> thresholds_, offsets_;
+    std::deque<buffer<std::uint32_t>> targets_;
+    std::deque<buffer<float>> weights_;
+    buffer<double> state_[max_state], isi_sum_, isi_sq_;
+    buffer<std::uint32_t> spikes_, isi_n_, fired_[2], outgoing_begin_, outgoing_;
+    buffer<std::uint16_t> fired_count_[2];
+    buffer<unsigned> fired_size_;
+    buffer<std::int64_t> last_step_;
+    buffer<unsigned long long> events_, record_size_;
+    buffer<sim_record> records_;
+    buffer<std::uint64_t> base_;
+    std::vector<spike_record> spikes_out_;
+};
+
+} // namespace
+
+device_simulator simulator() {
+    return [](network& net, const progress_fn& progress) {
+        const auto t0 = std::chrono::steady_clock::now();
+        require_device();
+        device_network d(net);
+        const double setup_s =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        device_totals out = d.run(progress);
+        out.setup_s = setup_s;
+        return out;
+    };
+}
+
+} // namespace nm::cuda

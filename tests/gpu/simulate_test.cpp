@@ -1,0 +1,118 @@
+// The network step on the GPU against the CPU step loop: the same spikes where every target
+// receives at most one synaptic event per step (the sum's order is then fixed), the same rates
+// and ISI statistics within sampling error where atomic additions reorder sums in recurrent
+// networks, and every synaptic event accounted for. Skipped where no GPU is present.
+#include "backends/cuda/cuda.hpp"
+#include "helpers.hpp"
+
+#include <nm/errors.hpp>
+#include <nm/io.hpp>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <tuple>
+
+namespace nm {
+namespace {
+
+using test::add_population;
+using test::add_projection;
+using test::add_stimulus;
+using test::make_experiment;
+using test::params;
+
+#define NM_NEED_GPU()                                                                              \
+    if (cuda::device_count() == 0) GTEST_SKIP() << "no CUDA device"
+
+run_result run_on(const experiment& e, bool gpu) {
+    simulation sim(e);
+    return gpu ? sim.run({}, cuda::simulator()) : sim.run();
+}
+
+std::vector<std::tuple<std::uint32_t, std::uint32_t, std::uint32_t>>
+spikes_of(const run_result& r) {
+    std::vector<std::tuple<std::uint32_t, std::uint32_t, std::uint32_t>> out;
+    for (const auto& s : r.spikes) out.emplace_back(s.step, s.population, s.neuron);
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+// Poisson-driven LIF neurons feeding a second population one to one, through delta or
+// exponential-current synapses with fixed or varying delays, plus a dc current.
+experiment feed_forward(const std::string& synapse, bool varying_delay) {
+    experiment e = make_experiment(0.1, 300.0, 11);
+    const auto lif = params({{"tau_m", 20.0}, {"v_th", 15.0}, {"v_reset", 0.0}, {"t_ref", 2.0}});
+    add_population(e, "in", 300, "lif", lif);
+    add_population(e, "out", 300, "lif", lif);
+    add_stimulus(e, "poisson", "in", params({{"rate", 9000.0}, {"weight", 0.2}}));
+    add_stimulus(e, "dc", "out", params({{"amplitude", 0.3}}));
+    projection_spec& p = add_projection(e, "in", "out", test::rule("one_to_one"), 9.0, 1.0);
+    p.synapse.kind = synapse;
+    if (synapse == "exp") p.synapse.tau_syn = 2.0;
+    if (varying_delay) {
+        distribution d;
+        d.kind = "uniform";
+        d.low = 0.5;
+        d.high = 3.0;
+        p.synapse.delay = d;
+    }
+    test::record(e, "spikes", "in");
+    test::record(e, "spikes", "out");
+    return e;
+}
+
+TEST(gpu_simulation, feed_forward_spikes_match_the_cpu_exactly) {
+    NM_NEED_GPU();
+    for (const char* synapse : {"delta", "exp"})
+        for (bool varying : {false, true}) {
+            const experiment e = feed_forward(synapse, varying);
+            const run_result cpu = run_on(e, false), gpu = run_on(e, true);
+            ASSERT_GT(cpu.populations[1].spikes, 100u) << "the test must make neurons fire";
+            EXPECT_EQ(spikes_of(gpu), spikes_of(cpu)) << synapse << (varying ? ", varying" : "");
+            EXPECT_EQ(gpu.synaptic_events, cpu.synaptic_events);
+            EXPECT_EQ(gpu.populations[1].isi_cv, cpu.populations[1].isi_cv);
+            EXPECT_FALSE(gpu.device.empty());
+        }
+}
+
+// Brunel's network A (examples/brunel.toml) at a tenth of its size: recurrent, so atomic sums
+// in another order move single spikes; rates and irregularity agree statistically, and each
+// spike reaches as many synapses on average as on the CPU (none is lost).
+TEST(gpu_simulation, brunel_rates_match_the_cpu) {
+    NM_NEED_GPU();
+    experiment e = load_experiment(std::string(NM_SOURCE_DIR) + "/examples/brunel.toml");
+    e.simulation.duration = 500.0;
+    e.records.clear();
+    for (auto& p : e.populations) p.size /= 10;
+    for (auto& p : e.projections) p.rule.k /= 10;
+    const run_result cpu = run_on(e, false), gpu = run_on(e, true);
+    for (std::size_t p = 0; p < cpu.populations.size(); ++p) {
+        const double a = cpu.populations[p].rate_hz, b = gpu.populations[p].rate_hz;
+        EXPECT_GT(a, 5.0);
+        EXPECT_NEAR(b, a, 0.05 * a) << cpu.populations[p].name;
+        EXPECT_NEAR(gpu.populations[p].isi_cv, cpu.populations[p].isi_cv, 0.1);
+    }
+    const double per_spike = static_cast<double>(gpu.synaptic_events) / gpu.spikes_total;
+    EXPECT_NEAR(per_spike, static_cast<double>(cpu.synaptic_events) / cpu.spikes_total,
+                0.02 * per_spike);
+}
+
+TEST(gpu_simulation, refuses_what_it_cannot_run_by_name) {
+    NM_NEED_GPU();
+    experiment e = make_experiment(0.1, 10.0);
+    add_population(e, "izh", 10, "izhikevich");
+    simulation sim(e);
+    try {
+        sim.run({}, cuda::simulator());
+        FAIL() << "an izhikevich population ran on the GPU";
+    } catch (const bad_config& err) {
+        EXPECT_NE(std::string(err.what()).find("population \"izh\" has model izhikevich"),
+                  std::string::npos)
+            << err.what();
+    }
+}
+
+} // namespace
+} // namespace nm
