@@ -48,7 +48,9 @@ experiment feed_forward(const std::string& synapse, bool varying_delay) {
     add_population(e, "out", 300, "lif", lif);
     add_stimulus(e, "poisson", "in", params({{"rate", 9000.0}, {"weight", 0.2}}));
     add_stimulus(e, "dc", "out", params({{"amplitude", 0.3}}));
-    projection_spec& p = add_projection(e, "in", "out", test::rule("one_to_one"), 9.0, 1.0);
+    // 9 mV jumps, or a 2 ms current of about the same effect on the membrane.
+    const double weight = synapse == "exp" ? 120.0 : 9.0;
+    projection_spec& p = add_projection(e, "in", "out", test::rule("one_to_one"), weight, 1.0);
     p.synapse.kind = synapse;
     if (synapse == "exp") p.synapse.tau_syn = 2.0;
     if (varying_delay) {
@@ -60,6 +62,7 @@ experiment feed_forward(const std::string& synapse, bool varying_delay) {
     }
     test::record(e, "spikes", "in");
     test::record(e, "spikes", "out");
+    test::record(e, "v", "out", {0, 7, 299}, 0.5);
     return e;
 }
 
@@ -69,10 +72,13 @@ TEST(gpu_simulation, feed_forward_spikes_match_the_cpu_exactly) {
         for (bool varying : {false, true}) {
             const experiment e = feed_forward(synapse, varying);
             const run_result cpu = run_on(e, false), gpu = run_on(e, true);
-            ASSERT_GT(cpu.populations[1].spikes, 100u) << "the test must make neurons fire";
+            ASSERT_GT(cpu.populations[1].spikes, 100u)
+                << "the test must make neurons fire: " << synapse;
             EXPECT_EQ(spikes_of(gpu), spikes_of(cpu)) << synapse << (varying ? ", varying" : "");
             EXPECT_EQ(gpu.synaptic_events, cpu.synaptic_events);
             EXPECT_EQ(gpu.populations[1].isi_cv, cpu.populations[1].isi_cv);
+            ASSERT_EQ(gpu.traces.size(), 1u);
+            EXPECT_EQ(gpu.traces[0].values, cpu.traces[0].values);
             EXPECT_FALSE(gpu.device.empty());
         }
 }

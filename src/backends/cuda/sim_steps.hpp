@@ -6,8 +6,16 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <vector>
 
 namespace nm::cuda {
+
+// The descriptors into constant memory: populations, projections, and the projections leaving
+// each population (outgoing[begin[p] .. begin[p + 1]]).
+void set_network(const std::vector<sim_population>& pops,
+                 const std::vector<sim_projection>& projections,
+                 const std::vector<std::uint32_t>& begin,
+                 const std::vector<std::uint32_t>& outgoing);
 
 // Steps base + first_offset .. base + first_offset + count − 1 (base read on the device from
 // v.base_step) onto `stream`: update then propagate for each.

@@ -9,7 +9,8 @@
 
 namespace nm::cuda {
 
-constexpr int max_ports = 4, max_sources = 4, max_state = 4;
+constexpr int max_ports = 4, max_sources = 4, max_state = 4, max_populations = 48,
+              max_projections = 256;
 
 enum class sim_port_kind : int { delta = 0, exp_exact = 1 };
 
@@ -39,8 +40,8 @@ struct sim_dc {
 struct sim_population {
     std::uint64_t first = 0, size = 0;
     std::uint32_t ring_mask = 0, index = 0;
-    const models::lif::coeffs* coeffs = nullptr;
-    bool per_neuron = false; // coeffs[i] per neuron, else coeffs[0]
+    models::lif::coeffs shared;                  // the coefficients every neuron uses...
+    const models::lif::coeffs* coeffs = nullptr; // ...or one per neuron, when not null
     int ports = 0, poissons = 0, dcs = 0;
     sim_port port[max_ports];
     sim_poisson poisson[max_sources];
@@ -61,18 +62,27 @@ struct sim_projection {
     const float* weights = nullptr;
 };
 
+// A state trace: column[neurons[j]] after the update of every `every`-th step in [start, stop),
+// into values[sample][j].
+struct sim_trace {
+    const double* column = nullptr; // the population's first neuron in a state column
+    const std::uint64_t* neurons = nullptr;
+    int count = 0;
+    std::uint64_t start = 0, stop = 0, every = 1;
+    double* values = nullptr;
+};
+
 struct sim_record {
     std::uint32_t step, population, neuron, count;
 };
 
+// The populations and projections themselves live in constant memory (sim_steps.hpp:
+// set_network): the threads of a warp read the same descriptor, which the constant cache
+// broadcasts without a trip to global memory.
 struct sim_view {
-    const sim_population* pops = nullptr;
     int n_pops = 0;
     std::uint64_t neurons = 0;
-    const sim_projection* projections = nullptr;
-    const std::uint32_t* outgoing_begin = nullptr; // [n_pops + 1] into outgoing
-    const std::uint32_t* outgoing = nullptr;       // projection indices by source population
-    double* state[max_state] = {};                 // the model's state columns, global index
+    double* state[max_state] = {}; // the model's state columns, global index
     // Spike statistics (population::count_spike's), global index.
     std::uint32_t *spikes = nullptr, *isi_n = nullptr;
     std::int64_t* last_step = nullptr;
@@ -85,6 +95,8 @@ struct sim_view {
     sim_record* records = nullptr;
     unsigned long long* record_size = nullptr;
     const std::uint64_t* base_step = nullptr; // the step of a graph's first node
+    const sim_trace* traces = nullptr;
+    int n_traces = 0;
 };
 
 } // namespace nm::cuda

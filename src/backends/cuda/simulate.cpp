@@ -23,8 +23,8 @@ using lif_population = population_impl<models::lif>;
 [[noreturn]] void refuse(const std::string& what) {
     throw bad_config("--device cuda: " + what +
                      "; the GPU runs lif populations (deterministic firing) with delta and "
-                     "exponential-current synapses, static projections, Poisson and dc stimuli "
-                     "and spike recording; run this experiment on the CPU");
+                     "exponential-current synapses, static projections, Poisson and dc stimuli, "
+                     "spike and state recording; run this experiment on the CPU");
 }
 
 // Every population's synapses of one projection as one CSR (shards merged row by row: each
@@ -83,7 +83,12 @@ public:
 
 private:
     void check_supported() const {
-        if (!net_.trace_recorders.empty()) refuse("state traces are not recorded on the GPU yet");
+        for (const trace_recorder& t : net_.trace_recorders) {
+            const auto& fields = models::lif::state_fields;
+            if (std::none_of(fields.begin(), fields.end(),
+                             [&](const auto& f) { return f.name == t.field; }))
+                refuse("trace \"" + t.field + "\" is not a state field of the model");
+        }
         if (net_.trials) refuse("trial protocols are CPU-only");
         std::uint64_t total = 0;
         for (const auto& pop : net_.populations) {
@@ -102,6 +107,10 @@ private:
             total += pop->size();
         }
         if (total >= (std::uint64_t{1} << 32)) refuse("more than 2^32 neurons");
+        if (net_.populations.size() > max_populations)
+            refuse("more than " + std::to_string(max_populations) + " populations");
+        if (net_.projections.size() > max_projections)
+            refuse("more than " + std::to_string(max_projections) + " projections");
         for (std::size_t p = 0; p < net_.stimuli.size(); ++p) {
             int poissons = 0, dcs = 0;
             for (const stimulus& s : net_.stimuli[p]) {
@@ -135,9 +144,11 @@ private:
             d.size = pop.size();
             d.index = static_cast<std::uint32_t>(p);
             d.ring_mask = pop.ring_mask();
-            coeffs_[p].upload(lif.coefficients().data(), lif.coefficients().size());
-            d.coeffs = coeffs_[p].data();
-            d.per_neuron = lif.coefficients().size() > 1;
+            d.shared = lif.coefficients().front();
+            if (lif.coefficients().size() > 1) {
+                coeffs_[p].upload(lif.coefficients().data(), lif.coefficients().size());
+                d.coeffs = coeffs_[p].data();
+            }
             d.ports = pop.ports();
             for (int k = 0; k < pop.ports(); ++k) {
                 const input_port& src = pop.port(k);
@@ -186,8 +197,6 @@ private:
         }
         view_.neurons = first;
         view_.n_pops = static_cast<int>(n_pops);
-        pops_.upload(pops.data(), pops.size());
-        view_.pops = pops_.data();
 
         // State columns, global index.
         const std::size_t n_state = models::lif::state_fields.size();
@@ -247,14 +256,30 @@ private:
             outgoing.insert(outgoing.end(), list.begin(), list.end());
             begin.push_back(static_cast<std::uint32_t>(outgoing.size()));
         }
-        if (!projs.empty()) projections_.upload(projs.data(), projs.size());
-        outgoing_begin_.upload(begin.data(), begin.size());
-        if (!outgoing.empty()) outgoing_.upload(outgoing.data(), outgoing.size());
-        view_.projections = projections_.data();
-        view_.outgoing_begin = outgoing_begin_.data();
-        view_.outgoing = outgoing_.data();
+        set_network(pops, projs, begin, outgoing);
         zeros(events_, std::max<std::size_t>(1, projs.size()));
         view_.events = events_.data();
+
+        // State traces: each recorder's neurons and its samples.
+        std::vector<sim_trace> traces;
+        for (const trace_recorder& t : net_.trace_recorders) {
+            sim_trace d;
+            std::size_t k = 0;
+            while (models::lif::state_fields[k].name != t.field) ++k;
+            d.column = state_[k].data() + pops[t.population].first;
+            trace_neurons_.emplace_back().upload(t.neurons.data(), t.neurons.size());
+            d.neurons = trace_neurons_.back().data();
+            d.count = static_cast<int>(t.neurons.size());
+            d.start = t.start;
+            d.stop = t.stop;
+            d.every = t.every;
+            trace_values_.emplace_back().upload(t.values.data(), t.values.size());
+            d.values = trace_values_.back().data();
+            traces.push_back(d);
+        }
+        if (!traces.empty()) traces_.upload(traces.data(), traces.size());
+        view_.traces = traces_.data();
+        view_.n_traces = static_cast<int>(traces.size());
 
         // A graph covers `chunk_` steps; recording keeps its buffer at one spike per recorded
         // neuron per step of a chunk (it cannot overflow) under 2^24 records.
@@ -269,7 +294,7 @@ private:
         NM_CUDA_CHECK(cudaMallocHost(&host_base_, sizeof(std::uint64_t)));
         cudaDeviceProp prop{};
         NM_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
-        propagate_blocks_ = 2 * prop.multiProcessorCount;
+        propagate_blocks_ = 4 * prop.multiProcessorCount;
         NM_CUDA_CHECK(cudaDeviceSynchronize());
     }
 
@@ -311,6 +336,10 @@ private:
         events_.download(events.data(), events.size());
         out.events.assign(events.begin(), events.begin() + net_.projections.size());
         out.spikes = std::move(spikes_out_);
+        for (std::size_t t = 0; t < net_.trace_recorders.size(); ++t) {
+            std::vector<double>& values = net_.trace_recorders[t].values;
+            trace_values_[t].download(values.data(), values.size());
+        }
         // State, port currents and statistics back into the network.
         std::uint64_t first = 0;
         std::size_t ring = 0, current = 0;
@@ -346,16 +375,17 @@ private:
     std::uint64_t chunk_ = 100, *host_base_ = nullptr;
     int propagate_blocks_ = 264;
     sim_view view_;
-    buffer<sim_population> pops_;
-    buffer<sim_projection> projections_;
     std::vector<buffer<models::lif::coeffs>> coeffs_;
     std::vector<buffer<std::uint8_t>> selected_;
     std::deque<buffer<double>> rings_, currents_;
     std::deque<buffer<std::uint64_t>> thresholds_, offsets_;
     std::deque<buffer<std::uint32_t>> targets_;
     std::deque<buffer<float>> weights_;
+    std::deque<buffer<std::uint64_t>> trace_neurons_;
+    std::deque<buffer<double>> trace_values_;
+    buffer<sim_trace> traces_;
     buffer<double> state_[max_state], isi_sum_, isi_sq_;
-    buffer<std::uint32_t> spikes_, isi_n_, fired_[2], outgoing_begin_, outgoing_;
+    buffer<std::uint32_t> spikes_, isi_n_, fired_[2];
     buffer<std::uint16_t> fired_count_[2];
     buffer<unsigned> fired_size_;
     buffer<std::int64_t> last_step_;

@@ -3,8 +3,10 @@
 //              step, deliver (read and clear the ring slot, exact exponential kernels), then
 //              the model's own integrate / fire / reset (models/*.hpp, the CPU's arithmetic in
 //              double), spike statistics, the spike list and the recording;
-//   propagate  one warp per spike of the step, lanes over its CSR rows (pre-synaptic
-//              strategy), adding count·w into the target's ring slot at step + delay.
+//   propagate  the step's spikes spread over the grid, threads over their CSR rows
+//              (pre-synaptic strategy), adding count·w into the target's ring slot at
+//              step + delay;
+// and, when state traces are recorded, a small kernel between them that samples them.
 // Steps come from base_step + a constant per node, so one captured graph replays any chunk.
 #include "backends/cuda/check.hpp"
 #include "backends/cuda/sim_steps.hpp"
@@ -18,10 +20,51 @@ namespace {
 
 constexpr int block_threads = 256;
 
+// Raw bytes: __constant__ arrays of the descriptors would need their constructors run.
+static_assert(sizeof(sim_population) * max_populations + sizeof(sim_projection) * max_projections +
+                      4 * (max_populations + 1 + max_projections) <=
+                  62 * 1024,
+              "constant memory holds 64 KB");
+__constant__ alignas(16) unsigned char population_bytes[sizeof(sim_population) * max_populations];
+__constant__ alignas(16) unsigned char projection_bytes[sizeof(sim_projection) * max_projections];
+__constant__ std::uint32_t outgoing_begin[max_populations + 1], outgoing[max_projections];
+
+__device__ const sim_population& pop(int p) {
+    return reinterpret_cast<const sim_population*>(population_bytes)[p];
+}
+__device__ const sim_projection& projection(std::uint32_t j) {
+    return reinterpret_cast<const sim_projection*>(projection_bytes)[j];
+}
+
 __device__ int population_of(const sim_view& v, std::uint64_t g) {
     int p = 0;
-    while (p + 1 < v.n_pops && g >= v.pops[p + 1].first) ++p;
+    while (p + 1 < v.n_pops && g >= pop(p + 1).first) ++p;
     return p;
+}
+
+// Ring slots of this step per port, with the Poisson arrivals added in stimulus order (the
+// CPU's order: propagated spikes first, then the stimuli).
+template<int Ports>
+__device__ void add_poisson(const sim_population& P, std::uint64_t i, std::uint64_t step,
+                            double (&arrived)[Ports]) {
+    const auto step32 = static_cast<std::uint32_t>(step);
+    for (int s = 0; s < P.poissons; ++s) {
+        const sim_poisson& src = P.poisson[s];
+        if (step < src.start || step >= src.stop || src.count == 0) continue;
+        const philox_block b =
+            philox4x32(static_cast<std::uint32_t>(i >> 2), step32, src.stream, 0, src.k0, src.k1);
+        // Selects, not b.w[i & 3]: a run-time index would put the block in local memory.
+        const unsigned lane = i & 3;
+        const std::uint32_t word = lane == 0   ? b.w[0]
+                                   : lane == 1 ? b.w[1]
+                                   : lane == 2 ? b.w[2]
+                                               : b.w[3];
+        std::uint32_t k = 0;
+        while (word >= src.thresholds[k]) ++k;
+#pragma unroll
+        for (int p = 0; p < Ports; ++p)
+            if (p == src.port) arrived[p] += k * src.weight;
+    }
 }
 
 template<class M>
@@ -29,47 +72,52 @@ __global__ void update(sim_view v, std::uint64_t offset) {
     const std::uint64_t g = blockIdx.x * std::uint64_t{blockDim.x} + threadIdx.x;
     if (g >= v.neurons) return;
     const std::uint64_t step = *v.base_step + offset;
-    const auto step32 = static_cast<std::uint32_t>(step);
-    const sim_population& P = v.pops[population_of(v, g)];
+    const sim_population& P = pop(population_of(v, g));
     const std::uint64_t i = g - P.first;
     const std::uint64_t slot = (step & P.ring_mask) * P.size + i;
-    for (int s = 0; s < P.poissons; ++s) {
-        const sim_poisson& src = P.poisson[s];
-        if (step < src.start || step >= src.stop || src.count == 0) continue;
-        const std::uint32_t word =
-            philox4x32(static_cast<std::uint32_t>(i >> 2), step32, src.stream, 0, src.k0, src.k1)
-                .w[i & 3];
-        std::uint32_t k = 0;
-        while (word >= src.thresholds[k]) ++k;
-        P.port[src.port].ring[slot] += k * src.weight;
+    // Every load first, then the arithmetic, then every store: the loads' latencies overlap
+    // instead of queuing behind stores the compiler must assume may alias them.
+    constexpr std::size_t n_state = M::state_fields.size();
+    double columns[n_state], arrived[max_ports], x[max_ports];
+#pragma unroll
+    for (std::size_t k = 0; k < n_state; ++k) columns[k] = v.state[k][g];
+#pragma unroll
+    for (int p = 0; p < max_ports; ++p) {
+        const bool used = p < P.ports;
+        arrived[p] = used ? P.port[p].ring[slot] : 0.0;
+        x[p] = used && P.port[p].kind == sim_port_kind::exp_exact ? P.port[p].x[i] : 0.0;
     }
+    add_poisson(P, i, step, arrived);
     models::neuron_input in;
     for (int s = 0; s < P.dcs; ++s)
         if (step >= P.dc[s].start && step < P.dc[s].stop) in.current += P.dc[s].amplitude;
     double jump = 0.0;
-    for (int p = 0; p < P.ports; ++p) {
-        const sim_port& port = P.port[p];
-        const double arrived = port.ring[slot];
-        port.ring[slot] = 0.0;
-        if (port.kind == sim_port_kind::delta) {
-            jump += arrived;
+#pragma unroll
+    for (int p = 0; p < max_ports; ++p) {
+        if (p >= P.ports) break;
+        if (P.port[p].kind == sim_port_kind::delta) {
+            jump += arrived[p];
         } else {
-            jump += port.kernel * port.x[i];
-            port.x[i] = port.decay * port.x[i] + arrived;
+            jump += P.port[p].kernel * x[p];
+            x[p] = P.port[p].decay * x[p] + arrived[p];
         }
     }
     in.jump = jump;
-    constexpr std::size_t n_state = M::state_fields.size();
-    double columns[n_state];
-    for (std::size_t k = 0; k < n_state; ++k) columns[k] = v.state[k][g];
     typename M::state s;
     std::memcpy(&s, columns, sizeof s);
-    const typename M::coeffs& c = P.coeffs[P.per_neuron ? i : 0];
+    const typename M::coeffs& c = P.coeffs ? P.coeffs[i] : P.shared;
     const double vstar = M::integrate(c, s, in);
     const int n = M::fire(c, s, vstar, 0.0);
     M::reset(c, s, vstar, n);
     std::memcpy(columns, &s, sizeof s);
+#pragma unroll
     for (std::size_t k = 0; k < n_state; ++k) v.state[k][g] = columns[k];
+#pragma unroll
+    for (int p = 0; p < max_ports; ++p) {
+        if (p >= P.ports) break;
+        P.port[p].ring[slot] = 0.0;
+        if (P.port[p].kind == sim_port_kind::exp_exact) P.port[p].x[i] = x[p];
+    }
     if (n == 0) return;
     v.spikes[g] += 1;
     if (v.last_step[g] >= 0) {
@@ -86,46 +134,94 @@ __global__ void update(sim_view v, std::uint64_t offset) {
     if (P.record && step >= P.record_start && step < P.record_stop &&
         (!P.selected || P.selected[i])) {
         const unsigned long long r = atomicAdd(v.record_size, 1ull);
-        v.records[r] = {step32, P.index, static_cast<std::uint32_t>(i),
+        v.records[r] = {static_cast<std::uint32_t>(step), P.index, static_cast<std::uint32_t>(i),
                         static_cast<std::uint32_t>(n)};
     }
 }
 
-__global__ void propagate(sim_view v, std::uint64_t offset) {
+// Spikes share the grid: with fewer spikes than blocks, each spike gets gridDim / fired blocks,
+// whose threads take the synapses of its outgoing rows (up to max_fanout projections at a
+// time, laid end to end) in turn; with more, blocks take spikes in turn. Thousands of synapses
+// per spike then keep thousands of threads busy, one synapse or a few each.
+constexpr int propagate_threads = 256, max_fanout = 16;
+
+__global__ void __launch_bounds__(propagate_threads) propagate(sim_view v, std::uint64_t offset) {
+    __shared__ sim_projection proj[max_fanout];
+    __shared__ std::uint64_t begin[max_fanout], start[max_fanout + 1];
     const std::uint64_t step = *v.base_step + offset;
     const unsigned parity = step & 1;
-    const unsigned warp = (blockIdx.x * blockDim.x + threadIdx.x) / 32, lane = threadIdx.x & 31;
-    const unsigned warps = gridDim.x * blockDim.x / 32;
     const unsigned fired = v.fired_size[parity];
     // The next step's list is free: the last kernel that read it (propagate, step − 1) is done.
     if (blockIdx.x == 0 && threadIdx.x == 0) v.fired_size[parity ^ 1] = 0;
-    for (unsigned s = warp; s < fired; s += warps) {
+    if (fired == 0) return;
+    const unsigned per_spike = max(1u, gridDim.x / fired);
+    const unsigned part = blockIdx.x % per_spike, stride = per_spike * blockDim.x;
+    for (unsigned s = blockIdx.x / per_spike; s < fired; s += gridDim.x / per_spike) {
+        if (blockIdx.x / per_spike >= gridDim.x / per_spike) break; // the grid's remainder
         const std::uint64_t g = v.fired[parity][s];
         const double count = v.fired_count[parity][s];
         const int pre = population_of(v, g);
-        const std::uint64_t i = g - v.pops[pre].first;
-        for (std::uint32_t o = v.outgoing_begin[pre]; o < v.outgoing_begin[pre + 1]; ++o) {
-            const sim_projection& proj = v.projections[v.outgoing[o]];
-            const sim_population& post = v.pops[proj.post];
-            double* ring = post.port[proj.port].ring;
-            const std::uint64_t begin = proj.offsets[i], end = proj.offsets[i + 1];
-            const std::uint64_t fixed = ((step + proj.delay) & post.ring_mask) * post.size;
-            for (std::uint64_t x = begin + lane; x < end; x += 32) {
-                const std::uint32_t packed = proj.targets[x];
-                const std::uint64_t at =
-                    proj.varying_delay
-                        ? ((step + (packed >> proj.delay_shift)) & post.ring_mask) * post.size +
-                              (packed & proj.target_mask)
-                        : fixed + packed;
-                const double w = proj.varying_weight ? proj.weights[x] : proj.weight;
-                atomicAdd(ring + at, count * w);
+        const std::uint64_t i = g - pop(pre).first;
+        for (std::uint32_t o = outgoing_begin[pre]; o < outgoing_begin[pre + 1]; o += max_fanout) {
+            const int n = static_cast<int>(
+                min(static_cast<std::uint32_t>(max_fanout), outgoing_begin[pre + 1] - o));
+            if (threadIdx.x < n) {
+                const int k = threadIdx.x;
+                const std::uint32_t j = outgoing[o + k];
+                proj[k] = projection(j);
+                begin[k] = proj[k].offsets[i];
+                const std::uint64_t length = proj[k].offsets[i + 1] - begin[k];
+                start[k + 1] = length;
+                if (part == 0) atomicAdd(v.events + j, static_cast<unsigned long long>(length));
             }
-            if (lane == 0) atomicAdd(v.events + v.outgoing[o], end - begin);
+            __syncthreads();
+            if (threadIdx.x == 0) {
+                start[0] = 0;
+                for (int k = 0; k < n; ++k) start[k + 1] += start[k];
+            }
+            __syncthreads();
+            for (std::uint64_t t = part * blockDim.x + threadIdx.x; t < start[n]; t += stride) {
+                int k = 0;
+                while (t >= start[k + 1]) ++k;
+                const sim_projection& p = proj[k];
+                const sim_population& post = pop(p.post);
+                const std::uint64_t x = begin[k] + (t - start[k]);
+                const std::uint32_t packed = p.targets[x];
+                const std::uint32_t delay = p.varying_delay ? packed >> p.delay_shift : p.delay;
+                const std::uint64_t at =
+                    ((step + delay) & post.ring_mask) * post.size + (packed & p.target_mask);
+                atomicAdd(post.port[p.port].ring + at,
+                          count * (p.varying_weight ? p.weights[x] : p.weight));
+            }
+            __syncthreads(); // the shared rows are rewritten for the next group or spike
         }
     }
 }
 
+// One block per trace recorder, threads over its neurons.
+__global__ void record_traces(sim_view v, std::uint64_t offset) {
+    const std::uint64_t step = *v.base_step + offset;
+    const sim_trace& tr = v.traces[blockIdx.x];
+    if (step < tr.start || step >= tr.stop || (step - tr.start) % tr.every != 0) return;
+    double* row = tr.values + (step - tr.start) / tr.every * tr.count;
+    for (int j = threadIdx.x; j < tr.count; j += blockDim.x) row[j] = tr.column[tr.neurons[j]];
+}
+
 } // namespace
+
+void set_network(const std::vector<sim_population>& pops,
+                 const std::vector<sim_projection>& projections,
+                 const std::vector<std::uint32_t>& begin, const std::vector<std::uint32_t>& out) {
+    NM_CUDA_CHECK(
+        cudaMemcpyToSymbol(population_bytes, pops.data(), pops.size() * sizeof(sim_population)));
+    if (!projections.empty()) {
+        NM_CUDA_CHECK(cudaMemcpyToSymbol(projection_bytes, projections.data(),
+                                         projections.size() * sizeof(sim_projection)));
+        NM_CUDA_CHECK(cudaMemcpyToSymbol(outgoing, out.data(), out.size() * sizeof(std::uint32_t)));
+    }
+    NM_CUDA_CHECK(
+        cudaMemcpyToSymbol(outgoing_begin, begin.data(), begin.size() * sizeof(std::uint32_t)));
+}
 
 void enqueue_steps(const sim_view& v, std::uint64_t first_offset, std::uint64_t count,
                    int propagate_blocks, cudaStream_t stream) {
@@ -133,7 +229,11 @@ void enqueue_steps(const sim_view& v, std::uint64_t first_offset, std::uint64_t 
     for (std::uint64_t k = first_offset; k < first_offset + count; ++k) {
         update<models::lif><<<blocks, block_threads, 0, stream>>>(v, k);
         NM_CUDA_LAUNCHED();
-        propagate<<<propagate_blocks, block_threads, 0, stream>>>(v, k);
+        if (v.n_traces > 0) {
+            record_traces<<<v.n_traces, 128, 0, stream>>>(v, k);
+            NM_CUDA_LAUNCHED();
+        }
+        propagate<<<propagate_blocks, propagate_threads, 0, stream>>>(v, k);
         NM_CUDA_LAUNCHED();
     }
 }
