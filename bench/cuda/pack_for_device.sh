@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 rm -rf .dev && mkdir -p .dev/bin .dev/lib .dev/fashion-mnist
 cp build/release/bin/neuromorph build/release/bin/nm_bench_train_step_cuda \
-  build/release/bin/nm_bench_microcircuit build/release/tests/nm_gpu_tests .dev/bin/
+  build/release/bin/nm_bench_microcircuit build/release/bin/nm_lab_lif_forward \
+  build/release/tests/nm_gpu_tests .dev/bin/
 for lib in libopenblas.so.0 libgfortran.so.5 libquadmath.so.0 libgomp.so.1 libtomlplusplus.so.3; do
   cp -L "$(ldd build/release/bin/neuromorph | awk -v l=$lib '$1 == l {print $3}')" .dev/lib/
 done
