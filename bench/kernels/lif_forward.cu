@@ -89,7 +89,8 @@ int main() {
         std::vector<float> host(total * sets);
         const nm::rng_stream rng(3, 1);
         for (std::size_t i = 0; i < host.size(); ++i)
-            host[i] = static_cast<float>(-0.3 + 1.2 * rng.uniform(static_cast<std::uint32_t>(i), 0));
+            host[i] =
+                static_cast<float>(-0.3 + 1.2 * rng.uniform(static_cast<std::uint32_t>(i), 0));
         // CPU reference spikes of set 0.
         std::vector<std::uint8_t> ref(total);
         for (std::size_t k = 0; k < width; ++k) {
@@ -108,8 +109,8 @@ int main() {
         NM_CUDA_CHECK(cudaMalloc(&spikes32, total * sizeof(float)));
         NM_CUDA_CHECK(cudaMalloc(&spikes16, total * sizeof(bf16)));
         NM_CUDA_CHECK(cudaMalloc(&bits, total / 8));
-        NM_CUDA_CHECK(cudaMemcpy(current, host.data(), host.size() * sizeof(float),
-                                 cudaMemcpyHostToDevice));
+        NM_CUDA_CHECK(
+            cudaMemcpy(current, host.data(), host.size() * sizeof(float), cudaMemcpyHostToDevice));
         auto in = [&](int set) { return current + std::size_t(set) * total; };
         // Poisoned outputs: an element a version forgets to write fails the check.
         auto poison = [&] {
@@ -163,9 +164,8 @@ int main() {
         const double bytes32 = total * 8.0, bytes16 = total * (4.0 + 2.0 + 1.0 / 8);
         const float t1 = median_ms([&](int s) { v1<<<blocks, 256>>>(in(s), spikes32); });
         const float t2 = median_ms(v2);
-        const float t3 = median_ms([&](int s) {
-            v3<<<(width / 4 + 255) / 256, 256>>>(in(s), spikes16, bits);
-        });
+        const float t3 =
+            median_ms([&](int s) { v3<<<(width / 4 + 255) / 256, 256>>>(in(s), spikes16, bits); });
         std::printf("LIF forward, T = %d, batch %d, %d neurons\n", steps, batch, neurons);
         std::printf("  %-46s %9s %9s\n", "version", "ms", "GB/s");
         std::printf("  %-46s %9.4f %9.0f\n", "v1 thread per neuron, float spikes", t1,
