@@ -149,7 +149,7 @@ int main() {
         auto v2 = [&](int set) {
             nm::cuda::neuron_input x = ni;
             x.current = in(set);
-            nm::cuda::lif_forward<nm::train::reset_mode::zero, bf16>
+            nm::cuda::spiking_forward<nm::cuda::neuron_kind::lif, nm::train::reset_mode::zero, bf16>
                 <<<blocks, 256>>>(x, {beta, threshold}, spikes16, bits, nullptr);
         };
         poison();

@@ -1,5 +1,6 @@
-// Dense spiking stacks go to the device: pairs of (dense | linear) and (lif | if | li), the
-// readout last, a direct or Bernoulli-rate input code, count or mean cross-entropy or count MSE.
+// Dense spiking stacks go to the device: pairs of (dense | linear) and (lif | if | cuba_lif |
+// alif | li), the readout last, a direct or Bernoulli-rate input code, count or mean cross-entropy
+// or count MSE.
 #include "train/device_plan.hpp"
 
 #include "nm/errors.hpp"
@@ -11,8 +12,8 @@ namespace {
 
 [[noreturn]] void refuse(const std::string& where, const std::string& what) {
     throw bad_config(where + ": " + what +
-                     " is not available with --device cuda yet (it trains "
-                     "dense/linear layers each followed by lif, if or li)");
+                     " is not available with --device cuda yet (it trains dense/linear layers "
+                     "each followed by lif, if, cuba_lif, alif or li)");
 }
 
 } // namespace
@@ -29,7 +30,7 @@ device_plan make_device_plan(const train_spec& spec, const input_code& code,
         if (s.kind == "flatten") continue; // bookkeeping only: no layer in the model
         if (s.kind == "dense" || s.kind == "linear") {
             if (open) refuse(ctx, "a dense layer right after another");
-            if (!p.blocks.empty() && !p.blocks.back().spiking)
+            if (!p.blocks.empty() && !p.blocks.back().spiking())
                 refuse(ctx, "a layer after a leaky-integrator readout");
             device_block b;
             b.inputs = width;
@@ -40,14 +41,18 @@ device_plan make_device_plan(const train_spec& spec, const input_code& code,
             open = true;
             continue;
         }
-        if (s.kind != "lif" && s.kind != "if" && s.kind != "li")
-            refuse(ctx, "a " + s.kind + " layer");
+        const bool neuron = s.kind == "lif" || s.kind == "if" || s.kind == "li" ||
+                            s.kind == "cuba_lif" || s.kind == "alif";
+        if (!neuron) refuse(ctx, "a " + s.kind + " layer");
         if (!open) refuse(ctx, "a neuron layer not fed by a dense layer");
         const neuron_options o = neuron_options_of(s, i);
         if (s.recurrent) refuse(ctx, "recurrent = true");
         if (o.learn_beta || o.learn_threshold) refuse(ctx, "learn_beta / learn_threshold");
         device_block& b = p.blocks.back();
-        b.spiking = s.kind != "li";
+        b.neuron = s.kind == "li" ? 1 : s.kind == "cuba_lif" ? 2 : s.kind == "alif" ? 3 : 0;
+        b.alpha = static_cast<float>(s.alpha);
+        b.adapt = static_cast<float>(s.adapt);
+        b.adapt_decay = static_cast<float>(s.adapt_decay);
         b.beta = static_cast<float>(o.beta);
         b.threshold = static_cast<float>(o.threshold);
         b.slope = static_cast<float>(o.grad.slope);

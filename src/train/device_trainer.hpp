@@ -15,12 +15,14 @@ namespace nm::train {
 struct device_block {
     std::size_t inputs = 0, outputs = 0;
     bool bias = false;
-    bool spiking = true; // lif/if; false: a leaky-integrator readout (li)
+    int neuron = 0; // 0 lif/if, 1 li (leaky-integrator readout), 2 cuba_lif, 3 alif
     float beta = 0.9f, threshold = 1.0f, slope = 2.0f, rate_penalty = 0.0f;
-    int reset = 0;     // train::reset_mode
-    int surrogate = 0; // train::surrogate_kind
+    float alpha = 0.8f, adapt = 0.2f, adapt_decay = 0.98f; // cuba_lif; alif
+    int reset = 0;                                         // train::reset_mode
+    int surrogate = 0;                                     // train::surrogate_kind
     bool detach_reset = true;
     std::size_t dense_layer = 0, neuron_layer = 0; // indices in the CPU model, for reports
+    bool spiking() const { return neuron != 1; }
 };
 
 struct device_plan {

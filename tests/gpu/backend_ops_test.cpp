@@ -9,11 +9,14 @@
 #include "train/device_plan.hpp"
 #include "train/loss.hpp"
 #include "train/model.hpp"
+
 #include "train/optimizer.hpp"
+#include <memory>
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <memory>
 #include <vector>
 
 namespace nm {
@@ -50,7 +53,7 @@ std::vector<Real> cast(const std::vector<float>& v) {
 constexpr int steps = 12, batch = 7, neurons = 45; // widths not a multiple of 32
 constexpr std::size_t width = std::size_t{batch} * neurons, total = steps * width;
 
-train::neuron_options options_of(const cuda::ops::lif_spec& s) {
+train::neuron_options options_of(const cuda::ops::spiking_spec& s) {
     train::neuron_options o;
     o.beta = s.beta;
     o.threshold = s.threshold;
@@ -61,44 +64,68 @@ train::neuron_options options_of(const cuda::ops::lif_spec& s) {
     return o;
 }
 
-TEST(gpu_kernels, lif_forward_fires_the_cpu_layers_spikes) {
-    NM_NEED_GPU();
-    const std::vector<float> x = random_values(total, 1, -0.3, 0.9);
-    for (int reset = 0; reset < 3; ++reset) {
-        cuda::ops::lif_spec s;
-        s.reset = reset;
-        train::lif_layer<float> cpu(neurons, options_of(s));
-        std::vector<float> ref(total);
-        cpu.forward(x.data(), ref.data(), steps, batch);
-        const std::vector<float> gpu = cuda::ops::lif_forward(s, x, steps, neurons);
-        double fired = 0;
-        for (float v : ref) fired += v;
-        EXPECT_GT(fired, 0.05 * total) << "the test must make neurons fire";
-        EXPECT_EQ(gpu, ref) << "reset mode " << reset;
-        EXPECT_EQ(cuda::ops::lif_spikes_through_bits(s, x, steps, neurons), ref);
-    }
+// The CPU layer of a spec's kind, in float or double.
+template<class Real>
+std::unique_ptr<train::layer<Real>> cpu_layer(const cuda::ops::spiking_spec& s) {
+    const train::neuron_options o = options_of(s);
+    if (s.kind == 2) return std::make_unique<train::cuba_lif_layer<Real>>(neurons, o, s.alpha);
+    if (s.kind == 3)
+        return std::make_unique<train::alif_layer<Real>>(neurons, o, s.adapt, s.adapt_decay);
+    return std::make_unique<train::lif_layer<Real>>(neurons, o);
 }
 
-TEST(gpu_kernels, lif_backward_matches_the_double_precision_layer) {
+constexpr int kinds[] = {0, 2, 3}; // lif, cuba_lif, alif
+constexpr const char* kind_names[] = {"lif", "", "cuba_lif", "alif"};
+
+TEST(gpu_kernels, spiking_forward_fires_the_cpu_layers_spikes) {
+    NM_NEED_GPU();
+    const std::vector<float> x = random_values(total, 1, -0.3, 0.9);
+    for (int kind : kinds)
+        for (int reset = 0; reset < 3; ++reset) {
+            cuda::ops::spiking_spec s;
+            s.kind = kind;
+            s.reset = reset;
+            s.alpha = 0.7f;
+            s.adapt = 0.3f;
+            s.adapt_decay = 0.9f;
+            std::vector<float> ref(total);
+            cpu_layer<float>(s)->forward(x.data(), ref.data(), steps, batch);
+            double fired = 0;
+            for (float v : ref) fired += v;
+            EXPECT_GT(fired, 0.05 * total) << "the test must make neurons fire";
+            EXPECT_EQ(cuda::ops::spiking_forward(s, x, steps, neurons), ref)
+                << kind_names[kind] << ", reset mode " << reset;
+            EXPECT_EQ(cuda::ops::spikes_through_bits(s, x, steps, neurons), ref);
+        }
+}
+
+TEST(gpu_kernels, spiking_backward_matches_the_double_precision_layer) {
     NM_NEED_GPU();
     const std::vector<float> x = random_values(total, 2, -0.3, 0.9);
     const std::vector<float> dy = random_values(total, 3, -1, 1);
-    for (int reset = 0; reset < 3; ++reset)
-        for (int surrogate = 0; surrogate < 4; ++surrogate)
-            for (bool detach : {true, false}) {
-                cuda::ops::lif_spec s;
-                s.reset = reset;
-                s.surrogate = surrogate;
-                s.detach = detach;
-                train::lif_layer<double> cpu(neurons, options_of(s));
-                const std::vector<double> xd = cast<double>(x), dyd = cast<double>(dy);
-                std::vector<double> y(total), dx(total);
-                cpu.forward(xd.data(), y.data(), steps, batch);
-                cpu.backward(dyd.data(), dx.data(), steps, batch);
-                const std::vector<float> gpu = cuda::ops::lif_backward(s, x, dy, steps, neurons);
-                EXPECT_LT(relative_error(gpu, dx), 1e-5)
-                    << "reset " << reset << ", surrogate " << surrogate << ", detach " << detach;
-            }
+    for (int kind : kinds)
+        for (int reset = 0; reset < 3; ++reset)
+            for (int surrogate = 0; surrogate < 4; ++surrogate)
+                for (bool detach : {true, false}) {
+                    cuda::ops::spiking_spec s;
+                    s.kind = kind;
+                    s.reset = reset;
+                    s.surrogate = surrogate;
+                    s.detach = detach;
+                    s.alpha = 0.7f;
+                    s.adapt = 0.3f;
+                    s.adapt_decay = 0.9f;
+                    auto cpu = cpu_layer<double>(s);
+                    const std::vector<double> xd = cast<double>(x), dyd = cast<double>(dy);
+                    std::vector<double> y(total), dx(total);
+                    cpu->forward(xd.data(), y.data(), steps, batch);
+                    cpu->backward(dyd.data(), dx.data(), steps, batch);
+                    const std::vector<float> gpu =
+                        cuda::ops::spiking_backward(s, x, dy, steps, neurons);
+                    EXPECT_LT(relative_error(gpu, dx), 1e-5)
+                        << kind_names[kind] << ", reset " << reset << ", surrogate " << surrogate
+                        << ", detach " << detach;
+                }
 }
 
 TEST(gpu_kernels, leaky_integrator_matches_the_cpu_layer) {
@@ -148,7 +175,8 @@ struct step_comparison {
     double cpu_loss = 0, update_error = 0, logit_error = 0, update_cosine = 0;
 };
 
-step_comparison compare_one_step(bool bf16, const std::string& hidden_reset) {
+step_comparison compare_one_step(bool bf16, const std::string& hidden_reset,
+                                 const std::string& hidden_kind = "lif") {
     train_spec spec;
     spec.scheme = "rate";
     spec.code = {{"steps", 10.0, ""}, {"max_rate", 500.0, ""}};
@@ -157,7 +185,8 @@ step_comparison compare_one_step(bool bf16, const std::string& hidden_reset) {
     fc1.kind = fc2.kind = "dense";
     fc1.size = 64;
     fc2.size = 10;
-    lif1.kind = out.kind = "lif";
+    lif1.kind = hidden_kind;
+    out.kind = "lif";
     lif1.reset = hidden_reset;
     fc1.init_gain = 3;
     fc2.init_gain = 3;
@@ -229,12 +258,13 @@ step_comparison compare_one_step(bool bf16, const std::string& hidden_reset) {
 
 TEST(gpu_trainer, float32_step_matches_the_cpu_step) {
     NM_NEED_GPU();
-    for (const char* reset : {"zero", "subtract"}) {
-        const step_comparison c = compare_one_step(false, reset);
-        EXPECT_NEAR(c.gpu_loss, c.cpu_loss, 1e-5 * std::abs(c.cpu_loss)) << reset;
-        EXPECT_LT(c.logit_error, 1e-6) << reset;
-        EXPECT_LT(c.update_error, 1e-4) << reset;
-    }
+    for (const char* kind : {"lif", "cuba_lif", "alif"})
+        for (const char* reset : {"zero", "subtract"}) {
+            const step_comparison c = compare_one_step(false, reset, kind);
+            EXPECT_NEAR(c.gpu_loss, c.cpu_loss, 1e-5 * std::abs(c.cpu_loss)) << kind << reset;
+            EXPECT_LT(c.logit_error, 1e-6) << kind << ", " << reset;
+            EXPECT_LT(c.update_error, 1e-4) << kind << ", " << reset;
+        }
 }
 
 // Weights rounded to bfloat16 (2^-9) move v* enough to flip spikes near threshold, and a flipped

@@ -1,8 +1,10 @@
 // Fused multi-step neuron kernels for training (SpikingJelly's pattern): one thread per neuron
-// of the batch, the time loop inside. Forward integrates, fires and resets over all T steps;
-// backward recomputes v* from the input currents (nothing but the spikes of hidden layers is
-// kept from forward), then runs time in reverse. The arithmetic is the CPU layers' own
-// (train/reset.hpp, train/surrogate.hpp), so a neuron fed the same currents fires the same spikes.
+// of the batch, the time loop inside; LIF/IF, CuBa-LIF and adaptive LIF share one forward and
+// one backward kernel, instantiated per kind, reset and surrogate. Forward integrates, fires and
+// resets over all T steps; backward recomputes v* from the input currents (nothing but the spikes
+// of hidden layers is kept from forward), then runs time in reverse. The arithmetic is the CPU
+// layers' own (train/reset.hpp, train/surrogate.hpp), so a neuron fed the same currents fires the
+// same spikes.
 #pragma once
 
 #include "train/reset.hpp"
@@ -44,27 +46,62 @@ struct neuron_input {
     int steps;
 };
 
-struct lif_constants {
-    float beta, threshold;
+// The spiking layers a kernel instantiates (the CPU layers they mirror: lif_layer,
+// cuba_lif_layer, alif_layer).
+enum class neuron_kind : int { lif = 0, cuba_lif = 2, alif = 3 };
+
+struct neuron_constants {
+    float beta = 0.9f, threshold = 1.0f;
+    float alpha = 0.8f;                      // cuba_lif: synaptic current decay per step
+    float adapt = 0.2f, adapt_decay = 0.98f; // alif: threshold rise per unit of a; a's decay
 };
 
-// Forward of a LIF layer. Writes the spikes as `Out` (the next GEMM's operand) when `spikes`
-// is set, packs them 32 to a word (bits[t][k / 32], bit k % 32) when `bits` is set, and adds
-// the spike count to `count` when set. Every lane of a warp reaches the ballot.
-template<reset_mode R, class Out>
-static __global__ void lif_forward(neuron_input in, lif_constants c, Out* spikes,
-                                   std::uint32_t* bits, unsigned long long* count) {
+// One neuron's state over time and its step, as the CPU layer computes it. The CuBa and
+// adaptive layers round every product and sum (their CPU loops are not contracted into FMAs);
+// LIF lets the compiler fuse, as the CPU's vectorised LIF loop does.
+template<neuron_kind Kind>
+struct neuron_state {
+    float v = 0, i = 0, a = 0;
+
+    // v* and the threshold it is compared with at this step, from the input x.
+    __device__ float charge(const neuron_constants& c, float x, float& theta) {
+        theta = c.threshold;
+        if constexpr (Kind == neuron_kind::cuba_lif) {
+            i = __fadd_rn(__fmul_rn(c.alpha, i), x);
+            return __fadd_rn(__fmul_rn(c.beta, v), i);
+        } else if constexpr (Kind == neuron_kind::alif) {
+            theta = __fadd_rn(c.threshold, __fmul_rn(c.adapt, a));
+            return __fadd_rn(__fmul_rn(c.beta, v), x);
+        } else {
+            return c.beta * v + x;
+        }
+    }
+
+    template<reset_mode R>
+    __device__ void reset(const neuron_constants& c, float vstar, float s, float theta) {
+        v = train::reset_value(R, vstar, s, theta);
+        if constexpr (Kind == neuron_kind::alif) a = __fadd_rn(__fmul_rn(c.adapt_decay, a), s);
+    }
+};
+
+// Forward of a spiking layer. Writes the spikes as `Out` (the next GEMM's operand) when
+// `spikes` is set, packs them 32 to a word (bits[t][k / 32], bit k % 32) when `bits` is set,
+// and adds the spike count to `count` when set. Every lane of a warp reaches the ballot.
+template<neuron_kind Kind, reset_mode R, class Out>
+__global__ void spiking_forward(neuron_input in, neuron_constants c, Out* spikes,
+                                std::uint32_t* bits, unsigned long long* count) {
     const std::size_t k = blockIdx.x * std::size_t{blockDim.x} + threadIdx.x;
     const bool live = k < in.width;
     const float bias = live && in.bias ? in.bias[k % in.n] : 0.0f;
     const std::size_t words = (in.width + 31) / 32;
-    float v = 0;
+    neuron_state<Kind> n;
     unsigned fired = 0;
     for (int t = 0; t < in.steps; ++t) {
-        const float vstar =
-            c.beta * v + ((live ? in.current[t * in.step_stride + k] : 0.0f) + bias);
-        const float s = live && vstar >= c.threshold ? 1.0f : 0.0f;
-        v = train::reset_value(R, vstar, s, c.threshold);
+        float theta;
+        const float x = (live ? in.current[t * in.step_stride + k] : 0.0f) + bias;
+        const float vstar = n.charge(c, x, theta);
+        const float s = live && vstar >= theta ? 1.0f : 0.0f;
+        n.template reset<R>(c, vstar, s, theta);
         fired += s != 0;
         if (spikes && live) spikes[t * in.width + k] = from_float<Out>(s);
         if (bits) {
@@ -100,32 +137,60 @@ struct neuron_grads {
     float* summed;  // [width]
 };
 
-// Backward of a LIF layer from ∂L/∂s_t (`dspikes`, [T][width]). v*_t is recomputed from the
-// currents into `vstar` ([T][width]; it may be the currents themselves when they have one row
-// per step), then G_t = (∂L/∂s_t + penalty)·S'(v*_t − θ) + g_v·∂v_t/∂v*_t, g_v ← β·G_t.
-template<reset_mode R, surrogate_kind K, class Grad>
-static __global__ void lif_backward(neuron_input in, lif_constants c, train::surrogate sg,
-                                    bool detach, float penalty, const float* dspikes, float* vstar,
-                                    neuron_grads<Grad> out) {
+// Backward of a spiking layer from ∂L/∂s_t (`dspikes`, [T][width]). v*_t (and an adaptive
+// layer's threshold θ_t, into `theta`) is recomputed from the currents into `vstar` ([T][width];
+// it may be the currents themselves when they have one row per step), then time runs in
+// reverse with the CPU layers' recurrences:
+//   LIF       G_t = (∂L/∂s_t + penalty)·S'(v*_t − θ) + g_v·∂v_t/∂v*_t,   g_v ← β·G_t
+//   CuBa-LIF  G_v = as LIF,  G_t = G_v + g_i,   g_v ← β·G_v,   g_i ← α·G_t
+//   ALIF      G_s = ∂L/∂s_t + penalty + g_a + g_v·∂v_t/∂s_t,  G_t = G_s·S' + g_v·∂v_t/∂v*_t,
+//             G_θ = −G_s·S' + g_v·∂v_t/∂θ_t,   g_v ← β·G_t,   g_a ← ρ·g_a + b·G_θ
+template<neuron_kind Kind, reset_mode R, surrogate_kind K, class Grad>
+__global__ void spiking_backward(neuron_input in, neuron_constants c, train::surrogate sg,
+                                 bool detach, float penalty, const float* dspikes, float* vstar,
+                                 float* theta, neuron_grads<Grad> out) {
     const std::size_t k = blockIdx.x * std::size_t{blockDim.x} + threadIdx.x;
     if (k >= in.width) return;
     const float bias = in.bias ? in.bias[k % in.n] : 0.0f;
-    float v = 0;
+    neuron_state<Kind> n;
     for (int t = 0; t < in.steps; ++t) {
-        const float vs = c.beta * v + (in.current[t * in.step_stride + k] + bias);
-        vstar[t * in.width + k] = vs;
-        v = train::reset_value(R, vs, vs >= c.threshold ? 1.0f : 0.0f, c.threshold);
+        float th;
+        const std::size_t at = t * in.width + k;
+        const float vs = n.charge(c, in.current[t * in.step_stride + k] + bias, th);
+        vstar[at] = vs;
+        if constexpr (Kind == neuron_kind::alif) theta[at] = th;
+        n.template reset<R>(c, vs, vs >= th ? 1.0f : 0.0f, th);
     }
-    float gv = 0, summed = 0;
+    float gv = 0, gi = 0, ga = 0, summed = 0;
     for (int t = in.steps - 1; t >= 0; --t) {
         const std::size_t at = t * in.width + k;
-        const float vs = vstar[at], s = vs >= c.threshold ? 1.0f : 0.0f;
-        const float sd = sg.derivative<K>(vs - c.threshold);
-        const float g = (dspikes[at] + penalty) * sd +
-                        gv * train::reset_derivative(R, detach, vs, s, c.threshold, sd);
+        const float vs = vstar[at];
+        const float th = Kind == neuron_kind::alif ? theta[at] : c.threshold;
+        const float s = vs >= th ? 1.0f : 0.0f;
+        const float sd = sg.derivative<K>(vs - th);
+        float g;
+        if constexpr (Kind == neuron_kind::alif) {
+            float dv_ds = 0, dv_dvs = 1, dv_dth = 0;
+            if (R == reset_mode::zero) {
+                dv_ds = detach ? 0 : -vs;
+                dv_dvs = 1 - s;
+            } else if (R == reset_mode::subtract) {
+                dv_ds = detach ? 0 : -th;
+                dv_dth = detach ? 0 : -s;
+            }
+            const float gs = dspikes[at] + penalty + ga + gv * dv_ds;
+            g = gs * sd + gv * dv_dvs;
+            ga = c.adapt_decay * ga + c.adapt * (-gs * sd + gv * dv_dth);
+            gv = c.beta * g;
+        } else {
+            const float gvs = (dspikes[at] + penalty) * sd +
+                              gv * train::reset_derivative(R, detach, vs, s, c.threshold, sd);
+            g = Kind == neuron_kind::cuba_lif ? gvs + gi : gvs;
+            gv = c.beta * gvs;
+            if constexpr (Kind == neuron_kind::cuba_lif) gi = c.alpha * g;
+        }
         out.dcurrent[at] = from_float<Grad>(g);
         summed += g;
-        gv = c.beta * g;
     }
     out.summed[k] = summed;
 }

@@ -1,8 +1,8 @@
 // Host wrappers running one kernel each on uploaded vectors (ops.hpp).
 #include "backends/cuda/buffer.hpp"
+#include "backends/cuda/dispatch.cuh"
 #include "backends/cuda/ops.hpp"
 #include "backends/cuda/train_kernels.cuh"
-#include "core/with_constant.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -28,35 +28,30 @@ neuron_input input_of(const buffer<float>& x, int steps, int n) {
     return {x.data(), width, nullptr, n, width, steps};
 }
 
-template<class F>
-void with_reset(int reset, F&& f) {
-    with_constant<reset_mode::zero, reset_mode::subtract, reset_mode::none>(
-        static_cast<reset_mode>(reset), f);
-}
-
 } // namespace
 
-std::vector<float> lif_forward(const lif_spec& s, const std::vector<float>& x, int steps, int n) {
+std::vector<float> spiking_forward(const spiking_spec& s, const std::vector<float>& x, int steps,
+                                   int n) {
     buffer<float> in, out(x.size());
     in.upload(x.data(), x.size());
     const neuron_input ni = input_of(in, steps, n);
-    with_reset(s.reset, [&]<reset_mode R>() {
-        lif_forward<R, float>
-            <<<grid(ni.width), threads>>>(ni, {s.beta, s.threshold}, out.data(), nullptr, nullptr);
+    with_spiking(s.kind, s.reset, [&]<neuron_kind Kind, reset_mode R>() {
+        spiking_forward<Kind, R, float>
+            <<<grid(ni.width), threads>>>(ni, constants_of(s), out.data(), nullptr, nullptr);
     });
     NM_CUDA_LAUNCHED();
     return fetch(out, x.size());
 }
 
-std::vector<float> lif_spikes_through_bits(const lif_spec& s, const std::vector<float>& x,
-                                           int steps, int n) {
+std::vector<float> spikes_through_bits(const spiking_spec& s, const std::vector<float>& x,
+                                       int steps, int n) {
     buffer<float> in, out(x.size());
     in.upload(x.data(), x.size());
     const neuron_input ni = input_of(in, steps, n);
     buffer<std::uint32_t> bits(steps * ((ni.width + 31) / 32));
-    with_reset(s.reset, [&]<reset_mode R>() {
-        lif_forward<R, float>
-            <<<grid(ni.width), threads>>>(ni, {s.beta, s.threshold}, nullptr, bits.data(), nullptr);
+    with_spiking(s.kind, s.reset, [&]<neuron_kind Kind, reset_mode R>() {
+        spiking_forward<Kind, R, float>
+            <<<grid(ni.width), threads>>>(ni, constants_of(s), nullptr, bits.data(), nullptr);
     });
     NM_CUDA_LAUNCHED();
     unpack_bits<float><<<grid(x.size()), threads>>>(bits.data(), ni.width, steps, out.data());
@@ -64,9 +59,9 @@ std::vector<float> lif_spikes_through_bits(const lif_spec& s, const std::vector<
     return fetch(out, x.size());
 }
 
-std::vector<float> lif_backward(const lif_spec& s, const std::vector<float>& x,
-                                const std::vector<float>& dy, int steps, int n) {
-    buffer<float> in, d, vstar(x.size()), dx(x.size());
+std::vector<float> spiking_backward(const spiking_spec& s, const std::vector<float>& x,
+                                    const std::vector<float>& dy, int steps, int n) {
+    buffer<float> in, d, vstar(x.size()), theta(x.size()), dx(x.size());
     in.upload(x.data(), x.size());
     d.upload(dy.data(), dy.size());
     const neuron_input ni = input_of(in, steps, n);
@@ -74,11 +69,11 @@ std::vector<float> lif_backward(const lif_spec& s, const std::vector<float>& x,
     train::surrogate sg;
     sg.kind = static_cast<surrogate_kind>(s.surrogate);
     sg.slope = s.slope;
-    with_reset(s.reset, [&]<reset_mode R>() {
+    with_spiking(s.kind, s.reset, [&]<neuron_kind Kind, reset_mode R>() {
         with_constant<surrogate_kind::arctan, surrogate_kind::fast_sigmoid, surrogate_kind::erf,
                       surrogate_kind::triangle>(sg.kind, [&]<surrogate_kind K>() {
-            lif_backward<R, K, float><<<grid(ni.width), threads>>>(
-                ni, {s.beta, s.threshold}, sg, s.detach, s.penalty, d.data(), vstar.data(),
+            spiking_backward<Kind, R, K, float><<<grid(ni.width), threads>>>(
+                ni, constants_of(s), sg, s.detach, s.penalty, d.data(), vstar.data(), theta.data(),
                 neuron_grads<float>{dx.data(), summed.data()});
         });
     });

@@ -8,22 +8,25 @@
 
 namespace nm::cuda::ops {
 
-struct lif_spec {
-    int reset = 0, surrogate = 0; // train::reset_mode, train::surrogate_kind
+// A spiking training layer: kind 0 lif/if, 2 cuba_lif, 3 alif (train::device_block's codes).
+struct spiking_spec {
+    int kind = 0, reset = 0, surrogate = 0; // train::reset_mode, train::surrogate_kind
     float beta = 0.9f, threshold = 1.0f, slope = 2.0f, penalty = 0.0f;
+    float alpha = 0.8f, adapt = 0.2f, adapt_decay = 0.98f;
     bool detach = true;
 };
 
-// Currents x [T][width] (n neurons per sample, width = batch · n) through a LIF layer: spikes.
-std::vector<float> lif_forward(const lif_spec& s, const std::vector<float>& x, int steps, int n);
+// Currents x [T][width] (n neurons per sample, width = batch · n) through the layer: spikes.
+std::vector<float> spiking_forward(const spiking_spec& s, const std::vector<float>& x, int steps,
+                                   int n);
 
-// ∂L/∂x from ∂L/∂spikes `dy`, both [T][width]; `packed` receives the forward's spike bits.
-std::vector<float> lif_backward(const lif_spec& s, const std::vector<float>& x,
-                                const std::vector<float>& dy, int steps, int n);
+// ∂L/∂x from ∂L/∂spikes `dy`, both [T][width].
+std::vector<float> spiking_backward(const spiking_spec& s, const std::vector<float>& x,
+                                    const std::vector<float>& dy, int steps, int n);
 
 // The forward's spikes as bits, unpacked again on the device (a round trip).
-std::vector<float> lif_spikes_through_bits(const lif_spec& s, const std::vector<float>& x,
-                                           int steps, int n);
+std::vector<float> spikes_through_bits(const spiking_spec& s, const std::vector<float>& x,
+                                       int steps, int n);
 
 std::vector<float> li_forward(float beta, const std::vector<float>& x, int steps, int n);
 std::vector<float> li_backward(float beta, const std::vector<float>& dy, int steps, int n);

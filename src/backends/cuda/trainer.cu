@@ -6,6 +6,7 @@
 // currents with the forward GEMM and its v* with the forward recurrence.
 #include "backends/cuda/buffer.hpp"
 #include "backends/cuda/cuda.hpp"
+#include "backends/cuda/dispatch.cuh"
 #include "backends/cuda/train_kernels.cuh"
 #include "core/with_constant.hpp"
 
@@ -102,6 +103,8 @@ public:
             direct_.resize(mb * plan.blocks[0].inputs);
             vstar_.resize(rows * plan.blocks[0].outputs);
         }
+        for (const auto& b : plan.blocks) // adaptive thresholds recomputed in backward
+            if (b.neuron == static_cast<int>(neuron_kind::alif)) theta_.resize(rows * widest_out);
         rows_.resize(mb);
         values_.resize(1);
         counts_.resize(plan.blocks.size() + 1);
@@ -229,7 +232,7 @@ public:
         std::size_t bytes = blas_workspace_.bytes() + operands_[0].bytes() + operands_[1].bytes() +
                             dcurrent_.bytes() + current_.bytes() + dspikes_.bytes() +
                             summed_.bytes() + y_.bytes() + logits_.bytes() + losses_.bytes() +
-                            direct_.bytes() + vstar_.bytes() + labels_.bytes() +
+                            direct_.bytes() + vstar_.bytes() + theta_.bytes() + labels_.bytes() +
                             train_.currents.bytes() + train_.thresholds.bytes();
         for (const layer_state& l : layers_) {
             for (const auto* p : {&l.w, &l.b, &l.gw, &l.gb, &l.mw, &l.vw, &l.mb, &l.vb})
@@ -349,8 +352,7 @@ private:
             const neuron_input in = currents(i, x, rows.n);
             const bool last = i + 1 == layers_.size();
             unsigned long long* counter = count ? counts_.data() + i + 1 : nullptr;
-            const lif_constants c{l.spec.beta, l.spec.threshold};
-            if (!l.spec.spiking) {
+            if (!l.spec.spiking()) {
                 li_forward<<<grid_for(in.width), block_threads, 0, stream_>>>(in, l.spec.beta,
                                                                               y_.data());
             } else {
@@ -359,11 +361,12 @@ private:
                     Out* spikes = last ? reinterpret_cast<Out*>(y_.data())
                                        : reinterpret_cast<Out*>(operands_[(i + 1) % 2].data());
                     std::uint32_t* bits = training && !last ? l.bits.data() : nullptr;
-                    with_constant<reset_mode::zero, reset_mode::subtract, reset_mode::none>(
-                        static_cast<reset_mode>(l.spec.reset), [&]<reset_mode R>() {
-                            lif_forward<R, Out><<<grid_for(in.width), block_threads, 0, stream_>>>(
-                                in, c, spikes, bits, counter);
-                        });
+                    with_spiking(l.spec.neuron, l.spec.reset,
+                                 [&]<neuron_kind Kind, reset_mode R>() {
+                                     spiking_forward<Kind, R, Out>
+                                         <<<grid_for(in.width), block_threads, 0, stream_>>>(
+                                             in, constants_of(l.spec), spikes, bits, counter);
+                                 });
                     x = spikes;
                 });
             }
@@ -380,25 +383,24 @@ private:
         float* vstar = l.constant ? vstar_.data() : current_.data();
         with_operand(l.half, [&]<class G>(G) {
             const neuron_grads<G> out{reinterpret_cast<G*>(dcurrent_.data()), summed_.data()};
-            if (!l.spec.spiking) {
+            if (!l.spec.spiking()) {
                 li_backward<G><<<grid_for(in.width), block_threads, 0, stream_>>>(
                     in, l.spec.beta, dspikes_.data(), out);
             } else {
-                const lif_constants c{l.spec.beta, l.spec.threshold};
                 train::surrogate sg;
                 sg.kind = static_cast<surrogate_kind>(l.spec.surrogate);
                 sg.slope = l.spec.slope;
-                with_constant<reset_mode::zero, reset_mode::subtract, reset_mode::none>(
-                    static_cast<reset_mode>(l.spec.reset), [&]<reset_mode R>() {
-                        with_constant<surrogate_kind::arctan, surrogate_kind::fast_sigmoid,
-                                      surrogate_kind::erf, surrogate_kind::triangle>(
-                            sg.kind, [&]<surrogate_kind K>() {
-                                lif_backward<R, K, G>
-                                    <<<grid_for(in.width), block_threads, 0, stream_>>>(
-                                        in, c, sg, l.spec.detach_reset, l.spec.rate_penalty,
-                                        dspikes_.data(), vstar, out);
-                            });
-                    });
+                with_spiking(l.spec.neuron, l.spec.reset, [&]<neuron_kind Kind, reset_mode R>() {
+                    with_constant<surrogate_kind::arctan, surrogate_kind::fast_sigmoid,
+                                  surrogate_kind::erf, surrogate_kind::triangle>(
+                        sg.kind, [&]<surrogate_kind K>() {
+                            spiking_backward<Kind, R, K, G>
+                                <<<grid_for(in.width), block_threads, 0, stream_>>>(
+                                    in, constants_of(l.spec), sg, l.spec.detach_reset,
+                                    l.spec.rate_penalty, dspikes_.data(), vstar, theta_.data(),
+                                    out);
+                        });
+                });
             }
             NM_CUDA_LAUNCHED();
         });
@@ -479,7 +481,7 @@ private:
     buffer<std::byte> blas_workspace_;
     std::vector<layer_state> layers_;
     buffer<std::byte> operands_[2], dcurrent_; // GEMM operands: float or bfloat16
-    buffer<float> current_, dspikes_, summed_, y_, logits_, losses_, direct_, vstar_;
+    buffer<float> current_, dspikes_, summed_, y_, logits_, losses_, direct_, vstar_, theta_;
     buffer<std::uint32_t> rows_;
     buffer<std::int32_t> labels_;
     buffer<step_values> values_;
