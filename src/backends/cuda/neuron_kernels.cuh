@@ -27,14 +27,6 @@ __device__ __forceinline__ T from_float(float x) {
         return __float2bfloat16_rn(x);
 }
 
-template<class T>
-__device__ __forceinline__ float to_float(T x) {
-    if constexpr (std::is_same_v<T, float>)
-        return x;
-    else
-        return __bfloat162float(x);
-}
-
 // What every neuron kernel reads: input currents I[t][b][j] (a row stride of 0: the same
 // currents at every step, from a constant input), an optional bias per neuron, the sizes.
 struct neuron_input {
