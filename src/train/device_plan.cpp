@@ -1,10 +1,12 @@
 // Dense spiking stacks go to the device: pairs of (dense | linear) and (lif | if | cuba_lif |
-// alif | li), the readout last, a direct or Bernoulli-rate input code, count or mean cross-entropy
-// or count MSE.
+// alif | rf | li), the readout last, a direct or Bernoulli-rate input code, count or mean
+// cross-entropy or count MSE.
 #include "train/device_plan.hpp"
 
 #include "nm/errors.hpp"
 #include "train/model.hpp"
+
+#include <cmath>
 
 namespace nm::train {
 
@@ -13,7 +15,7 @@ namespace {
 [[noreturn]] void refuse(const std::string& where, const std::string& what) {
     throw bad_config(where + ": " + what +
                      " is not available with --device cuda yet (it trains dense/linear layers "
-                     "each followed by lif, if, cuba_lif, alif or li)");
+                     "each followed by lif, if, cuba_lif, alif, rf or li)");
 }
 
 } // namespace
@@ -42,14 +44,20 @@ device_plan make_device_plan(const train_spec& spec, const input_code& code,
             continue;
         }
         const bool neuron = s.kind == "lif" || s.kind == "if" || s.kind == "li" ||
-                            s.kind == "cuba_lif" || s.kind == "alif";
+                            s.kind == "cuba_lif" || s.kind == "alif" || s.kind == "rf";
         if (!neuron) refuse(ctx, "a " + s.kind + " layer");
         if (!open) refuse(ctx, "a neuron layer not fed by a dense layer");
         const neuron_options o = neuron_options_of(s, i);
         if (s.recurrent) refuse(ctx, "recurrent = true");
         if (o.learn_beta || o.learn_threshold) refuse(ctx, "learn_beta / learn_threshold");
         device_block& b = p.blocks.back();
-        b.neuron = s.kind == "li" ? 1 : s.kind == "cuba_lif" ? 2 : s.kind == "alif" ? 3 : 0;
+        b.neuron = s.kind == "li"         ? 1
+                   : s.kind == "cuba_lif" ? 2
+                   : s.kind == "alif"     ? 3
+                   : s.kind == "rf"       ? 4
+                                          : 0;
+        b.rf_c = static_cast<float>(o.beta * std::cos(s.omega));
+        b.rf_d = static_cast<float>(o.beta * std::sin(s.omega));
         b.alpha = static_cast<float>(s.alpha);
         b.adapt = static_cast<float>(s.adapt);
         b.adapt_decay = static_cast<float>(s.adapt_decay);

@@ -64,6 +64,8 @@ train::neuron_options options_of(const cuda::ops::spiking_spec& s) {
     return o;
 }
 
+constexpr double omega = 0.6;
+
 // The CPU layer of a spec's kind, in float or double.
 template<class Real>
 std::unique_ptr<train::layer<Real>> cpu_layer(const cuda::ops::spiking_spec& s) {
@@ -71,23 +73,33 @@ std::unique_ptr<train::layer<Real>> cpu_layer(const cuda::ops::spiking_spec& s) 
     if (s.kind == 2) return std::make_unique<train::cuba_lif_layer<Real>>(neurons, o, s.alpha);
     if (s.kind == 3)
         return std::make_unique<train::alif_layer<Real>>(neurons, o, s.adapt, s.adapt_decay);
+    if (s.kind == 4) return std::make_unique<train::rf_layer<Real>>(neurons, o, omega);
     return std::make_unique<train::lif_layer<Real>>(neurons, o);
 }
 
-constexpr int kinds[] = {0, 2, 3}; // lif, cuba_lif, alif
-constexpr const char* kind_names[] = {"lif", "", "cuba_lif", "alif"};
+constexpr int kinds[] = {0, 2, 3, 4}; // lif, cuba_lif, alif, rf
+constexpr const char* kind_names[] = {"lif", "", "cuba_lif", "alif", "rf"};
+
+// A spec of `kind` with its constants as the CPU layers derive them (rf: ω = 0.6 rad/step).
+cuda::ops::spiking_spec spec_of(int kind) {
+    cuda::ops::spiking_spec s;
+    s.kind = kind;
+    s.alpha = 0.7f;
+    s.adapt = 0.3f;
+    s.adapt_decay = 0.9f;
+    const double beta = options_of(s).beta;
+    s.rf_c = static_cast<float>(beta * std::cos(omega));
+    s.rf_d = static_cast<float>(beta * std::sin(omega));
+    return s;
+}
 
 TEST(gpu_kernels, spiking_forward_fires_the_cpu_layers_spikes) {
     NM_NEED_GPU();
     const std::vector<float> x = random_values(total, 1, -0.3, 0.9);
     for (int kind : kinds)
         for (int reset = 0; reset < 3; ++reset) {
-            cuda::ops::spiking_spec s;
-            s.kind = kind;
+            cuda::ops::spiking_spec s = spec_of(kind);
             s.reset = reset;
-            s.alpha = 0.7f;
-            s.adapt = 0.3f;
-            s.adapt_decay = 0.9f;
             std::vector<float> ref(total);
             cpu_layer<float>(s)->forward(x.data(), ref.data(), steps, batch);
             double fired = 0;
@@ -107,14 +119,10 @@ TEST(gpu_kernels, spiking_backward_matches_the_double_precision_layer) {
         for (int reset = 0; reset < 3; ++reset)
             for (int surrogate = 0; surrogate < 4; ++surrogate)
                 for (bool detach : {true, false}) {
-                    cuda::ops::spiking_spec s;
-                    s.kind = kind;
+                    cuda::ops::spiking_spec s = spec_of(kind);
                     s.reset = reset;
                     s.surrogate = surrogate;
                     s.detach = detach;
-                    s.alpha = 0.7f;
-                    s.adapt = 0.3f;
-                    s.adapt_decay = 0.9f;
                     auto cpu = cpu_layer<double>(s);
                     const std::vector<double> xd = cast<double>(x), dyd = cast<double>(dy);
                     std::vector<double> y(total), dx(total);
@@ -258,7 +266,7 @@ step_comparison compare_one_step(bool bf16, const std::string& hidden_reset,
 
 TEST(gpu_trainer, float32_step_matches_the_cpu_step) {
     NM_NEED_GPU();
-    for (const char* kind : {"lif", "cuba_lif", "alif"})
+    for (const char* kind : {"lif", "cuba_lif", "alif", "rf"})
         for (const char* reset : {"zero", "subtract"}) {
             const step_comparison c = compare_one_step(false, reset, kind);
             EXPECT_NEAR(c.gpu_loss, c.cpu_loss, 1e-5 * std::abs(c.cpu_loss)) << kind << reset;

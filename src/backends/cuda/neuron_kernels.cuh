@@ -39,13 +39,14 @@ struct neuron_input {
 };
 
 // The spiking layers a kernel instantiates (the CPU layers they mirror: lif_layer,
-// cuba_lif_layer, alif_layer).
-enum class neuron_kind : int { lif = 0, cuba_lif = 2, alif = 3 };
+// cuba_lif_layer, alif_layer, rf_layer).
+enum class neuron_kind : int { lif = 0, cuba_lif = 2, alif = 3, rf = 4 };
 
 struct neuron_constants {
     float beta = 0.9f, threshold = 1.0f;
     float alpha = 0.8f;                      // cuba_lif: synaptic current decay per step
     float adapt = 0.2f, adapt_decay = 0.98f; // alif: threshold rise per unit of a; a's decay
+    float rf_c = 0.0f, rf_d = 0.0f;          // rf: λ = β·e^{iω} = c + i·d
 };
 
 // One neuron's state over time and its step, as the CPU layer computes it. The CuBa and
@@ -53,7 +54,8 @@ struct neuron_constants {
 // LIF lets the compiler fuse, as the CPU's vectorised LIF loop does.
 template<neuron_kind Kind>
 struct neuron_state {
-    float v = 0, i = 0, a = 0;
+    float v = 0, i = 0, a = 0; // membrane (rf: its real part), current, adaptation
+    float b = 0, b_star = 0;   // rf: the imaginary part after and before the reset
 
     // v* and the threshold it is compared with at this step, from the input x.
     __device__ float charge(const neuron_constants& c, float x, float& theta) {
@@ -64,6 +66,9 @@ struct neuron_state {
         } else if constexpr (Kind == neuron_kind::alif) {
             theta = __fadd_rn(c.threshold, __fmul_rn(c.adapt, a));
             return __fadd_rn(__fmul_rn(c.beta, v), x);
+        } else if constexpr (Kind == neuron_kind::rf) {
+            b_star = __fadd_rn(__fmul_rn(c.rf_d, v), __fmul_rn(c.rf_c, b));
+            return __fadd_rn(__fsub_rn(__fmul_rn(c.rf_c, v), __fmul_rn(c.rf_d, b)), x);
         } else {
             return c.beta * v + x;
         }
@@ -73,6 +78,8 @@ struct neuron_state {
     __device__ void reset(const neuron_constants& c, float vstar, float s, float theta) {
         v = train::reset_value(R, vstar, s, theta);
         if constexpr (Kind == neuron_kind::alif) a = __fadd_rn(__fmul_rn(c.adapt_decay, a), s);
+        if constexpr (Kind == neuron_kind::rf)
+            b = R == reset_mode::zero ? b_star * (1 - s) : b_star;
     }
 };
 
@@ -129,18 +136,20 @@ struct neuron_grads {
     float* summed;  // [width]
 };
 
-// Backward of a spiking layer from ∂L/∂s_t (`dspikes`, [T][width]). v*_t (and an adaptive
-// layer's threshold θ_t, into `theta`) is recomputed from the currents into `vstar` ([T][width];
-// it may be the currents themselves when they have one row per step), then time runs in
-// reverse with the CPU layers' recurrences:
+// Backward of a spiking layer from ∂L/∂s_t (`dspikes`, [T][width]). v*_t (and into `aux` an
+// adaptive layer's threshold θ_t or a resonator's imaginary part b*_t) is recomputed from the
+// currents into `vstar` ([T][width]; it may be the currents themselves when they have one row
+// per step), then time runs in reverse with the CPU layers' recurrences:
 //   LIF       G_t = (∂L/∂s_t + penalty)·S'(v*_t − θ) + g_v·∂v_t/∂v*_t,   g_v ← β·G_t
 //   CuBa-LIF  G_v = as LIF,  G_t = G_v + g_i,   g_v ← β·G_v,   g_i ← α·G_t
 //   ALIF      G_s = ∂L/∂s_t + penalty + g_a + g_v·∂v_t/∂s_t,  G_t = G_s·S' + g_v·∂v_t/∂v*_t,
 //             G_θ = −G_s·S' + g_v·∂v_t/∂θ_t,   g_v ← β·G_t,   g_a ← ρ·g_a + b·G_θ
+//   RF        G_t = (∂L/∂s_t + penalty)·S' + g_a·∂a_t/∂a*_t + g_b·∂b_t/∂a*_t,
+//             G_b = g_b·∂b_t/∂b*_t,   g_a ← c·G_t + d·G_b,   g_b ← −d·G_t + c·G_b
 template<neuron_kind Kind, reset_mode R, surrogate_kind K, class Grad>
 __global__ void spiking_backward(neuron_input in, neuron_constants c, train::surrogate sg,
                                  bool detach, float penalty, const float* dspikes, float* vstar,
-                                 float* theta, neuron_grads<Grad> out) {
+                                 float* aux, neuron_grads<Grad> out) {
     const std::size_t k = blockIdx.x * std::size_t{blockDim.x} + threadIdx.x;
     if (k >= in.width) return;
     const float bias = in.bias ? in.bias[k % in.n] : 0.0f;
@@ -150,14 +159,15 @@ __global__ void spiking_backward(neuron_input in, neuron_constants c, train::sur
         const std::size_t at = t * in.width + k;
         const float vs = n.charge(c, in.current[t * in.step_stride + k] + bias, th);
         vstar[at] = vs;
-        if constexpr (Kind == neuron_kind::alif) theta[at] = th;
+        if constexpr (Kind == neuron_kind::alif) aux[at] = th;
+        if constexpr (Kind == neuron_kind::rf) aux[at] = n.b_star;
         n.template reset<R>(c, vs, vs >= th ? 1.0f : 0.0f, th);
     }
     float gv = 0, gi = 0, ga = 0, summed = 0;
     for (int t = in.steps - 1; t >= 0; --t) {
         const std::size_t at = t * in.width + k;
         const float vs = vstar[at];
-        const float th = Kind == neuron_kind::alif ? theta[at] : c.threshold;
+        const float th = Kind == neuron_kind::alif ? aux[at] : c.threshold;
         const float s = vs >= th ? 1.0f : 0.0f;
         const float sd = sg.derivative<K>(vs - th);
         float g;
@@ -174,6 +184,16 @@ __global__ void spiking_backward(neuron_input in, neuron_constants c, train::sur
             g = gs * sd + gv * dv_dvs;
             ga = c.adapt_decay * ga + c.adapt * (-gs * sd + gv * dv_dth);
             gv = c.beta * g;
+        } else if constexpr (Kind == neuron_kind::rf) {
+            const bool zero = R == reset_mode::zero;
+            const float bs = aux[at];
+            const float db_das = zero && !detach ? -bs * sd : 0.0f;
+            const float db_dbs = zero ? 1 - s : 1.0f;
+            g = (dspikes[at] + penalty) * sd +
+                gv * train::reset_derivative(R, detach, vs, s, c.threshold, sd) + gi * db_das;
+            const float gbs = gi * db_dbs;
+            gv = c.rf_c * g + c.rf_d * gbs;  // g_a
+            gi = -c.rf_d * g + c.rf_c * gbs; // g_b
         } else {
             const float gvs = (dspikes[at] + penalty) * sd +
                               gv * train::reset_derivative(R, detach, vs, s, c.threshold, sd);

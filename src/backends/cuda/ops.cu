@@ -61,7 +61,7 @@ std::vector<float> spikes_through_bits(const spiking_spec& s, const std::vector<
 
 std::vector<float> spiking_backward(const spiking_spec& s, const std::vector<float>& x,
                                     const std::vector<float>& dy, int steps, int n) {
-    buffer<float> in, d, vstar(x.size()), theta(x.size()), dx(x.size());
+    buffer<float> in, d, vstar(x.size()), aux(x.size()), dx(x.size());
     in.upload(x.data(), x.size());
     d.upload(dy.data(), dy.size());
     const neuron_input ni = input_of(in, steps, n);
@@ -73,7 +73,7 @@ std::vector<float> spiking_backward(const spiking_spec& s, const std::vector<flo
         with_constant<surrogate_kind::arctan, surrogate_kind::fast_sigmoid, surrogate_kind::erf,
                       surrogate_kind::triangle>(sg.kind, [&]<surrogate_kind K>() {
             spiking_backward<Kind, R, K, float><<<grid(ni.width), threads>>>(
-                ni, constants_of(s), sg, s.detach, s.penalty, d.data(), vstar.data(), theta.data(),
+                ni, constants_of(s), sg, s.detach, s.penalty, d.data(), vstar.data(), aux.data(),
                 neuron_grads<float>{dx.data(), summed.data()});
         });
     });

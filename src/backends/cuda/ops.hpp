@@ -8,11 +8,12 @@
 
 namespace nm::cuda::ops {
 
-// A spiking training layer: kind 0 lif/if, 2 cuba_lif, 3 alif (train::device_block's codes).
+// A spiking training layer: kind 0 lif/if, 2 cuba_lif, 3 alif, 4 rf (train::device_block's
+// codes).
 struct spiking_spec {
     int kind = 0, reset = 0, surrogate = 0; // train::reset_mode, train::surrogate_kind
     float beta = 0.9f, threshold = 1.0f, slope = 2.0f, penalty = 0.0f;
-    float alpha = 0.8f, adapt = 0.2f, adapt_decay = 0.98f;
+    float alpha = 0.8f, adapt = 0.2f, adapt_decay = 0.98f, rf_c = 0.0f, rf_d = 0.0f;
     bool detach = true;
 };
 

@@ -103,8 +103,11 @@ public:
             direct_.resize(mb * plan.blocks[0].inputs);
             vstar_.resize(rows * plan.blocks[0].outputs);
         }
-        for (const auto& b : plan.blocks) // adaptive thresholds recomputed in backward
-            if (b.neuron == static_cast<int>(neuron_kind::alif)) theta_.resize(rows * widest_out);
+        // Adaptive thresholds and resonators' imaginary parts, recomputed in backward.
+        for (const auto& b : plan.blocks)
+            if (b.neuron == static_cast<int>(neuron_kind::alif) ||
+                b.neuron == static_cast<int>(neuron_kind::rf))
+                aux_.resize(rows * widest_out);
         rows_.resize(mb);
         values_.resize(1);
         counts_.resize(plan.blocks.size() + 1);
@@ -232,7 +235,7 @@ public:
         std::size_t bytes = blas_workspace_.bytes() + operands_[0].bytes() + operands_[1].bytes() +
                             dcurrent_.bytes() + current_.bytes() + dspikes_.bytes() +
                             summed_.bytes() + y_.bytes() + logits_.bytes() + losses_.bytes() +
-                            direct_.bytes() + vstar_.bytes() + theta_.bytes() + labels_.bytes() +
+                            direct_.bytes() + vstar_.bytes() + aux_.bytes() + labels_.bytes() +
                             train_.currents.bytes() + train_.thresholds.bytes();
         for (const layer_state& l : layers_) {
             for (const auto* p : {&l.w, &l.b, &l.gw, &l.gb, &l.mw, &l.vw, &l.mb, &l.vb})
@@ -397,8 +400,7 @@ private:
                             spiking_backward<Kind, R, K, G>
                                 <<<grid_for(in.width), block_threads, 0, stream_>>>(
                                     in, constants_of(l.spec), sg, l.spec.detach_reset,
-                                    l.spec.rate_penalty, dspikes_.data(), vstar, theta_.data(),
-                                    out);
+                                    l.spec.rate_penalty, dspikes_.data(), vstar, aux_.data(), out);
                         });
                 });
             }
@@ -481,7 +483,7 @@ private:
     buffer<std::byte> blas_workspace_;
     std::vector<layer_state> layers_;
     buffer<std::byte> operands_[2], dcurrent_; // GEMM operands: float or bfloat16
-    buffer<float> current_, dspikes_, summed_, y_, logits_, losses_, direct_, vstar_, theta_;
+    buffer<float> current_, dspikes_, summed_, y_, logits_, losses_, direct_, vstar_, aux_;
     buffer<std::uint32_t> rows_;
     buffer<std::int32_t> labels_;
     buffer<step_values> values_;
