@@ -150,7 +150,8 @@ int main() {
             nm::cuda::neuron_input x = ni;
             x.current = in(set);
             nm::cuda::spiking_forward<nm::cuda::neuron_kind::lif, nm::train::reset_mode::zero, bf16>
-                <<<blocks, 256>>>(x, {beta, threshold}, spikes16, bits, nullptr);
+                <<<blocks, 256>>>(x, {beta, threshold}, spikes16,
+                                  nm::cuda::kept_spikes{bits, nullptr}, nullptr);
         };
         poison();
         v2(0);

@@ -1,6 +1,6 @@
 // Dense spiking stacks go to the device: pairs of (dense | linear) and (lif | if | cuba_lif |
-// alif | rf | li), the readout last, a direct or Bernoulli-rate input code, count or mean
-// cross-entropy or count MSE.
+// alif | rf | graded_lif | li), the readout last, a direct or Bernoulli-rate input code, count or
+// mean cross-entropy or count MSE.
 #include "train/device_plan.hpp"
 
 #include "nm/errors.hpp"
@@ -15,7 +15,7 @@ namespace {
 [[noreturn]] void refuse(const std::string& where, const std::string& what) {
     throw bad_config(where + ": " + what +
                      " is not available with --device cuda yet (it trains dense/linear layers "
-                     "each followed by lif, if, cuba_lif, alif, rf or li)");
+                     "each followed by lif, if, cuba_lif, alif, rf, graded_lif or li)");
 }
 
 } // namespace
@@ -44,18 +44,21 @@ device_plan make_device_plan(const train_spec& spec, const input_code& code,
             continue;
         }
         const bool neuron = s.kind == "lif" || s.kind == "if" || s.kind == "li" ||
-                            s.kind == "cuba_lif" || s.kind == "alif" || s.kind == "rf";
+                            s.kind == "cuba_lif" || s.kind == "alif" || s.kind == "rf" ||
+                            s.kind == "graded_lif";
         if (!neuron) refuse(ctx, "a " + s.kind + " layer");
         if (!open) refuse(ctx, "a neuron layer not fed by a dense layer");
         const neuron_options o = neuron_options_of(s, i);
         if (s.recurrent) refuse(ctx, "recurrent = true");
         if (o.learn_beta || o.learn_threshold) refuse(ctx, "learn_beta / learn_threshold");
         device_block& b = p.blocks.back();
-        b.neuron = s.kind == "li"         ? 1
-                   : s.kind == "cuba_lif" ? 2
-                   : s.kind == "alif"     ? 3
-                   : s.kind == "rf"       ? 4
-                                          : 0;
+        b.neuron = s.kind == "li"           ? 1
+                   : s.kind == "cuba_lif"   ? 2
+                   : s.kind == "alif"       ? 3
+                   : s.kind == "rf"         ? 4
+                   : s.kind == "graded_lif" ? 5
+                                            : 0;
+        b.n_max = static_cast<int>(s.n_max);
         b.rf_c = static_cast<float>(o.beta * std::cos(s.omega));
         b.rf_d = static_cast<float>(o.beta * std::sin(s.omega));
         b.alpha = static_cast<float>(s.alpha);

@@ -15,15 +15,18 @@ namespace nm::train {
 struct device_block {
     std::size_t inputs = 0, outputs = 0;
     bool bias = false;
-    int neuron = 0; // 0 lif/if, 1 li (leaky-integrator readout), 2 cuba_lif, 3 alif, 4 rf
+    int neuron = 0; // 0 lif/if, 1 li (leaky-integrator readout), 2 cuba_lif, 3 alif, 4 rf,
+                    // 5 graded_lif
     float beta = 0.9f, threshold = 1.0f, slope = 2.0f, rate_penalty = 0.0f;
     float alpha = 0.8f, adapt = 0.2f, adapt_decay = 0.98f; // cuba_lif; alif
     float rf_c = 0.0f, rf_d = 0.0f; // rf: β·cos ω and β·sin ω, as rf_layer rounds them
+    int n_max = 1;                  // graded_lif: the largest spike
     int reset = 0;                  // train::reset_mode
     int surrogate = 0;              // train::surrogate_kind
     bool detach_reset = true;
     std::size_t dense_layer = 0, neuron_layer = 0; // indices in the CPU model, for reports
     bool spiking() const { return neuron != 1; }
+    bool graded() const { return neuron == 5; }
 };
 
 struct device_plan {

@@ -87,27 +87,27 @@ struct softplus_ramp {
     int n_max = 4;
 
     template<class Real>
-    static Real softplus(Real z, Real k) {
+    NM_HD static Real softplus(Real z, Real k) {
         const Real kz = k * z;
         return (kz > 30 ? kz : std::log1p(std::exp(kz))) / k;
     }
     template<class Real>
-    static Real logistic(Real z) {
+    NM_HD static Real logistic(Real z) {
         return 1 / (1 + std::exp(-z));
     }
     template<class Real>
-    Real smooth(Real y) const {
+    NM_HD Real smooth(Real y) const {
         const Real k = static_cast<Real>(slope), top = static_cast<Real>(n_max);
         return softplus(y - Real(0.5), k) - softplus(y - Real(0.5) - top, k);
     }
     template<class Real>
-    Real derivative(Real y) const {
+    NM_HD Real derivative(Real y) const {
         const Real k = static_cast<Real>(slope), top = static_cast<Real>(n_max);
         return logistic(k * (y - Real(0.5))) - logistic(k * (y - Real(0.5) - top));
     }
     // The staircase itself: the forward pass of training and evaluation.
     template<class Real>
-    Real count(Real y) const {
+    NM_HD Real count(Real y) const {
         return y < 1 ? Real(0) : std::min(std::floor(y), static_cast<Real>(n_max));
     }
 };

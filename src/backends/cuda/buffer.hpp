@@ -28,7 +28,7 @@ public:
 
     // Grows only: workspaces are sized for the largest batch once.
     void resize(std::size_t n) {
-        if (n <= n_) return;
+        if (n <= n_) return; // (0 stays unallocated: data() is null)
         if (p_) NM_CUDA_CHECK(cudaFree(p_));
         p_ = nullptr;
         n_ = 0;

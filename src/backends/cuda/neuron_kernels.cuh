@@ -39,14 +39,15 @@ struct neuron_input {
 };
 
 // The spiking layers a kernel instantiates (the CPU layers they mirror: lif_layer,
-// cuba_lif_layer, alif_layer, rf_layer).
-enum class neuron_kind : int { lif = 0, cuba_lif = 2, alif = 3, rf = 4 };
+// cuba_lif_layer, alif_layer, rf_layer, graded_lif_layer).
+enum class neuron_kind : int { lif = 0, cuba_lif = 2, alif = 3, rf = 4, graded = 5 };
 
 struct neuron_constants {
     float beta = 0.9f, threshold = 1.0f;
     float alpha = 0.8f;                      // cuba_lif: synaptic current decay per step
     float adapt = 0.2f, adapt_decay = 0.98f; // alif: threshold rise per unit of a; a's decay
     float rf_c = 0.0f, rf_d = 0.0f;          // rf: λ = β·e^{iω} = c + i·d
+    train::softplus_ramp ramp;               // graded: the staircase and its surrogate
 };
 
 // One neuron's state over time and its step, as the CPU layer computes it. The CuBa and
@@ -66,6 +67,8 @@ struct neuron_state {
         } else if constexpr (Kind == neuron_kind::alif) {
             theta = __fadd_rn(c.threshold, __fmul_rn(c.adapt, a));
             return __fadd_rn(__fmul_rn(c.beta, v), x);
+        } else if constexpr (Kind == neuron_kind::graded) {
+            return __fadd_rn(__fmul_rn(c.beta, v), x);
         } else if constexpr (Kind == neuron_kind::rf) {
             b_star = __fadd_rn(__fmul_rn(c.rf_d, v), __fmul_rn(c.rf_c, b));
             return __fadd_rn(__fsub_rn(__fmul_rn(c.rf_c, v), __fmul_rn(c.rf_d, b)), x);
@@ -74,8 +77,18 @@ struct neuron_state {
         }
     }
 
+    // The spikes emitted at v*: 0/1, or the graded count min(floor(v*/θ), n_max).
+    __device__ float fire(const neuron_constants& c, float vstar, float theta) const {
+        if constexpr (Kind == neuron_kind::graded) return c.ramp.count(vstar / theta);
+        return vstar >= theta ? 1.0f : 0.0f;
+    }
+
     template<reset_mode R>
     __device__ void reset(const neuron_constants& c, float vstar, float s, float theta) {
+        if constexpr (Kind == neuron_kind::graded) { // θ·n rounds: no fused multiply-subtract
+            v = R == reset_mode::subtract ? __fsub_rn(vstar, __fmul_rn(theta, s)) : vstar;
+            return;
+        }
         v = train::reset_value(R, vstar, s, theta);
         if constexpr (Kind == neuron_kind::alif) a = __fadd_rn(__fmul_rn(c.adapt_decay, a), s);
         if constexpr (Kind == neuron_kind::rf)
@@ -83,12 +96,19 @@ struct neuron_state {
     }
 };
 
+// What forward keeps of a hidden layer's spikes for backward: 0/1 spikes packed 32 to a word
+// (bits[t][k / 32], bit k % 32), or graded counts (counts[t][k]); neither for the last layer.
+struct kept_spikes {
+    std::uint32_t* bits = nullptr;
+    std::uint16_t* counts = nullptr;
+};
+
 // Forward of a spiking layer. Writes the spikes as `Out` (the next GEMM's operand) when
-// `spikes` is set, packs them 32 to a word (bits[t][k / 32], bit k % 32) when `bits` is set,
-// and adds the spike count to `count` when set. Every lane of a warp reaches the ballot.
+// `spikes` is set, keeps them for backward as `keep` says, and adds the spikes (graded ones by
+// size) to `count` when set. Every lane of a warp reaches the ballot.
 template<neuron_kind Kind, reset_mode R, class Out>
-__global__ void spiking_forward(neuron_input in, neuron_constants c, Out* spikes,
-                                std::uint32_t* bits, unsigned long long* count) {
+__global__ void spiking_forward(neuron_input in, neuron_constants c, Out* spikes, kept_spikes keep,
+                                unsigned long long* count) {
     const std::size_t k = blockIdx.x * std::size_t{blockDim.x} + threadIdx.x;
     const bool live = k < in.width;
     const float bias = live && in.bias ? in.bias[k % in.n] : 0.0f;
@@ -99,13 +119,14 @@ __global__ void spiking_forward(neuron_input in, neuron_constants c, Out* spikes
         float theta;
         const float x = (live ? in.current[t * in.step_stride + k] : 0.0f) + bias;
         const float vstar = n.charge(c, x, theta);
-        const float s = live && vstar >= theta ? 1.0f : 0.0f;
+        const float s = live ? n.fire(c, vstar, theta) : 0.0f;
         n.template reset<R>(c, vstar, s, theta);
-        fired += s != 0;
+        fired += static_cast<unsigned>(s); // graded spikes add their size, as on the CPU
         if (spikes && live) spikes[t * in.width + k] = from_float<Out>(s);
-        if (bits) {
+        if (keep.counts && live) keep.counts[t * in.width + k] = static_cast<std::uint16_t>(s);
+        if (keep.bits) {
             const unsigned word = __ballot_sync(0xffffffffu, s != 0);
-            if ((threadIdx.x & 31) == 0 && k < in.width) bits[t * words + k / 32] = word;
+            if ((threadIdx.x & 31) == 0 && k < in.width) keep.bits[t * words + k / 32] = word;
         }
     }
     if (count) {
@@ -144,6 +165,7 @@ struct neuron_grads {
 //   CuBa-LIF  G_v = as LIF,  G_t = G_v + g_i,   g_v ← β·G_v,   g_i ← α·G_t
 //   ALIF      G_s = ∂L/∂s_t + penalty + g_a + g_v·∂v_t/∂s_t,  G_t = G_s·S' + g_v·∂v_t/∂v*_t,
 //             G_θ = −G_s·S' + g_v·∂v_t/∂θ_t,   g_v ← β·G_t,   g_a ← ρ·g_a + b·G_θ
+//   graded    G_t = (∂L/∂n_t + penalty)·N' + g_v·∂v_t/∂v*_t,   g_v ← β·G_t
 //   RF        G_t = (∂L/∂s_t + penalty)·S' + g_a·∂a_t/∂a*_t + g_b·∂b_t/∂a*_t,
 //             G_b = g_b·∂b_t/∂b*_t,   g_a ← c·G_t + d·G_b,   g_b ← −d·G_t + c·G_b
 template<neuron_kind Kind, reset_mode R, surrogate_kind K, class Grad>
@@ -161,17 +183,23 @@ __global__ void spiking_backward(neuron_input in, neuron_constants c, train::sur
         vstar[at] = vs;
         if constexpr (Kind == neuron_kind::alif) aux[at] = th;
         if constexpr (Kind == neuron_kind::rf) aux[at] = n.b_star;
-        n.template reset<R>(c, vs, vs >= th ? 1.0f : 0.0f, th);
+        n.template reset<R>(c, vs, n.fire(c, vs, th), th);
     }
     float gv = 0, gi = 0, ga = 0, summed = 0;
     for (int t = in.steps - 1; t >= 0; --t) {
         const std::size_t at = t * in.width + k;
         const float vs = vstar[at];
         const float th = Kind == neuron_kind::alif ? aux[at] : c.threshold;
-        const float s = vs >= th ? 1.0f : 0.0f;
+        const float s = n.fire(c, vs, th);
         const float sd = sg.derivative<K>(vs - th);
         float g;
-        if constexpr (Kind == neuron_kind::alif) {
+        if constexpr (Kind == neuron_kind::graded) {
+            // N' = ∂n/∂v* = ramp'(v*/θ)/θ;  ∂v_t/∂v*_t = 1 − θ·N' with the reset attached.
+            const float dn = c.ramp.derivative(vs / th) / th;
+            const bool attached = R == reset_mode::subtract && !detach;
+            g = (dspikes[at] + penalty) * dn + gv * (attached ? 1 - th * dn : 1.0f);
+            gv = c.beta * g;
+        } else if constexpr (Kind == neuron_kind::alif) {
             float dv_ds = 0, dv_dvs = 1, dv_dth = 0;
             if (R == reset_mode::zero) {
                 dv_ds = detach ? 0 : -vs;
@@ -222,6 +250,13 @@ static __global__ void li_backward(neuron_input in, float beta, const float* dy,
         gv = beta * g;
     }
     out.summed[k] = summed;
+}
+
+// Graded counts kept for backward back into a GEMM operand.
+template<class Out>
+__global__ void unpack_counts(const std::uint16_t* counts, std::size_t n, Out* x) {
+    const std::size_t i = blockIdx.x * std::size_t{blockDim.x} + threadIdx.x;
+    if (i < n) x[i] = from_float<Out>(static_cast<float>(counts[i]));
 }
 
 // Spikes kept as bits back into a GEMM operand: x[t][k] = bit k of step t.

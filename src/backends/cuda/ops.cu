@@ -37,24 +37,29 @@ std::vector<float> spiking_forward(const spiking_spec& s, const std::vector<floa
     const neuron_input ni = input_of(in, steps, n);
     with_spiking(s.kind, s.reset, [&]<neuron_kind Kind, reset_mode R>() {
         spiking_forward<Kind, R, float>
-            <<<grid(ni.width), threads>>>(ni, constants_of(s), out.data(), nullptr, nullptr);
+            <<<grid(ni.width), threads>>>(ni, constants_of(s), out.data(), kept_spikes{}, nullptr);
     });
     NM_CUDA_LAUNCHED();
     return fetch(out, x.size());
 }
 
-std::vector<float> spikes_through_bits(const spiking_spec& s, const std::vector<float>& x,
-                                       int steps, int n) {
+std::vector<float> spikes_as_kept(const spiking_spec& s, const std::vector<float>& x, int steps,
+                                  int n) {
     buffer<float> in, out(x.size());
     in.upload(x.data(), x.size());
     const neuron_input ni = input_of(in, steps, n);
-    buffer<std::uint32_t> bits(steps * ((ni.width + 31) / 32));
+    const bool graded = s.kind == static_cast<int>(neuron_kind::graded);
+    buffer<std::uint32_t> bits(graded ? 0 : steps * ((ni.width + 31) / 32));
+    buffer<std::uint16_t> counts(graded ? x.size() : 0);
     with_spiking(s.kind, s.reset, [&]<neuron_kind Kind, reset_mode R>() {
-        spiking_forward<Kind, R, float>
-            <<<grid(ni.width), threads>>>(ni, constants_of(s), nullptr, bits.data(), nullptr);
+        spiking_forward<Kind, R, float><<<grid(ni.width), threads>>>(
+            ni, constants_of(s), nullptr, kept_spikes{bits.data(), counts.data()}, nullptr);
     });
     NM_CUDA_LAUNCHED();
-    unpack_bits<float><<<grid(x.size()), threads>>>(bits.data(), ni.width, steps, out.data());
+    if (graded)
+        unpack_counts<float><<<grid(x.size()), threads>>>(counts.data(), x.size(), out.data());
+    else
+        unpack_bits<float><<<grid(x.size()), threads>>>(bits.data(), ni.width, steps, out.data());
     NM_CUDA_LAUNCHED();
     return fetch(out, x.size());
 }

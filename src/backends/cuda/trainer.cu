@@ -2,8 +2,8 @@
 // (bfloat16 operands with float accumulation where one operand is spikes, float32 otherwise),
 // the fused neuron kernels between them, the loss and the optimizer on the device, and the
 // whole step captured once per batch size into a CUDA graph and replayed. Hidden spikes are
-// the only state kept from forward to backward, as bits; backward recomputes each layer's
-// currents with the forward GEMM and its v* with the forward recurrence.
+// the only state kept from forward to backward, as bits (graded spikes as counts); backward
+// recomputes each layer's currents with the forward GEMM and its v* with the forward recurrence.
 #include "backends/cuda/buffer.hpp"
 #include "backends/cuda/cuda.hpp"
 #include "backends/cuda/dispatch.cuh"
@@ -49,10 +49,11 @@ void with_operand(bool half, F&& f) {
 struct layer_state {
     train::device_block spec;
     buffer<float> w, b, gw, gb, mw, vw, mb, vb;
-    buffer<bf16> w16;           // the GEMMs' copy, when this block's operands are bfloat16
-    buffer<std::uint32_t> bits; // hidden spikes kept for backward
-    bool half = false;          // bfloat16 operands
-    bool constant = false;      // direct-coded input: one current row per sample, every step
+    buffer<bf16> w16;             // the GEMMs' copy, when this block's operands are bfloat16
+    buffer<std::uint32_t> bits;   // hidden spikes kept for backward...
+    buffer<std::uint16_t> counts; // ...or graded counts
+    bool half = false;            // bfloat16 operands
+    bool constant = false;        // direct-coded input: one current row per sample, every step
 };
 
 // A split of a dataset on the device, coded as the trainer's input code needs it.
@@ -78,13 +79,21 @@ public:
             layer_state& l = layers_.emplace_back();
             l.spec = plan.blocks[i];
             l.constant = i == 0 && !plan.rate_input;
-            l.half = plan.bf16 && !l.constant;
+            // bfloat16 holds integers exactly up to 256: larger graded spikes stay float.
+            const bool wide_counts =
+                i > 0 && plan.blocks[i - 1].graded() && plan.blocks[i - 1].n_max > 256;
+            l.half = plan.bf16 && !l.constant && !wide_counts;
             const std::size_t k = l.spec.inputs, n = l.spec.outputs;
             for (auto* p : {&l.w, &l.gw, &l.mw, &l.vw}) p->resize(k * n);
             if (l.spec.bias)
                 for (auto* p : {&l.b, &l.gb, &l.mb, &l.vb}) p->resize(n);
             if (l.half) l.w16.resize(k * n);
-            if (i + 1 < plan.blocks.size()) l.bits.resize(steps * ((mb * n + 31) / 32));
+            if (i + 1 < plan.blocks.size()) {
+                if (l.spec.graded())
+                    l.counts.resize(steps * mb * n);
+                else
+                    l.bits.resize(steps * ((mb * n + 31) / 32));
+            }
             widest = std::max({widest, k, n});
             widest_out = std::max(widest_out, n);
         }
@@ -227,7 +236,7 @@ public:
 
     std::size_t saved_bytes() const override {
         std::size_t bytes = 0;
-        for (const layer_state& l : layers_) bytes += l.bits.bytes();
+        for (const layer_state& l : layers_) bytes += l.bits.bytes() + l.counts.bytes();
         return bytes;
     }
 
@@ -240,7 +249,7 @@ public:
         for (const layer_state& l : layers_) {
             for (const auto* p : {&l.w, &l.b, &l.gw, &l.gb, &l.mw, &l.vw, &l.mb, &l.vb})
                 bytes += p->bytes();
-            bytes += l.w16.bytes() + l.bits.bytes();
+            bytes += l.w16.bytes() + l.bits.bytes() + l.counts.bytes();
         }
         return bytes;
     }
@@ -323,8 +332,13 @@ private:
             }
             const std::size_t width = std::size_t{rows.n} * l.spec.inputs;
             auto* out = reinterpret_cast<P*>(operands_[i % 2].data());
-            unpack_bits<P><<<grid_for(width * plan_.steps), block_threads, 0, stream_>>>(
-                layers_[i - 1].bits.data(), width, static_cast<int>(plan_.steps), out);
+            const layer_state& below = layers_[i - 1];
+            if (below.spec.graded())
+                unpack_counts<P><<<grid_for(width * plan_.steps), block_threads, 0, stream_>>>(
+                    below.counts.data(), width * plan_.steps, out);
+            else
+                unpack_bits<P><<<grid_for(width * plan_.steps), block_threads, 0, stream_>>>(
+                    below.bits.data(), width, static_cast<int>(plan_.steps), out);
             NM_CUDA_LAUNCHED();
             x = out;
         });
@@ -363,12 +377,13 @@ private:
                 with_operand(half_out, [&]<class Out>(Out) {
                     Out* spikes = last ? reinterpret_cast<Out*>(y_.data())
                                        : reinterpret_cast<Out*>(operands_[(i + 1) % 2].data());
-                    std::uint32_t* bits = training && !last ? l.bits.data() : nullptr;
+                    kept_spikes keep;
+                    if (training && !last) keep = {l.bits.data(), l.counts.data()};
                     with_spiking(l.spec.neuron, l.spec.reset,
                                  [&]<neuron_kind Kind, reset_mode R>() {
                                      spiking_forward<Kind, R, Out>
                                          <<<grid_for(in.width), block_threads, 0, stream_>>>(
-                                             in, constants_of(l.spec), spikes, bits, counter);
+                                             in, constants_of(l.spec), spikes, keep, counter);
                                  });
                     x = spikes;
                 });
