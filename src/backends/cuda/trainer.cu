@@ -26,7 +26,7 @@ unsigned grid_for(std::size_t n) {
     return static_cast<unsigned>((n + block_threads - 1) / block_threads);
 }
 
-// Row-major C[m×n] (= or +=) op(A)[m×k] · op(B)[k×n], float accumulation: cuBLAS is column-major,
+// Row-major C[m×n] = op(A)[m×k] · op(B)[k×n], float accumulation: cuBLAS is column-major,
 // so it computes Cᵀ = op(B)ᵀ · op(A)ᵀ.
 void gemm(cublasHandle_t h, bool ta, bool tb, int m, int n, int k, const void* a, int lda,
           const void* b, int ldb, float* c, int ldc, bool half) {
