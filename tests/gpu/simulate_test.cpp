@@ -105,6 +105,22 @@ TEST(gpu_simulation, brunel_rates_match_the_cpu) {
                 0.02 * per_spike);
 }
 
+// COBA (examples/coba.toml, conductance synapses, Vogels & Abbott 2005), 1 s: rates and ISI CVs
+// as on the CPU (the conductance step's contractions into FMAs may differ between compilers,
+// so single spikes can move).
+TEST(gpu_simulation, coba_rates_match_the_cpu) {
+    NM_NEED_GPU();
+    experiment e = load_experiment(std::string(NM_SOURCE_DIR) + "/examples/coba.toml");
+    e.records.clear();
+    const run_result cpu = run_on(e, false), gpu = run_on(e, true);
+    for (std::size_t p = 0; p < cpu.populations.size(); ++p) {
+        const double a = cpu.populations[p].rate_hz, b = gpu.populations[p].rate_hz;
+        EXPECT_GT(a, 15.0);
+        EXPECT_NEAR(b, a, 0.1 * a) << cpu.populations[p].name;
+        EXPECT_NEAR(gpu.populations[p].isi_cv, cpu.populations[p].isi_cv, 0.2);
+    }
+}
+
 TEST(gpu_simulation, refuses_what_it_cannot_run_by_name) {
     NM_NEED_GPU();
     experiment e = make_experiment(0.1, 10.0);

@@ -12,13 +12,16 @@ namespace nm::cuda {
 constexpr int max_ports = 4, max_sources = 4, max_state = 4, max_populations = 48,
               max_projections = 256;
 
-enum class sim_port_kind : int { delta = 0, exp_exact = 1 };
+// delta: a jump in v; exp_exact: a current through the model's exact kernel; cond_exp: an
+// exponential conductance with its reversal potential (the membrane's conductance path).
+enum class sim_port_kind : int { delta = 0, exp_exact = 1, cond_exp = 2 };
 
 struct sim_port {
     sim_port_kind kind = sim_port_kind::delta;
     double decay = 0, kernel = 0; // exponential current: x ← decay·x + arrivals; v gets kernel·x
+    double e_rev = 0;             // conductance: the reversal potential
     double* ring = nullptr;       // [slot][neuron]
-    double* x = nullptr;          // exponential ports: the current per neuron
+    double* x = nullptr;          // exponential ports: the current (or conductance) per neuron
 };
 
 // A Poisson source into one port: count = first k whose threshold exceeds Philox word

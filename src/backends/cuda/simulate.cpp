@@ -23,8 +23,8 @@ using lif_population = population_impl<models::lif>;
 [[noreturn]] void refuse(const std::string& what) {
     throw bad_config("--device cuda: " + what +
                      "; the GPU runs lif populations (deterministic firing) with delta and "
-                     "exponential-current synapses, static projections, Poisson and dc stimuli, "
-                     "spike and state recording; run this experiment on the CPU");
+                     "exponential-current or -conductance synapses, static projections, Poisson "
+                     "and dc stimuli, spike and state recording; run this experiment on the CPU");
 }
 
 // Every population's synapses of one projection as one CSR (shards merged row by row: each
@@ -101,8 +101,10 @@ private:
                 const input_port& p = pop->port(k);
                 const bool exact_exp =
                     p.kind == port_kind::exp_current && p.exact && p.kernel_re.size() == 1;
-                if (p.complex || (p.kind != port_kind::delta && !exact_exp))
-                    refuse(where + ": synapse port \"" + p.name + "\" is not delta or exp");
+                if (p.complex ||
+                    (p.kind != port_kind::delta && p.kind != port_kind::exp_cond && !exact_exp))
+                    refuse(where + ": synapse port \"" + p.name +
+                           "\" is not delta, exp or cond_exp");
             }
             total += pop->size();
         }
@@ -153,13 +155,15 @@ private:
             for (int k = 0; k < pop.ports(); ++k) {
                 const input_port& src = pop.port(k);
                 sim_port& port = d.port[k];
-                port.kind =
-                    src.kind == port_kind::delta ? sim_port_kind::delta : sim_port_kind::exp_exact;
+                port.kind = src.kind == port_kind::delta      ? sim_port_kind::delta
+                            : src.kind == port_kind::exp_cond ? sim_port_kind::cond_exp
+                                                              : sim_port_kind::exp_exact;
                 rings_.emplace_back().upload(src.ring.data(), src.ring.size());
                 port.ring = rings_.back().data();
-                if (port.kind == sim_port_kind::exp_exact) {
+                if (port.kind != sim_port_kind::delta) {
                     port.decay = src.decay;
-                    port.kernel = src.kernel_re[0];
+                    port.kernel = port.kind == sim_port_kind::exp_exact ? src.kernel_re[0] : 0.0;
+                    port.e_rev = src.e_rev;
                     currents_.emplace_back().upload(src.current.data(), src.current.size());
                     port.x = currents_.back().data();
                 }

@@ -85,21 +85,31 @@ __global__ void update(sim_view v, std::uint64_t offset) {
     for (int p = 0; p < max_ports; ++p) {
         const bool used = p < P.ports;
         arrived[p] = used ? P.port[p].ring[slot] : 0.0;
-        x[p] = used && P.port[p].kind == sim_port_kind::exp_exact ? P.port[p].x[i] : 0.0;
+        x[p] = used && P.port[p].kind != sim_port_kind::delta ? P.port[p].x[i] : 0.0;
     }
     add_poisson(P, i, step, arrived);
     models::neuron_input in;
     for (int s = 0; s < P.dcs; ++s)
         if (step >= P.dc[s].start && step < P.dc[s].stop) in.current += P.dc[s].amplitude;
+    // Ports in order, as population::deliver: conductances at both ends of the step into the
+    // drive (the first port's values added to zero are its own, as the CPU's assignment).
     double jump = 0.0;
 #pragma unroll
     for (int p = 0; p < max_ports; ++p) {
         if (p >= P.ports) break;
-        if (P.port[p].kind == sim_port_kind::delta) {
+        const sim_port& port = P.port[p];
+        if (port.kind == sim_port_kind::delta) {
             jump += arrived[p];
+        } else if (port.kind == sim_port_kind::exp_exact) {
+            jump += port.kernel * x[p];
+            x[p] = port.decay * x[p] + arrived[p];
         } else {
-            jump += P.port[p].kernel * x[p];
-            x[p] = P.port[p].decay * x[p] + arrived[p];
+            const double x0 = x[p], x1 = port.decay * x0;
+            in.syn.g0 += x0;
+            in.syn.g1 += x1;
+            in.syn.ge0 += x0 * port.e_rev;
+            in.syn.ge1 += x1 * port.e_rev;
+            x[p] = x1 + arrived[p];
         }
     }
     in.jump = jump;
@@ -116,7 +126,7 @@ __global__ void update(sim_view v, std::uint64_t offset) {
     for (int p = 0; p < max_ports; ++p) {
         if (p >= P.ports) break;
         P.port[p].ring[slot] = 0.0;
-        if (P.port[p].kind == sim_port_kind::exp_exact) P.port[p].x[i] = x[p];
+        if (P.port[p].kind != sim_port_kind::delta) P.port[p].x[i] = x[p];
     }
     if (n == 0) return;
     v.spikes[g] += 1;
