@@ -5,6 +5,7 @@
 #pragma once
 
 #include "core/partition.hpp"
+#include "core/spike_count.hpp"
 #include "models/model.hpp"
 
 #include <array>
@@ -170,14 +171,8 @@ protected:
 
     spike_list& out(unsigned thread, std::uint64_t step) { return spikes_[thread][step & 1]; }
     void count_spike(std::uint32_t i, std::uint64_t step) {
-        stats_.spikes[i] += 1;
-        if (stats_.last_step[i] >= 0) {
-            const double isi = static_cast<double>(step - stats_.last_step[i]);
-            stats_.isi_sum[i] += isi;
-            stats_.isi_sq[i] += isi * isi;
-            stats_.isi_n[i] += 1;
-        }
-        stats_.last_step[i] = static_cast<std::int64_t>(step);
+        nm::count_spike(stats_.spikes[i], stats_.last_step[i], stats_.isi_sum[i], stats_.isi_sq[i],
+                        stats_.isi_n[i], step);
     }
 
     std::string name_, model_;

@@ -39,6 +39,18 @@ spikes_of(const run_result& r) {
     return out;
 }
 
+// Every population fires above `min_rate` Hz on the CPU, and on the GPU within a relative
+// `rate_tolerance` of that rate and `cv_tolerance` of its ISI CV.
+void expect_same_statistics(const run_result& cpu, const run_result& gpu, double min_rate,
+                            double rate_tolerance, double cv_tolerance) {
+    for (std::size_t p = 0; p < cpu.populations.size(); ++p) {
+        const double a = cpu.populations[p].rate_hz, b = gpu.populations[p].rate_hz;
+        EXPECT_GT(a, min_rate) << cpu.populations[p].name;
+        EXPECT_NEAR(b, a, rate_tolerance * a) << cpu.populations[p].name;
+        EXPECT_NEAR(gpu.populations[p].isi_cv, cpu.populations[p].isi_cv, cv_tolerance);
+    }
+}
+
 // Poisson-driven LIF neurons feeding a second population one to one, through delta or
 // exponential-current synapses with fixed or varying delays, plus a dc current.
 experiment feed_forward(const std::string& synapse, bool varying_delay) {
@@ -94,12 +106,7 @@ TEST(gpu_simulation, brunel_rates_match_the_cpu) {
     for (auto& p : e.populations) p.size /= 10;
     for (auto& p : e.projections) p.rule.k /= 10;
     const run_result cpu = run_on(e, false), gpu = run_on(e, true);
-    for (std::size_t p = 0; p < cpu.populations.size(); ++p) {
-        const double a = cpu.populations[p].rate_hz, b = gpu.populations[p].rate_hz;
-        EXPECT_GT(a, 5.0);
-        EXPECT_NEAR(b, a, 0.05 * a) << cpu.populations[p].name;
-        EXPECT_NEAR(gpu.populations[p].isi_cv, cpu.populations[p].isi_cv, 0.1);
-    }
+    expect_same_statistics(cpu, gpu, 5.0, 0.05, 0.1);
     const double per_spike = static_cast<double>(gpu.synaptic_events) / gpu.spikes_total;
     EXPECT_NEAR(per_spike, static_cast<double>(cpu.synaptic_events) / cpu.spikes_total,
                 0.02 * per_spike);
@@ -113,12 +120,7 @@ TEST(gpu_simulation, coba_rates_match_the_cpu) {
     experiment e = load_experiment(std::string(NM_SOURCE_DIR) + "/examples/coba.toml");
     e.records.clear();
     const run_result cpu = run_on(e, false), gpu = run_on(e, true);
-    for (std::size_t p = 0; p < cpu.populations.size(); ++p) {
-        const double a = cpu.populations[p].rate_hz, b = gpu.populations[p].rate_hz;
-        EXPECT_GT(a, 15.0);
-        EXPECT_NEAR(b, a, 0.1 * a) << cpu.populations[p].name;
-        EXPECT_NEAR(gpu.populations[p].isi_cv, cpu.populations[p].isi_cv, 0.2);
-    }
+    expect_same_statistics(cpu, gpu, 15.0, 0.1, 0.2);
 }
 
 TEST(gpu_simulation, refuses_what_it_cannot_run_by_name) {

@@ -11,6 +11,7 @@
 #include "backends/cuda/check.hpp"
 #include "backends/cuda/sim_steps.hpp"
 #include "core/philox.hpp"
+#include "core/spike_count.hpp"
 
 #include <cstring>
 
@@ -129,14 +130,7 @@ __global__ void update(sim_view v, std::uint64_t offset) {
         if (P.port[p].kind != sim_port_kind::delta) P.port[p].x[i] = x[p];
     }
     if (n == 0) return;
-    v.spikes[g] += 1;
-    if (v.last_step[g] >= 0) {
-        const double isi = static_cast<double>(step - v.last_step[g]);
-        v.isi_sum[g] += isi;
-        v.isi_sq[g] += isi * isi;
-        v.isi_n[g] += 1;
-    }
-    v.last_step[g] = static_cast<std::int64_t>(step);
+    count_spike(v.spikes[g], v.last_step[g], v.isi_sum[g], v.isi_sq[g], v.isi_n[g], step);
     const unsigned parity = step & 1;
     const unsigned at = atomicAdd(v.fired_size + parity, 1u);
     v.fired[parity][at] = static_cast<std::uint32_t>(g);
