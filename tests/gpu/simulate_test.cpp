@@ -51,8 +51,8 @@ void expect_same_statistics(const run_result& cpu, const run_result& gpu, double
     }
 }
 
-// Poisson-driven LIF neurons feeding a second population one to one, through delta or
-// exponential-current synapses with fixed or varying delays, plus a dc current.
+// Poisson-driven LIF neurons feeding a second population one to one, through delta,
+// exponential- or alpha-current synapses with fixed or varying delays, plus a dc current.
 experiment feed_forward(const std::string& synapse, bool varying_delay) {
     experiment e = make_experiment(0.1, 300.0, 11);
     const auto lif = params({{"tau_m", 20.0}, {"v_th", 15.0}, {"v_reset", 0.0}, {"t_ref", 2.0}});
@@ -61,10 +61,10 @@ experiment feed_forward(const std::string& synapse, bool varying_delay) {
     add_stimulus(e, "poisson", "in", params({{"rate", 9000.0}, {"weight", 0.2}}));
     add_stimulus(e, "dc", "out", params({{"amplitude", 0.3}}));
     // 9 mV jumps, or a 2 ms current of about the same effect on the membrane.
-    const double weight = synapse == "exp" ? 120.0 : 9.0;
+    const double weight = synapse == "delta" ? 9.0 : 120.0;
     projection_spec& p = add_projection(e, "in", "out", test::rule("one_to_one"), weight, 1.0);
     p.synapse.kind = synapse;
-    if (synapse == "exp") p.synapse.tau_syn = 2.0;
+    if (synapse != "delta") p.synapse.tau_syn = 2.0;
     if (varying_delay) {
         distribution d;
         d.kind = "uniform";
@@ -80,7 +80,7 @@ experiment feed_forward(const std::string& synapse, bool varying_delay) {
 
 TEST(gpu_simulation, feed_forward_spikes_match_the_cpu_exactly) {
     NM_NEED_GPU();
-    for (const char* synapse : {"delta", "exp"})
+    for (const char* synapse : {"delta", "exp", "alpha"})
         for (bool varying : {false, true}) {
             const experiment e = feed_forward(synapse, varying);
             const run_result cpu = run_on(e, false), gpu = run_on(e, true);
@@ -121,6 +121,10 @@ TEST(gpu_simulation, coba_rates_match_the_cpu) {
     e.records.clear();
     const run_result cpu = run_on(e, false), gpu = run_on(e, true);
     expect_same_statistics(cpu, gpu, 15.0, 0.1, 0.2);
+    // The same network with alpha-shaped conductances (rise variables on the GPU too).
+    for (auto& p : e.projections) p.synapse.kind = "cond_alpha";
+    const run_result cpu_alpha = run_on(e, false), gpu_alpha = run_on(e, true);
+    expect_same_statistics(cpu_alpha, gpu_alpha, 1.0, 0.1, 0.2);
 }
 
 TEST(gpu_simulation, refuses_what_it_cannot_run_by_name) {

@@ -12,16 +12,25 @@ namespace nm::cuda {
 constexpr int max_ports = 4, max_sources = 4, max_state = 4, max_populations = 48,
               max_projections = 256;
 
-// delta: a jump in v; exp_exact: a current through the model's exact kernel; cond_exp: an
-// exponential conductance with its reversal potential (the membrane's conductance path).
-enum class sim_port_kind : int { delta = 0, exp_exact = 1, cond_exp = 2 };
+// delta: a jump in v; exp_exact / alpha_exact: a current through the model's exact kernels;
+// cond_exp / cond_alpha: a conductance with its reversal potential (the membrane's conductance
+// path). Alpha ports add a rise variable y (population.hpp, input_port).
+enum class sim_port_kind : int {
+    delta = 0,
+    exp_exact = 1,
+    cond_exp = 2,
+    alpha_exact = 3,
+    cond_alpha = 4
+};
 
 struct sim_port {
     sim_port_kind kind = sim_port_kind::delta;
     double decay = 0, kernel = 0; // exponential current: x ← decay·x + arrivals; v gets kernel·x
     double e_rev = 0;             // conductance: the reversal potential
-    double* ring = nullptr;       // [slot][neuron]
-    double* x = nullptr;          // exponential ports: the current (or conductance) per neuron
+    double rise_kernel = 0, arrival_scale = 1, dt = 0; // alpha: v per unit y; e/τ; the step
+    double* ring = nullptr;                            // [slot][neuron]
+    double* x = nullptr; // exponential ports: the current (or conductance) per neuron
+    double* y = nullptr; // alpha ports: the rise variable per neuron
 };
 
 // A Poisson source into one port: count = first k whose threshold exceeds Philox word

@@ -20,11 +20,28 @@ namespace {
 
 using lif_population = population_impl<models::lif>;
 
+sim_port_kind kind_of(port_kind k) {
+    switch (k) {
+    case port_kind::delta:
+        return sim_port_kind::delta;
+    case port_kind::exp_current:
+        return sim_port_kind::exp_exact;
+    case port_kind::alpha_current:
+        return sim_port_kind::alpha_exact;
+    case port_kind::exp_cond:
+        return sim_port_kind::cond_exp;
+    case port_kind::alpha_cond:
+        return sim_port_kind::cond_alpha;
+    }
+    return sim_port_kind::delta;
+}
+
 [[noreturn]] void refuse(const std::string& what) {
-    throw bad_config("--device cuda: " + what +
-                     "; the GPU runs lif populations (deterministic firing) with delta and "
-                     "exponential-current or -conductance synapses, static projections, Poisson "
-                     "and dc stimuli, spike and state recording; run this experiment on the CPU");
+    throw bad_config(
+        "--device cuda: " + what +
+        "; the GPU runs lif populations (deterministic firing) with delta, exponential "
+        "or alpha current and conductance synapses, static projections, Poisson and "
+        "dc stimuli, spike and state recording; run this experiment on the CPU");
 }
 
 // Every population's synapses of one projection as one CSR (shards merged row by row: each
@@ -99,12 +116,14 @@ private:
             if (pop->ports() > max_ports) refuse(where + " has more than 4 synapse ports");
             for (int k = 0; k < pop->ports(); ++k) {
                 const input_port& p = pop->port(k);
-                const bool exact_exp =
-                    p.kind == port_kind::exp_current && p.exact && p.kernel_re.size() == 1;
+                // Current ports through one shared exact kernel (per-neuron kernels, from
+                // parameters that differ between neurons, are not uploaded).
+                const bool shared_kernel = p.exact && p.kernel_re.size() == 1 &&
+                                           (!is_alpha(p.kind) || p.rise_kernel_re.size() == 1);
                 if (p.complex ||
-                    (p.kind != port_kind::delta && p.kind != port_kind::exp_cond && !exact_exp))
+                    (!is_conductance(p.kind) && p.kind != port_kind::delta && !shared_kernel))
                     refuse(where + ": synapse port \"" + p.name +
-                           "\" is not delta, exp or cond_exp");
+                           "\" has a kernel per neuron or is complex");
             }
             total += pop->size();
         }
@@ -155,17 +174,22 @@ private:
             for (int k = 0; k < pop.ports(); ++k) {
                 const input_port& src = pop.port(k);
                 sim_port& port = d.port[k];
-                port.kind = src.kind == port_kind::delta      ? sim_port_kind::delta
-                            : src.kind == port_kind::exp_cond ? sim_port_kind::cond_exp
-                                                              : sim_port_kind::exp_exact;
+                port.kind = kind_of(src.kind);
                 rings_.emplace_back().upload(src.ring.data(), src.ring.size());
                 port.ring = rings_.back().data();
-                if (port.kind != sim_port_kind::delta) {
+                if (src.kind != port_kind::delta) {
                     port.decay = src.decay;
-                    port.kernel = port.kind == sim_port_kind::exp_exact ? src.kernel_re[0] : 0.0;
                     port.e_rev = src.e_rev;
+                    port.arrival_scale = src.arrival_scale;
+                    port.dt = net_.dt;
+                    if (src.exact) port.kernel = src.kernel_re[0];
+                    if (src.exact && is_alpha(src.kind)) port.rise_kernel = src.rise_kernel_re[0];
                     currents_.emplace_back().upload(src.current.data(), src.current.size());
                     port.x = currents_.back().data();
+                }
+                if (is_alpha(src.kind)) {
+                    rises_.emplace_back().upload(src.rise.data(), src.rise.size());
+                    port.y = rises_.back().data();
                 }
             }
             for (const stimulus& s : net_.stimuli[p]) {
@@ -346,7 +370,7 @@ private:
         }
         // State, port currents and statistics back into the network.
         std::uint64_t first = 0;
-        std::size_t ring = 0, current = 0;
+        std::size_t ring = 0, current = 0, rise = 0;
         for (auto& pop : net_.populations) {
             const std::uint64_t n = pop->size();
             for (std::size_t k = 0; k < models::lif::state_fields.size(); ++k)
@@ -356,6 +380,7 @@ private:
                 input_port& p = pop->port(k);
                 rings_[ring++].download(p.ring.data(), p.ring.size());
                 if (p.kind != port_kind::delta) currents_[current++].download(p.current.data(), n);
+                if (is_alpha(p.kind)) rises_[rise++].download(p.rise.data(), n);
             }
             spike_stats& st = pop->stats();
             download_range(spikes_, first, n, st.spikes.data());
@@ -381,7 +406,7 @@ private:
     sim_view view_;
     std::vector<buffer<models::lif::coeffs>> coeffs_;
     std::vector<buffer<std::uint8_t>> selected_;
-    std::deque<buffer<double>> rings_, currents_;
+    std::deque<buffer<double>> rings_, currents_, rises_;
     std::deque<buffer<std::uint64_t>> thresholds_, offsets_;
     std::deque<buffer<std::uint32_t>> targets_;
     std::deque<buffer<float>> weights_;

@@ -79,7 +79,7 @@ __global__ void update(sim_view v, std::uint64_t offset) {
     // Every load first, then the arithmetic, then every store: the loads' latencies overlap
     // instead of queuing behind stores the compiler must assume may alias them.
     constexpr std::size_t n_state = M::state_fields.size();
-    double columns[n_state], arrived[max_ports], x[max_ports];
+    double columns[n_state], arrived[max_ports], x[max_ports], y[max_ports];
 #pragma unroll
     for (std::size_t k = 0; k < n_state; ++k) columns[k] = v.state[k][g];
 #pragma unroll
@@ -87,6 +87,7 @@ __global__ void update(sim_view v, std::uint64_t offset) {
         const bool used = p < P.ports;
         arrived[p] = used ? P.port[p].ring[slot] : 0.0;
         x[p] = used && P.port[p].kind != sim_port_kind::delta ? P.port[p].x[i] : 0.0;
+        y[p] = used && P.port[p].y ? P.port[p].y[i] : 0.0;
     }
     add_poisson(P, i, step, arrived);
     models::neuron_input in;
@@ -104,13 +105,25 @@ __global__ void update(sim_view v, std::uint64_t offset) {
         } else if (port.kind == sim_port_kind::exp_exact) {
             jump += port.kernel * x[p];
             x[p] = port.decay * x[p] + arrived[p];
+        } else if (port.kind == sim_port_kind::alpha_exact) {
+            jump += port.kernel * x[p];
+            jump += port.rise_kernel * y[p];
+            x[p] = port.decay * (x[p] + port.dt * y[p]);
+            y[p] = port.decay * y[p] + port.arrival_scale * arrived[p];
         } else {
-            const double x0 = x[p], x1 = port.decay * x0;
+            const bool alpha = port.kind == sim_port_kind::cond_alpha;
+            const double x0 = x[p];
+            const double x1 = alpha ? port.decay * (x0 + port.dt * y[p]) : port.decay * x0;
             in.syn.g0 += x0;
             in.syn.g1 += x1;
             in.syn.ge0 += x0 * port.e_rev;
             in.syn.ge1 += x1 * port.e_rev;
-            x[p] = x1 + arrived[p];
+            if (alpha) {
+                x[p] = x1;
+                y[p] = port.decay * y[p] + port.arrival_scale * arrived[p];
+            } else {
+                x[p] = x1 + arrived[p];
+            }
         }
     }
     in.jump = jump;
@@ -128,6 +141,7 @@ __global__ void update(sim_view v, std::uint64_t offset) {
         if (p >= P.ports) break;
         P.port[p].ring[slot] = 0.0;
         if (P.port[p].kind != sim_port_kind::delta) P.port[p].x[i] = x[p];
+        if (P.port[p].y) P.port[p].y[i] = y[p];
     }
     if (n == 0) return;
     count_spike(v.spikes[g], v.last_step[g], v.isi_sum[g], v.isi_sq[g], v.isi_n[g], step);
