@@ -11,11 +11,6 @@ namespace nm::cuda::ops {
 
 namespace {
 
-constexpr int threads = 256;
-unsigned grid(std::size_t n) {
-    return static_cast<unsigned>((n + threads - 1) / threads);
-}
-
 std::vector<float> fetch(const buffer<float>& b, std::size_t n) {
     NM_CUDA_CHECK(cudaDeviceSynchronize());
     std::vector<float> out(n);
@@ -36,8 +31,8 @@ std::vector<float> spiking_forward(const spiking_spec& s, const std::vector<floa
     in.upload(x.data(), x.size());
     const neuron_input ni = input_of(in, steps, n);
     with_spiking(s.kind, s.reset, [&]<neuron_kind Kind, reset_mode R>() {
-        spiking_forward<Kind, R, float>
-            <<<grid(ni.width), threads>>>(ni, constants_of(s), out.data(), kept_spikes{}, nullptr);
+        spiking_forward<Kind, R, float><<<grid_for(ni.width), block_threads>>>(
+            ni, constants_of(s), out.data(), kept_spikes{}, nullptr);
     });
     NM_CUDA_LAUNCHED();
     return fetch(out, x.size());
@@ -52,14 +47,16 @@ std::vector<float> spikes_as_kept(const spiking_spec& s, const std::vector<float
     buffer<std::uint32_t> bits(graded ? 0 : steps * ((ni.width + 31) / 32));
     buffer<std::uint16_t> counts(graded ? x.size() : 0);
     with_spiking(s.kind, s.reset, [&]<neuron_kind Kind, reset_mode R>() {
-        spiking_forward<Kind, R, float><<<grid(ni.width), threads>>>(
+        spiking_forward<Kind, R, float><<<grid_for(ni.width), block_threads>>>(
             ni, constants_of(s), nullptr, kept_spikes{bits.data(), counts.data()}, nullptr);
     });
     NM_CUDA_LAUNCHED();
     if (graded)
-        unpack_counts<float><<<grid(x.size()), threads>>>(counts.data(), x.size(), out.data());
+        unpack_counts<float>
+            <<<grid_for(x.size()), block_threads>>>(counts.data(), x.size(), out.data());
     else
-        unpack_bits<float><<<grid(x.size()), threads>>>(bits.data(), ni.width, steps, out.data());
+        unpack_bits<float>
+            <<<grid_for(x.size()), block_threads>>>(bits.data(), ni.width, steps, out.data());
     NM_CUDA_LAUNCHED();
     return fetch(out, x.size());
 }
@@ -71,13 +68,10 @@ std::vector<float> spiking_backward(const spiking_spec& s, const std::vector<flo
     d.upload(dy.data(), dy.size());
     const neuron_input ni = input_of(in, steps, n);
     buffer<float> summed(ni.width);
-    train::surrogate sg;
-    sg.kind = static_cast<surrogate_kind>(s.surrogate);
-    sg.slope = s.slope;
+    const train::surrogate sg = surrogate_of(s);
     with_spiking(s.kind, s.reset, [&]<neuron_kind Kind, reset_mode R>() {
-        with_constant<surrogate_kind::arctan, surrogate_kind::fast_sigmoid, surrogate_kind::erf,
-                      surrogate_kind::triangle>(sg.kind, [&]<surrogate_kind K>() {
-            spiking_backward<Kind, R, K, float><<<grid(ni.width), threads>>>(
+        with_surrogate(sg.kind, [&]<surrogate_kind K>() {
+            spiking_backward<Kind, R, K, float><<<grid_for(ni.width), block_threads>>>(
                 ni, constants_of(s), sg, s.detach, s.penalty, d.data(), vstar.data(), aux.data(),
                 neuron_grads<float>{dx.data(), summed.data()});
         });
@@ -90,7 +84,7 @@ std::vector<float> li_forward(float beta, const std::vector<float>& x, int steps
     buffer<float> in, out(x.size());
     in.upload(x.data(), x.size());
     const neuron_input ni = input_of(in, steps, n);
-    li_forward<<<grid(ni.width), threads>>>(ni, beta, out.data());
+    li_forward<<<grid_for(ni.width), block_threads>>>(ni, beta, out.data());
     NM_CUDA_LAUNCHED();
     return fetch(out, x.size());
 }
@@ -100,8 +94,8 @@ std::vector<float> li_backward(float beta, const std::vector<float>& dy, int ste
     d.upload(dy.data(), dy.size());
     const neuron_input ni = input_of(d, steps, n);
     buffer<float> summed(ni.width);
-    li_backward<float><<<grid(ni.width), threads>>>(ni, beta, d.data(),
-                                                    neuron_grads<float>{dx.data(), summed.data()});
+    li_backward<float><<<grid_for(ni.width), block_threads>>>(
+        ni, beta, d.data(), neuron_grads<float>{dx.data(), summed.data()});
     NM_CUDA_LAUNCHED();
     return fetch(dx, dy.size());
 }
@@ -122,7 +116,7 @@ std::vector<float> encode_rate(const std::vector<double>& features, std::uint32_
     const std::size_t n = std::size_t{channels} * rows.size() * steps;
     buffer<float> x(n);
     const auto b = static_cast<std::uint32_t>(rows.size());
-    encode_rate<float><<<grid((channels + 3) / 4 * rows.size() * steps), threads>>>(
+    encode_rate<float><<<grid_for((channels + 3) / 4 * rows.size() * steps), block_threads>>>(
         thresholds.data(), {r.data(), 0, b}, static_cast<int>(channels), steps, values.data(), k0,
         k1, stream, x.data(), nullptr);
     NM_CUDA_LAUNCHED();

@@ -8,7 +8,6 @@
 #include "backends/cuda/cuda.hpp"
 #include "backends/cuda/dispatch.cuh"
 #include "backends/cuda/train_kernels.cuh"
-#include "core/with_constant.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -20,11 +19,6 @@ namespace nm::cuda {
 namespace {
 
 using bf16 = __nv_bfloat16;
-
-constexpr int block_threads = 256;
-unsigned grid_for(std::size_t n) {
-    return static_cast<unsigned>((n + block_threads - 1) / block_threads);
-}
 
 // Row-major C[m×n] = op(A)[m×k] · op(B)[k×n], float accumulation: cuBLAS is column-major,
 // so it computes Cᵀ = op(B)ᵀ · op(A)ᵀ.
@@ -405,18 +399,14 @@ private:
                 li_backward<G><<<grid_for(in.width), block_threads, 0, stream_>>>(
                     in, l.spec.beta, dspikes_.data(), out);
             } else {
-                train::surrogate sg;
-                sg.kind = static_cast<surrogate_kind>(l.spec.surrogate);
-                sg.slope = l.spec.slope;
+                const train::surrogate sg = surrogate_of(l.spec);
                 with_spiking(l.spec.neuron, l.spec.reset, [&]<neuron_kind Kind, reset_mode R>() {
-                    with_constant<surrogate_kind::arctan, surrogate_kind::fast_sigmoid,
-                                  surrogate_kind::erf, surrogate_kind::triangle>(
-                        sg.kind, [&]<surrogate_kind K>() {
-                            spiking_backward<Kind, R, K, G>
-                                <<<grid_for(in.width), block_threads, 0, stream_>>>(
-                                    in, constants_of(l.spec), sg, l.spec.detach_reset,
-                                    l.spec.rate_penalty, dspikes_.data(), vstar, aux_.data(), out);
-                        });
+                    with_surrogate(sg.kind, [&]<surrogate_kind K>() {
+                        spiking_backward<Kind, R, K, G>
+                            <<<grid_for(in.width), block_threads, 0, stream_>>>(
+                                in, constants_of(l.spec), sg, l.spec.detach_reset,
+                                l.spec.rate_penalty, dspikes_.data(), vstar, aux_.data(), out);
+                    });
                 });
             }
             NM_CUDA_LAUNCHED();
