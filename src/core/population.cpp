@@ -3,6 +3,7 @@
 
 #include "core/bind.hpp"
 #include "core/fields.hpp"
+#include "core/port_readers.hpp"
 #include "core/vector_clones.hpp"
 #include "nm/errors.hpp"
 
@@ -197,29 +198,20 @@ NM_VECTOR_CLONES void drive_loop(input_port& p, double* ring, drive_columns& dri
 
 // The excitatory and inhibitory exponential conductances of COBA-style networks (NEST's
 // iaf_cond_exp) in one pass: the drive columns are written once instead of written and updated.
-NM_VECTOR_CLONES void cond_pair_loop(input_port& p, input_port& q, std::size_t slot,
-                                     drive_columns& drive, std::uint64_t b, std::uint64_t e) {
-    double* __restrict xp = p.current.data();
-    double* __restrict xq = q.current.data();
-    double* __restrict ring_p = p.ring.data() + slot;
-    double* __restrict ring_q = q.ring.data() + slot;
+NM_VECTOR_CLONES void cond_pair_loop(const cond_exp_pair& pair, drive_columns& drive,
+                                     std::uint64_t b, std::uint64_t e) {
     double* __restrict g0 = drive.g0.data();
     double* __restrict g1 = drive.g1.data();
     double* __restrict ge0 = drive.ge0.data();
     double* __restrict ge1 = drive.ge1.data();
-    const double dp = p.decay, dq = q.decay, ep = p.e_rev, eq = q.e_rev;
 #pragma GCC ivdep
     for (std::uint64_t i = b; i < e; ++i) {
-        const double p0 = xp[i], q0 = xq[i];
-        const double p1 = dp * p0, q1 = dq * q0;
-        g0[i] = p0 + q0;
-        g1[i] = p1 + q1;
-        ge0[i] = p0 * ep + q0 * eq;
-        ge1[i] = p1 * ep + q1 * eq;
-        xp[i] = p1 + ring_p[i];
-        xq[i] = q1 + ring_q[i];
-        ring_p[i] = 0.0;
-        ring_q[i] = 0.0;
+        models::neuron_input in;
+        pair(i, in);
+        g0[i] = in.syn.g0;
+        g1[i] = in.syn.g1;
+        ge0[i] = in.syn.ge0;
+        ge1[i] = in.syn.ge1;
     }
 }
 
@@ -234,7 +226,7 @@ void population::deliver(range r, std::uint64_t step) {
     if (!jump_im_.empty()) std::fill(jump_im + b, jump_im + e, 0.0);
     if (ports_.size() == 2 && ports_[0].kind == port_kind::exp_cond &&
         ports_[1].kind == port_kind::exp_cond)
-        return cond_pair_loop(ports_[0], ports_[1], slot, drive_, b, e);
+        return cond_pair_loop(cond_exp_pair::of(ports_[0], ports_[1], slot), drive_, b, e);
     // Each loop reads a ring slot and clears it in the same pass. The first port writing a
     // drive column assigns it, the others add (the columns need no clearing pass).
     bool current_written = false, conductance_written = false;

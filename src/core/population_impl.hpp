@@ -5,6 +5,7 @@
 #include "core/bind.hpp"
 #include "core/philox.hpp"
 #include "core/population.hpp"
+#include "core/port_readers.hpp"
 #include "core/vector_clones.hpp"
 #include "models/model.hpp"
 #include "models/spiking.hpp"
@@ -87,6 +88,8 @@ public:
         return nullptr;
     }
 
+    // The port set is final: exact ports get their kernels, and the neuron loop learns how to
+    // read the ports (port_readers.hpp).
     void derive_port_kernels(double dt) override {
         if constexpr (models::linear_model<M>) {
             for (auto& p : ports_) {
@@ -107,28 +110,88 @@ public:
                 }
             }
         }
+        layout_ = choose_layout();
     }
 
     void update(unsigned thread, std::uint64_t step) override {
         const range r = chunk(thread);
+        const std::size_t slot = (step & ring_mask_) * size_;
+        switch (layout_) {
+        case port_layout::delta:
+            return update_with(thread, step, r, delta_port{ports_[0].ring.data() + slot});
+        case port_layout::exact_exp_1:
+            return update_with(thread, step, r, exact_ports<1>(slot));
+        case port_layout::exact_exp_2:
+            return update_with(thread, step, r, exact_ports<2>(slot));
+        case port_layout::cond_exp_pair:
+            return update_with(thread, step, r, cond_exp_pair::of(ports_[0], ports_[1], slot));
+        case port_layout::delivered:
+            break;
+        }
         deliver(r, step);
-        // One instantiation per input combination: absent inputs are compile-time zeros.
-        const bool current = has_current_, drive = !drive_.empty();
-        if (current && drive) return update_chunk<true, true>(thread, step, r);
-        if (current) return update_chunk<true, false>(thread, step, r);
-        if (drive) return update_chunk<false, true>(thread, step, r);
-        update_chunk<false, false>(thread, step, r);
+        const drive_columns::reader drive = drive_.read();
+        if (!drive_.empty())
+            return update_with(
+                thread, step, r,
+                delivered_ports<M::is_complex, true>{jump_.data(), jump_im_.data(), drive});
+        update_with(thread, step, r,
+                    delivered_ports<M::is_complex, false>{jump_.data(), jump_im_.data(), drive});
     }
 
 private:
-    template<bool HasCurrent, bool HasDrive>
-    void update_chunk(unsigned thread, std::uint64_t step, range r) {
-        if (coeffs_.size() > 1)
-            return update_neurons<HasCurrent, HasDrive, true, false>(thread, step, r);
-        if (plain_firing(coeffs_[0]))
-            return update_neurons<HasCurrent, HasDrive, false, true>(thread, step, r);
-        update_neurons<HasCurrent, HasDrive, false, false>(thread, step, r);
+    // Reading the ports inside the neuron loop pays off (and is compiled) for the shared
+    // coefficients and plain firing of the network models that use these port sets.
+    port_layout choose_layout() const {
+        if (ports_.empty() || M::is_complex || coeffs_.size() > 1 || !plain_firing(coeffs_[0]))
+            return port_layout::delivered;
+        const auto all = [&](auto pred) { return std::all_of(ports_.begin(), ports_.end(), pred); };
+        if (ports_.size() == 1 && ports_[0].kind == port_kind::delta) return port_layout::delta;
+        if (ports_.size() == 2 &&
+            all([](const input_port& p) { return p.kind == port_kind::exp_cond; }))
+            return port_layout::cond_exp_pair;
+        const bool exact_exp = all([](const input_port& p) {
+            return p.kind == port_kind::exp_current && p.exact && p.kernel_re.size() == 1;
+        });
+        if (exact_exp && ports_.size() == 1) return port_layout::exact_exp_1;
+        if (exact_exp && ports_.size() == 2) return port_layout::exact_exp_2;
+        return port_layout::delivered;
     }
+
+    template<int N>
+    exact_exp_ports<N> exact_ports(std::size_t slot) {
+        exact_exp_ports<N> reader;
+        for (int k = 0; k < N; ++k) {
+            input_port& p = ports_[k];
+            reader.x[k] = p.current.data();
+            reader.ring[k] = p.ring.data() + slot;
+            reader.kernel[k] = p.kernel_re[0];
+            reader.decay[k] = p.decay;
+        }
+        return reader;
+    }
+
+    template<class Ports>
+    void update_with(unsigned thread, std::uint64_t step, range r, const Ports& ports) {
+        if (has_current_) return update_chunk<true>(thread, step, r, ports);
+        update_chunk<false>(thread, step, r, ports);
+    }
+
+    template<bool HasCurrent, class Ports>
+    void update_chunk(unsigned thread, std::uint64_t step, range r, const Ports& ports) {
+        if (plain_firing(coeffs_[0]) && coeffs_.size() == 1)
+            return update_neurons<HasCurrent, false, true>(thread, step, r, ports);
+        // The fused readers are only chosen for plain firing (choose_layout).
+        if constexpr (is_delivered<Ports>) {
+            if (coeffs_.size() > 1)
+                return update_neurons<HasCurrent, true, false>(thread, step, r, ports);
+            update_neurons<HasCurrent, false, false>(thread, step, r, ports);
+        }
+    }
+
+    template<class Ports>
+    static constexpr bool is_delivered =
+        std::is_same_v<Ports, delivered_ports<M::is_complex, true>> ||
+        std::is_same_v<Ports, delivered_ports<M::is_complex, false>>;
 
     // Binary deterministic spikes with a hard reset: the firing of nearly every network model.
     static bool plain_firing(const coeffs& c) {
@@ -156,16 +219,14 @@ private:
     // kind) fold away, and the loop is straight-line selects that the compiler vectorises
     // (with -fno-trapping-math; an `omp simd` pragma would privatise the locals into arrays
     // and keep the folding from happening).
-    template<bool HasCurrent, bool HasDrive, bool Hetero, bool PlainFiring>
-    NM_VECTOR_CLONES void update_neurons(unsigned thread, std::uint64_t step, range r) {
+    template<bool HasCurrent, bool Hetero, bool PlainFiring, class Ports>
+    NM_VECTOR_CLONES void update_neurons(unsigned thread, std::uint64_t step, range r,
+                                         const Ports ports) {
         const coeffs shared = PlainFiring ? with_plain_firing(coeffs_[0]) : coeffs_[0];
         const coeffs* per_neuron = coeffs_.data();
         const bool stochastic = !PlainFiring && stochastic_;
         const auto step32 = static_cast<std::uint32_t>(step);
-        const double* jump = jump_.data();
-        const double* jump_im = jump_im_.data();
         const double* current = current_.data();
-        const drive_columns::reader drive = drive_.read();
         std::array<double*, n_state> cols;
         for (std::size_t k = 0; k < n_state; ++k) cols[k] = columns_[k].data();
         std::uint16_t* counts = counts_.data();
@@ -175,10 +236,8 @@ private:
 #pragma GCC ivdep
         for (std::uint64_t i = r.begin; i < r.end; ++i) {
             models::neuron_input in;
-            in.jump = jump[i];
-            if constexpr (M::is_complex) in.jump_im = jump_im[i];
+            ports(i, in);
             if constexpr (HasCurrent) in.current = current[i];
-            if constexpr (HasDrive) in.syn = drive[i];
             const coeffs& c = Hetero ? per_neuron[i] : shared;
             state s = load(cols, i);
             if constexpr (models::fused_model<M>) {
@@ -195,17 +254,17 @@ private:
             }
             store(cols, i, s);
         }
-        // Spikes are rare: skip four silent neurons at a time, then compact without a branch
+        // Spikes are rare: skip sixteen silent neurons at a time, then compact without a branch
         // per neuron (every index is written, only spikers advance).
         spike_list& emitted = out(thread, step);
         std::uint32_t* neuron = emitted.neuron.data();
         std::uint32_t n = 0;
         std::uint64_t i = r.begin;
-        for (; i + 4 <= r.end; i += 4) {
-            std::uint64_t four;
-            std::memcpy(&four, counts + i, sizeof four);
-            if (four == 0) continue;
-            for (std::uint64_t j = i; j < i + 4; ++j) {
+        for (; i + 16 <= r.end; i += 16) {
+            std::array<std::uint64_t, 4> sixteen;
+            std::memcpy(sixteen.data(), counts + i, sizeof sixteen);
+            if ((sixteen[0] | sixteen[1] | sixteen[2] | sixteen[3]) == 0) continue;
+            for (std::uint64_t j = i; j < i + 16; ++j) {
                 neuron[n] = static_cast<std::uint32_t>(j);
                 n += counts[j] != 0;
             }
@@ -266,6 +325,7 @@ private:
     std::vector<float> offsets_;        // their times in the step (fused models)
     rng_stream firing_rng_;
     bool stochastic_ = false;
+    port_layout layout_ = port_layout::delivered;
 };
 
 } // namespace nm

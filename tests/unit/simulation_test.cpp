@@ -138,6 +138,57 @@ TEST(recording, spike_window_and_subset) {
     EXPECT_GT(res.populations[0].spikes, res.spikes.size()); // counters see every spike
 }
 
+// The port sets read inside the neuron loop (core/port_readers.hpp) against the general path
+// (a delivery pass, then the neuron loop), which per-neuron parameters select: the same
+// arithmetic, so the same spikes and the same voltages to the bit.
+experiment port_network(const std::string& kind, int ports, bool per_neuron_tau) {
+    constexpr std::uint64_t n = 300;
+    experiment e = make_experiment(0.1, 300.0, 5, 2);
+    const value tau_m = per_neuron_tau ? value(std::vector<double>(n, 20.0)) : value(20.0);
+    add_population(e, "net", n, "lif",
+                   params({{"tau_m", tau_m},
+                           {"v_leak", -60.0},
+                           {"v_th", -50.0},
+                           {"v_reset", -60.0},
+                           {"t_ref", 2.0}}),
+                   params({{"v", distribution{"uniform", -60.0, -50.0}}}));
+    connection_rule p = rule("fixed_probability");
+    p.p = 0.1;
+    const bool cond = kind == "cond_exp";
+    const double w_exc = cond ? 0.05 : kind == "delta" ? 0.5 : 0.3;
+    auto& exc = add_projection(e, "net", "net", p, distribution{"uniform", 0.0, w_exc},
+                               distribution{"uniform", 0.1, 2.0});
+    exc.synapse.kind = kind;
+    exc.synapse.tau_syn = 5.0;
+    if (ports == 2) {
+        auto& inh =
+            add_projection(e, "net", "net", p,
+                           distribution{"uniform", cond ? 0.0 : -w_exc, cond ? w_exc : 0.0}, 1.0);
+        inh.synapse.kind = kind;
+        inh.synapse.tau_syn = 10.0;
+        inh.synapse.e_rev = -80.0;
+    }
+    auto& drive =
+        add_stimulus(e, "poisson", "net", params({{"rate", 4000.0}, {"weight", cond ? 0.1 : 1.0}}));
+    drive.synapse = kind; // into the excitatory port
+    drive.tau_syn = 5.0;
+    record(e, "spikes", "net");
+    record(e, "v", "net", {0, 150, 299});
+    return e;
+}
+
+TEST(port_readers, fused_ports_match_the_delivery_pass) {
+    for (const auto& [kind, ports] : std::vector<std::pair<std::string, int>>{
+             {"delta", 1}, {"exp", 1}, {"exp", 2}, {"cond_exp", 2}}) {
+        SCOPED_TRACE(kind + " x" + std::to_string(ports));
+        const run_result fused = run(port_network(kind, ports, false));
+        const run_result delivered = run(port_network(kind, ports, true));
+        EXPECT_GT(fused.spikes.size(), 1000u);
+        EXPECT_TRUE(same_spikes(fused, delivered));
+        EXPECT_EQ(fused.traces[0].values, delivered.traces[0].values);
+    }
+}
+
 TEST(simulation, runs_once) {
     experiment e = make_experiment(0.1, 1.0);
     add_population(e, "n", 1, "lif");
