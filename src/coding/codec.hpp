@@ -6,6 +6,7 @@
 #include "coding/scheme.hpp"
 #include "core/philox.hpp"
 
+#include <cstddef>
 #include <span>
 #include <string>
 #include <vector>
@@ -18,6 +19,13 @@ void check(scheme s, const code_params& p, const std::string& context);
 // Values in [0, 1] (delta: one time series, one value per step) into a raster.
 spike_raster encode(scheme s, const code_params& p, std::span<const double> x,
                     const rng_stream& rng, std::uint32_t sample);
+
+// The Poisson rate code without dead time (rate_is_dense) written as 0/1 straight into a dense
+// [steps][stride] array, out[t·stride + c]: the spikes encode() lists, for the trainer's input.
+bool rate_is_dense(scheme s, const code_params& p);
+template<class Real>
+void rate_dense(const code_params& p, std::span<const double> x, const rng_stream& rng,
+                std::uint32_t sample, Real* out, std::size_t stride);
 
 // The values a raster stands for, reading only its first `window` steps.
 std::vector<double> decode(scheme s, const code_params& p, const spike_raster& r,

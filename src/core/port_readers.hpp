@@ -83,8 +83,14 @@ struct cond_exp_pair {
 
     // Ports p and q at ring offset `slot` (the step's slot times the population size).
     static cond_exp_pair of(input_port& p, input_port& q, std::size_t slot) {
-        return {p.current.data(), q.current.data(), p.ring.data() + slot, q.ring.data() + slot,
-                p.decay,          q.decay,          p.e_rev,              q.e_rev};
+        return {p.current.data(),
+                q.current.data(),
+                p.ring.data() + slot,
+                q.ring.data() + slot,
+                p.decay,
+                q.decay,
+                p.e_rev,
+                q.e_rev};
     }
 };
 

@@ -153,7 +153,12 @@ template<class Real>
 void encode_batch(const input_code& code, const dataset& d, const std::vector<std::uint32_t>& rows,
                   std::uint64_t key, std::vector<Real>& x) {
     const std::size_t batch = rows.size(), width = batch * code.channels;
-    x.assign(std::size_t{code.steps} * width, Real(0));
+    const bool dense_rate = coding::rate_is_dense(code.scheme, code.params);
+    // The dense rate code writes every entry itself.
+    if (dense_rate)
+        x.resize(std::size_t{code.steps} * width);
+    else
+        x.assign(std::size_t{code.steps} * width, Real(0));
     auto encode_rows = [&](std::size_t first, std::size_t last) {
         for (std::size_t b = first; b < last; ++b) {
             const std::span<const double> values(d.x.data() + std::size_t{rows[b]} * d.features,
@@ -165,6 +170,11 @@ void encode_batch(const input_code& code, const dataset& d, const std::vector<st
                 continue;
             }
             const auto sample = static_cast<std::uint32_t>(rows[b] + key);
+            if (dense_rate) {
+                coding::rate_dense(code.params, values, code.rng, sample,
+                                   x.data() + b * code.channels, width);
+                continue;
+            }
             const spike_raster r =
                 coding::encode(code.scheme, code.params, values, code.rng, sample);
             for (std::uint32_t t = 0; t < r.steps; ++t)

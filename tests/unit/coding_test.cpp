@@ -76,6 +76,33 @@ TEST(coding, poisson_rate_code_is_unbiased_with_binomial_spread) {
     EXPECT_NEAR(sd / expected_sd, 1.0, 0.06);
 }
 
+TEST(coding, dense_rate_code_draws_the_rasters_spikes) {
+    // Values through 0 and 1, 37 channels (not a multiple of the 32 drawn per Philox call),
+    // max_rate · dt = 1 so that p spans [0, 1]; dead time would need the raster (not dense).
+    coding::code_params p;
+    p.steps = 13;
+    p.max_rate = 1000;
+    std::vector<double> x(37);
+    for (std::size_t c = 0; c < x.size(); ++c) x[c] = static_cast<double>(c % 10) / 9.0;
+    const rng_stream rng(5, 77);
+    ASSERT_TRUE(coding::rate_is_dense(coding::scheme::rate, p));
+    const std::size_t stride = 40;
+    for (std::uint32_t sample : {0u, 1u, 123456u}) {
+        const spike_raster r = coding::encode(coding::scheme::rate, p, x, rng, sample);
+        std::vector<float> expected(13 * stride, -1.0f), dense(13 * stride, -1.0f);
+        for (std::uint32_t t = 0; t < 13; ++t)
+            for (std::size_t c = 0; c < x.size(); ++c) expected[t * stride + c] = 0.0f;
+        for (std::uint32_t t = 0; t < r.steps; ++t)
+            for (std::uint64_t e = r.offsets[t]; e < r.offsets[t + 1]; ++e)
+                expected[t * stride + r.channel[e]] = r.count[e];
+        coding::rate_dense(p, x, rng, sample, dense.data(), stride);
+        EXPECT_EQ(dense, expected); // every spike, nothing written past the channels
+        EXPECT_GT(r.channel.size(), 100u);
+    }
+    p.t_ref = 2.0;
+    EXPECT_FALSE(coding::rate_is_dense(coding::scheme::rate, p));
+}
+
 TEST(coding, poisson_counts_and_exponential_intervals) {
     const double rate = 50, steps = 20000, p = rate * 1e-3; // dt = 1 ms
     const std::vector<double> one{1.0};
