@@ -111,22 +111,32 @@ public:
             }
         }
         layout_ = choose_layout();
+        short_gain_conductance_ = -1.0;
+        if constexpr (requires(const coeffs& c) { c.leak.short_gain_conductance(); })
+            short_gain_conductance_ = coeffs_[0].leak.short_gain_conductance();
+        else if constexpr (requires(const coeffs& c) { c.short_gain_conductance(); })
+            short_gain_conductance_ = coeffs_[0].short_gain_conductance();
     }
 
     void update(unsigned thread, std::uint64_t step) override {
         const range r = chunk(thread);
         const std::size_t slot = (step & ring_mask_) * size_;
-        switch (layout_) {
-        case port_layout::delta:
-            return update_with(thread, step, r, delta_port{ports_[0].ring.data() + slot});
-        case port_layout::exact_exp_1:
-            return update_with(thread, step, r, exact_ports<1>(slot));
-        case port_layout::exact_exp_2:
-            return update_with(thread, step, r, exact_ports<2>(slot));
-        case port_layout::cond_exp_pair:
-            return update_with(thread, step, r, cond_exp_pair::of(ports_[0], ports_[1], slot));
-        case port_layout::delivered:
-            break;
+        if constexpr (!M::is_complex) {
+            switch (layout_) {
+            case port_layout::delta:
+                return update_with(thread, step, r, delta_port{ports_[0].ring.data() + slot});
+            case port_layout::exact_exp_1:
+                return update_with(thread, step, r, exact_ports<1>(slot));
+            case port_layout::exact_exp_2:
+                return update_with(thread, step, r, exact_ports<2>(slot));
+            case port_layout::cond_exp_pair: {
+                const cond_exp_pair ports = cond_exp_pair::of(ports_[0], ports_[1], slot);
+                if (has_current_) return update_cond_pair<true>(thread, step, r, ports);
+                return update_cond_pair<false>(thread, step, r, ports);
+            }
+            case port_layout::delivered:
+                break;
+            }
         }
         deliver(r, step);
         const drive_columns::reader drive = drive_.read();
@@ -188,6 +198,24 @@ private:
         }
     }
 
+    // COBA's conductances mostly keep the membrane's k·dt within short_gain_limit, where the
+    // conductance step's gain needs no exponential (models/leaky.hpp). Blocks of neurons whose
+    // conductances all allow it (|g| ≤ Σ|x| over both ports, at either end of the step) take
+    // that form; chunks start at multiples of the block (partition.hpp), so every neuron makes
+    // the same choice for any thread count.
+    template<bool HasCurrent>
+    void update_cond_pair(unsigned thread, std::uint64_t step, range r,
+                          const cond_exp_pair& ports) {
+        for (std::uint64_t b = r.begin; b < r.end; b += partition::align) {
+            const range block{b, std::min(b + partition::align, r.end)};
+            if (ports.within(block.begin, block.end, short_gain_conductance_))
+                advance<HasCurrent, false, true, true>(step, block, ports);
+            else
+                advance<HasCurrent, false, true, false>(step, block, ports);
+        }
+        emit(thread, step, r);
+    }
+
     template<class Ports>
     static constexpr bool is_delivered =
         std::is_same_v<Ports, delivered_ports<M::is_complex, true>> ||
@@ -209,10 +237,10 @@ private:
         return c;
     }
 
-    // Two passes: the first advances every neuron of the chunk and notes its spike count, with
+    // Two passes: advance moves every neuron of the range on and notes its spike count, with
     // no branch on spiking and with the coefficients in a local copy (a member could alias the
     // state columns it stores, which would pin every coefficient to memory), so the compiler
-    // can keep them in registers and vectorise; the second emits the few that spiked.
+    // can keep them in registers and vectorise; emit then lists the chunk's few spikers.
     //
     // PlainFiring (plain_firing holds for the shared coefficients) writes those values into
     // the local copy as constants: the firing rule's choices (noise, graded levels, reset
@@ -220,8 +248,14 @@ private:
     // (with -fno-trapping-math; an `omp simd` pragma would privatise the locals into arrays
     // and keep the folding from happening).
     template<bool HasCurrent, bool Hetero, bool PlainFiring, class Ports>
-    NM_VECTOR_CLONES void update_neurons(unsigned thread, std::uint64_t step, range r,
-                                         const Ports ports) {
+    void update_neurons(unsigned thread, std::uint64_t step, range r, const Ports& ports) {
+        advance<HasCurrent, Hetero, PlainFiring, false>(step, r, ports);
+        emit(thread, step, r);
+    }
+
+    // ShortGain: the chunk's conductances passed update_cond_pair's check.
+    template<bool HasCurrent, bool Hetero, bool PlainFiring, bool ShortGain, class Ports>
+    NM_VECTOR_CLONES void advance(std::uint64_t step, range r, const Ports ports) {
         const coeffs shared = PlainFiring ? with_plain_firing(coeffs_[0]) : coeffs_[0];
         const coeffs* per_neuron = coeffs_.data();
         const bool stochastic = !PlainFiring && stochastic_;
@@ -229,20 +263,21 @@ private:
         const double* current = current_.data();
         std::array<double*, n_state> cols;
         for (std::size_t k = 0; k < n_state; ++k) cols[k] = columns_[k].data();
-        std::uint16_t* counts = counts_.data();
+        count_lane* counts = counts_.data();
         float* offsets = offsets_.data();
         // Neuron i touches index i of every array only: no dependence between iterations, so
         // the vectoriser need not version the loop for aliasing among a dozen arrays.
 #pragma GCC ivdep
         for (std::uint64_t i = r.begin; i < r.end; ++i) {
             models::neuron_input in;
+            in.short_gain = ShortGain;
             ports(i, in);
             if constexpr (HasCurrent) in.current = current[i];
             const coeffs& c = Hetero ? per_neuron[i] : shared;
             state s = load(cols, i);
             if constexpr (models::fused_model<M>) {
                 const models::crossing x = M::advance(c, s, in);
-                counts[i] = static_cast<std::uint16_t>(x.n);
+                counts[i] = static_cast<count_lane>(x.n);
                 offsets[i] = static_cast<float>(x.offset);
             } else {
                 const double u =
@@ -250,10 +285,15 @@ private:
                 const double vstar = M::integrate(c, s, in);
                 const int n = M::fire(c, s, vstar, u);
                 M::reset(c, s, vstar, n);
-                counts[i] = static_cast<std::uint16_t>(n);
+                counts[i] = static_cast<count_lane>(n);
             }
             store(cols, i, s);
         }
+    }
+
+    void emit(unsigned thread, std::uint64_t step, range r) {
+        const count_lane* counts = counts_.data();
+        const float* offsets = offsets_.data();
         // Spikes are rare: skip sixteen silent neurons at a time, then compact without a branch
         // per neuron (every index is written, only spikers advance).
         spike_list& emitted = out(thread, step);
@@ -261,9 +301,9 @@ private:
         std::uint32_t n = 0;
         std::uint64_t i = r.begin;
         for (; i + 16 <= r.end; i += 16) {
-            std::array<std::uint64_t, 4> sixteen;
-            std::memcpy(sixteen.data(), counts + i, sizeof sixteen);
-            if ((sixteen[0] | sixteen[1] | sixteen[2] | sixteen[3]) == 0) continue;
+            count_lane any = 0;
+            for (std::uint64_t j = i; j < i + 16; ++j) any |= counts[j];
+            if (any == 0) continue;
             for (std::uint64_t j = i; j < i + 16; ++j) {
                 neuron[n] = static_cast<std::uint32_t>(j);
                 n += counts[j] != 0;
@@ -276,7 +316,7 @@ private:
         emitted.size = n;
         for (std::uint32_t k = 0; k < n; ++k) {
             const std::uint32_t i = neuron[k];
-            emitted.count[k] = counts[i];
+            emitted.count[k] = static_cast<std::uint16_t>(counts[i]);
             if constexpr (models::fused_model<M>) emitted.offset[k] = offsets[i];
             count_spike(i, step);
         }
@@ -321,11 +361,16 @@ private:
     std::vector<params> params_;
     std::vector<coeffs> coeffs_; // one, or one per neuron when parameters differ
     std::array<std::vector<double>, n_state> columns_;
-    std::vector<std::uint16_t> counts_; // spikes per neuron this step (update's first pass)
-    std::vector<float> offsets_;        // their times in the step (fused models)
+    // Spikes per neuron this step (advance's output). 32 bits: the vectoriser then handles eight
+    // neurons per iteration, where 16-bit counts made it take sixteen and spill the model's
+    // registers (COBA 1.9 -> 1.5 s per 10 s) and 64-bit ones left the loop latency-bound.
+    using count_lane = std::uint32_t;
+    std::vector<count_lane> counts_;
+    std::vector<float> offsets_; // their times in the step (fused models)
     rng_stream firing_rng_;
     bool stochastic_ = false;
     port_layout layout_ = port_layout::delivered;
+    double short_gain_conductance_ = -1.0; // see update_cond_pair
 };
 
 } // namespace nm

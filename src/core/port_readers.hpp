@@ -20,6 +20,10 @@
 
 namespace nm {
 
+// Whether |x_i| + |y_i| ≤ bound for every i in [b, e) (population.cpp, with an AVX2 clone).
+bool abs_sums_within(const double* x, const double* y, std::uint64_t b, std::uint64_t e,
+                     double bound);
+
 enum class port_layout { delivered, delta, exact_exp_1, exact_exp_2, cond_exp_pair };
 
 // What deliver() left for the chunk.
@@ -79,6 +83,12 @@ struct cond_exp_pair {
         xq[i] = q1 + ring_q[i];
         ring_p[i] = 0.0;
         ring_q[i] = 0.0;
+    }
+
+    // Whether every neuron in [b, e) has |x_p| + |x_q| ≤ bound (a bound on |g| over the step,
+    // since both only decay until the arrivals at its end).
+    bool within(std::uint64_t b, std::uint64_t e, double bound) const {
+        return abs_sums_within(xp, xq, b, e, bound);
     }
 
     // Ports p and q at ring offset `slot` (the step's slot times the population size).

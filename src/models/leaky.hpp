@@ -48,6 +48,13 @@ struct leak {
         return l;
     }
 
+    // The largest |g| (Σ over conductance ports) for which |k·dt| ≤ short_gain_limit; negative
+    // when even g = 0 is beyond it.
+    double short_gain_conductance() const {
+        const double room = short_gain_limit / dt - std::fabs(inv_tau);
+        return b == 0.0 ? (room >= 0 ? HUGE_VAL : -1.0) : room / std::fabs(b);
+    }
+
     // Both branches are computed and one selected: a neuron loop over it then vectorises.
     NM_HD_INLINE double step(double v, const neuron_input& in) const {
         const double plain = lambda * v + rest + gain * in.current + in.jump;
@@ -56,7 +63,9 @@ struct leak {
         const double k = inv_tau + b * g;
         const double source = drift + b * (in.current + 0.5 * (s.i0 + s.i1 + s.ge0 + s.ge1));
         // v(h) = v + (source - k·v)·(1 - e^{-kh})/k, the exact solution for frozen k, source.
-        const double conductive = v + (source - k * v) * dt * one_minus_exp_over(k * dt) + in.jump;
+        const double kh = k * dt;
+        const double gain = in.short_gain ? one_minus_exp_over_short(kh) : one_minus_exp_over(kh);
+        const double conductive = v + (source - k * v) * dt * gain + in.jump;
         return s.conductive() ? conductive : plain;
     }
 };

@@ -37,6 +37,10 @@ struct neuron_input {
     double jump_im = 0.0; // mV: imaginary part, complex models only
     double current = 0.0; // constant current over the step (stimuli), through the model's gain
     synaptic_drive syn;   // ports without an exact kernel for this model
+    // The population checked that the conductance step's k·dt is within short_gain_limit
+    // (models/leaky.hpp: its gain then needs no exponential). Set as a compile-time constant by
+    // the neuron loop, so that the unused form is compiled away.
+    bool short_gain = false;
 };
 
 // What a fused model's advance() reports for one step: the spike count and the offset of the

@@ -1,5 +1,6 @@
 // The vectorisable exp against libm: within 2 ulp over the clamped range, and the exponential
-// step gain (1 - e^{-x})/x against expm1 on both sides of its series/direct switch.
+// step gain (1 - e^{-x})/x against expm1 on both sides of its series/direct switch, and its
+// short (Padé) form within its bound.
 #include "core/exp_lanes.hpp"
 
 #include <gtest/gtest.h>
@@ -35,6 +36,19 @@ TEST(exp_lanes, step_gain_matches_expm1) {
         const double want = -std::expm1(-x) / x;
         EXPECT_NEAR(nm::one_minus_exp_over(x), want, 1e-12 * want) << "x = " << x;
     }
+}
+
+TEST(exp_lanes, short_step_gain_within_its_bound) {
+    double worst = 0.0;
+    const double limit = nm::short_gain_limit;
+    for (double x = -limit; x <= limit; x += limit / 4096) {
+        const double want = x == 0.0 ? 1.0 : -std::expm1(-x) / x;
+        worst = std::max(worst, std::fabs(nm::one_minus_exp_over_short(x) / want - 1.0));
+    }
+    EXPECT_LT(worst, 2e-10);
+    EXPECT_GT(worst, 1e-11); // the bound is the approximation's, not rounding's
+    // Beyond the limit it drifts away: the caller must check the range.
+    EXPECT_GT(std::fabs(nm::one_minus_exp_over_short(4.0) / (-std::expm1(-4.0) / 4.0) - 1.0), 1e-5);
 }
 
 } // namespace
