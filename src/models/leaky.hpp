@@ -4,7 +4,9 @@
 // a time-varying leak, dv/dt = -(1/τ_m + b·g)·v + v_leak/τ_m + b·(I + i_bias + g·E_rev),
 // b = r/τ_m; it is stepped by the exponential midpoint rule (coefficients frozen at their
 // mid-step values, exact exponential: second order, unconditionally stable, as Brian2's
-// exponential Euler for the COBA benchmark).
+// exponential Euler for the COBA benchmark). Where the population has checked that k·dt stays
+// within short_gain_limit, the step's gain (1 − e^{-kh})/kh comes from its Padé form
+// (core/exp_lanes.hpp, within 2e-10) instead of an exponential and a division by k.
 #pragma once
 
 #include "core/exp_lanes.hpp"
