@@ -291,20 +291,20 @@ private:
         }
     }
 
-    void emit(unsigned thread, std::uint64_t step, range r) {
+    NM_VECTOR_CLONES void emit(unsigned thread, std::uint64_t step, range r) {
         const count_lane* counts = counts_.data();
         const float* offsets = offsets_.data();
-        // Spikes are rare: skip sixteen silent neurons at a time, then compact without a branch
-        // per neuron (every index is written, only spikers advance).
+        // Spikes are rare: skip 64 silent neurons at a time (a vectorised OR), then compact
+        // without a branch per neuron (every index is written, only spikers advance).
         spike_list& emitted = out(thread, step);
         std::uint32_t* neuron = emitted.neuron.data();
         std::uint32_t n = 0;
         std::uint64_t i = r.begin;
-        for (; i + 16 <= r.end; i += 16) {
+        for (; i + 64 <= r.end; i += 64) {
             count_lane any = 0;
-            for (std::uint64_t j = i; j < i + 16; ++j) any |= counts[j];
+            for (std::uint64_t j = 0; j < 64; ++j) any |= counts[i + j];
             if (any == 0) continue;
-            for (std::uint64_t j = i; j < i + 16; ++j) {
+            for (std::uint64_t j = i; j < i + 64; ++j) {
                 neuron[n] = static_cast<std::uint32_t>(j);
                 n += counts[j] != 0;
             }
