@@ -92,46 +92,6 @@ void rate(events_builder& b, const code_params& p, std::span<const double> x, co
         }
 }
 
-} // namespace
-
-bool rate_is_dense(scheme s, const code_params& p) {
-    return s == scheme::rate && p.mode == rate_poisson && steps_of(p.t_ref, p.dt) == 0;
-}
-
-// rate()'s Bernoulli draws without the dead time, so without state between steps: word c & 3
-// of block (c >> 2, t, sample) against p·2^24 as integers ((w >> 8)·2^-24 < p exactly when
-// (w >> 8) < ⌈p·2^24⌉), a loop the compiler vectorises.
-template<class Real>
-void rate_dense(const code_params& p, std::span<const double> x, const rng_stream& rng,
-                std::uint32_t sample, Real* out, std::size_t stride) {
-    const auto n = static_cast<std::uint32_t>(x.size());
-    std::vector<std::uint32_t> threshold(n);
-    for (std::uint32_t c = 0; c < n; ++c) {
-        const double prob = x[c] * p.max_rate * p.dt * 1e-3;
-        threshold[c] =
-            static_cast<std::uint32_t>(std::clamp(std::ceil(prob * 16777216.0), 0.0, 16777216.0));
-    }
-    constexpr int lanes = 8;
-    std::uint32_t words[4 * lanes];
-    for (std::uint32_t t = 0; t < static_cast<std::uint32_t>(p.steps); ++t) {
-        Real* row = out + std::size_t{t} * stride;
-        for (std::uint32_t first = 0; first < n; first += 4 * lanes) {
-            philox4x32_lanes<lanes>(first >> 2, t, rng.stream(), sample, rng.key0(), rng.key1(),
-                                    words);
-            const std::uint32_t m = std::min(n - first, 4u * lanes);
-            for (std::uint32_t k = 0; k < m; ++k)
-                row[first + k] = static_cast<Real>((words[k] >> 8) < threshold[first + k]);
-        }
-    }
-}
-
-template void rate_dense<float>(const code_params&, std::span<const double>, const rng_stream&,
-                                std::uint32_t, float*, std::size_t);
-template void rate_dense<double>(const code_params&, std::span<const double>, const rng_stream&,
-                                 std::uint32_t, double*, std::size_t);
-
-namespace {
-
 // Latency (time to first spike): linear t = (1 − x)(T − 1), or logarithmic t = τ·ln(1/x);
 // one spike per input, none below `threshold` or beyond the window.
 double latency_steps(const code_params& p, double x) {
@@ -250,6 +210,42 @@ void check(scheme s, const code_params& p, const std::string& context) {
     if (s == scheme::sparse && !(p.fraction > 0 && p.fraction <= 1))
         fail("fraction = " + format_number(p.fraction) + " must be in (0, 1]");
 }
+
+bool rate_is_dense(scheme s, const code_params& p) {
+    return s == scheme::rate && p.mode == rate_poisson && steps_of(p.t_ref, p.dt) == 0;
+}
+
+// rate()'s Bernoulli draws without the dead time, so without state between steps: word c & 3
+// of block (c >> 2, t, sample) against p·2^24 as integers ((w >> 8)·2^-24 < p exactly when
+// (w >> 8) < ⌈p·2^24⌉), a loop the compiler vectorises.
+template<class Real>
+void rate_dense(const code_params& p, std::span<const double> x, const rng_stream& rng,
+                std::uint32_t sample, Real* out, std::size_t stride) {
+    const auto n = static_cast<std::uint32_t>(x.size());
+    std::vector<std::uint32_t> threshold(n);
+    for (std::uint32_t c = 0; c < n; ++c) {
+        const double prob = x[c] * p.max_rate * p.dt * 1e-3;
+        threshold[c] =
+            static_cast<std::uint32_t>(std::clamp(std::ceil(prob * 16777216.0), 0.0, 16777216.0));
+    }
+    constexpr int lanes = 8;
+    std::uint32_t words[4 * lanes];
+    for (std::uint32_t t = 0; t < static_cast<std::uint32_t>(p.steps); ++t) {
+        Real* row = out + std::size_t{t} * stride;
+        for (std::uint32_t first = 0; first < n; first += 4 * lanes) {
+            philox4x32_lanes<lanes>(first >> 2, t, rng.stream(), sample, rng.key0(), rng.key1(),
+                                    words);
+            const std::uint32_t m = std::min(n - first, 4u * lanes);
+            for (std::uint32_t k = 0; k < m; ++k)
+                row[first + k] = static_cast<Real>((words[k] >> 8) < threshold[first + k]);
+        }
+    }
+}
+
+template void rate_dense<float>(const code_params&, std::span<const double>, const rng_stream&,
+                                std::uint32_t, float*, std::size_t);
+template void rate_dense<double>(const code_params&, std::span<const double>, const rng_stream&,
+                                 std::uint32_t, double*, std::size_t);
 
 spike_raster encode(scheme s, const code_params& p, std::span<const double> x,
                     const rng_stream& rng, std::uint32_t sample) {

@@ -10,9 +10,9 @@
 #include "models/model.hpp"
 #include "models/spiking.hpp"
 
+#include <algorithm>
 #include <array>
 #include <bit>
-#include <cstring>
 #include <type_traits>
 #include <utility>
 
@@ -253,7 +253,7 @@ private:
         emit(thread, step, r);
     }
 
-    // ShortGain: the chunk's conductances passed update_cond_pair's check.
+    // ShortGain: the range's conductances passed update_cond_pair's check.
     template<bool HasCurrent, bool Hetero, bool PlainFiring, bool ShortGain, class Ports>
     NM_VECTOR_CLONES void advance(std::uint64_t step, range r, const Ports ports) {
         const coeffs shared = PlainFiring ? with_plain_firing(coeffs_[0]) : coeffs_[0];
