@@ -19,6 +19,8 @@ struct data_spec {
     double validation_fraction = 0.0;
     std::uint32_t limit_train = 0, limit_test = 0; // 0 = all
     std::vector<std::uint64_t> shape;              // input image (C, H, W); default from the data
+    bool flip = false;       // training images mirrored left-right with probability 1/2
+    std::uint32_t shift = 0; // training images translated by up to this many pixels each way
     std::string where;
 };
 

@@ -29,7 +29,7 @@ public:
     data_spec data(const toml::table& t) const {
         check_keys(t,
                    {"dataset", "label", "test_fraction", "validation_fraction", "limit_train",
-                    "limit_test", "shape"},
+                    "limit_test", "shape", "flip", "shift"},
                    "[data]");
         data_spec d;
         d.where = where(t);
@@ -40,6 +40,8 @@ public:
         get(t, "limit_train", d.limit_train, "data");
         get(t, "limit_test", d.limit_test, "data");
         if (const auto* x = t.get("shape")) d.shape = indices(*x, "data.shape");
+        get(t, "flip", d.flip, "data");
+        get(t, "shift", d.shift, "data");
         return d;
     }
 

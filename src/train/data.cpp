@@ -149,9 +149,53 @@ input_code make_input_code(const train_spec& spec, std::uint32_t features) {
     return c;
 }
 
+augmentation make_augmentation(const data_spec& spec, const dataset& d, std::uint64_t seed) {
+    augmentation a;
+    a.flip = spec.flip;
+    a.shift = spec.shift;
+    if (!a.active()) return a;
+    if (spec.shape.size() == 3) {
+        a.channels = static_cast<std::uint32_t>(spec.shape[0]);
+        a.height = static_cast<std::uint32_t>(spec.shape[1]);
+        a.width = static_cast<std::uint32_t>(spec.shape[2]);
+    } else if (d.image.size() == 2) {
+        a.height = d.image[0];
+        a.width = d.image[1];
+        a.channels = d.features / std::max(1u, a.height * a.width);
+    }
+    if (std::uint64_t{a.channels} * a.height * a.width != d.features || a.height == 0)
+        throw bad_config(located(
+            spec.where, "[data] flip and shift transform images; \"" + spec.dataset +
+                            "\" has no image shape matching its " + std::to_string(d.features) +
+                            " features (give [data] shape = [C, H, W])"));
+    if (a.shift >= std::min(a.height, a.width))
+        throw bad_parameter(located(spec.where, "[data] shift = " + std::to_string(a.shift) +
+                                                    " must be smaller than the image (" +
+                                                    std::to_string(a.height) + "x" +
+                                                    std::to_string(a.width) + ")"));
+    a.rng = rng_stream(seed, stream_id(purpose::params, 0x5C00u));
+    return a;
+}
+
+void augment_image(const augmentation& a, std::span<const double> image, std::uint32_t key,
+                   std::span<double> out) {
+    const philox_block b = a.rng.block(key, 0);
+    const bool mirror = a.flip && (b.w[0] & 1u);
+    const std::int64_t span = 2 * std::int64_t{a.shift} + 1, h = a.height, w = a.width;
+    const std::int64_t dy = a.shift ? std::int64_t{b.w[1] % span} - a.shift : 0;
+    const std::int64_t dx = a.shift ? std::int64_t{b.w[2] % span} - a.shift : 0;
+    for (std::int64_t c = 0; c < a.channels; ++c)
+        for (std::int64_t y = 0; y < h; ++y)
+            for (std::int64_t x = 0; x < w; ++x) {
+                const std::int64_t sy = y - dy, sx0 = x - dx, sx = mirror ? w - 1 - sx0 : sx0;
+                const bool inside = sy >= 0 && sy < h && sx >= 0 && sx < w;
+                out[(c * h + y) * w + x] = inside ? image[(c * h + sy) * w + sx] : 0.0;
+            }
+}
+
 template<class Real>
 void encode_batch(const input_code& code, const dataset& d, const std::vector<std::uint32_t>& rows,
-                  std::uint64_t key, std::vector<Real>& x) {
+                  std::uint64_t key, std::vector<Real>& x, const augmentation* aug) {
     const std::size_t batch = rows.size(), width = batch * code.channels;
     const bool dense_rate = coding::rate_is_dense(code.scheme, code.params);
     // The dense rate code writes every entry itself.
@@ -159,10 +203,16 @@ void encode_batch(const input_code& code, const dataset& d, const std::vector<st
         x.resize(std::size_t{code.steps} * width);
     else
         x.assign(std::size_t{code.steps} * width, Real(0));
+    const bool augmented = aug && aug->active();
     auto encode_rows = [&](std::size_t first, std::size_t last) {
+        std::vector<double> transformed(augmented ? d.features : 0);
         for (std::size_t b = first; b < last; ++b) {
-            const std::span<const double> values(d.x.data() + std::size_t{rows[b]} * d.features,
-                                                 d.features);
+            std::span<const double> values(d.x.data() + std::size_t{rows[b]} * d.features,
+                                           d.features);
+            if (augmented) {
+                augment_image(*aug, values, static_cast<std::uint32_t>(rows[b] + key), transformed);
+                values = transformed;
+            }
             if (code.scheme == coding::scheme::direct) { // the values as currents at every step
                 for (std::uint32_t t = 0; t < code.steps; ++t)
                     for (std::uint32_t c = 0; c < code.channels; ++c)
@@ -183,7 +233,7 @@ void encode_batch(const input_code& code, const dataset& d, const std::vector<st
         }
     };
     // Copying direct currents is cheaper than waking the pool.
-    if (code.scheme == coding::scheme::direct)
+    if (code.scheme == coding::scheme::direct && !augmented)
         encode_rows(0, batch);
     else
         parallel_slices(batch, 1, encode_rows);
@@ -191,9 +241,9 @@ void encode_batch(const input_code& code, const dataset& d, const std::vector<st
 
 template void encode_batch<float>(const input_code&, const dataset&,
                                   const std::vector<std::uint32_t>&, std::uint64_t,
-                                  std::vector<float>&);
+                                  std::vector<float>&, const augmentation*);
 template void encode_batch<double>(const input_code&, const dataset&,
                                    const std::vector<std::uint32_t>&, std::uint64_t,
-                                   std::vector<double>&);
+                                   std::vector<double>&, const augmentation*);
 
 } // namespace nm::train

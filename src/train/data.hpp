@@ -7,6 +7,7 @@
 #include "nm/train.hpp"
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 namespace nm::train {
@@ -33,11 +34,30 @@ struct input_code {
 
 input_code make_input_code(const train_spec& spec, std::uint32_t features);
 
+// Random transforms of training images, as torchvision's RandomHorizontalFlip and RandomCrop
+// with zero padding: a mirror image with probability 1/2 and a translation by up to `shift`
+// pixels each way, drawn per sample key from a Philox stream (the same for any thread count).
+struct augmentation {
+    bool flip = false;
+    std::uint32_t shift = 0;
+    std::uint32_t channels = 1, height = 0, width = 0; // of the samples' features
+    rng_stream rng;
+    bool active() const { return flip || shift > 0; }
+};
+
+// The [data] flip and shift of a run on `d`; a clear error when they ask for images and the
+// samples are not images (no image shape in the dataset or [data] shape).
+augmentation make_augmentation(const data_spec& spec, const dataset& d, std::uint64_t seed);
+
+// Writes the transformed `image` of sample `key` into `out` (same size).
+void augment_image(const augmentation& a, std::span<const double> image, std::uint32_t key,
+                   std::span<double> out);
+
 // Encodes samples rows[0..B) of `d` into x [T][B][channels]; `key` makes the code's randomness
-// differ between epochs (it is added to the row index as the sample key). Rows are encoded on
-// the training pool (parallel.hpp).
+// differ between epochs (it is added to the row index as the sample key), and so do the
+// transforms of `aug` when given. Rows are encoded on the training pool (parallel.hpp).
 template<class Real>
 void encode_batch(const input_code& code, const dataset& d, const std::vector<std::uint32_t>& rows,
-                  std::uint64_t key, std::vector<Real>& x);
+                  std::uint64_t key, std::vector<Real>& x, const augmentation* aug = nullptr);
 
 } // namespace nm::train

@@ -101,6 +101,7 @@ train::image_shape input_shape(const train_spec& s, const dataset& d,
 struct setup {
     train::data_split data;
     train::input_code code;
+    train::augmentation augment;
     train::loss_options loss;
     train::optimizer_options opt;
     std::unique_ptr<train::model<float>> net;
@@ -121,6 +122,11 @@ setup prepare(const train_spec& s) {
     u.opt = optimizer_of(s);
     u.data = train::load_split(s.data, s.seed);
     u.code = train::make_input_code(s, u.data.train.features);
+    u.augment = train::make_augmentation(s.data, u.data.train, s.seed);
+    if (u.augment.active() && s.device != "cpu")
+        throw bad_config(located(s.data.where, "[data] flip and shift run on the CPU only; "
+                                               "remove them to train with device = \"" +
+                                                   s.device + "\""));
     u.net = std::make_unique<train::model<float>>(s.layers, u.code.channels,
                                                   static_cast<std::size_t>(u.data.classes), s.seed,
                                                   input_shape(s, u.data.train, u.code));
@@ -375,7 +381,7 @@ train_result train_network(const train_spec& spec, const std::string& out,
                 loss = device->step(rows.data(), n, key, lr, logits.data());
                 ++device_steps;
             } else {
-                train::encode_batch(u.code, train_set, rows, key, x);
+                train::encode_batch(u.code, train_set, rows, key, x, &u.augment);
                 net.set_training(true, epoch * batches + k);
                 const float* y = net.forward(x.data(), steps, static_cast<int>(n));
                 loss = train::compute_loss(u.loss, y, steps, static_cast<int>(n), classes,

@@ -1,6 +1,8 @@
 // Dataset readers: the embedded sets, CSV errors located by line and column, IDX files (plain
-// and gzipped), and min-max normalisation.
+// and gzipped), min-max normalisation, and the training images' random flips and shifts.
 #include "scratch.hpp"
+#include "train/data.hpp"
+
 #include <nm/data.hpp>
 #include <nm/errors.hpp>
 
@@ -8,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include <zlib.h>
 
@@ -137,6 +140,79 @@ TEST(datasets, fashion_mnist_test_set_when_installed) {
     for (int c = 0; c < 10; ++c)
         EXPECT_EQ(std::count(d.labels.begin(), d.labels.end(), c), 1000) << c;
     EXPECT_EQ(*std::max_element(d.x.begin(), d.x.end()), 255.0);
+}
+
+// A 2-channel 5x6 image of distinct values: every transformed image must be the original,
+// mirrored or not, translated by some (dy, dx) within the shift with zeros shifted in; over many
+// samples both mirrorings and every translation appear.
+TEST(augmentation, flips_and_shifts_are_exact_translations_of_the_image) {
+    dataset d;
+    d.name = "pattern";
+    d.features = 2 * 5 * 6;
+    d.samples = 1;
+    d.image = {5, 6};
+    for (std::uint32_t i = 0; i < d.features; ++i) d.x.push_back(1.0 + i);
+    data_spec spec;
+    spec.flip = true;
+    spec.shift = 2;
+    const train::augmentation a = train::make_augmentation(spec, d, 7);
+    ASSERT_EQ(a.channels, 2u);
+    auto transformed = [&](bool mirror, int dy, int dx) {
+        std::vector<double> out(d.features);
+        for (int c = 0; c < 2; ++c)
+            for (int y = 0; y < 5; ++y)
+                for (int x = 0; x < 6; ++x) {
+                    const int sy = y - dy, sx = mirror ? 5 - (x - dx) : x - dx;
+                    out[(c * 5 + y) * 6 + x] =
+                        sy >= 0 && sy < 5 && sx >= 0 && sx < 6 ? d.x[(c * 5 + sy) * 6 + sx] : 0;
+                }
+        return out;
+    };
+    std::set<std::tuple<bool, int, int>> seen;
+    std::vector<double> out(d.features);
+    for (std::uint32_t key = 0; key < 2000; ++key) {
+        train::augment_image(a, d.x, key, out);
+        int matches = 0;
+        for (bool mirror : {false, true})
+            for (int dy = -2; dy <= 2; ++dy)
+                for (int dx = -2; dx <= 2; ++dx)
+                    if (transformed(mirror, dy, dx) == out) {
+                        ++matches;
+                        seen.insert({mirror, dy, dx});
+                    }
+        ASSERT_EQ(matches, 1) << "sample key " << key;
+    }
+    EXPECT_EQ(seen.size(), 50u);
+    std::vector<double> again(d.features);
+    train::augment_image(a, d.x, 1234, out);
+    train::augment_image(a, d.x, 1234, again);
+    EXPECT_EQ(out, again);
+}
+
+TEST(augmentation, needs_images_and_a_shift_smaller_than_them) {
+    const dataset iris = load_embedded("iris");
+    auto error_of = [](const data_spec& spec, const dataset& d) {
+        try {
+            train::make_augmentation(spec, d, 1);
+        } catch (const nm::error& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    data_spec spec;
+    spec.dataset = "iris";
+    spec.flip = true;
+    EXPECT_NE(error_of(spec, iris).find("\"iris\" has no image shape matching its 4 features"),
+              std::string::npos);
+    spec.shape = {1, 2, 2};
+    EXPECT_EQ(error_of(spec, iris), "");
+    spec.shift = 2;
+    EXPECT_NE(error_of(spec, iris).find("shift = 2 must be smaller than the image (2x2)"),
+              std::string::npos);
+    spec.flip = false;
+    spec.shift = 0;
+    spec.shape.clear();
+    EXPECT_FALSE(train::make_augmentation(spec, iris, 1).active());
 }
 
 } // namespace
