@@ -57,9 +57,13 @@ struct exact_exp_ports {
     std::array<double, N> kernel, decay;
 
     NM_HD_INLINE void operator()(std::uint64_t i, models::neuron_input& in) const {
-        double jump = 0.0;
+        // With several ports the sum starts from the first term: 0.0 + x is not x for x = -0.0,
+        // so a 0.0 start costs a multiply-add with zero per neuron. A single port's term keeps
+        // the 0.0: alone it would be fused into the model's own sum, rounding otherwise than
+        // the delivery pass and the GPU do.
+        double jump = N > 1 ? kernel[0] * x[0][i] : 0.0 + kernel[0] * x[0][i];
         for (int p = 0; p < N; ++p) {
-            jump += kernel[p] * x[p][i];
+            if (p > 0) jump += kernel[p] * x[p][i];
             x[p][i] = decay[p] * x[p][i] + ring[p][i];
             ring[p][i] = 0.0;
         }

@@ -59,7 +59,8 @@ struct leak {
 
     // Both branches are computed and one selected: a neuron loop over it then vectorises.
     NM_HD_INLINE double step(double v, const neuron_input& in) const {
-        const double plain = lambda * v + rest + gain * in.current + in.jump;
+        // rest + gain·I first: without a current input it is a constant, hoisted from the loop.
+        const double plain = lambda * v + (rest + gain * in.current) + in.jump;
         const synaptic_drive& s = in.syn;
         const double g = 0.5 * (s.g0 + s.g1);
         const double k = inv_tau + b * g;
