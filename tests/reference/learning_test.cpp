@@ -178,6 +178,24 @@ TEST(training, same_seed_and_threads_repeat_exactly) {
                                 test::scratch_path("repeat_b") / "checkpoint.nmck"));
 }
 
+// Shifts reach the training batches (the trajectory changes), repeat exactly for a seed, and
+// the digits are still learned through them (far above chance, 10%; a one-pixel shift of an
+// 8x8 digit is a hard transform for 4 epochs: 73% against 87% without).
+TEST(training, shifted_images_change_the_run_and_repeat_exactly) {
+    const train_spec plain = parse_train_spec(small_digits(false), "plain.toml");
+    train_spec augmented = plain;
+    augmented.data.shift = 1; // digits are not mirror images of themselves: no flip
+    const train_result a = train_network(plain, scratch("plain").string());
+    const train_result b = train_network(augmented, scratch("augmented_a").string());
+    const train_result c = train_network(augmented, scratch("augmented_b").string());
+    ASSERT_EQ(a.curve.size(), b.curve.size());
+    EXPECT_NE(a.curve.front().train_loss, b.curve.front().train_loss);
+    for (std::size_t e = 0; e < b.curve.size(); ++e)
+        EXPECT_EQ(b.curve[e].train_loss, c.curve[e].train_loss) << e;
+    EXPECT_EQ(b.test_accuracy, c.test_accuracy);
+    EXPECT_GE(b.test_accuracy, 0.6) << "without shifts " << a.test_accuracy;
+}
+
 TEST(training, resume_continues_the_same_trajectory) {
     const train_spec spec = parse_train_spec(small_digits(false), "resume.toml");
     const fs::path straight = scratch("straight"), split = scratch("split");
