@@ -7,6 +7,7 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 namespace nm::train {
@@ -19,6 +20,10 @@ inline float from_bf16(std::uint16_t h) {
     return std::bit_cast<float>(std::uint32_t{h} << 16);
 }
 
+// Bit k of words[k / 64] set where x[k] != 0, for k < n (the last word's rest cleared); returns
+// whether every value is 0 or 1.
+bool pack_bits(const float* x, std::size_t n, std::uint64_t* words);
+
 // A [T·B·n] array of 0/1 values as bits.
 class spike_bits {
 public:
@@ -27,6 +32,10 @@ public:
     void pack(const Real* s, std::size_t n) {
         bits_.resize((n + 63) / 64);
         size_ = n;
+        if constexpr (std::is_same_v<Real, float>) {
+            pack_bits(s, n, bits_.data());
+            return;
+        }
         for (std::size_t w = 0; w < bits_.size(); ++w) {
             const std::size_t base = w * 64, count = n - base < 64 ? n - base : 64;
             std::uint64_t word = 0;

@@ -11,6 +11,7 @@
 #include "train/compact.hpp"
 #include "train/parallel.hpp"
 #include "train/reset.hpp"
+#include "train/spike_matrix.hpp"
 #include "train/surrogate.hpp"
 
 #include <algorithm>
@@ -58,12 +59,13 @@ public:
 };
 
 // Affine map y = x·W + b at every step, W stored [inputs][outputs]. Dense input goes through
-// one GEMM over all T·B rows. Two shortcuts give the same result with less work:
+// one GEMM over all T·B rows. Three shortcuts give the same result with less work:
 //  - `constant_input` (a direct-current code feeds the same values at every step): the B rows
 //    are computed once and copied to every step; backward folds the steps before its GEMM.
-//  - spiking input (0/1 or small graded counts, sparse): event-driven accumulation, each active
-//    input adding its weight row to the outputs, forward and backward (∂L/∂W row i gathers the
-//    output gradients of the rows where input i spiked): work ∝ spikes instead of inputs.
+//  - 0/1 spikes in a float step are kept as bits (spike_matrix.hpp), and below half density
+//    both products sum the spikes' weight or gradient rows instead of multiplying.
+//  - other spiking input (graded counts, or double precision) below 10% density: event-driven
+//    accumulation, each active input adding its weighted row, forward and backward.
 template<class Real>
 class dense final : public layer<Real> {
 public:
@@ -71,6 +73,7 @@ public:
     bool spiking_input = false;
     bool binary_input = false;                  // 0/1 spikes: a float step keeps its input as bits
     static constexpr double sparse_below = 0.1; // input density under which events beat GEMM
+    static constexpr double binary_sparse_below = 0.5; // the same for bits (measured: ~0.6)
 
     dense(std::size_t in, std::size_t out, bool bias) : in_(in), out_(out), bias_(bias) {
         w_.assign(in * out, 0);
@@ -84,23 +87,26 @@ public:
     std::vector<Real>& weights() { return w_; }
     std::vector<Real>& bias() { return b_; }
     bool used_events() const { return events_; }
+    bool used_spike_bits() const { return bits_; }
 
     // Known before forward (the model decides from it where the input lives): a float layer
-    // reading binary spikes keeps them itself, as events or bits.
+    // reading binary spikes keeps them itself, as bits.
     bool packable() const { return std::is_same_v<Real, float> && binary_input && !constant_input; }
     bool needs_input() const override { return !packable(); }
     std::size_t saved_bytes() const override {
-        return packed_ ? input_bits_.bytes()
-                       : event_input_.size() * (sizeof(std::uint32_t) + sizeof(Real));
+        return bits_ ? spikes_.bytes()
+                     : event_input_.size() * (sizeof(std::uint32_t) + sizeof(Real));
     }
 
     void forward(const Real* x, Real* y, int steps, int batch) override {
         x_ = x;
         const int rows = constant_input ? batch : steps * batch;
-        events_ = spiking_input && !constant_input && gather_events(x, rows);
-        packed_ = packable() && !events_;
-        if (packed_) input_bits_.pack(x, static_cast<std::size_t>(rows) * in_);
-        if (events_) {
+        bits_ = keep_bits(x, rows);
+        events_ = !bits_ && spiking_input && !constant_input && gather_events(x, rows);
+        if (bits_ && spikes_.density() < binary_sparse_below) {
+            if constexpr (std::is_same_v<Real, float>)
+                spikes_.times(w_.data(), bias_ ? b_.data() : nullptr, out_, y);
+        } else if (events_) {
             for (int r = 0; r < rows; ++r) {
                 Real* out = y + static_cast<std::size_t>(r) * out_;
                 if (bias_)
@@ -136,7 +142,10 @@ public:
             dy = folded_.data();
             rows = batch;
         }
-        if (events_) {
+        if (bits_ && spikes_.density() < binary_sparse_below) {
+            if constexpr (std::is_same_v<Real, float>)
+                spikes_.add_transposed_times(dy, out_, gw_.data());
+        } else if (events_) {
             for (int r = 0; r < rows; ++r) {
                 const Real* g = dy + static_cast<std::size_t>(r) * out_;
                 for (std::size_t e = row_start_[r]; e < row_start_[r + 1]; ++e) {
@@ -147,10 +156,12 @@ public:
             }
         } else {
             const Real* x = x_;
-            if (packed_) {
-                unpacked_.resize(static_cast<std::size_t>(rows) * in_);
-                input_bits_.unpack(unpacked_.data());
-                x = unpacked_.data();
+            if (bits_) {
+                if constexpr (std::is_same_v<Real, float>) {
+                    unpacked_.resize(static_cast<std::size_t>(rows) * in_);
+                    spikes_.unpack(unpacked_.data());
+                    x = unpacked_.data();
+                }
             }
             gemm(true, false, in, out, rows, Real(1), x, in, dy, out, Real(1), gw_.data(), out);
         }
@@ -173,6 +184,14 @@ public:
     }
 
 private:
+    // A float step keeps spiking input as bits when every value is 0 or 1.
+    bool keep_bits(const Real* x, int rows) {
+        if constexpr (std::is_same_v<Real, float>)
+            return spiking_input && !constant_input &&
+                   spikes_.keep(x, static_cast<std::size_t>(rows), in_);
+        return false;
+    }
+
     // Lists the nonzero inputs of every row; false (use the GEMM) when they are too dense.
     bool gather_events(const Real* x, int rows) {
         row_start_.assign(static_cast<std::size_t>(rows) + 1, 0);
@@ -197,8 +216,8 @@ private:
     bool bias_;
     std::vector<Real> w_, gw_, b_, gb_, folded_, unpacked_;
     const Real* x_ = nullptr;
-    bool events_ = false, packed_ = false;
-    spike_bits input_bits_;
+    bool events_ = false, bits_ = false;
+    spike_matrix spikes_;
     std::vector<std::size_t> row_start_;
     std::vector<std::uint32_t> event_input_;
     std::vector<Real> event_value_;

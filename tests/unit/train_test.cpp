@@ -409,6 +409,103 @@ TEST(dense_layer, event_driven_accumulation_equals_the_gemm) {
             EXPECT_NEAR((*pa[i].grad)[k], (*pb[i].grad)[k], 1e-12);
 }
 
+// The event products over bits against the plain sums in double precision, at shapes that end
+// inside a 64-bit word, a 32-column panel and a 256-row block, from nearly empty to full.
+TEST(spike_matrix, event_products_equal_the_plain_sums) {
+    const std::size_t rows = 300, ins = 270, outs = 45;
+    const std::vector<double> w = random_values(ins * outs, 31, 1.0),
+                              g = random_values(rows * outs, 32, 1.0),
+                              u = random_values(rows * ins, 33, 1.0),
+                              bias = random_values(outs, 34, 1.0);
+    const std::vector<float> wf(w.begin(), w.end()), gf(g.begin(), g.end()),
+        bf(bias.begin(), bias.end());
+    for (const double density : {0.01, 0.3, 1.0}) {
+        std::vector<float> x(rows * ins);
+        for (std::size_t k = 0; k < x.size(); ++k) x[k] = (u[k] + 1) / 2 < density ? 1.0f : 0.0f;
+        spike_matrix m;
+        ASSERT_TRUE(m.keep(x.data(), rows, ins));
+        EXPECT_NEAR(m.density(), density, 0.02);
+        std::vector<float> back(x.size());
+        m.unpack(back.data());
+        EXPECT_EQ(back, x);
+        std::vector<float> y(rows * outs), gw(ins * outs, 0.5f);
+        m.times(wf.data(), bf.data(), outs, y.data());
+        m.add_transposed_times(gf.data(), outs, gw.data());
+        for (std::size_t r = 0; r < rows; ++r)
+            for (std::size_t o = 0; o < outs; ++o) {
+                double sum = bias[o];
+                for (std::size_t i = 0; i < ins; ++i) sum += x[r * ins + i] * w[i * outs + o];
+                ASSERT_NEAR(y[r * outs + o], sum, 1e-4) << r << " " << o;
+            }
+        for (std::size_t i = 0; i < ins; ++i)
+            for (std::size_t o = 0; o < outs; ++o) {
+                double sum = 0.5;
+                for (std::size_t r = 0; r < rows; ++r) sum += x[r * ins + i] * g[r * outs + o];
+                ASSERT_NEAR(gw[i * outs + o], sum, 1e-4) << i << " " << o;
+            }
+    }
+}
+
+// Every output element is summed by one thread in one order: two threads give the same bits.
+TEST(spike_matrix, two_threads_give_what_one_gives_and_values_other_than_0_1_are_refused) {
+    const std::size_t rows = 520, ins = 300, outs = 96;
+    const std::vector<double> w = random_values(ins * outs, 35, 1.0),
+                              u = random_values(rows * ins, 36, 1.0);
+    const std::vector<float> wf(w.begin(), w.end());
+    std::vector<float> x(rows * ins);
+    for (std::size_t k = 0; k < x.size(); ++k) x[k] = u[k] > 0.4 ? 1.0f : 0.0f;
+    auto run = [&](int threads) {
+        set_threads(threads);
+        spike_matrix m;
+        EXPECT_TRUE(m.keep(x.data(), rows, ins));
+        std::vector<float> y(rows * outs), gw(ins * outs, 0.0f);
+        m.times(wf.data(), nullptr, outs, y.data());
+        m.add_transposed_times(y.data(), outs, gw.data());
+        y.insert(y.end(), gw.begin(), gw.end());
+        return y;
+    };
+    const std::vector<float> one = run(1), two = run(2);
+    set_threads(1);
+    EXPECT_EQ(one, two);
+    x[7] = 2.0f;
+    spike_matrix graded;
+    EXPECT_FALSE(graded.keep(x.data(), rows, ins));
+    EXPECT_EQ(graded.bytes(), 0u);
+}
+
+// A float dense layer reading 0/1 spikes keeps them as bits and sums events; its output and
+// gradients equal the double-precision GEMM's to float rounding.
+TEST(dense_layer, spike_bits_path_equals_the_gemm) {
+    const std::size_t ins = 70, outs = 40;
+    const int t = 4, b = 9;
+    dense<double> reference(ins, outs, true);
+    dense<float> bits(ins, outs, true);
+    reference.weights() = random_values(ins * outs, 37, 0.5);
+    reference.bias() = random_values(outs, 38, 0.5);
+    bits.weights().assign(reference.weights().begin(), reference.weights().end());
+    bits.bias().assign(reference.bias().begin(), reference.bias().end());
+    bits.spiking_input = bits.binary_input = true;
+    std::vector<double> x = random_values(t * b * ins, 39, 1.0);
+    for (double& v : x) v = v > 0.5 ? 1.0 : 0.0;
+    const std::vector<float> xf(x.begin(), x.end());
+    std::vector<double> y(t * b * outs);
+    std::vector<float> yf(y.size());
+    reference.forward(x.data(), y.data(), t, b);
+    bits.forward(xf.data(), yf.data(), t, b);
+    ASSERT_TRUE(bits.used_spike_bits());
+    EXPECT_FALSE(bits.needs_input());
+    for (std::size_t k = 0; k < y.size(); ++k) EXPECT_NEAR(yf[k], y[k], 1e-5);
+    const std::vector<double> dy = random_values(y.size(), 40, 1.0);
+    const std::vector<float> dyf(dy.begin(), dy.end());
+    reference.backward(dy.data(), nullptr, t, b);
+    bits.backward(dyf.data(), nullptr, t, b);
+    const auto pa = reference.parameters();
+    const auto pb = bits.parameters();
+    for (std::size_t i = 0; i < pa.size(); ++i)
+        for (std::size_t k = 0; k < pa[i].grad->size(); ++k)
+            EXPECT_NEAR((*pb[i].grad)[k], (*pa[i].grad)[k], 1e-4);
+}
+
 TEST(conv_layer, constant_input_shortcut_gives_the_same_output_and_gradient) {
     const image_shape img{2, 5, 5};
     conv2d<double> plain(img, 3, 3, 1, 1), folded(img, 3, 3, 1, 1);
