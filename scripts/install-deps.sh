@@ -10,9 +10,9 @@ packages=(
   libopenblas-dev zlib1g-dev
   dataset-fashion-mnist
 )
-# Optional: the Brian2 peer benchmark (bench/peers).
+# Optional: the peer benchmarks (bench/peers): Brian2, and PyTorch for the training step.
 if [ "${NM_WITH_PEERS:-0}" = 1 ]; then
-  packages+=(python3-brian)
+  packages+=(python3-brian python3-torch python3-numpy)
 fi
 
 missing=()

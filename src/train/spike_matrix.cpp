@@ -53,8 +53,8 @@ inline __attribute__((always_inline)) void sum_rows(const std::uint8_t* list, st
     for (std::size_t k = 0; k < vectors; ++k) acc[k] += a[k] + b[k];
 }
 
-// Rows [first, last) of the columns [c0, c0 + width) of m (row stride `stride`) into a
-// contiguous copy, zero past `width`.
+// Rows [first, last) of the columns [c0, c0 + width) of m (row stride `stride`; 0 repeats one
+// row) into a contiguous copy, zero past `width`.
 inline __attribute__((always_inline)) void copy_panel(const float* m, std::size_t stride, std::size_t first, std::size_t last,
                 std::size_t c0, std::size_t width, float* out) {
     if (width == panel) // a fixed size: two vector moves, not a string copy
@@ -68,72 +68,60 @@ inline __attribute__((always_inline)) void copy_panel(const float* m, std::size_
         }
 }
 
-// The sums of an output row segment; the last panel may be narrower.
-inline __attribute__((always_inline)) void load(const float* from, std::size_t width, lanes* acc) {
-    if (width == panel) return std::memcpy(acc, from, panel * sizeof(float)), void();
-    float row[panel] = {};
-    std::memcpy(row, from, width * sizeof(float));
-    std::memcpy(acc, row, sizeof row);
-}
-inline __attribute__((always_inline)) void store(const lanes* acc, std::size_t width, float* to) {
-    if (width == panel) return std::memcpy(to, acc, panel * sizeof(float)), void();
-    float row[panel];
-    std::memcpy(row, acc, sizeof row);
-    std::memcpy(to, row, width * sizeof(float));
+// This thread's scratch of n floats aligned to cache lines, one buffer per use (0: the copy of
+// a block of the operand, 1: the sums of a panel). Aligned, a panel row is exactly two lines;
+// unaligned, every 64-byte load straddled two and the loops ran 1.3x slower.
+float* scratch(int use, std::size_t n) {
+    struct alignas(64) line {
+        float values[16];
+    };
+    thread_local std::vector<line> buffers[2];
+    std::vector<line>& b = buffers[use];
+    if (b.size() * 16 < n) b.resize((n + 15) / 16);
+    return b.front().values;
 }
 
-struct shape {
-    std::size_t rows, inputs, outputs;
+// out [out_rows × outputs] = init + the sums of the operand's rows picked by each output row's
+// events, in groups by block of 256 operand rows: group (o, j) = o·by_row + j·by_block. `init`
+// is a row for all (init_stride 0: the bias), the output itself, or null for zeros.
+struct event_product {
+    const std::uint8_t* events;
+    const std::uint32_t* starts;
+    std::size_t by_row, by_block;
+    const float* operand;
+    std::size_t operand_rows;
+    const float* init;
+    std::size_t init_stride;
+    float* out;
+    std::size_t out_rows, outputs;
 };
 
-// Panels [p0, p1) of y = X·w + bias; starts[r·blocks + j] opens row r's events in input block j.
-NM_WIDE_VECTOR_CLONES void times_panels(const std::uint8_t* events, const std::uint32_t* starts,
-                                        shape s, const float* w, const float* bias, float* y,
-                                        std::size_t p0, std::size_t p1) {
-    thread_local std::vector<float> copy;
-    copy.resize(max_block * panel);
-    const blocking blocks(s.inputs);
+// Panels [p0, p1) of the product: each panel's sums stay in an aligned contiguous buffer (the
+// output's own rows, 4 KiB apart, would fall into the same few cache sets) while the blocks
+// of the operand pass through L1.
+NM_WIDE_VECTOR_CLONES void sum_panels(const event_product& e, std::size_t p0, std::size_t p1) {
+    float* const copy = scratch(0, max_block * panel);
+    float* const sums = scratch(1, e.out_rows * panel);
+    const blocking blocks(e.operand_rows);
     for (std::size_t p = p0; p < p1; ++p) {
-        const std::size_t c0 = p * panel, width = std::min(panel, s.outputs - c0);
+        const std::size_t c0 = p * panel, width = std::min(panel, e.outputs - c0);
+        if (e.init)
+            copy_panel(e.init, e.init_stride, 0, e.out_rows, c0, width, sums);
+        else
+            std::fill(sums, sums + e.out_rows * panel, 0.0f);
         for (std::size_t j = 0; j < blocks.count; ++j) {
-            copy_panel(w, s.outputs, j * blocks.size, std::min(s.inputs, (j + 1) * blocks.size),
-                       c0, width, copy.data());
-            for (std::size_t r = 0; r < s.rows; ++r) {
-                lanes acc[vectors] = {};
-                float* out = y + r * s.outputs + c0;
-                if (j > 0)
-                    load(out, width, acc);
-                else if (bias)
-                    load(bias + c0, width, acc);
-                const std::size_t g = r * blocks.count + j;
-                sum_rows(events, starts[g], starts[g + 1], copy.data(), acc);
-                store(acc, width, out);
-            }
-        }
-    }
-}
-
-// Panels [p0, p1) of gw += Xᵀ·g; starts[j·inputs + i] opens input i's events in row block j.
-NM_WIDE_VECTOR_CLONES void transposed_panels(const std::uint8_t* events,
-                                             const std::uint32_t* starts, shape s, const float* g,
-                                             float* gw, std::size_t p0, std::size_t p1) {
-    thread_local std::vector<float> copy;
-    copy.resize(max_block * panel);
-    const blocking blocks(s.rows);
-    for (std::size_t p = p0; p < p1; ++p) {
-        const std::size_t c0 = p * panel, width = std::min(panel, s.outputs - c0);
-        for (std::size_t j = 0; j < blocks.count; ++j) {
-            copy_panel(g, s.outputs, j * blocks.size, std::min(s.rows, (j + 1) * blocks.size), c0,
-                       width, copy.data());
-            for (std::size_t i = 0; i < s.inputs; ++i) {
+            copy_panel(e.operand, e.outputs, j * blocks.size,
+                       std::min(e.operand_rows, (j + 1) * blocks.size), c0, width, copy);
+            for (std::size_t o = 0; o < e.out_rows; ++o) {
                 lanes acc[vectors];
-                float* out = gw + i * s.outputs + c0;
-                load(out, width, acc);
-                const std::size_t k = j * s.inputs + i;
-                sum_rows(events, starts[k], starts[k + 1], copy.data(), acc);
-                store(acc, width, out);
+                std::memcpy(acc, sums + o * panel, sizeof acc);
+                const std::size_t g = o * e.by_row + j * e.by_block;
+                sum_rows(e.events, e.starts[g], e.starts[g + 1], copy, acc);
+                std::memcpy(sums + o * panel, acc, sizeof acc);
             }
         }
+        for (std::size_t o = 0; o < e.out_rows; ++o)
+            std::memcpy(e.out + o * e.outputs + c0, sums + o * panel, width * sizeof(float));
     }
 }
 
@@ -210,18 +198,18 @@ void spike_matrix::list_rows_by_input() {
 
 void spike_matrix::times(const float* w, const float* bias, std::size_t outputs, float* y) {
     list_inputs_by_row();
-    const shape s{rows_, inputs_, outputs};
-    parallel_slices((outputs + panel - 1) / panel, 1, [&](std::size_t p0, std::size_t p1) {
-        times_panels(events_.data(), starts_.data(), s, w, bias, y, p0, p1);
-    });
+    const event_product e{events_.data(), starts_.data(), blocking(inputs_).count, 1,
+                          w, inputs_, bias, 0, y, rows_, outputs};
+    parallel_slices((outputs + panel - 1) / panel, 1,
+                    [&](std::size_t p0, std::size_t p1) { sum_panels(e, p0, p1); });
 }
 
 void spike_matrix::add_transposed_times(const float* g, std::size_t outputs, float* gw) {
     list_rows_by_input();
-    const shape s{rows_, inputs_, outputs};
-    parallel_slices((outputs + panel - 1) / panel, 1, [&](std::size_t p0, std::size_t p1) {
-        transposed_panels(events_.data(), starts_.data(), s, g, gw, p0, p1);
-    });
+    const event_product e{events_.data(), starts_.data(), 1, inputs_, g, rows_, gw, outputs,
+                          gw, inputs_, outputs};
+    parallel_slices((outputs + panel - 1) / panel, 1,
+                    [&](std::size_t p0, std::size_t p1) { sum_panels(e, p0, p1); });
 }
 
 } // namespace nm::train
