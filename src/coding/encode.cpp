@@ -3,7 +3,12 @@
 
 #include "nm/errors.hpp"
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
+#include <type_traits>
 #include <cmath>
 #include <numeric>
 
@@ -215,6 +220,70 @@ bool rate_is_dense(scheme s, const code_params& p) {
     return s == scheme::rate && p.mode == rate_poisson && steps_of(p.t_ref, p.dt) == 0;
 }
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define NM_RATE_AVX512 1
+#define NM_AVX512 __attribute__((target("avx512f"), always_inline)) inline
+// GCC 12's own AVX-512 shifts start from _mm512_undefined_epi32(), which it then reports.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+// The high and low halves of the sixteen 32x32-bit products x·m: even lanes, then odd ones.
+NM_AVX512 void mul_hi_lo(__m512i x, __m512i m, __m512i& hi, __m512i& lo) {
+    const __m512i even = _mm512_mul_epu32(x, m);
+    const __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(x, 32), m);
+    lo = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+    hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 32), odd);
+}
+
+// rate_dense's rows 64 channels at a time where the CPU has AVX-512: the 16 Philox blocks of a
+// group in one register per word (the same blocks as philox4x32_lanes), transposed into
+// channel order and compared with the thresholds. Returns where the groups end.
+__attribute__((target("avx512f"))) std::uint32_t rate_groups_avx512(
+    std::uint32_t n, std::uint32_t t, std::uint32_t stream, std::uint32_t sample,
+    std::uint32_t k0, std::uint32_t k1, const std::uint32_t* threshold, float* row) {
+    const __m512i m0 = _mm512_set1_epi32(static_cast<int>(0xD2511F53u));
+    const __m512i m1 = _mm512_set1_epi32(static_cast<int>(0xCD9E8D57u));
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512 one = _mm512_set1_ps(1.0f);
+    std::uint32_t first = 0;
+    for (; first + 64 <= n; first += 64) {
+        __m512i x0 = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(first >> 2)), lane);
+        __m512i x1 = _mm512_set1_epi32(static_cast<int>(t));
+        __m512i x2 = _mm512_set1_epi32(static_cast<int>(stream));
+        __m512i x3 = _mm512_set1_epi32(static_cast<int>(sample));
+        std::uint32_t a = k0, b = k1;
+        for (int round = 0; round < 10; ++round) {
+            __m512i hi0, lo0, hi1, lo1;
+            mul_hi_lo(x0, m0, hi0, lo0);
+            mul_hi_lo(x2, m1, hi1, lo1);
+            x0 = _mm512_xor_si512(_mm512_xor_si512(hi1, x1), _mm512_set1_epi32(static_cast<int>(a)));
+            x1 = lo1;
+            x2 = _mm512_xor_si512(_mm512_xor_si512(hi0, x3), _mm512_set1_epi32(static_cast<int>(b)));
+            x3 = lo0;
+            a += 0x9E3779B9u;
+            b += 0xBB67AE85u;
+        }
+        // Words by lane into blocks: r_i holds blocks i, i + 4, i + 8, i + 12 (128 bits each),
+        // then a 4x4 transpose of those 128-bit parts puts blocks 4q .. 4q + 3 in q_q.
+        const __m512i t0 = _mm512_unpacklo_epi32(x0, x1), t1 = _mm512_unpacklo_epi32(x2, x3);
+        const __m512i t2 = _mm512_unpackhi_epi32(x0, x1), t3 = _mm512_unpackhi_epi32(x2, x3);
+        const __m512i r0 = _mm512_unpacklo_epi64(t0, t1), r1 = _mm512_unpackhi_epi64(t0, t1);
+        const __m512i r2 = _mm512_unpacklo_epi64(t2, t3), r3 = _mm512_unpackhi_epi64(t2, t3);
+        const __m512i s0 = _mm512_shuffle_i32x4(r0, r1, 0x44), s1 = _mm512_shuffle_i32x4(r2, r3, 0x44);
+        const __m512i s2 = _mm512_shuffle_i32x4(r0, r1, 0xEE), s3 = _mm512_shuffle_i32x4(r2, r3, 0xEE);
+        const __m512i q[4] = {_mm512_shuffle_i32x4(s0, s1, 0x88), _mm512_shuffle_i32x4(s0, s1, 0xDD),
+                              _mm512_shuffle_i32x4(s2, s3, 0x88), _mm512_shuffle_i32x4(s2, s3, 0xDD)};
+        for (std::uint32_t k = 0; k < 4; ++k) {
+            const __m512i limit = _mm512_loadu_si512(threshold + first + 16 * k);
+            const __mmask16 fire = _mm512_cmplt_epu32_mask(_mm512_srli_epi32(q[k], 8), limit);
+            _mm512_storeu_ps(row + first + 16 * k, _mm512_maskz_mov_ps(fire, one));
+        }
+    }
+    return first;
+}
+#pragma GCC diagnostic pop
+#endif
+
 // rate()'s Bernoulli draws without the dead time, so without state between steps: word c & 3
 // of block (c >> 2, t, sample) against p·2^24 as integers ((w >> 8)·2^-24 < p exactly when
 // (w >> 8) < ⌈p·2^24⌉), a loop the compiler vectorises.
@@ -228,11 +297,21 @@ void rate_dense(const code_params& p, std::span<const double> x, const rng_strea
         threshold[c] =
             static_cast<std::uint32_t>(std::clamp(std::ceil(prob * 16777216.0), 0.0, 16777216.0));
     }
+#ifdef NM_RATE_AVX512
+    static const bool avx512 = __builtin_cpu_supports("avx512f");
+#endif
     constexpr int lanes = 8;
     std::uint32_t words[4 * lanes];
     for (std::uint32_t t = 0; t < static_cast<std::uint32_t>(p.steps); ++t) {
         Real* row = out + std::size_t{t} * stride;
-        for (std::uint32_t first = 0; first < n; first += 4 * lanes) {
+        std::uint32_t start = 0;
+#ifdef NM_RATE_AVX512
+        if constexpr (std::is_same_v<Real, float>)
+            if (avx512)
+                start = rate_groups_avx512(n, t, rng.stream(), sample, rng.key0(), rng.key1(),
+                                           threshold.data(), row);
+#endif
+        for (std::uint32_t first = start; first < n; first += 4 * lanes) {
             philox4x32_lanes<lanes>(first >> 2, t, rng.stream(), sample, rng.key0(), rng.key1(),
                                     words);
             const std::uint32_t m = std::min(n - first, 4u * lanes);

@@ -166,19 +166,39 @@ void for_each_one(const std::vector<std::uint64_t>& bits, std::size_t rows, std:
                 f(r, w * 64 + static_cast<std::size_t>(std::countr_zero(word)));
 }
 
+// Ones among bits [first, last) of a row.
+std::size_t count_ones(const std::uint64_t* row, std::size_t first, std::size_t last) {
+    std::size_t n = 0;
+    for (std::size_t w = first / 64; w * 64 < last; ++w) {
+        std::uint64_t word = row[w];
+        if (w * 64 < first) word &= ~std::uint64_t{0} << (first % 64);
+        if (last < (w + 1) * 64) word &= ~(~std::uint64_t{0} << (last % 64));
+        n += static_cast<std::size_t>(std::popcount(word));
+    }
+    return n;
+}
+
 void spike_matrix::list_inputs_by_row() {
     const blocking blocks(inputs_);
     events_.resize(ones_);
-    starts_.assign(rows_ * blocks.count + 1, 0);
-    place_.resize(inputs_); // input i's block and its index there, without a division per event
-    for (std::size_t i = 0; i < inputs_; ++i)
-        place_[i] = static_cast<std::uint32_t>(i / blocks.size << 8 | i % blocks.size);
+    starts_.resize(rows_ * blocks.count + 1);
+    // Group starts from counts per block (a counter bumped per event made every event wait for
+    // the previous one's store), the events as each input's index in its block.
     std::size_t n = 0;
-    for_each_one(bits_, rows_, words_, [&](std::size_t r, std::size_t i) {
-        ++starts_[r * blocks.count + (place_[i] >> 8) + 1];
-        events_[n++] = static_cast<std::uint8_t>(place_[i] & 0xFF);
+    for (std::size_t r = 0; r < rows_; ++r)
+        for (std::size_t j = 0; j < blocks.count; ++j) {
+            starts_[r * blocks.count + j] = static_cast<std::uint32_t>(n);
+            n += count_ones(bits_.data() + r * words_, j * blocks.size,
+                            std::min(inputs_, (j + 1) * blocks.size));
+        }
+    starts_.back() = static_cast<std::uint32_t>(n);
+    place_.resize(inputs_);
+    for (std::size_t i = 0; i < inputs_; ++i)
+        place_[i] = static_cast<std::uint32_t>(i % blocks.size);
+    n = 0;
+    for_each_one(bits_, rows_, words_, [&](std::size_t, std::size_t i) {
+        events_[n++] = static_cast<std::uint8_t>(place_[i]);
     });
-    for (std::size_t g = 1; g < starts_.size(); ++g) starts_[g] += starts_[g - 1];
 }
 
 void spike_matrix::list_rows_by_input() {

@@ -77,17 +77,19 @@ TEST(coding, poisson_rate_code_is_unbiased_with_binomial_spread) {
 }
 
 TEST(coding, dense_rate_code_draws_the_rasters_spikes) {
-    // Values through 0 and 1, 37 channels (not a multiple of the 32 drawn per Philox call),
+    // Values through 0 and 1, channel counts that are not multiples of the 32 drawn per call,
     // max_rate · dt = 1 so that p spans [0, 1]; dead time would need the raster (not dense).
     coding::code_params p;
     p.steps = 13;
     p.max_rate = 1000;
-    std::vector<double> x(37);
-    for (std::size_t c = 0; c < x.size(); ++c) x[c] = static_cast<double>(c % 10) / 9.0;
     const rng_stream rng(5, 77);
     ASSERT_TRUE(coding::rate_is_dense(coding::scheme::rate, p));
-    const std::size_t stride = 40;
+    // 37 channels: under one group of 64 (the AVX-512 path's); 150: two groups and a tail.
+    for (const std::size_t channels : {37, 150})
     for (std::uint32_t sample : {0u, 1u, 123456u}) {
+        std::vector<double> x(channels);
+        for (std::size_t c = 0; c < x.size(); ++c) x[c] = static_cast<double>(c % 10) / 9.0;
+        const std::size_t stride = channels + 3;
         const spike_raster r = coding::encode(coding::scheme::rate, p, x, rng, sample);
         std::vector<float> expected(13 * stride, -1.0f), dense(13 * stride, -1.0f);
         for (std::uint32_t t = 0; t < 13; ++t)
