@@ -8,9 +8,9 @@
 #endif
 
 #include <algorithm>
-#include <type_traits>
 #include <cmath>
 #include <numeric>
+#include <type_traits>
 
 namespace nm::coding {
 
@@ -238,9 +238,9 @@ NM_AVX512 void mul_hi_lo(__m512i x, __m512i m, __m512i& hi, __m512i& lo) {
 // rate_dense's rows 64 channels at a time where the CPU has AVX-512: the 16 Philox blocks of a
 // group in one register per word (the same blocks as philox4x32_lanes), transposed into
 // channel order and compared with the thresholds. Returns where the groups end.
-__attribute__((target("avx512f"))) std::uint32_t rate_groups_avx512(
-    std::uint32_t n, std::uint32_t t, std::uint32_t stream, std::uint32_t sample,
-    std::uint32_t k0, std::uint32_t k1, const std::uint32_t* threshold, float* row) {
+__attribute__((target("avx512f"))) std::uint32_t
+rate_groups_avx512(std::uint32_t n, std::uint32_t t, std::uint32_t stream, std::uint32_t sample,
+                   std::uint32_t k0, std::uint32_t k1, const std::uint32_t* threshold, float* row) {
     const __m512i m0 = _mm512_set1_epi32(static_cast<int>(0xD2511F53u));
     const __m512i m1 = _mm512_set1_epi32(static_cast<int>(0xCD9E8D57u));
     const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
@@ -256,9 +256,11 @@ __attribute__((target("avx512f"))) std::uint32_t rate_groups_avx512(
             __m512i hi0, lo0, hi1, lo1;
             mul_hi_lo(x0, m0, hi0, lo0);
             mul_hi_lo(x2, m1, hi1, lo1);
-            x0 = _mm512_xor_si512(_mm512_xor_si512(hi1, x1), _mm512_set1_epi32(static_cast<int>(a)));
+            x0 =
+                _mm512_xor_si512(_mm512_xor_si512(hi1, x1), _mm512_set1_epi32(static_cast<int>(a)));
             x1 = lo1;
-            x2 = _mm512_xor_si512(_mm512_xor_si512(hi0, x3), _mm512_set1_epi32(static_cast<int>(b)));
+            x2 =
+                _mm512_xor_si512(_mm512_xor_si512(hi0, x3), _mm512_set1_epi32(static_cast<int>(b)));
             x3 = lo0;
             a += 0x9E3779B9u;
             b += 0xBB67AE85u;
@@ -269,10 +271,13 @@ __attribute__((target("avx512f"))) std::uint32_t rate_groups_avx512(
         const __m512i t2 = _mm512_unpackhi_epi32(x0, x1), t3 = _mm512_unpackhi_epi32(x2, x3);
         const __m512i r0 = _mm512_unpacklo_epi64(t0, t1), r1 = _mm512_unpackhi_epi64(t0, t1);
         const __m512i r2 = _mm512_unpacklo_epi64(t2, t3), r3 = _mm512_unpackhi_epi64(t2, t3);
-        const __m512i s0 = _mm512_shuffle_i32x4(r0, r1, 0x44), s1 = _mm512_shuffle_i32x4(r2, r3, 0x44);
-        const __m512i s2 = _mm512_shuffle_i32x4(r0, r1, 0xEE), s3 = _mm512_shuffle_i32x4(r2, r3, 0xEE);
-        const __m512i q[4] = {_mm512_shuffle_i32x4(s0, s1, 0x88), _mm512_shuffle_i32x4(s0, s1, 0xDD),
-                              _mm512_shuffle_i32x4(s2, s3, 0x88), _mm512_shuffle_i32x4(s2, s3, 0xDD)};
+        const __m512i s0 = _mm512_shuffle_i32x4(r0, r1, 0x44),
+                      s1 = _mm512_shuffle_i32x4(r2, r3, 0x44);
+        const __m512i s2 = _mm512_shuffle_i32x4(r0, r1, 0xEE),
+                      s3 = _mm512_shuffle_i32x4(r2, r3, 0xEE);
+        const __m512i q[4] = {
+            _mm512_shuffle_i32x4(s0, s1, 0x88), _mm512_shuffle_i32x4(s0, s1, 0xDD),
+            _mm512_shuffle_i32x4(s2, s3, 0x88), _mm512_shuffle_i32x4(s2, s3, 0xDD)};
         for (std::uint32_t k = 0; k < 4; ++k) {
             const __m512i limit = _mm512_loadu_si512(threshold + first + 16 * k);
             const __mmask16 fire = _mm512_cmplt_epu32_mask(_mm512_srli_epi32(q[k], 8), limit);

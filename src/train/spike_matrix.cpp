@@ -55,8 +55,10 @@ inline __attribute__((always_inline)) void sum_rows(const std::uint8_t* list, st
 
 // Rows [first, last) of the columns [c0, c0 + width) of m (row stride `stride`; 0 repeats one
 // row) into a contiguous copy, zero past `width`.
-inline __attribute__((always_inline)) void copy_panel(const float* m, std::size_t stride, std::size_t first, std::size_t last,
-                std::size_t c0, std::size_t width, float* out) {
+inline __attribute__((always_inline)) void copy_panel(const float* m, std::size_t stride,
+                                                      std::size_t first, std::size_t last,
+                                                      std::size_t c0, std::size_t width,
+                                                      float* out) {
     if (width == panel) // a fixed size: two vector moves, not a string copy
         for (std::size_t r = first; r < last; ++r)
             std::memcpy(out + (r - first) * panel, m + r * stride + c0, panel * sizeof(float));
@@ -152,8 +154,7 @@ double spike_matrix::density() const {
 void spike_matrix::unpack(float* x) const {
     for (std::size_t r = 0; r < rows_; ++r)
         for (std::size_t i = 0; i < inputs_; ++i)
-            x[r * inputs_ + i] =
-                static_cast<float>((bits_[r * words_ + i / 64] >> (i % 64)) & 1);
+            x[r * inputs_ + i] = static_cast<float>((bits_[r * words_ + i / 64] >> (i % 64)) & 1);
 }
 
 // Calls f(row, input) for every one, row by row, inputs ascending.
@@ -218,16 +219,17 @@ void spike_matrix::list_rows_by_input() {
 
 void spike_matrix::times(const float* w, const float* bias, std::size_t outputs, float* y) {
     list_inputs_by_row();
-    const event_product e{events_.data(), starts_.data(), blocking(inputs_).count, 1,
-                          w, inputs_, bias, 0, y, rows_, outputs};
+    const event_product e{
+        events_.data(), starts_.data(), blocking(inputs_).count, 1, w, inputs_, bias, 0, y,
+        rows_,          outputs};
     parallel_slices((outputs + panel - 1) / panel, 1,
                     [&](std::size_t p0, std::size_t p1) { sum_panels(e, p0, p1); });
 }
 
 void spike_matrix::add_transposed_times(const float* g, std::size_t outputs, float* gw) {
     list_rows_by_input();
-    const event_product e{events_.data(), starts_.data(), 1, inputs_, g, rows_, gw, outputs,
-                          gw, inputs_, outputs};
+    const event_product e{events_.data(), starts_.data(), 1, inputs_, g, rows_, gw, outputs, gw,
+                          inputs_,        outputs};
     parallel_slices((outputs + panel - 1) / panel, 1,
                     [&](std::size_t p0, std::size_t p1) { sum_panels(e, p0, p1); });
 }

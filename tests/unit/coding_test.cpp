@@ -86,21 +86,21 @@ TEST(coding, dense_rate_code_draws_the_rasters_spikes) {
     ASSERT_TRUE(coding::rate_is_dense(coding::scheme::rate, p));
     // 37 channels: under one group of 64 (the AVX-512 path's); 150: two groups and a tail.
     for (const std::size_t channels : {37, 150})
-    for (std::uint32_t sample : {0u, 1u, 123456u}) {
-        std::vector<double> x(channels);
-        for (std::size_t c = 0; c < x.size(); ++c) x[c] = static_cast<double>(c % 10) / 9.0;
-        const std::size_t stride = channels + 3;
-        const spike_raster r = coding::encode(coding::scheme::rate, p, x, rng, sample);
-        std::vector<float> expected(13 * stride, -1.0f), dense(13 * stride, -1.0f);
-        for (std::uint32_t t = 0; t < 13; ++t)
-            for (std::size_t c = 0; c < x.size(); ++c) expected[t * stride + c] = 0.0f;
-        for (std::uint32_t t = 0; t < r.steps; ++t)
-            for (std::uint64_t e = r.offsets[t]; e < r.offsets[t + 1]; ++e)
-                expected[t * stride + r.channel[e]] = r.count[e];
-        coding::rate_dense(p, x, rng, sample, dense.data(), stride);
-        EXPECT_EQ(dense, expected); // every spike, nothing written past the channels
-        EXPECT_GT(r.channel.size(), 100u);
-    }
+        for (std::uint32_t sample : {0u, 1u, 123456u}) {
+            std::vector<double> x(channels);
+            for (std::size_t c = 0; c < x.size(); ++c) x[c] = static_cast<double>(c % 10) / 9.0;
+            const std::size_t stride = channels + 3;
+            const spike_raster r = coding::encode(coding::scheme::rate, p, x, rng, sample);
+            std::vector<float> expected(13 * stride, -1.0f), dense(13 * stride, -1.0f);
+            for (std::uint32_t t = 0; t < 13; ++t)
+                for (std::size_t c = 0; c < x.size(); ++c) expected[t * stride + c] = 0.0f;
+            for (std::uint32_t t = 0; t < r.steps; ++t)
+                for (std::uint64_t e = r.offsets[t]; e < r.offsets[t + 1]; ++e)
+                    expected[t * stride + r.channel[e]] = r.count[e];
+            coding::rate_dense(p, x, rng, sample, dense.data(), stride);
+            EXPECT_EQ(dense, expected); // every spike, nothing written past the channels
+            EXPECT_GT(r.channel.size(), 100u);
+        }
     p.t_ref = 2.0;
     EXPECT_FALSE(coding::rate_is_dense(coding::scheme::rate, p));
 }
