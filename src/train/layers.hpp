@@ -102,8 +102,9 @@ public:
         x_ = x;
         const int rows = constant_input ? batch : steps * batch;
         bits_ = keep_bits(x, rows);
+        bit_events_ = bits_ && spikes_.density() < binary_sparse_below;
         events_ = !bits_ && spiking_input && !constant_input && gather_events(x, rows);
-        if (bits_ && spikes_.density() < binary_sparse_below) {
+        if (bit_events_) {
             if constexpr (std::is_same_v<Real, float>)
                 spikes_.times(w_.data(), bias_ ? b_.data() : nullptr, out_, y);
         } else if (events_) {
@@ -142,7 +143,7 @@ public:
             dy = folded_.data();
             rows = batch;
         }
-        if (bits_ && spikes_.density() < binary_sparse_below) {
+        if (bit_events_) {
             if constexpr (std::is_same_v<Real, float>)
                 spikes_.add_transposed_times(dy, out_, gw_.data());
         } else if (events_) {
@@ -216,7 +217,7 @@ private:
     bool bias_;
     std::vector<Real> w_, gw_, b_, gb_, folded_, unpacked_;
     const Real* x_ = nullptr;
-    bool events_ = false, bits_ = false;
+    bool events_ = false, bits_ = false, bit_events_ = false;
     spike_matrix spikes_;
     std::vector<std::size_t> row_start_;
     std::vector<std::uint32_t> event_input_;
