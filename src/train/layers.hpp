@@ -101,7 +101,7 @@ public:
     void forward(const Real* x, Real* y, int steps, int batch) override {
         x_ = x;
         const int rows = constant_input ? batch : steps * batch;
-        bits_ = keep_bits(x, rows);
+        bits_ = keep_bits(x, rows, steps);
         bit_events_ = bits_ && spikes_.density() < binary_sparse_below;
         events_ = !bits_ && spiking_input && !constant_input && gather_events(x, rows);
         if (bit_events_) {
@@ -186,10 +186,11 @@ public:
 
 private:
     // A float step keeps spiking input as bits when every value is 0 or 1.
-    bool keep_bits(const Real* x, int rows) {
+    bool keep_bits(const Real* x, int rows, int steps) {
         if constexpr (std::is_same_v<Real, float>)
             return spiking_input && !constant_input &&
-                   spikes_.keep(x, static_cast<std::size_t>(rows), in_);
+                   spikes_.keep(x, static_cast<std::size_t>(rows), in_,
+                                static_cast<std::size_t>(steps));
         return false;
     }
 

@@ -11,68 +11,99 @@
 namespace nm::train {
 namespace {
 
-// 32 columns are two AVX-512 registers of sums per output row; 256 rows of them are 32 KiB, a
-// block of the dense operand that stays in L1 while every event of the block reads it. Wider
-// panels (64 columns) measured two times slower: their copy no longer fits in L1.
-constexpr std::size_t panel = 32, max_block = 256;
-
-// n rows of the dense operand in equal blocks of at most 256 (an event's index in its block is
-// one byte); equal, so that no block is left with a handful of events per row.
-struct blocking {
-    std::size_t count, size;
-    explicit blocking(std::size_t n)
-        : count((n + max_block - 1) / max_block), size(count == 0 ? 1 : (n + count - 1) / count) {}
-};
+#ifndef PANEL
+#define PANEL 32
+#endif
+// The dense operand's rows are taken in blocks of 64 (one word of bits), each block in 16
+// groups of four rows; a group's 16 subset sums are 16 rows of a table. An output row adds one
+// table row per nonzero group of four bits instead of one operand row per bit.
+constexpr std::size_t panel = PANEL, block = 64, group = 4, subsets = 1 << group;
+constexpr std::size_t entries = block / group * subsets; // table rows per block
+// Tables of up to 16 blocks (16 × 256 rows × 128 B = 512 KiB) are built at once, in L2: a
+// random table row comes from L2 nearly as fast as from L1 here, and each output row then
+// sums its whole list in registers.
+constexpr std::size_t chunk_blocks = 16;
 using lanes = float __attribute__((vector_size(64)));
 constexpr std::size_t vectors = panel / 16;
 
-// acc += the rows list[first .. last) of a panel copy, in two chains of additions so that each
-// addition's latency hides behind the other chain's loads.
-inline __attribute__((always_inline)) void sum_rows(const std::uint8_t* list, std::uint32_t first,
+struct chunking {
+    std::size_t count, size; // equal chunks of at most chunk_blocks blocks
+    explicit chunking(std::size_t blocks)
+        : count((blocks + chunk_blocks - 1) / chunk_blocks),
+          size(count == 0 ? 1 : (blocks + count - 1) / count) {}
+};
+
+// Row r of the columns [c0, c0 + width) of m (row stride `stride`; 0 repeats one row) into
+// `out`, zero past `width`.
+inline __attribute__((always_inline)) void load_panel_row(const float* m, std::size_t stride,
+                                                          std::size_t r, std::size_t c0,
+                                                          std::size_t width, lanes* out) {
+    if (width == panel) { // a fixed size: vector moves, not a string copy
+        std::memcpy(out, m + r * stride + c0, panel * sizeof(float));
+        return;
+    }
+    float row[panel] = {};
+    std::memcpy(row, m + r * stride + c0, width * sizeof(float));
+    std::memcpy(out, row, sizeof row);
+}
+
+// The operand's rows in the order of the bits: rows are [steps × batch], and the bits of the
+// weight gradient's product run sample by sample (one sample's steps side by side, where a
+// silent input stays silent: more groups of four are all zero).
+struct row_order {
+    std::size_t steps, batch;
+    std::size_t operator()(std::size_t k) const { return k % steps * batch + k / steps; }
+};
+
+// The tables of blocks [j0, j1): row (j - j0)·256 + 16·k + s holds the sum of the rows
+// 64·j + 4·k + b (in `order`) of m for every bit b set in s (rows past `rows` are zero).
+inline __attribute__((always_inline)) void
+build_subset_sums(const float* m, std::size_t stride, std::size_t rows, row_order order,
+                  std::size_t j0, std::size_t j1, std::size_t c0, std::size_t width, float* table) {
+    constexpr std::size_t ahead = 32; // rows: the operand's rows are pages apart, no prefetcher
+    for (std::size_t k = j0 * block / group; k < j1 * block / group; ++k) {
+        lanes sum[subsets][vectors] = {};
+        for (std::size_t b = 0; b < group; ++b) {
+            const std::size_t r = k * group + b;
+            if (r + ahead < rows) __builtin_prefetch(m + order(r + ahead) * stride + c0);
+            if (r < rows) load_panel_row(m, stride, order(r), c0, width, sum[1 << b]);
+        }
+        for (std::size_t s = 3; s < subsets; ++s) {
+            const std::size_t low = s & (~s + 1);
+            if (s == low) continue;
+            for (std::size_t v = 0; v < vectors; ++v) sum[s][v] = sum[s ^ low][v] + sum[low][v];
+        }
+        std::memcpy(table + (k - j0 * block / group) * subsets * panel, sum, sizeof sum);
+    }
+}
+
+// acc += the table rows list[first .. last), in four chains of additions so that the loads'
+// latency from L2 overlaps (named chains: an indexed array of them was kept in memory).
+inline __attribute__((always_inline)) void sum_rows(const std::uint16_t* list, std::uint32_t first,
                                                     std::uint32_t last, const float* rows,
                                                     lanes* acc) {
-    lanes a[vectors] = {}, b[vectors] = {};
-    std::uint32_t e = first;
-    for (; e + 1 < last; e += 2) {
-        const float* p = rows + std::size_t{list[e]} * panel;
-        const float* q = rows + std::size_t{list[e + 1]} * panel;
-        for (std::size_t k = 0; k < vectors; ++k) {
-            lanes x, y;
-            std::memcpy(&x, p + 16 * k, sizeof x);
-            std::memcpy(&y, q + 16 * k, sizeof y);
-            a[k] += x;
-            b[k] += y;
-        }
-    }
-    if (e < last)
+    lanes a[vectors] = {}, b[vectors] = {}, c[vectors] = {}, d[vectors] = {};
+    const auto add = [rows](lanes* to, std::uint16_t entry) {
+        const float* p = rows + std::size_t{entry} * panel;
         for (std::size_t k = 0; k < vectors; ++k) {
             lanes x;
-            std::memcpy(&x, rows + std::size_t{list[e]} * panel + 16 * k, sizeof x);
-            a[k] += x;
+            std::memcpy(&x, p + 16 * k, sizeof x);
+            to[k] += x;
         }
-    for (std::size_t k = 0; k < vectors; ++k) acc[k] += a[k] + b[k];
+    };
+    std::uint32_t e = first;
+    for (; e + 3 < last; e += 4) {
+        add(a, list[e]);
+        add(b, list[e + 1]);
+        add(c, list[e + 2]);
+        add(d, list[e + 3]);
+    }
+    for (; e < last; ++e) add(a, list[e]);
+    for (std::size_t k = 0; k < vectors; ++k) acc[k] += (a[k] + b[k]) + (c[k] + d[k]);
 }
 
-// Rows [first, last) of the columns [c0, c0 + width) of m (row stride `stride`; 0 repeats one
-// row) into a contiguous copy, zero past `width`.
-inline __attribute__((always_inline)) void copy_panel(const float* m, std::size_t stride,
-                                                      std::size_t first, std::size_t last,
-                                                      std::size_t c0, std::size_t width,
-                                                      float* out) {
-    if (width == panel) // a fixed size: two vector moves, not a string copy
-        for (std::size_t r = first; r < last; ++r)
-            std::memcpy(out + (r - first) * panel, m + r * stride + c0, panel * sizeof(float));
-    else
-        for (std::size_t r = first; r < last; ++r) {
-            float* row = out + (r - first) * panel;
-            std::memcpy(row, m + r * stride + c0, width * sizeof(float));
-            std::fill(row + width, row + panel, 0.0f);
-        }
-}
-
-// This thread's scratch of n floats aligned to cache lines, one buffer per use (0: the copy of
-// a block of the operand, 1: the sums of a panel). Aligned, a panel row is exactly two lines;
-// unaligned, every 64-byte load straddled two and the loops ran 1.3x slower.
+// This thread's scratch of n floats aligned to cache lines, one buffer per use (0: the tables
+// of a chunk, 1: the sums of a panel between chunks). Aligned, a table row is whole lines.
 float* scratch(int use, std::size_t n) {
     struct alignas(64) line {
         float values[16];
@@ -83,54 +114,69 @@ float* scratch(int use, std::size_t n) {
     return b.front().values;
 }
 
-// out [out_rows × outputs] = init + the sums of the operand's rows picked by each output row's
-// events, in groups by block of 256 operand rows: group (o, j) = o·by_row + j·by_block. `init`
-// is a row for all (init_stride 0: the bias), the output itself, or null for zeros.
-struct event_product {
-    const std::uint8_t* events;
+// out [out_rows × outputs] = init + for each output row, the operand rows picked by its bits,
+// one word of bits per block of 64 operand rows. The events list, per (output row o, chunk c)
+// from starts[o·chunks + c], the table rows of the nonzero groups of four bits. `init` is a
+// row for all (init_stride 0: the bias), the output itself, or null for zeros.
+struct subset_product {
+    const std::uint16_t* events;
     const std::uint32_t* starts;
-    std::size_t by_row, by_block;
     const float* operand;
     std::size_t operand_rows;
+    row_order order;
     const float* init;
     std::size_t init_stride;
     float* out;
     std::size_t out_rows, outputs;
 };
 
-// Panels [p0, p1) of the product: each panel's sums stay in an aligned contiguous buffer (the
-// output's own rows, 4 KiB apart, would fall into the same few cache sets) while the blocks
-// of the operand pass through L1.
-NM_WIDE_VECTOR_CLONES void sum_panels(const event_product& e, std::size_t p0, std::size_t p1) {
-    float* const copy = scratch(0, max_block * panel);
-    float* const sums = scratch(1, e.out_rows * panel);
-    const blocking blocks(e.operand_rows);
+// Panels [p0, p1) of the product, one chunk of tables at a time.
+NM_WIDE_VECTOR_CLONES void sum_panels(const subset_product& e, std::size_t p0, std::size_t p1) {
+    const std::size_t blocks = (e.operand_rows + block - 1) / block;
+    const chunking chunks(blocks);
+    float* const table = scratch(0, chunks.size * entries * panel);
+    float* const sums = chunks.count > 1 ? scratch(1, e.out_rows * panel) : nullptr;
     for (std::size_t p = p0; p < p1; ++p) {
         const std::size_t c0 = p * panel, width = std::min(panel, e.outputs - c0);
-        if (e.init)
-            copy_panel(e.init, e.init_stride, 0, e.out_rows, c0, width, sums);
-        else
-            std::fill(sums, sums + e.out_rows * panel, 0.0f);
-        for (std::size_t j = 0; j < blocks.count; ++j) {
-            copy_panel(e.operand, e.outputs, j * blocks.size,
-                       std::min(e.operand_rows, (j + 1) * blocks.size), c0, width, copy);
+        for (std::size_t c = 0; c < chunks.count; ++c) {
+            const std::size_t j0 = c * chunks.size, j1 = std::min(blocks, j0 + chunks.size);
+            build_subset_sums(e.operand, e.outputs, e.operand_rows, e.order, j0, j1, c0, width,
+                              table);
             for (std::size_t o = 0; o < e.out_rows; ++o) {
-                lanes acc[vectors];
-                std::memcpy(acc, sums + o * panel, sizeof acc);
-                const std::size_t g = o * e.by_row + j * e.by_block;
-                sum_rows(e.events, e.starts[g], e.starts[g + 1], copy, acc);
-                std::memcpy(sums + o * panel, acc, sizeof acc);
+                lanes acc[vectors] = {};
+                if (c > 0)
+                    std::memcpy(acc, sums + o * panel, sizeof acc);
+                else if (e.init)
+                    load_panel_row(e.init, e.init_stride, o, c0, width, acc);
+                const std::size_t g = o * chunks.count + c;
+                sum_rows(e.events, e.starts[g], e.starts[g + 1], table, acc);
+                if (c + 1 < chunks.count)
+                    std::memcpy(sums + o * panel, acc, sizeof acc);
+                else if (width == panel)
+                    std::memcpy(e.out + o * e.outputs + c0, acc, sizeof acc);
+                else
+                    std::memcpy(e.out + o * e.outputs + c0, acc, width * sizeof(float));
             }
         }
-        for (std::size_t o = 0; o < e.out_rows; ++o)
-            std::memcpy(e.out + o * e.outputs + c0, sums + o * panel, width * sizeof(float));
     }
+}
+
+// a[k] bit i ↔ a[i] bit k: halves, quarters, ... of the 64 × 64 block swapped in six rounds.
+void transpose_bits(std::uint64_t* a) {
+    std::uint64_t mask = 0x00000000FFFFFFFFull;
+    for (std::size_t j = 32; j != 0; j >>= 1, mask ^= mask << j)
+        for (std::size_t k = 0; k < 64; k = ((k | j) + 1) & ~j) {
+            const std::uint64_t t = ((a[k] >> j) ^ a[k + j]) & mask;
+            a[k + j] ^= t;
+            a[k] ^= t << j;
+        }
 }
 
 } // namespace
 
-bool spike_matrix::keep(const float* x, std::size_t rows, std::size_t inputs) {
+bool spike_matrix::keep(const float* x, std::size_t rows, std::size_t inputs, std::size_t steps) {
     rows_ = rows;
+    steps_ = steps;
     inputs_ = inputs;
     words_ = (inputs + 63) / 64;
     bits_.resize(rows * words_);
@@ -157,79 +203,57 @@ void spike_matrix::unpack(float* x) const {
             x[r * inputs_ + i] = static_cast<float>((bits_[r * words_ + i / 64] >> (i % 64)) & 1);
 }
 
-// Calls f(row, input) for every one, row by row, inputs ascending.
-template<class F>
-void for_each_one(const std::vector<std::uint64_t>& bits, std::size_t rows, std::size_t words,
-                  F&& f) {
+void spike_matrix::list_subsets(const std::vector<std::uint64_t>& words, std::size_t per_row) {
+    const std::size_t rows = words.size() / per_row;
+    const chunking chunks(per_row);
+    events_.resize(words.size() * block / group);
+    starts_.resize(rows * chunks.count + 1);
+    std::uint32_t n = 0;
     for (std::size_t r = 0; r < rows; ++r)
-        for (std::size_t w = 0; w < words; ++w)
-            for (std::uint64_t word = bits[r * words + w]; word != 0; word &= word - 1)
-                f(r, w * 64 + static_cast<std::size_t>(std::countr_zero(word)));
-}
-
-// Ones among bits [first, last) of a row.
-std::size_t count_ones(const std::uint64_t* row, std::size_t first, std::size_t last) {
-    std::size_t n = 0;
-    for (std::size_t w = first / 64; w * 64 < last; ++w) {
-        std::uint64_t word = row[w];
-        if (w * 64 < first) word &= ~std::uint64_t{0} << (first % 64);
-        if (last < (w + 1) * 64) word &= ~(~std::uint64_t{0} << (last % 64));
-        n += static_cast<std::size_t>(std::popcount(word));
-    }
-    return n;
-}
-
-void spike_matrix::list_inputs_by_row() {
-    const blocking blocks(inputs_);
-    events_.resize(ones_);
-    starts_.resize(rows_ * blocks.count + 1);
-    // Group starts from counts per block (a counter bumped per event made every event wait for
-    // the previous one's store), the events as each input's index in its block.
-    std::size_t n = 0;
-    for (std::size_t r = 0; r < rows_; ++r)
-        for (std::size_t j = 0; j < blocks.count; ++j) {
-            starts_[r * blocks.count + j] = static_cast<std::uint32_t>(n);
-            n += count_ones(bits_.data() + r * words_, j * blocks.size,
-                            std::min(inputs_, (j + 1) * blocks.size));
+        for (std::size_t j = 0; j < per_row; ++j) {
+            if (j % chunks.size == 0) starts_[r * chunks.count + j / chunks.size] = n;
+            const std::size_t base = j % chunks.size * entries;
+            for (std::uint64_t w = words[r * per_row + j]; w != 0;) {
+                const unsigned at = static_cast<unsigned>(std::countr_zero(w)) / group;
+                events_[n++] =
+                    static_cast<std::uint16_t>(base + at * subsets + ((w >> (at * group)) & 15));
+                w &= ~(std::uint64_t{15} << (at * group));
+            }
         }
-    starts_.back() = static_cast<std::uint32_t>(n);
-    place_.resize(inputs_);
-    for (std::size_t i = 0; i < inputs_; ++i)
-        place_[i] = static_cast<std::uint32_t>(i % blocks.size);
-    n = 0;
-    for_each_one(bits_, rows_, words_, [&](std::size_t, std::size_t i) {
-        events_[n++] = static_cast<std::uint8_t>(place_[i]);
-    });
+    starts_.back() = n;
 }
 
-void spike_matrix::list_rows_by_input() {
-    const blocking blocks(rows_);
-    events_.resize(ones_);
-    starts_.assign(blocks.count * inputs_ + 1, 0);
-    for_each_one(bits_, rows_, words_, [&](std::size_t r, std::size_t i) {
-        ++starts_[r / blocks.size * inputs_ + i + 1];
-    });
-    for (std::size_t g = 1; g < starts_.size(); ++g) starts_[g] += starts_[g - 1];
-    cursor_.assign(starts_.begin(), starts_.end() - 1);
-    for_each_one(bits_, rows_, words_, [&](std::size_t r, std::size_t i) {
-        events_[cursor_[r / blocks.size * inputs_ + i]++] =
-            static_cast<std::uint8_t>(r % blocks.size);
-    });
+void spike_matrix::transpose() {
+    const std::size_t row_words = (rows_ + 63) / 64;
+    const row_order order{steps_, rows_ / steps_};
+    transposed_.resize(inputs_ * row_words);
+    std::uint64_t a[64];
+    for (std::size_t rw = 0; rw < row_words; ++rw)
+        for (std::size_t w = 0; w < words_; ++w) {
+            for (std::size_t k = 0; k < 64; ++k) {
+                const std::size_t r = rw * 64 + k;
+                a[k] = r < rows_ ? bits_[order(r) * words_ + w] : 0;
+            }
+            transpose_bits(a);
+            for (std::size_t k = 0; k < 64 && w * 64 + k < inputs_; ++k)
+                transposed_[(w * 64 + k) * row_words + rw] = a[k];
+        }
 }
 
 void spike_matrix::times(const float* w, const float* bias, std::size_t outputs, float* y) {
-    list_inputs_by_row();
-    const event_product e{
-        events_.data(), starts_.data(), blocking(inputs_).count, 1, w, inputs_, bias, 0, y,
-        rows_,          outputs};
+    list_subsets(bits_, words_);
+    const subset_product e{events_.data(), starts_.data(), w, inputs_, {1, inputs_}, bias, 0, y,
+                           rows_,          outputs};
     parallel_slices((outputs + panel - 1) / panel, 1,
                     [&](std::size_t p0, std::size_t p1) { sum_panels(e, p0, p1); });
 }
 
 void spike_matrix::add_transposed_times(const float* g, std::size_t outputs, float* gw) {
-    list_rows_by_input();
-    const event_product e{events_.data(), starts_.data(), 1, inputs_, g, rows_, gw, outputs, gw,
-                          inputs_,        outputs};
+    transpose();
+    list_subsets(transposed_, (rows_ + 63) / 64);
+    const subset_product e{
+        events_.data(), starts_.data(), g, rows_, {steps_, rows_ / steps_}, gw, outputs, gw,
+        inputs_,        outputs};
     parallel_slices((outputs + panel - 1) / panel, 1,
                     [&](std::size_t p0, std::size_t p1) { sum_panels(e, p0, p1); });
 }

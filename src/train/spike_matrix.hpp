@@ -18,8 +18,9 @@ namespace nm::train {
 
 class spike_matrix {
 public:
-    // Keeps x [rows × inputs] as bits; false (nothing kept) when a value is neither 0 nor 1.
-    bool keep(const float* x, std::size_t rows, std::size_t inputs);
+    // Keeps x [rows × inputs] as bits, the rows [steps × samples]; false (nothing kept) when a
+    // value is neither 0 nor 1.
+    bool keep(const float* x, std::size_t rows, std::size_t inputs, std::size_t steps = 1);
     // The share of ones; the event products pay off below about one half.
     double density() const;
     std::size_t bytes() const { return bits_.size() * sizeof(std::uint64_t); }
@@ -31,16 +32,16 @@ public:
     void add_transposed_times(const float* g, std::size_t outputs, float* gw);
 
 private:
-    void list_inputs_by_row();
-    void list_rows_by_input();
+    void list_subsets(const std::vector<std::uint64_t>& words, std::size_t per_row);
+    void transpose();
 
-    std::size_t rows_ = 0, inputs_ = 0, words_ = 0, ones_ = 0;
+    std::size_t rows_ = 0, inputs_ = 0, words_ = 0, ones_ = 0, steps_ = 1;
     std::vector<std::uint64_t> bits_; // row-major, each row padded to whole words
-    // Scratch rebuilt by each product: the events grouped by blocks of 256 rows of the dense
-    // operand (inputs for the forward product, rows for the gradient), each event its index
-    // inside the block, and where each group starts.
-    std::vector<std::uint8_t> events_;
-    std::vector<std::uint32_t> starts_, cursor_, place_;
+    // Scratch rebuilt by each product: the bits by input (for the gradient), and for each word
+    // of bits where its list starts and the table entries of its nonzero groups of four.
+    std::vector<std::uint64_t> transposed_;
+    std::vector<std::uint16_t> events_;
+    std::vector<std::uint32_t> starts_;
 };
 
 } // namespace nm::train
