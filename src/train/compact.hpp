@@ -53,11 +53,19 @@ public:
                 s[base + b] = static_cast<Real>((word >> b) & 1);
         }
     }
-    // Values k .. k + count - 1 into s.
+    // Values k .. k + count - 1 into s; whole words through 32-bit halves, whose fixed-count
+    // loops vectorise (the neuron loops' backward unpacks a row per step).
     template<class Real>
     void unpack(std::size_t k, std::size_t count, Real* s) const {
-        for (std::size_t i = 0; i < count; ++i)
-            s[i] = static_cast<Real>((bits_[(k + i) >> 6] >> ((k + i) & 63)) & 1);
+        std::size_t i = 0;
+        for (; i < count && (k + i) % 64 != 0; ++i) s[i] = static_cast<Real>(at(k + i));
+        for (; i + 64 <= count; i += 64)
+            for (std::size_t half = 0; half < 2; ++half) {
+                const auto word = static_cast<std::uint32_t>(bits_[(k + i) / 64] >> (32 * half));
+                Real* out = s + i + 32 * half;
+                for (unsigned b = 0; b < 32; ++b) out[b] = static_cast<Real>((word >> b) & 1u);
+            }
+        for (; i < count; ++i) s[i] = static_cast<Real>(at(k + i));
     }
     // Filling in place: reset to n zeros, then set the ones.
     void reset(std::size_t n) {

@@ -389,12 +389,18 @@ private:
         });
     }
 
+    // The layer's members are copied to locals first: a float store through `out` could
+    // otherwise change rate_penalty_, and the loop would reload it per neuron and not vectorise.
     template<bool Compact, reset_mode R, surrogate_kind K>
     NM_VECTOR_CLONES void backward_slice(const Real* dy, Real* dx, int steps, int batch,
                                          std::size_t first, std::size_t last) {
         const std::size_t width = static_cast<std::size_t>(batch) * n_;
-        const Real* th = threshold_.data();
-        const bool attached = !o_.detach_reset;
+        const Real* const th = threshold_.data();
+        const Real* const beta = beta_.data();
+        const surrogate grad = o_.grad;
+        const bool detach = o_.detach_reset, learn_beta = o_.learn_beta,
+                   learn_threshold = o_.learn_threshold;
+        const Real penalty = rate_penalty_;
         auto potential = [&](std::size_t at) {
             if constexpr (Compact)
                 return static_cast<Real>(from_bf16(vstar_bf16_[at]));
@@ -404,10 +410,10 @@ private:
         for (int t = steps - 1; t >= 0; --t)
             for (int b = 0; b < batch; ++b) {
                 const std::size_t row = t * width + b * n_;
-                const Real* d = dy + row;
-                Real* gv = gv_.data() + b * n_;
-                Real* out = dx ? dx + row : unused_dx_.data() + b * n_;
-                const Real* spikes = nullptr;
+                const Real* __restrict d = dy + row;
+                Real* __restrict gv = gv_.data() + b * n_;
+                Real* __restrict out = dx ? dx + row : unused_dx_.data() + b * n_;
+                const Real* __restrict spikes = nullptr;
                 if constexpr (Compact) {
                     spikes = unpacked_.data() + b * n_;
                     spike_bits_.unpack(row + first, last - first,
@@ -417,21 +423,21 @@ private:
                 }
                 for (std::size_t j = first; j < last; ++j) {
                     const Real vs = potential(row + j), s = spikes[j];
-                    const Real sd = o_.grad.template derivative<K>(vs - th[j]);
-                    const Real dv_dvstar = reset_derivative(R, o_.detach_reset, vs, s, th[j], sd);
-                    const Real gs = d[j] + rate_penalty_;
+                    const Real sd = grad.template derivative<K>(vs - th[j]);
+                    const Real dv_dvstar = reset_derivative(R, detach, vs, s, th[j], sd);
+                    const Real gs = d[j] + penalty;
                     const Real g = gs * sd + gv[j] * dv_dvstar;
                     out[j] = g;
-                    if (!Compact && o_.learn_beta && t > 0)
+                    if (!Compact && learn_beta && t > 0)
                         gbeta_[j] += g * reset_value(R, potential(row + j - width),
                                                      y_[row + j - width], th[j]);
-                    if (!Compact && o_.learn_threshold) {
+                    if (!Compact && learn_threshold) {
                         Real dv_dth = 0;
-                        if (R == reset_mode::zero && attached) dv_dth = vs * sd;
-                        if (R == reset_mode::subtract) dv_dth = -s + (attached ? th[j] * sd : 0);
+                        if (R == reset_mode::zero && !detach) dv_dth = vs * sd;
+                        if (R == reset_mode::subtract) dv_dth = -s + (detach ? 0 : th[j] * sd);
                         gthreshold_[j] += -gs * sd + gv[j] * dv_dth;
                     }
-                    gv[j] = beta_[j] * g;
+                    gv[j] = beta[j] * g;
                 }
             }
     }

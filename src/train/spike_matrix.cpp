@@ -11,6 +11,9 @@
 namespace nm::train {
 namespace {
 
+#ifndef PREF
+#define PREF 8
+#endif
 #ifndef PANEL
 #define PANEL 32
 #endif
@@ -22,7 +25,10 @@ constexpr std::size_t entries = block / group * subsets; // table rows per block
 // Tables of up to 16 blocks (16 × 256 rows × 128 B = 512 KiB) are built at once, in L2: a
 // random table row comes from L2 nearly as fast as from L1 here, and each output row then
 // sums its whole list in registers.
-constexpr std::size_t chunk_blocks = 16;
+#ifndef CHUNK
+#define CHUNK 16
+#endif
+constexpr std::size_t chunk_blocks = CHUNK;
 using lanes = float __attribute__((vector_size(64)));
 constexpr std::size_t vectors = panel / 16;
 
@@ -60,20 +66,27 @@ struct row_order {
 inline __attribute__((always_inline)) void
 build_subset_sums(const float* m, std::size_t stride, std::size_t rows, row_order order,
                   std::size_t j0, std::size_t j1, std::size_t c0, std::size_t width, float* table) {
-    constexpr std::size_t ahead = 32; // rows: the operand's rows are pages apart, no prefetcher
+    // The operand's rows are pages apart, out of the hardware prefetchers' reach.
+    constexpr std::size_t ahead = PREF;
     for (std::size_t k = j0 * block / group; k < j1 * block / group; ++k) {
-        lanes sum[subsets][vectors] = {};
+        lanes row[group][vectors] = {};
         for (std::size_t b = 0; b < group; ++b) {
             const std::size_t r = k * group + b;
-            if (r + ahead < rows) __builtin_prefetch(m + order(r + ahead) * stride + c0);
-            if (r < rows) load_panel_row(m, stride, order(r), c0, width, sum[1 << b]);
+            if (r + ahead < rows) {
+                const float* next = m + order(r + ahead) * stride + c0;
+                __builtin_prefetch(next);
+                __builtin_prefetch(next + panel - 1);
+            }
+            if (r < rows) load_panel_row(m, stride, order(r), c0, width, row[b]);
         }
-        for (std::size_t s = 3; s < subsets; ++s) {
-            const std::size_t low = s & (~s + 1);
-            if (s == low) continue;
-            for (std::size_t v = 0; v < vectors; ++v) sum[s][v] = sum[s ^ low][v] + sum[low][v];
+        float* const t = table + (k - j0 * block / group) * subsets * panel;
+        for (std::size_t s = 0; s < subsets; ++s) {
+            lanes sum[vectors] = {};
+            for (std::size_t b = 0; b < group; ++b)
+                if (s >> b & 1)
+                    for (std::size_t v = 0; v < vectors; ++v) sum[v] += row[b][v];
+            std::memcpy(t + s * panel, sum, sizeof sum);
         }
-        std::memcpy(table + (k - j0 * block / group) * subsets * panel, sum, sizeof sum);
     }
 }
 
@@ -92,6 +105,9 @@ inline __attribute__((always_inline)) void sum_rows(const std::uint16_t* list, s
         }
     };
     std::uint32_t e = first;
+#ifdef NOLOOK
+    e = last;
+#endif
     for (; e + 3 < last; e += 4) {
         add(a, list[e]);
         add(b, list[e + 1]);
@@ -100,6 +116,10 @@ inline __attribute__((always_inline)) void sum_rows(const std::uint16_t* list, s
     }
     for (; e < last; ++e) add(a, list[e]);
     for (std::size_t k = 0; k < vectors; ++k) acc[k] += (a[k] + b[k]) + (c[k] + d[k]);
+}
+
+inline __attribute__((always_inline)) void store_row(float* to, const lanes* acc) {
+    std::memcpy(to, acc, panel * sizeof(float));
 }
 
 // This thread's scratch of n floats aligned to cache lines, one buffer per use (0: the tables
@@ -153,7 +173,7 @@ NM_WIDE_VECTOR_CLONES void sum_panels(const subset_product& e, std::size_t p0, s
                 if (c + 1 < chunks.count)
                     std::memcpy(sums + o * panel, acc, sizeof acc);
                 else if (width == panel)
-                    std::memcpy(e.out + o * e.outputs + c0, acc, sizeof acc);
+                    store_row(e.out + o * e.outputs + c0, acc);
                 else
                     std::memcpy(e.out + o * e.outputs + c0, acc, width * sizeof(float));
             }
@@ -212,12 +232,15 @@ void spike_matrix::list_subsets(const std::vector<std::uint64_t>& words, std::si
     for (std::size_t r = 0; r < rows; ++r)
         for (std::size_t j = 0; j < per_row; ++j) {
             if (j % chunks.size == 0) starts_[r * chunks.count + j / chunks.size] = n;
-            const std::size_t base = j % chunks.size * entries;
-            for (std::uint64_t w = words[r * per_row + j]; w != 0;) {
-                const unsigned at = static_cast<unsigned>(std::countr_zero(w)) / group;
-                events_[n++] =
-                    static_cast<std::uint16_t>(base + at * subsets + ((w >> (at * group)) & 15));
-                w &= ~(std::uint64_t{15} << (at * group));
+            // Branch-free: every group written, the cursor moved past the nonzero ones (a loop
+            // over the nonzero groups mispredicted its exit once per word).
+            const std::uint64_t w = words[r * per_row + j];
+            if (w == 0) continue;
+            const auto base = static_cast<std::uint32_t>(j % chunks.size * entries);
+            for (unsigned k = 0; k < block / group; ++k) {
+                const auto s = static_cast<std::uint32_t>(w >> (k * group)) & (subsets - 1);
+                events_[n] = static_cast<std::uint16_t>(base + k * subsets + s);
+                n += s != 0;
             }
         }
     starts_.back() = n;
