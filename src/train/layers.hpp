@@ -62,8 +62,9 @@ public:
 // one GEMM over all T·B rows. Three shortcuts give the same result with less work:
 //  - `constant_input` (a direct-current code feeds the same values at every step): the B rows
 //    are computed once and copied to every step; backward folds the steps before its GEMM.
-//  - 0/1 spikes in a float step are kept as bits (spike_matrix.hpp), and below half density
-//    both products sum the spikes' weight or gradient rows instead of multiplying.
+//  - 0/1 spikes in a float step are kept as bits (spike_matrix.hpp), and both products add up
+//    precomputed sums of four weight or gradient rows instead of multiplying (faster than the
+//    GEMM at every density measured, up to 0.74: bench/RESULTS.md).
 //  - other spiking input (graded counts, or double precision) below 10% density: event-driven
 //    accumulation, each active input adding its weighted row, forward and backward.
 template<class Real>
@@ -73,7 +74,6 @@ public:
     bool spiking_input = false;
     bool binary_input = false;                  // 0/1 spikes: a float step keeps its input as bits
     static constexpr double sparse_below = 0.1; // input density under which events beat GEMM
-    static constexpr double binary_sparse_below = 0.5; // the same for bits (measured: ~0.6)
 
     dense(std::size_t in, std::size_t out, bool bias) : in_(in), out_(out), bias_(bias) {
         w_.assign(in * out, 0);
@@ -102,9 +102,8 @@ public:
         x_ = x;
         const int rows = constant_input ? batch : steps * batch;
         bits_ = keep_bits(x, rows, steps);
-        bit_events_ = bits_ && spikes_.density() < binary_sparse_below;
         events_ = !bits_ && spiking_input && !constant_input && gather_events(x, rows);
-        if (bit_events_) {
+        if (bits_) {
             if constexpr (std::is_same_v<Real, float>)
                 spikes_.times(w_.data(), bias_ ? b_.data() : nullptr, out_, y);
         } else if (events_) {
@@ -143,7 +142,7 @@ public:
             dy = folded_.data();
             rows = batch;
         }
-        if (bit_events_) {
+        if (bits_) {
             if constexpr (std::is_same_v<Real, float>)
                 spikes_.add_transposed_times(dy, out_, gw_.data());
         } else if (events_) {
@@ -156,15 +155,7 @@ public:
                 }
             }
         } else {
-            const Real* x = x_;
-            if (bits_) {
-                if constexpr (std::is_same_v<Real, float>) {
-                    unpacked_.resize(static_cast<std::size_t>(rows) * in_);
-                    spikes_.unpack(unpacked_.data());
-                    x = unpacked_.data();
-                }
-            }
-            gemm(true, false, in, out, rows, Real(1), x, in, dy, out, Real(1), gw_.data(), out);
+            gemm(true, false, in, out, rows, Real(1), x_, in, dy, out, Real(1), gw_.data(), out);
         }
         if (bias_)
             for (int r = 0; r < rows; ++r)
@@ -216,9 +207,9 @@ private:
 
     std::size_t in_, out_;
     bool bias_;
-    std::vector<Real> w_, gw_, b_, gb_, folded_, unpacked_;
+    std::vector<Real> w_, gw_, b_, gb_, folded_;
     const Real* x_ = nullptr;
-    bool events_ = false, bits_ = false, bit_events_ = false;
+    bool events_ = false, bits_ = false;
     spike_matrix spikes_;
     std::vector<std::size_t> row_start_;
     std::vector<std::uint32_t> event_input_;

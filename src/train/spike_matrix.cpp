@@ -11,24 +11,15 @@
 namespace nm::train {
 namespace {
 
-#ifndef PREF
-#define PREF 8
-#endif
-#ifndef PANEL
-#define PANEL 32
-#endif
 // The dense operand's rows are taken in blocks of 64 (one word of bits), each block in 16
 // groups of four rows; a group's 16 subset sums are 16 rows of a table. An output row adds one
 // table row per nonzero group of four bits instead of one operand row per bit.
-constexpr std::size_t panel = PANEL, block = 64, group = 4, subsets = 1 << group;
+constexpr std::size_t panel = 32, block = 64, group = 4, subsets = 1 << group;
 constexpr std::size_t entries = block / group * subsets; // table rows per block
 // Tables of up to 16 blocks (16 × 256 rows × 128 B = 512 KiB) are built at once, in L2: a
 // random table row comes from L2 nearly as fast as from L1 here, and each output row then
 // sums its whole list in registers.
-#ifndef CHUNK
-#define CHUNK 16
-#endif
-constexpr std::size_t chunk_blocks = CHUNK;
+constexpr std::size_t chunk_blocks = 16;
 using lanes = float __attribute__((vector_size(64)));
 constexpr std::size_t vectors = panel / 16;
 
@@ -67,7 +58,7 @@ inline __attribute__((always_inline)) void
 build_subset_sums(const float* m, std::size_t stride, std::size_t rows, row_order order,
                   std::size_t j0, std::size_t j1, std::size_t c0, std::size_t width, float* table) {
     // The operand's rows are pages apart, out of the hardware prefetchers' reach.
-    constexpr std::size_t ahead = PREF;
+    constexpr std::size_t ahead = 8;
     for (std::size_t k = j0 * block / group; k < j1 * block / group; ++k) {
         lanes row[group][vectors] = {};
         for (std::size_t b = 0; b < group; ++b) {
@@ -105,9 +96,6 @@ inline __attribute__((always_inline)) void sum_rows(const std::uint16_t* list, s
         }
     };
     std::uint32_t e = first;
-#ifdef NOLOOK
-    e = last;
-#endif
     for (; e + 3 < last; e += 4) {
         add(a, list[e]);
         add(b, list[e + 1]);
@@ -116,10 +104,6 @@ inline __attribute__((always_inline)) void sum_rows(const std::uint16_t* list, s
     }
     for (; e < last; ++e) add(a, list[e]);
     for (std::size_t k = 0; k < vectors; ++k) acc[k] += (a[k] + b[k]) + (c[k] + d[k]);
-}
-
-inline __attribute__((always_inline)) void store_row(float* to, const lanes* acc) {
-    std::memcpy(to, acc, panel * sizeof(float));
 }
 
 // This thread's scratch of n floats aligned to cache lines, one buffer per use (0: the tables
@@ -173,7 +157,7 @@ NM_WIDE_VECTOR_CLONES void sum_panels(const subset_product& e, std::size_t p0, s
                 if (c + 1 < chunks.count)
                     std::memcpy(sums + o * panel, acc, sizeof acc);
                 else if (width == panel)
-                    store_row(e.out + o * e.outputs + c0, acc);
+                    std::memcpy(e.out + o * e.outputs + c0, acc, sizeof acc);
                 else
                     std::memcpy(e.out + o * e.outputs + c0, acc, width * sizeof(float));
             }
@@ -200,27 +184,14 @@ bool spike_matrix::keep(const float* x, std::size_t rows, std::size_t inputs, st
     inputs_ = inputs;
     words_ = (inputs + 63) / 64;
     bits_.resize(rows * words_);
-    ones_ = 0;
     bool binary = true;
     for (std::size_t r = 0; r < rows; ++r)
         binary &= pack_bits(x + r * inputs, inputs, bits_.data() + r * words_);
-    for (const std::uint64_t word : bits_) ones_ += static_cast<std::size_t>(std::popcount(word));
     if (!binary) {
-        rows_ = inputs_ = ones_ = 0;
+        rows_ = inputs_ = 0;
         bits_.clear();
     }
     return binary;
-}
-
-double spike_matrix::density() const {
-    return rows_ * inputs_ == 0 ? 0.0
-                                : static_cast<double>(ones_) / static_cast<double>(rows_ * inputs_);
-}
-
-void spike_matrix::unpack(float* x) const {
-    for (std::size_t r = 0; r < rows_; ++r)
-        for (std::size_t i = 0; i < inputs_; ++i)
-            x[r * inputs_ + i] = static_cast<float>((bits_[r * words_ + i / 64] >> (i % 64)) & 1);
 }
 
 void spike_matrix::list_subsets(const std::vector<std::uint64_t>& words, std::size_t per_row) {

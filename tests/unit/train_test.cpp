@@ -409,41 +409,40 @@ TEST(dense_layer, event_driven_accumulation_equals_the_gemm) {
             EXPECT_NEAR((*pa[i].grad)[k], (*pb[i].grad)[k], 1e-12);
 }
 
-// The event products over bits against the plain sums in double precision, at shapes that end
-// inside a 64-bit word, a 32-column panel and a 256-row block, from nearly empty to full.
-TEST(spike_matrix, event_products_equal_the_plain_sums) {
-    const std::size_t rows = 300, ins = 270, outs = 45;
+// The products over bits against the plain sums in double precision, at shapes that end inside
+// a 64-bit word and a 32-column panel and that need two chunks of tables (over 1,024 rows of the
+// operand, both ways), from nearly empty to full, with the rows in step order and by sample.
+TEST(spike_matrix, subset_products_equal_the_plain_sums) {
+    const std::size_t rows = 1100, ins = 1090, outs = 40;
     const std::vector<double> w = random_values(ins * outs, 31, 1.0),
                               g = random_values(rows * outs, 32, 1.0),
                               u = random_values(rows * ins, 33, 1.0),
                               bias = random_values(outs, 34, 1.0);
     const std::vector<float> wf(w.begin(), w.end()), gf(g.begin(), g.end()),
         bf(bias.begin(), bias.end());
-    for (const double density : {0.01, 0.3, 1.0}) {
-        std::vector<float> x(rows * ins);
-        for (std::size_t k = 0; k < x.size(); ++k) x[k] = (u[k] + 1) / 2 < density ? 1.0f : 0.0f;
-        spike_matrix m;
-        ASSERT_TRUE(m.keep(x.data(), rows, ins));
-        EXPECT_NEAR(m.density(), density, 0.02);
-        std::vector<float> back(x.size());
-        m.unpack(back.data());
-        EXPECT_EQ(back, x);
-        std::vector<float> y(rows * outs), gw(ins * outs, 0.5f);
-        m.times(wf.data(), bf.data(), outs, y.data());
-        m.add_transposed_times(gf.data(), outs, gw.data());
-        for (std::size_t r = 0; r < rows; ++r)
-            for (std::size_t o = 0; o < outs; ++o) {
-                double sum = bias[o];
-                for (std::size_t i = 0; i < ins; ++i) sum += x[r * ins + i] * w[i * outs + o];
-                ASSERT_NEAR(y[r * outs + o], sum, 1e-4) << r << " " << o;
-            }
-        for (std::size_t i = 0; i < ins; ++i)
-            for (std::size_t o = 0; o < outs; ++o) {
-                double sum = 0.5;
-                for (std::size_t r = 0; r < rows; ++r) sum += x[r * ins + i] * g[r * outs + o];
-                ASSERT_NEAR(gw[i * outs + o], sum, 1e-4) << i << " " << o;
-            }
-    }
+    for (const std::size_t steps : {1, 5})
+        for (const double density : {0.01, 0.3, 1.0}) {
+            std::vector<float> x(rows * ins);
+            for (std::size_t k = 0; k < x.size(); ++k)
+                x[k] = (u[k] + 1) / 2 < density ? 1.0f : 0.0f;
+            spike_matrix m;
+            ASSERT_TRUE(m.keep(x.data(), rows, ins, steps));
+            std::vector<float> y(rows * outs), gw(ins * outs, 0.5f);
+            m.times(wf.data(), bf.data(), outs, y.data());
+            m.add_transposed_times(gf.data(), outs, gw.data());
+            for (std::size_t r = 0; r < rows; ++r)
+                for (std::size_t o = 0; o < outs; ++o) {
+                    double sum = bias[o];
+                    for (std::size_t i = 0; i < ins; ++i) sum += x[r * ins + i] * w[i * outs + o];
+                    ASSERT_NEAR(y[r * outs + o], sum, 1e-3) << r << " " << o;
+                }
+            for (std::size_t i = 0; i < ins; ++i)
+                for (std::size_t o = 0; o < outs; ++o) {
+                    double sum = 0.5;
+                    for (std::size_t r = 0; r < rows; ++r) sum += x[r * ins + i] * g[r * outs + o];
+                    ASSERT_NEAR(gw[i * outs + o], sum, 1e-3) << i << " " << o;
+                }
+        }
 }
 
 // Every output element is summed by one thread in one order: two threads give the same bits.
