@@ -275,14 +275,15 @@ public:
           threshold_(n, static_cast<Real>(o.threshold)), gthreshold_(n, 0) {}
     std::string kind() const override { return "lif"; }
     const std::vector<Real>& beta() const { return beta_; }
-    // A float step without learned decays or thresholds keeps its spikes as bits and v* as
-    // bfloat16 (compact.hpp); otherwise v* and the model's copy of the spikes, exactly.
+    // A float step without learned decays or thresholds keeps v* as bfloat16 on the side of the
+    // threshold it fell (compact.hpp), which gives the spikes back too; otherwise v* and the
+    // model's copy of the spikes, exactly.
     bool compact() const {
         return std::is_same_v<Real, float> && !smooth_ && !o_.learn_beta && !o_.learn_threshold;
     }
     bool needs_output() const override { return !compact(); }
     std::size_t saved_bytes() const override {
-        return compact() ? vstar_bf16_.size() * sizeof(std::uint16_t) + spike_bits_.bytes()
+        return compact() ? vstar_bf16_.size() * sizeof(std::uint16_t)
                          : vstar_.size() * sizeof(Real);
     }
 
@@ -323,7 +324,7 @@ private:
         with_constant<reset_mode::zero, reset_mode::subtract, reset_mode::none>(o_.reset, f);
     }
 
-    // Compact: v* goes to vstar_bf16_ as it is computed, the spikes to spike_bits_ at the end.
+    // Compact: v* goes to vstar_bf16_ as it is computed.
     template<bool Compact, reset_mode R>
     void forward_steps(const Real* x, Real* y, int steps, int batch) {
         const std::size_t width = static_cast<std::size_t>(batch) * n_;
@@ -339,7 +340,6 @@ private:
         parallel_slices(n_, 64, [&](std::size_t first, std::size_t last) {
             forward_slice<Compact, R>(x, y, steps, batch, first, last);
         });
-        if constexpr (Compact) spike_bits_.pack(y, total);
         y_ = y;
     }
 
@@ -358,7 +358,8 @@ private:
                     const Real vstar = beta_[j] * v[j] + in[j];
                     const Real spike = Compact ? Real(vstar >= th[j]) : fire(vstar, th[j]);
                     if constexpr (Compact)
-                        vstar_bf16_[row + j] = to_bf16(static_cast<float>(vstar));
+                        vstar_bf16_[row + j] =
+                            to_bf16_on_side(static_cast<float>(vstar), static_cast<float>(th[j]));
                     else
                         vstar_[row + j] = vstar;
                     s[j] = spike;
@@ -371,9 +372,8 @@ private:
     void backward_steps(const Real* dy, Real* dx, int steps, int batch) {
         const std::size_t width = static_cast<std::size_t>(batch) * n_;
         gv_.assign(width, 0);
-        // Branch-free inner loop: the step's spikes unpacked from bits into a row, and the
-        // input gradient written to a scratch row when no layer below needs it.
-        if (Compact) unpacked_.resize(width);
+        // Branch-free inner loop: the input gradient written to a scratch row when no layer
+        // below needs it.
         if (!dx) unused_dx_.resize(width);
         parallel_slices(n_, 64, [&](std::size_t first, std::size_t last) {
             backward_slice<Compact, R, K>(dy, dx, steps, batch, first, last);
@@ -404,16 +404,10 @@ private:
                 const Real* __restrict d = dy + row;
                 Real* __restrict gv = gv_.data() + b * n_;
                 Real* __restrict out = dx ? dx + row : unused_dx_.data() + b * n_;
-                const Real* __restrict spikes = nullptr;
-                if constexpr (Compact) {
-                    spikes = unpacked_.data() + b * n_;
-                    spike_bits_.unpack(row + first, last - first,
-                                       unpacked_.data() + b * n_ + first);
-                } else {
-                    spikes = y_ + row;
-                }
+                const Real* __restrict spikes = Compact ? nullptr : y_ + row;
                 for (std::size_t j = first; j < last; ++j) {
-                    const Real vs = potential(row + j), s = spikes[j];
+                    const Real vs = potential(row + j);
+                    const Real s = Compact ? Real(vs >= th[j]) : spikes[j];
                     const Real sd = grad.template derivative<K>(vs - th[j]);
                     const Real dv_dvstar = reset_derivative(R, detach, vs, s, th[j], sd);
                     const Real gs = d[j] + penalty;
@@ -433,10 +427,8 @@ private:
             }
     }
 
-    std::vector<Real> beta_, gbeta_, threshold_, gthreshold_, vstar_, v_, gv_, unpacked_,
-        unused_dx_;
+    std::vector<Real> beta_, gbeta_, threshold_, gthreshold_, vstar_, v_, gv_, unused_dx_;
     std::vector<std::uint16_t> vstar_bf16_;
-    spike_bits spike_bits_;
     const Real* y_ = nullptr;
 };
 

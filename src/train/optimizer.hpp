@@ -52,8 +52,7 @@ public:
             }
         }
         double norm2 = 0;
-        for (const auto& p : params)
-            for (Real g : *p.grad) norm2 += static_cast<double>(g) * g;
+        for (const auto& p : params) norm2 += sum_of_squares(*p.grad);
         const double norm = std::sqrt(norm2);
         const double scale = o_.clip > 0 && norm > o_.clip ? o_.clip / norm : 1.0;
         ++t_;
@@ -92,6 +91,19 @@ public:
     void set_steps(std::uint64_t t) { t_ = t; }
 
 private:
+    // Σ g² in double, in eight interleaved partial sums: one chain of additions made every
+    // addition wait for the one before (1 ms per step for 0.8 M weights).
+    static double sum_of_squares(const std::vector<Real>& g) {
+        double part[8] = {};
+        std::size_t k = 0;
+        for (; k + 8 <= g.size(); k += 8)
+            for (std::size_t j = 0; j < 8; ++j)
+                part[j] += static_cast<double>(g[k + j]) * static_cast<double>(g[k + j]);
+        for (; k < g.size(); ++k) part[0] += static_cast<double>(g[k]) * static_cast<double>(g[k]);
+        return ((part[0] + part[1]) + (part[2] + part[3])) +
+               ((part[4] + part[5]) + (part[6] + part[7]));
+    }
+
     struct update {
         Real* w;
         const Real* grad;
@@ -100,31 +112,35 @@ private:
     };
 
     // Everything in locals and restrict-qualified pointers: the loop then vectorises (a store
-    // through w could otherwise change any member it reads).
+    // through w could otherwise change any member it reads). The arithmetic is in the
+    // parameters' precision, as in PyTorch: a float step in double spent 2 ms on 0.8 M weights
+    // in double square roots and divisions.
     template<optimizer_kind Kind>
     NM_VECTOR_CLONES void update_slice(const update& u, std::size_t first, std::size_t last) const {
         Real* __restrict w = u.w;
         const Real* __restrict grad = u.grad;
         Real* __restrict m = u.m;
         Real* __restrict v = u.v;
-        const double scale = u.scale, lr = u.lr, c1 = u.c1, c2 = u.c2, low = u.low, high = u.high;
-        const double decay = o_.weight_decay, momentum = o_.momentum, beta1 = o_.beta1,
-                     beta2 = o_.beta2, eps = o_.eps;
+        const auto real = [](double x) { return static_cast<Real>(x); };
+        const Real scale = real(u.scale), lr = real(u.lr), c1 = real(u.c1), c2 = real(u.c2),
+                   low = real(u.low), high = real(u.high);
+        const Real decay = real(o_.weight_decay), momentum = real(o_.momentum),
+                   beta1 = real(o_.beta1), beta2 = real(o_.beta2), eps = real(o_.eps);
         for (std::size_t k = first; k < last; ++k) {
-            double g = grad[k] * scale;
-            double x = w[k];
+            Real g = grad[k] * scale;
+            Real x = w[k];
             if constexpr (Kind == optimizer_kind::sgd) {
                 g += decay * x;
-                m[k] = static_cast<Real>(momentum * m[k] + g);
+                m[k] = momentum * m[k] + g;
                 x -= lr * m[k];
             } else {
                 if constexpr (Kind == optimizer_kind::adam) g += decay * x;
-                m[k] = static_cast<Real>(beta1 * m[k] + (1 - beta1) * g);
-                v[k] = static_cast<Real>(beta2 * v[k] + (1 - beta2) * g * g);
+                m[k] = beta1 * m[k] + (1 - beta1) * g;
+                v[k] = beta2 * v[k] + (1 - beta2) * g * g;
                 x -= lr * (m[k] / c1) / (std::sqrt(v[k] / c2) + eps);
                 if constexpr (Kind == optimizer_kind::adamw) x -= lr * decay * w[k];
             }
-            w[k] = static_cast<Real>(std::clamp<double>(x, low, high));
+            w[k] = std::clamp(x, low, high);
         }
     }
 

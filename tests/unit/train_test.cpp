@@ -472,6 +472,23 @@ TEST(spike_matrix, two_threads_give_what_one_gives_and_values_other_than_0_1_are
     EXPECT_EQ(graded.bytes(), 0u);
 }
 
+// A potential kept as bfloat16 stays on its side of the threshold, so the spike can be read
+// again from it, and within one bfloat16 step of the exact value. Values are drawn within a few
+// steps of thresholds of both signs, where plain rounding crosses often.
+TEST(compact, bfloat16_potentials_keep_the_side_of_the_threshold) {
+    const std::vector<double> u = random_values(20000, 41, 1.0);
+    int crossings = 0;
+    for (const float th : {1.0f, 0.37f, -0.5f, 0.0f})
+        for (const double e : u) {
+            const float x = th + static_cast<float>(e) * 0.01f * std::max(std::abs(th), 0.1f);
+            crossings += (from_bf16(to_bf16(x)) >= th) != (x >= th);
+            const float kept = from_bf16(to_bf16_on_side(x, th));
+            ASSERT_EQ(kept >= th, x >= th) << x << " " << th;
+            ASSERT_LE(std::abs(kept - x), std::abs(x) / 128 + 1e-38f) << x << " " << th;
+        }
+    EXPECT_GT(crossings, 100); // the case the rounding must handle did occur
+}
+
 // A float dense layer reading 0/1 spikes keeps them as bits and sums events; its output and
 // gradients equal the double-precision GEMM's to float rounding.
 TEST(dense_layer, spike_bits_path_equals_the_gemm) {
