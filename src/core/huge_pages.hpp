@@ -1,6 +1,7 @@
-// Large arrays filled in random order (the CSR synapse arrays during the build) touch a new
-// 4 KiB page at nearly every write: asking the kernel for transparent huge pages first cuts the
-// TLB misses (and page faults) of that scatter. A hint only: without THP nothing changes.
+// Large arrays filled in random order (the CSR synapse arrays during the build) or read in
+// pieces a row apart (the training step's [T·B × n] arrays in the spike products) touch a new
+// 4 KiB page at nearly every access: asking the kernel for transparent huge pages first cuts
+// the TLB misses (and page faults). A hint only: without THP nothing changes.
 #pragma once
 
 #include <cstdint>

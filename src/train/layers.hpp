@@ -4,6 +4,7 @@
 // Templated on the scalar so gradient checks run the same code in double precision.
 #pragma once
 
+#include "core/huge_pages.hpp"
 #include "core/philox.hpp"
 #include "core/vector_clones.hpp"
 #include "core/with_constant.hpp"
@@ -75,9 +76,11 @@ public:
     bool binary_input = false;                  // 0/1 spikes: a float step keeps its input as bits
     static constexpr double sparse_below = 0.1; // input density under which events beat GEMM
 
+    // The weights and their gradient on huge pages: the spike products read them 128 bytes a
+    // row at a time (model.hpp's buffers, the same).
     dense(std::size_t in, std::size_t out, bool bias) : in_(in), out_(out), bias_(bias) {
-        w_.assign(in * out, 0);
-        gw_.assign(in * out, 0);
+        resize_on_huge_pages(w_, in * out);
+        resize_on_huge_pages(gw_, in * out);
         b_.assign(bias ? out : 0, 0);
         gb_.assign(b_.size(), 0);
     }

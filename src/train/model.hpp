@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/bind.hpp"
+#include "core/huge_pages.hpp"
 #include "core/philox.hpp"
 #include "nm/errors.hpp"
 #include "nm/train.hpp"
@@ -232,7 +233,7 @@ public:
                 add->skip = acts_[add->from()].data();
             std::vector<Real>& out = kept_[i] ? acts_[i] : scratch_[i % 2];
             if (!kept_[i]) std::vector<Real>().swap(acts_[i]);
-            out.resize(static_cast<std::size_t>(steps) * batch * layers_[i]->outputs());
+            size_for(out, static_cast<std::size_t>(steps) * batch * layers_[i]->outputs());
             layers_[i]->forward(in, out.data(), steps, batch);
             in = out.data();
         }
@@ -254,8 +255,8 @@ public:
             }
             Real* dx = nullptr;
             if (i > 0) {
-                grads_[i % 2].resize(static_cast<std::size_t>(steps) * batch *
-                                     layers_[i - 1]->outputs());
+                size_for(grads_[i % 2],
+                         static_cast<std::size_t>(steps) * batch * layers_[i - 1]->outputs());
                 dx = grads_[i % 2].data();
             }
             layers_[i]->backward(g, dx, steps, batch);
@@ -313,6 +314,16 @@ public:
 private:
     std::size_t inputs_;
     std::vector<std::unique_ptr<layer<Real>>> layers_;
+    // A step's buffer at n elements; new storage on huge pages: the spike products read and
+    // write these [T·B × n] arrays 128 bytes a row at a time, a page apart with 4 KiB pages
+    // (a TLB miss each: the products ran 10-15% slower).
+    static void size_for(std::vector<Real>& v, std::size_t n) {
+        if (v.capacity() < n)
+            resize_on_huge_pages(v, n);
+        else
+            v.resize(n);
+    }
+
     std::vector<std::vector<Real>> acts_;
     std::vector<Real> grads_[2], scratch_[2];
     std::vector<bool> kept_;
