@@ -412,8 +412,8 @@ TEST(dense_layer, event_driven_accumulation_equals_the_gemm) {
 // The products over bits against the plain sums in double precision, at shapes that end inside
 // a 64-bit word and a 32-column panel and that need two chunks of tables (over 1,024 rows of the
 // operand, both ways), from nearly empty to full, with the rows in step order and by sample.
-TEST(spike_matrix, subset_products_equal_the_plain_sums) {
-    const std::size_t rows = 1100, ins = 1090, outs = 40;
+void check_spike_products(std::size_t outs) {
+    const std::size_t rows = 1100, ins = 1090;
     const std::vector<double> w = random_values(ins * outs, 31, 1.0),
                               g = random_values(rows * outs, 32, 1.0),
                               u = random_values(rows * ins, 33, 1.0),
@@ -443,6 +443,11 @@ TEST(spike_matrix, subset_products_equal_the_plain_sums) {
                     ASSERT_NEAR(gw[i * outs + o], sum, 1e-3) << i << " " << o;
                 }
         }
+}
+
+TEST(spike_matrix, subset_products_equal_the_plain_sums) {
+    for (const std::size_t outs : {40, 10}) // tables, and a readout's narrow rows
+        check_spike_products(outs);
 }
 
 // Every output element is summed by one thread in one order: two threads give the same bits.
