@@ -18,12 +18,18 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <vector>
 
 namespace nm::train {
+
+// 32-byte vectors (GCC's vector extension cannot be applied to a template's type argument).
+using float_lanes = float __attribute__((vector_size(32)));
+using double_lanes = double __attribute__((vector_size(32)));
 
 template<class Real>
 struct parameter {
@@ -44,6 +50,15 @@ public:
     virtual void forward(const Real* x, Real* y, int steps, int batch) = 0;
     // dy: [T·B·outputs]; dx: [T·B·inputs] or nullptr when nobody needs it. Adds to gradients.
     virtual void backward(const Real* dy, Real* dx, int steps, int batch) = 0;
+    // The same with dy given as the product g·wt (g [T·B × k], wt [k × outputs] with row
+    // stride ld), formed a step at a time where it is read: a narrow dense layer above (a
+    // readout) passes its own output gradient and transposed weights instead of writing a
+    // [T·B × outputs] array. Only called where takes_products().
+    virtual bool takes_products() const { return false; }
+    virtual void backward_from_product(const Real* /*g*/, const Real* /*wt*/, std::size_t /*ld*/,
+                                       int /*k*/, Real* /*dx*/, int /*steps*/, int /*batch*/) {
+        throw std::logic_error(kind() + " takes its gradient as an array only");
+    }
     virtual std::vector<parameter<Real>> parameters() { return {}; }
     // Spiking layers: fire through the surrogate's smooth antiderivative (gradient checks), and
     // the spike-rate regulariser added to ∂L/∂s per spike.
@@ -313,6 +328,14 @@ public:
         });
     }
 
+    bool takes_products() const override { return true; }
+    void backward_from_product(const Real* g, const Real* wt, std::size_t ld, int k, Real* dx,
+                               int steps, int batch) override {
+        product_ = {g, wt, ld, k};
+        backward(nullptr, dx, steps, batch);
+        product_ = {};
+    }
+
     std::vector<parameter<Real>> parameters() override {
         std::vector<parameter<Real>> out = decay_parameters(o_, beta_, gbeta_);
         if (o_.learn_threshold)
@@ -378,6 +401,7 @@ private:
         // Branch-free inner loop: the input gradient written to a scratch row when no layer
         // below needs it.
         if (!dx) unused_dx_.resize(width);
+        if (product_.g) step_dy_.resize(width);
         parallel_slices(n_, 64, [&](std::size_t first, std::size_t last) {
             backward_slice<Compact, R, K>(dy, dx, steps, batch, first, last);
         });
@@ -395,16 +419,18 @@ private:
         const bool detach = o_.detach_reset, learn_beta = o_.learn_beta,
                    learn_threshold = o_.learn_threshold;
         const Real penalty = rate_penalty_;
+        const product dy_product = product_;
         auto potential = [&](std::size_t at) {
             if constexpr (Compact)
                 return static_cast<Real>(from_bf16(vstar_bf16_[at]));
             else
                 return vstar_[at];
         };
-        for (int t = steps - 1; t >= 0; --t)
+        for (int t = steps - 1; t >= 0; --t) {
+            if (dy_product.g) form_step(dy_product, t, batch, first, last);
             for (int b = 0; b < batch; ++b) {
                 const std::size_t row = t * width + b * n_;
-                const Real* __restrict d = dy + row;
+                const Real* __restrict d = dy_product.g ? step_dy_.data() + b * n_ : dy + row;
                 Real* __restrict gv = gv_.data() + b * n_;
                 Real* __restrict out = dx ? dx + row : unused_dx_.data() + b * n_;
                 const Real* __restrict spikes = Compact ? nullptr : y_ + row;
@@ -428,9 +454,55 @@ private:
                     gv[j] = beta[j] * g;
                 }
             }
+        }
     }
 
-    std::vector<Real> beta_, gbeta_, threshold_, gthreshold_, vstar_, v_, gv_, unused_dx_;
+    // ∂L/∂s as g·wt (backward_from_product).
+    struct product {
+        const Real* g = nullptr;
+        const Real* wt = nullptr;
+        std::size_t ld = 0;
+        int k = 0;
+    };
+    // ∂L/∂s of step t, neurons [first, last) of every sample, into step_dy_: 32 neurons at a
+    // time for all samples, their k rows of wt in L1 and four vectors of sums in registers.
+    void form_step(const product& p, int t, int batch, std::size_t first, std::size_t last) {
+        using lanes = std::conditional_t<std::is_same_v<Real, float>, float_lanes, double_lanes>;
+        constexpr std::size_t per = sizeof(lanes) / sizeof(Real), block = 4 * per;
+        std::size_t j = first;
+        for (; j + block <= last; j += block)
+            for (int b = 0; b < batch; ++b) {
+                const Real* g = p.g + (static_cast<std::size_t>(t) * batch + b) * p.k;
+                lanes s0{}, s1{}, s2{}, s3{}, x;
+                for (int q = 0; q < p.k; ++q) {
+                    const Real* w = p.wt + static_cast<std::size_t>(q) * p.ld + j;
+                    std::memcpy(&x, w, sizeof x);
+                    s0 += g[q] * x;
+                    std::memcpy(&x, w + per, sizeof x);
+                    s1 += g[q] * x;
+                    std::memcpy(&x, w + 2 * per, sizeof x);
+                    s2 += g[q] * x;
+                    std::memcpy(&x, w + 3 * per, sizeof x);
+                    s3 += g[q] * x;
+                }
+                Real* out = step_dy_.data() + b * n_ + j;
+                std::memcpy(out, &s0, sizeof s0);
+                std::memcpy(out + per, &s1, sizeof s1);
+                std::memcpy(out + 2 * per, &s2, sizeof s2);
+                std::memcpy(out + 3 * per, &s3, sizeof s3);
+            }
+        for (; j < last; ++j)
+            for (int b = 0; b < batch; ++b) {
+                const Real* g = p.g + (static_cast<std::size_t>(t) * batch + b) * p.k;
+                Real sum = 0;
+                for (int q = 0; q < p.k; ++q)
+                    sum += g[q] * p.wt[static_cast<std::size_t>(q) * p.ld + j];
+                step_dy_[b * n_ + j] = sum;
+            }
+    }
+
+    product product_;
+    std::vector<Real> beta_, gbeta_, threshold_, gthreshold_, vstar_, v_, gv_, step_dy_, unused_dx_;
     std::vector<std::uint16_t> vstar_bf16_;
     const Real* y_ = nullptr;
 };

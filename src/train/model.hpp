@@ -244,6 +244,7 @@ public:
     // gradient waits in skip_grads_ until the backward pass reaches the layer it came from.
     void backward(const Real* dy, int steps, int batch) {
         const Real* g = dy;
+        std::size_t spare = 0;
         skip_grads_.resize(layers_.size());
         for (std::size_t i = layers_.size(); i-- > 0;) {
             if (const auto* add = dynamic_cast<const residual_add<Real>*>(layers_[i].get())) {
@@ -253,13 +254,23 @@ public:
                 pending.resize(size, Real(0));
                 for (std::size_t k = 0; k < size; ++k) pending[k] += g[k];
             }
+            // A readout's gradient reaches the neuron layer below it as g·Wᵀ, formed row by row
+            // there: no [T·B × n] array written, cleared and read back (5% of a step).
+            const Real* fused = narrow_product(i);
+            const int k = static_cast<int>(layers_[i]->outputs());
+            if (fused) layers_[i--]->backward(g, nullptr, steps, batch);
             Real* dx = nullptr;
-            if (i > 0) {
-                size_for(grads_[i % 2],
+            if (i > 0) { // into the buffer that g is not in
+                size_for(grads_[spare],
                          static_cast<std::size_t>(steps) * batch * layers_[i - 1]->outputs());
-                dx = grads_[i % 2].data();
+                dx = grads_[spare].data();
+                spare ^= 1;
             }
-            layers_[i]->backward(g, dx, steps, batch);
+            if (fused)
+                layers_[i]->backward_from_product(
+                    g, fused, transposed_stride(layers_[i]->outputs()), k, dx, steps, batch);
+            else
+                layers_[i]->backward(g, dx, steps, batch);
             if (dx && !skip_grads_[i - 1].empty()) {
                 for (std::size_t k = 0; k < skip_grads_[i - 1].size(); ++k)
                     dx[k] += skip_grads_[i - 1][k];
@@ -282,6 +293,9 @@ public:
     void zero_grad() {
         for (auto& p : parameters()) std::fill(p.grad->begin(), p.grad->end(), Real(0));
     }
+
+    // Whether a readout hands its gradient to the layer below as a product (tests compare).
+    void set_fused_readout(bool on) { fuse_narrow_ = on; }
 
     // Gradient checks: neurons fire with the surrogate's smooth antiderivative.
     void set_smooth(bool on) {
@@ -314,6 +328,25 @@ public:
 private:
     std::size_t inputs_;
     std::vector<std::unique_ptr<layer<Real>>> layers_;
+    // For a dense layer i of at most 16 outputs over a layer that takes its gradient as a
+    // product, and no skip connection adding to that gradient: Wᵀ [outputs × inputs], else null.
+    // Its rows 16 elements longer than a row: 4 KiB apart they aliased the stores of the rows
+    // formed from them, and every load waited.
+    const Real* narrow_product(std::size_t i) {
+        if (!fuse_narrow_ || i == 0 || !skip_grads_[i - 1].empty()) return nullptr;
+        auto* d = dynamic_cast<dense<Real>*>(layers_[i].get());
+        if (!d || d->constant_input || d->outputs() > 16 || !layers_[i - 1]->takes_products())
+            return nullptr;
+        const std::size_t n = d->inputs(), k = d->outputs();
+        transposed_.resize(k * transposed_stride(n));
+        for (std::size_t j = 0; j < n; ++j)
+            for (std::size_t q = 0; q < k; ++q)
+                transposed_[q * transposed_stride(n) + j] = d->weights()[j * k + q];
+        return transposed_.data();
+    }
+
+    static std::size_t transposed_stride(std::size_t n) { return n + 16; }
+
     // A step's buffer at n elements; new storage on huge pages: the spike products read and
     // write these [T·B × n] arrays 128 bytes a row at a time, a page apart with 4 KiB pages
     // (a TLB miss each: the products ran 10-15% slower).
@@ -325,9 +358,10 @@ private:
     }
 
     std::vector<std::vector<Real>> acts_;
-    std::vector<Real> grads_[2], scratch_[2];
+    std::vector<Real> grads_[2], scratch_[2], transposed_;
     std::vector<bool> kept_;
     bool keep_all_ = false;
+    bool fuse_narrow_ = true;
     std::vector<std::vector<Real>> skip_grads_; // by layer: ∂L/∂output from skip connections
 };
 
