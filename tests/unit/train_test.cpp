@@ -477,6 +477,40 @@ TEST(spike_matrix, two_threads_give_what_one_gives_and_values_other_than_0_1_are
     EXPECT_EQ(graded.bytes(), 0u);
 }
 
+// A readout (dense, 16 outputs or fewer) over a LIF layer hands its gradient down as g·Wᵀ: the
+// same gradients as the array the dense layer would otherwise write, to float rounding.
+TEST(model, readout_gradient_as_a_product_equals_the_array) {
+    const std::vector<layer_spec> layers{dense_layer(70), neuron("lif", "zero", "arctan", false),
+                                         dense_layer(classes),
+                                         neuron("lif", "subtract", "arctan", false)};
+    const int t_steps = 6, rows = 5;
+    std::vector<float> x(static_cast<std::size_t>(t_steps) * rows * inputs);
+    const rng_stream rng(9, 1);
+    for (std::size_t k = 0; k < x.size(); ++k)
+        x[k] = static_cast<float>(2 * rng.uniform(static_cast<std::uint32_t>(k), 0));
+    const std::vector<std::int32_t> labels{0, 1, 2, 3, 0};
+    auto gradients = [&](bool fused) {
+        model<float> net(layers, inputs, classes, 3);
+        net.set_fused_readout(fused);
+        std::vector<float> dy, logits;
+        compute_loss(loss_options{}, net.forward(x.data(), t_steps, rows), t_steps, rows, classes,
+                     labels.data(), dy, logits);
+        net.zero_grad();
+        net.backward(dy.data(), t_steps, rows);
+        std::vector<float> all;
+        for (const auto& p : net.parameters())
+            all.insert(all.end(), p.grad->begin(), p.grad->end());
+        return all;
+    };
+    const std::vector<float> fused = gradients(true), array = gradients(false);
+    ASSERT_EQ(fused.size(), array.size());
+    double norm = 0;
+    for (const float v : array) norm += static_cast<double>(v) * v;
+    ASSERT_GT(norm, 0.0);
+    for (std::size_t k = 0; k < fused.size(); ++k)
+        EXPECT_NEAR(fused[k], array[k], 1e-5 * std::sqrt(norm)) << k;
+}
+
 // A potential kept as bfloat16 stays on its side of the threshold, so the spike can be read
 // again from it, and within one bfloat16 step of the exact value. Values are drawn within a few
 // steps of thresholds of both signs, where plain rounding crosses often.
