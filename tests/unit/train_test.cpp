@@ -225,9 +225,9 @@ std::vector<grad_case> cases() {
 INSTANTIATE_TEST_SUITE_P(layers, gradients, ::testing::ValuesIn(cases()),
                          [](const auto& info) { return info.param.name; });
 
-// A float step keeps LIF spikes as bits and v* as bfloat16, and dense layers keep binary input
-// spikes as bits: its gradients match the double-precision step (which keeps everything) to the
-// precision of bfloat16, and it saves far fewer bytes.
+// A float step keeps LIF potentials v* as bfloat16 (the spikes read back from them), and dense
+// layers keep binary input spikes as bits: its gradients match the double-precision step (which
+// keeps everything) to the precision of bfloat16, and it saves far fewer bytes.
 TEST(model, compact_float_step_matches_the_exact_one) {
     const std::vector<layer_spec> layers{dense_layer(40), neuron("lif", "zero", "arctan", false),
                                          dense_layer(classes),
