@@ -7,8 +7,9 @@
 // row per nonzero group of four bits. Rate-coded Fashion-MNIST (28% ones) needs 2.4 times fewer
 // additions than one per spike, and all-zero groups (the background) cost nothing. The tables
 // of up to 16 words of bits (512 KiB) stay in L2 while each output row sums its list in
-// registers. Every output element is summed by one thread in a fixed order, so the result does
-// not depend on the thread count. Figures: bench/RESULTS.md.
+// registers. Outputs of at most 16 columns (a readout) add the spikes' rows directly instead.
+// Every output element is summed by one thread in a fixed order, so the result does not depend
+// on the thread count. Figures: bench/RESULTS.md.
 #pragma once
 
 #include <cstddef>
