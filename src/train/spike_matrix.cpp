@@ -208,29 +208,32 @@ NM_WIDE_VECTOR_CLONES void narrow_times(const std::uint64_t* bits, std::size_t r
     }
 }
 
-// gw [inputs × outputs] += Xᵀ·g, every input's sum over the rows in row order.
+// Rows [64·j0, 64·j1) of gw [inputs × outputs] += Xᵀ·g, every input's sum over the rows in row
+// order.
 NM_WIDE_VECTOR_CLONES void narrow_transposed_times(const std::uint64_t* bits, std::size_t rows,
-                                                   std::size_t words, std::size_t inputs,
+                                                   std::size_t words, std::size_t j0,
+                                                   std::size_t j1, std::size_t inputs,
                                                    const float* g, std::size_t outputs, float* gw) {
-    std::vector<float> sums(inputs * narrow, 0.0f);
-    for (std::size_t i = 0; i < inputs; ++i)
-        std::memcpy(&sums[i * narrow], gw + i * outputs, outputs * sizeof(float));
+    const std::size_t first = j0 * 64, last = std::min(inputs, j1 * 64);
+    std::vector<float> sums((last - first) * narrow, 0.0f);
+    for (std::size_t i = first; i < last; ++i)
+        std::memcpy(&sums[(i - first) * narrow], gw + i * outputs, outputs * sizeof(float));
     for (std::size_t r = 0; r < rows; ++r) {
         float padded[narrow] = {};
         std::memcpy(padded, g + r * outputs, outputs * sizeof(float));
         row_vector grad;
         std::memcpy(&grad, padded, sizeof grad);
-        for (std::size_t j = 0; j < words; ++j)
+        for (std::size_t j = j0; j < j1; ++j)
             for (std::uint64_t word = bits[r * words + j]; word != 0; word &= word - 1) {
-                float* sum = &sums[(j * 64 + std::countr_zero(word)) * narrow];
+                float* sum = &sums[((j - j0) * 64 + std::countr_zero(word)) * narrow];
                 row_vector v;
                 std::memcpy(&v, sum, sizeof v);
                 v += grad;
                 std::memcpy(sum, &v, sizeof v);
             }
     }
-    for (std::size_t i = 0; i < inputs; ++i)
-        std::memcpy(gw + i * outputs, &sums[i * narrow], outputs * sizeof(float));
+    for (std::size_t i = first; i < last; ++i)
+        std::memcpy(gw + i * outputs, &sums[(i - first) * narrow], outputs * sizeof(float));
 }
 
 } // namespace
@@ -241,59 +244,91 @@ bool spike_matrix::keep(const float* x, std::size_t rows, std::size_t inputs, st
     inputs_ = inputs;
     words_ = (inputs + 63) / 64;
     bits_.resize(rows * words_);
-    bool binary = true;
-    for (std::size_t r = 0; r < rows; ++r)
-        binary &= pack_bits(x + r * inputs, inputs, bits_.data() + r * words_);
-    if (!binary) {
+    std::vector<char> binary(rows);
+    parallel_slices(rows, 1, [&](std::size_t r0, std::size_t r1) {
+        for (std::size_t r = r0; r < r1; ++r)
+            binary[r] = pack_bits(x + r * inputs, inputs, bits_.data() + r * words_);
+    });
+    if (std::find(binary.begin(), binary.end(), 0) != binary.end()) {
         rows_ = inputs_ = 0;
         bits_.clear();
+        return false;
     }
-    return binary;
+    return true;
 }
 
+// The lists in two passes over slices of rows: the nonzero groups counted per row, then each
+// row's list written from its offset (the same lists for any thread count).
 void spike_matrix::list_subsets(const std::vector<std::uint64_t>& words, std::size_t per_row) {
     const std::size_t rows = words.size() / per_row;
     const chunking chunks(per_row);
-    events_.resize(words.size() * block / group);
+    std::vector<std::uint32_t> offset(rows + 1, 0);
+    parallel_slices(rows, 1, [&](std::size_t r0, std::size_t r1) {
+        for (std::size_t r = r0; r < r1; ++r) {
+            std::uint32_t n = 0;
+            for (std::size_t j = 0; j < per_row; ++j) {
+                std::uint64_t w = words[r * per_row + j];
+                w |= w >> 1;
+                w |= w >> 2; // bit 4k: group k is nonzero
+                n += static_cast<std::uint32_t>(std::popcount(w & 0x1111111111111111ull));
+            }
+            offset[r + 1] = n;
+        }
+    });
+    for (std::size_t r = 0; r < rows; ++r) offset[r + 1] += offset[r];
+    events_.resize(offset[rows]);
     starts_.resize(rows * chunks.count + 1);
-    std::uint32_t n = 0;
-    for (std::size_t r = 0; r < rows; ++r)
-        for (std::size_t j = 0; j < per_row; ++j) {
-            if (j % chunks.size == 0) starts_[r * chunks.count + j / chunks.size] = n;
-            // Branch-free: every group written, the cursor moved past the nonzero ones (a loop
-            // over the nonzero groups mispredicted its exit once per word).
-            const std::uint64_t w = words[r * per_row + j];
-            if (w == 0) continue;
-            const auto base = static_cast<std::uint32_t>(j % chunks.size * entries);
-            for (unsigned k = 0; k < block / group; ++k) {
-                const auto s = static_cast<std::uint32_t>(w >> (k * group)) & (subsets - 1);
-                events_[n] = static_cast<std::uint16_t>(base + k * subsets + s);
-                n += s != 0;
+    starts_.back() = offset[rows];
+    parallel_slices(rows, 1, [&](std::size_t r0, std::size_t r1) {
+        for (std::size_t r = r0; r < r1; ++r) {
+            std::uint32_t n = offset[r];
+            for (std::size_t j = 0; j < per_row; ++j) {
+                if (j % chunks.size == 0) starts_[r * chunks.count + j / chunks.size] = n;
+                const std::uint64_t w = words[r * per_row + j];
+                if (w == 0) continue;
+                // Branch-free into a word's own buffer, every group written and the count moved
+                // past the nonzero ones (a loop over the nonzero groups mispredicted its exit
+                // once per word; writing past the list's end would reach another row's).
+                std::uint16_t list[block / group];
+                unsigned count = 0;
+                const auto base = static_cast<std::uint32_t>(j % chunks.size * entries);
+                for (unsigned k = 0; k < block / group; ++k) {
+                    const auto s = static_cast<std::uint32_t>(w >> (k * group)) & (subsets - 1);
+                    list[count] = static_cast<std::uint16_t>(base + k * subsets + s);
+                    count += s != 0;
+                }
+                std::memcpy(events_.data() + n, list, count * sizeof list[0]);
+                n += count;
             }
         }
-    starts_.back() = n;
+    });
 }
 
 void spike_matrix::transpose() {
     const std::size_t row_words = (rows_ + 63) / 64;
     const row_order order{steps_, rows_ / steps_};
     transposed_.resize(inputs_ * row_words);
-    std::uint64_t a[64];
-    for (std::size_t rw = 0; rw < row_words; ++rw)
-        for (std::size_t w = 0; w < words_; ++w) {
-            for (std::size_t k = 0; k < 64; ++k) {
-                const std::size_t r = rw * 64 + k;
-                a[k] = r < rows_ ? bits_[order(r) * words_ + w] : 0;
+    parallel_slices(row_words, 1, [&](std::size_t w0, std::size_t w1) {
+        std::uint64_t a[64];
+        for (std::size_t rw = w0; rw < w1; ++rw)
+            for (std::size_t w = 0; w < words_; ++w) {
+                for (std::size_t k = 0; k < 64; ++k) {
+                    const std::size_t r = rw * 64 + k;
+                    a[k] = r < rows_ ? bits_[order(r) * words_ + w] : 0;
+                }
+                transpose_bits(a);
+                for (std::size_t k = 0; k < 64 && w * 64 + k < inputs_; ++k)
+                    transposed_[(w * 64 + k) * row_words + rw] = a[k];
             }
-            transpose_bits(a);
-            for (std::size_t k = 0; k < 64 && w * 64 + k < inputs_; ++k)
-                transposed_[(w * 64 + k) * row_words + rw] = a[k];
-        }
+    });
 }
 
 void spike_matrix::times(const float* w, const float* bias, std::size_t outputs, float* y) {
     if (outputs <= narrow)
-        return narrow_times(bits_.data(), rows_, words_, inputs_, w, bias, outputs, y);
+        return parallel_slices(rows_, 1, [&](std::size_t r0, std::size_t r1) {
+            narrow_times(bits_.data() + r0 * words_, r1 - r0, words_, inputs_, w, bias, outputs,
+                         y + r0 * outputs);
+        });
     list_subsets(bits_, words_);
     const subset_product e{events_.data(), starts_.data(), w, inputs_, {1, inputs_}, bias, 0, y,
                            rows_,          outputs};
@@ -302,8 +337,10 @@ void spike_matrix::times(const float* w, const float* bias, std::size_t outputs,
 }
 
 void spike_matrix::add_transposed_times(const float* g, std::size_t outputs, float* gw) {
-    if (outputs <= narrow)
-        return narrow_transposed_times(bits_.data(), rows_, words_, inputs_, g, outputs, gw);
+    if (outputs <= narrow) // by words of inputs: each input's sum over the rows in row order
+        return parallel_slices(words_, 1, [&](std::size_t j0, std::size_t j1) {
+            narrow_transposed_times(bits_.data(), rows_, words_, j0, j1, inputs_, g, outputs, gw);
+        });
     transpose();
     list_subsets(transposed_, (rows_ + 63) / 64);
     const subset_product e{
