@@ -286,10 +286,13 @@ void spike_matrix::list_subsets(const std::vector<std::uint64_t>& words, std::si
                 if (j % chunks.size == 0) starts_[r * chunks.count + j / chunks.size] = n;
                 const std::uint64_t w = words[r * per_row + j];
                 if (w == 0) continue;
-                // Branch-free into a word's own buffer, every group written and the count moved
-                // past the nonzero ones (a loop over the nonzero groups mispredicted its exit
-                // once per word; writing past the list's end would reach another row's).
-                std::uint16_t list[block / group];
+                // Branch-free: every group written, the count moved past the nonzero ones (a
+                // loop over the nonzero groups mispredicted its exit once per word). Straight
+                // into the list while the writes stay inside the row's; near its end through a
+                // buffer (past it is another row's, maybe another thread's).
+                std::uint16_t buffer[block / group];
+                const bool inside = n + block / group <= offset[r + 1];
+                std::uint16_t* list = inside ? events_.data() + n : buffer;
                 unsigned count = 0;
                 const auto base = static_cast<std::uint32_t>(j % chunks.size * entries);
                 for (unsigned k = 0; k < block / group; ++k) {
@@ -297,7 +300,7 @@ void spike_matrix::list_subsets(const std::vector<std::uint64_t>& words, std::si
                     list[count] = static_cast<std::uint16_t>(base + k * subsets + s);
                     count += s != 0;
                 }
-                std::memcpy(events_.data() + n, list, count * sizeof list[0]);
+                if (!inside) std::memcpy(events_.data() + n, buffer, count * sizeof buffer[0]);
                 n += count;
             }
         }
