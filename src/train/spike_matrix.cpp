@@ -183,23 +183,26 @@ void transpose_bits(std::uint64_t* a) {
 constexpr std::size_t narrow = 16;
 using row_vector = float __attribute__((vector_size(narrow * sizeof(float))));
 
-// y [rows × outputs] = X·w (+ bias), each row's sum in a register; the weight rows padded to
-// 16 floats (unaligned loads: a vector of 64-byte vectors was not 64-byte aligned).
+// rows × width values of m as rows of 16 floats, zero past width.
+std::vector<float> padded_rows(const float* m, std::size_t rows, std::size_t width) {
+    std::vector<float> out(rows * narrow, 0.0f);
+    for (std::size_t r = 0; r < rows; ++r)
+        std::memcpy(&out[r * narrow], m + r * width, width * sizeof(float));
+    return out;
+}
+
+// y [rows × outputs] = X·w + start, each row's sum in a register; weight and start padded to 16
+// floats (unaligned loads: a vector of 64-byte vectors was not 64-byte aligned).
 NM_WIDE_VECTOR_CLONES void narrow_times(const std::uint64_t* bits, std::size_t rows,
-                                        std::size_t words, std::size_t inputs, const float* w,
-                                        const float* bias, std::size_t outputs, float* y) {
-    std::vector<float> weight(inputs * narrow, 0.0f);
-    for (std::size_t i = 0; i < inputs; ++i)
-        std::memcpy(&weight[i * narrow], w + i * outputs, outputs * sizeof(float));
-    float start[narrow] = {};
-    if (bias) std::memcpy(start, bias, outputs * sizeof(float));
+                                        std::size_t words, const float* weight, const float* start,
+                                        std::size_t outputs, float* y) {
     for (std::size_t r = 0; r < rows; ++r) {
         row_vector acc;
         std::memcpy(&acc, start, sizeof acc);
         for (std::size_t j = 0; j < words; ++j)
             for (std::uint64_t word = bits[r * words + j]; word != 0; word &= word - 1) {
                 row_vector row;
-                std::memcpy(&row, &weight[(j * 64 + std::countr_zero(word)) * narrow], sizeof row);
+                std::memcpy(&row, weight + (j * 64 + std::countr_zero(word)) * narrow, sizeof row);
                 acc += row;
             }
         float out[narrow];
@@ -215,9 +218,7 @@ NM_WIDE_VECTOR_CLONES void narrow_transposed_times(const std::uint64_t* bits, st
                                                    std::size_t j1, std::size_t inputs,
                                                    const float* g, std::size_t outputs, float* gw) {
     const std::size_t first = j0 * 64, last = std::min(inputs, j1 * 64);
-    std::vector<float> sums((last - first) * narrow, 0.0f);
-    for (std::size_t i = first; i < last; ++i)
-        std::memcpy(&sums[(i - first) * narrow], gw + i * outputs, outputs * sizeof(float));
+    std::vector<float> sums = padded_rows(gw + first * outputs, last - first, outputs);
     for (std::size_t r = 0; r < rows; ++r) {
         float padded[narrow] = {};
         std::memcpy(padded, g + r * outputs, outputs * sizeof(float));
@@ -327,11 +328,15 @@ void spike_matrix::transpose() {
 }
 
 void spike_matrix::times(const float* w, const float* bias, std::size_t outputs, float* y) {
-    if (outputs <= narrow)
+    if (outputs <= narrow) {
+        const std::vector<float> weight = padded_rows(w, inputs_, outputs),
+                                 start = bias ? padded_rows(bias, 1, outputs)
+                                              : std::vector<float>(narrow, 0.0f);
         return parallel_slices(rows_, 1, [&](std::size_t r0, std::size_t r1) {
-            narrow_times(bits_.data() + r0 * words_, r1 - r0, words_, inputs_, w, bias, outputs,
-                         y + r0 * outputs);
+            narrow_times(bits_.data() + r0 * words_, r1 - r0, words_, weight.data(), start.data(),
+                         outputs, y + r0 * outputs);
         });
+    }
     list_subsets(bits_, words_);
     const subset_product e{events_.data(), starts_.data(), w, inputs_, {1, inputs_}, bias, 0, y,
                            rows_,          outputs};
