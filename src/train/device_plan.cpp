@@ -1,6 +1,6 @@
 // Dense spiking stacks go to the device: pairs of (dense | linear) and (lif | if | cuba_lif |
-// alif | rf | graded_lif | li), the readout last, a direct or Bernoulli-rate input code, count or
-// mean cross-entropy or count MSE.
+// alif | rf | graded_lif | li), the readout last, a direct or Bernoulli-rate input code, any loss
+// (the device runs train::sample_loss).
 #include "train/device_plan.hpp"
 
 #include "nm/errors.hpp"
@@ -93,9 +93,6 @@ device_plan make_device_plan(const train_spec& spec, const input_code& code,
     p.features = train_split.x.data();
     p.labels = train_split.labels.data();
     p.samples = train_split.samples;
-    if (loss.kind != loss_kind::ce_count && loss.kind != loss_kind::ce_mean &&
-        loss.kind != loss_kind::mse_count)
-        refuse(located(spec.source, "[loss]"), "kind \"" + spec.loss + "\"");
     p.loss = static_cast<int>(loss.kind);
     p.correct_rate = loss.correct_rate;
     p.incorrect_rate = loss.incorrect_rate;

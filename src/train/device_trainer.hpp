@@ -40,7 +40,7 @@ struct device_plan {
     const double* features = nullptr;
     const std::int32_t* labels = nullptr;
     std::uint32_t samples = 0;
-    int loss = 0; // train::loss_kind (ce_count, ce_mean, mse_count)
+    int loss = 0; // train::loss_kind
     double correct_rate = 0.8, incorrect_rate = 0.2;
     int optimizer = 1; // train::optimizer_kind
     double beta1 = 0.9, beta2 = 0.999, eps = 1e-8, momentum = 0.9, weight_decay = 0, clip = 0;

@@ -12,6 +12,8 @@
 // The logits are −t̂ (in steps); a spike before the first one pulls t̂ down, later ones do nothing.
 #pragma once
 
+#include "core/hd.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -26,90 +28,124 @@ struct loss_options {
     double correct_rate = 0.8, incorrect_rate = 0.2; // mse_count targets, spikes per step
 };
 
-// Softmax cross-entropy of one row; writes p − onehot into `grad` and returns −log p[label].
+// The count mse_count asks of an output over `steps` steps.
 template<class Real>
-Real softmax_ce(const Real* logits, int classes, int label, Real* grad) {
-    Real top = *std::max_element(logits, logits + classes), sum = 0;
-    for (int c = 0; c < classes; ++c) sum += std::exp(logits[c] - top);
-    for (int c = 0; c < classes; ++c)
-        grad[c] = std::exp(logits[c] - top) / sum - (c == label ? 1 : 0);
-    return -(logits[label] - top - std::log(sum));
+NM_HD Real target_count(const loss_options& o, bool correct, int steps) {
+    return static_cast<Real>((correct ? o.correct_rate : o.incorrect_rate) * steps);
 }
 
-// The first-spike time t̂ of output k (column k of y, row stride `width`); fills dt_ds[t] =
-// ∂t̂/∂s_t when given.
+// The arithmetic of one sample is NM_HD: the CUDA trainer runs the same functions, one thread per
+// sample. Output k of the sample is column k of y (row stride `width` between steps).
+
+// The first-spike time t̂ of output k.
 template<class Real>
-Real first_spike_time(const Real* y, std::size_t k, std::size_t width, int steps,
-                      std::vector<Real>* dt_ds = nullptr) {
-    std::vector<Real> before(static_cast<std::size_t>(steps)); // P_t
+NM_HD Real first_spike_time(const Real* y, std::size_t k, std::size_t width, int steps) {
     Real p = 1, time = 0;
     for (int t = 0; t < steps; ++t) {
         const Real s = y[t * width + k];
-        before[t] = p;
         time += t * s * p;
         p *= 1 - s;
     }
-    time += steps * p;
-    if (dt_ds) {
-        dt_ds->resize(static_cast<std::size_t>(steps));
-        Real after = static_cast<Real>(steps); // R_t
-        for (int t = steps - 1; t >= 0; --t) {
-            const Real s = y[t * width + k];
-            (*dt_ds)[t] = before[t] * (t - after);
-            after = t * s + (1 - s) * after;
-        }
+    return time + steps * p;
+}
+
+// dy[t] = scale·∂t̂/∂s_t for output k. P_t goes into dy on the way forward (no scratch array on
+// the device), R_t is carried back.
+template<class Real>
+NM_HD void first_spike_gradient(const Real* y, std::size_t k, std::size_t width, int steps,
+                                Real scale, Real* dy) {
+    Real p = 1;
+    for (int t = 0; t < steps; ++t) {
+        dy[t * width + k] = p;
+        p *= 1 - y[t * width + k];
     }
-    return time;
+    Real after = static_cast<Real>(steps); // R_t
+    for (int t = steps - 1; t >= 0; --t) {
+        const Real s = y[t * width + k];
+        dy[t * width + k] = scale * (dy[t * width + k] * (t - after));
+        after = t * s + (1 - s) * after;
+    }
+}
+
+// The step at which output k peaks (the first, on ties) and its value.
+template<class Real>
+NM_HD int peak_step(const Real* y, std::size_t k, std::size_t width, int steps, Real& peak) {
+    peak = Real(-1e30);
+    int at = 0;
+    for (int t = 0; t < steps; ++t)
+        if (y[t * width + k] > peak) {
+            peak = y[t * width + k];
+            at = t;
+        }
+    return at;
+}
+
+// The logit the loss reads from output k's sequence.
+template<class Real>
+NM_HD Real output_logit(loss_kind kind, const Real* y, std::size_t k, std::size_t width,
+                        int steps) {
+    if (kind == loss_kind::ce_first_spike) return -first_spike_time(y, k, width, steps);
+    Real logit = 0;
+    if (kind == loss_kind::ce_max) {
+        peak_step(y, k, width, steps, logit);
+        return logit;
+    }
+    for (int t = 0; t < steps; ++t) {
+        const Real v = y[t * width + k];
+        logit += kind == loss_kind::ce_mean ? v / steps : v;
+    }
+    return logit;
+}
+
+// One sample's loss from its outputs first .. first + classes − 1: fills its logits and its
+// columns of dy = ∂L/∂y, the loss's share of a batch of `batch` samples (the gradient is
+// divided by it), and returns the sample's loss.
+template<class Real>
+NM_HD Real sample_loss(const loss_options& o, const Real* y, std::size_t first, std::size_t width,
+                       int steps, int classes, int label, int batch, Real* logits, Real* dy) {
+    for (int c = 0; c < classes; ++c) logits[c] = output_logit(o.kind, y, first + c, width, steps);
+    const bool mse = o.kind == loss_kind::mse_count;
+    Real loss = 0, top = logits[0], sum = 0;
+    if (mse) {
+        for (int c = 0; c < classes; ++c) {
+            const Real e = logits[c] - target_count<Real>(o, c == label, steps);
+            loss += e * e / classes;
+        }
+    } else { // softmax cross-entropy
+        for (int c = 1; c < classes; ++c) top = logits[c] > top ? logits[c] : top;
+        for (int c = 0; c < classes; ++c) sum += std::exp(logits[c] - top);
+        loss = -(logits[label] - top - std::log(sum));
+    }
+    for (int c = 0; c < classes; ++c) {
+        const Real g = mse ? 2 * (logits[c] - target_count<Real>(o, c == label, steps)) / classes
+                           : std::exp(logits[c] - top) / sum - (c == label ? 1 : 0);
+        const Real gk = g / batch;
+        const std::size_t k = first + c;
+        if (o.kind == loss_kind::ce_first_spike) {
+            first_spike_gradient(y, k, width, steps, -gk, dy);
+            continue;
+        }
+        Real peak;
+        const int at = o.kind == loss_kind::ce_max ? peak_step(y, k, width, steps, peak) : -1;
+        for (int t = 0; t < steps; ++t)
+            dy[t * width + k] = o.kind == loss_kind::ce_max    ? (t == at ? gk : Real(0))
+                                : o.kind == loss_kind::ce_mean ? gk / steps
+                                                               : gk;
+    }
+    return loss;
 }
 
 template<class Real>
 Real compute_loss(const loss_options& o, const Real* y, int steps, int batch, int classes,
                   const std::int32_t* labels, std::vector<Real>& dy, std::vector<Real>& logits) {
     const std::size_t width = static_cast<std::size_t>(batch) * classes;
-    dy.assign(static_cast<std::size_t>(steps) * width, 0);
-    logits.assign(width, o.kind == loss_kind::ce_max ? Real(-1e30) : Real(0));
-    std::vector<int> argmax(o.kind == loss_kind::ce_max ? width : 0, 0);
-    std::vector<std::vector<Real>> dt_ds(o.kind == loss_kind::ce_first_spike ? width : 0);
-    for (std::size_t k = 0; k < dt_ds.size(); ++k)
-        logits[k] = -first_spike_time(y, k, width, steps, &dt_ds[k]);
-    for (int t = 0; t < steps && o.kind != loss_kind::ce_first_spike; ++t)
-        for (std::size_t k = 0; k < width; ++k) {
-            const Real v = y[t * width + k];
-            if (o.kind == loss_kind::ce_max) {
-                if (v > logits[k]) {
-                    logits[k] = v;
-                    argmax[k] = t;
-                }
-            } else {
-                logits[k] += o.kind == loss_kind::ce_mean ? v / steps : v;
-            }
-        }
+    dy.resize(static_cast<std::size_t>(steps) * width);
+    logits.resize(width);
     Real total = 0;
-    std::vector<Real> g(static_cast<std::size_t>(classes));
     for (int b = 0; b < batch; ++b) {
-        const Real* row = logits.data() + static_cast<std::size_t>(b) * classes;
-        if (o.kind == loss_kind::mse_count) {
-            for (int c = 0; c < classes; ++c) {
-                const Real target =
-                    static_cast<Real>((c == labels[b] ? o.correct_rate : o.incorrect_rate) * steps);
-                const Real e = row[c] - target;
-                total += e * e / classes;
-                g[c] = 2 * e / classes;
-            }
-        } else {
-            total += softmax_ce(row, classes, labels[b], g.data());
-        }
-        for (int c = 0; c < classes; ++c) {
-            const std::size_t k = static_cast<std::size_t>(b) * classes + c;
-            const Real gk = g[c] / batch;
-            if (o.kind == loss_kind::ce_max)
-                dy[argmax[k] * width + k] = gk;
-            else if (o.kind == loss_kind::ce_first_spike)
-                for (int t = 0; t < steps; ++t) dy[t * width + k] = -gk * dt_ds[k][t];
-            else
-                for (int t = 0; t < steps; ++t)
-                    dy[t * width + k] = o.kind == loss_kind::ce_mean ? gk / steps : gk;
-        }
+        const std::size_t first = static_cast<std::size_t>(b) * classes;
+        total += sample_loss(o, y, first, width, steps, classes, labels[b], batch,
+                             logits.data() + first, dy.data());
     }
     return total / batch;
 }

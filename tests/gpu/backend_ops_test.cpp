@@ -192,8 +192,13 @@ struct step_comparison {
     double cpu_loss = 0, update_error = 0, logit_error = 0, update_cosine = 0;
 };
 
-step_comparison compare_one_step(bool bf16, const std::string& hidden_reset,
-                                 const std::string& hidden_kind = "lif") {
+struct step_case {
+    bool bf16 = false;
+    std::string hidden_reset = "zero", hidden_kind = "lif", readout = "lif";
+    train::loss_kind loss = train::loss_kind::ce_count;
+};
+
+step_comparison compare_one_step(const step_case& sc) {
     train_spec spec;
     spec.scheme = "rate";
     spec.code = {{"steps", 10.0, ""}, {"max_rate", 500.0, ""}};
@@ -202,9 +207,9 @@ step_comparison compare_one_step(bool bf16, const std::string& hidden_reset,
     fc1.kind = fc2.kind = "dense";
     fc1.size = 64;
     fc2.size = 10;
-    lif1.kind = hidden_kind;
-    out.kind = "lif";
-    lif1.reset = hidden_reset;
+    lif1.kind = sc.hidden_kind;
+    out.kind = sc.readout;
+    lif1.reset = sc.hidden_reset;
     fc1.init_gain = 3;
     fc2.init_gain = 3;
     spec.layers = {fc1, lif1, fc2, out};
@@ -217,6 +222,7 @@ step_comparison compare_one_step(bool bf16, const std::string& hidden_reset,
     for (std::uint32_t i = 0; i < d.samples; ++i) d.labels.push_back(static_cast<int>(i % 10));
     const train::input_code code = train::make_input_code(spec, d.features);
     train::loss_options loss;
+    loss.kind = sc.loss;
     train::optimizer_options oo;
     oo.kind = train::optimizer_kind::sgd;
     oo.momentum = 0;
@@ -230,7 +236,7 @@ step_comparison compare_one_step(bool bf16, const std::string& hidden_reset,
         ref_params[i].value->assign(params[i].value->begin(), params[i].value->end());
 
     train::device_plan plan = train::make_device_plan(spec, code, loss, oo, d);
-    plan.bf16 = bf16;
+    plan.bf16 = sc.bf16;
     auto device = cuda::trainer_factory()(plan);
     device->upload(train::device_tensors(params, opt), 0);
     std::vector<std::uint32_t> rows;
@@ -278,11 +284,34 @@ TEST(gpu_trainer, float32_step_matches_the_cpu_step) {
     for (const char* kind : {"lif", "cuba_lif", "alif", "rf", "graded_lif"})
         for (const char* reset : {"zero", "subtract"}) {
             if (std::string(kind) == "graded_lif" && std::string(reset) == "zero") continue;
-            const step_comparison c = compare_one_step(false, reset, kind);
+            const step_comparison c = compare_one_step({false, reset, kind});
             EXPECT_NEAR(c.gpu_loss, c.cpu_loss, 1e-5 * std::abs(c.cpu_loss)) << kind << reset;
             EXPECT_LT(c.logit_error, 1e-6) << kind << ", " << reset;
             EXPECT_LT(c.update_error, 1e-4) << kind << ", " << reset;
         }
+}
+
+// Every loss runs train::sample_loss on the device: the step matches the CPU's for each, with the
+// readout it is meant for (ce_max and ce_mean on a leaky integrator's membrane).
+TEST(gpu_trainer, every_loss_matches_the_cpu_step) {
+    NM_NEED_GPU();
+    using train::loss_kind;
+    const std::pair<loss_kind, const char*> losses[] = {{loss_kind::ce_count, "lif"},
+                                                        {loss_kind::mse_count, "lif"},
+                                                        {loss_kind::ce_first_spike, "lif"},
+                                                        {loss_kind::ce_mean, "li"},
+                                                        {loss_kind::ce_max, "li"}};
+    for (const auto& [loss, readout] : losses) {
+        step_case sc;
+        sc.readout = readout;
+        sc.loss = loss;
+        const step_comparison c = compare_one_step(sc);
+        const int k = static_cast<int>(loss);
+        EXPECT_NEAR(c.gpu_loss, c.cpu_loss, 1e-5 * std::abs(c.cpu_loss)) << "loss " << k;
+        EXPECT_LT(c.logit_error, 1e-5) << "loss " << k;
+        EXPECT_LT(c.update_error, 1e-4) << "loss " << k;
+        EXPECT_GT(c.update_cosine, 0.99) << "loss " << k; // and the update is not zero
+    }
 }
 
 // Weights rounded to bfloat16 (2^-9) move v* enough to flip spikes near threshold, and a flipped
@@ -290,7 +319,7 @@ TEST(gpu_trainer, float32_step_matches_the_cpu_step) {
 // the update's direction do.
 TEST(gpu_trainer, bfloat16_step_stays_within_its_precision) {
     NM_NEED_GPU();
-    const step_comparison c = compare_one_step(true, "zero");
+    const step_comparison c = compare_one_step({true});
     EXPECT_NEAR(c.gpu_loss, c.cpu_loss, 2e-2 * std::abs(c.cpu_loss));
     EXPECT_GT(c.update_cosine, 0.9);
 }

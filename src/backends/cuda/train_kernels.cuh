@@ -4,6 +4,7 @@
 
 #include "backends/cuda/neuron_kernels.cuh"
 #include "core/philox.hpp"
+#include "train/loss.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -77,47 +78,16 @@ static __global__ void gather_rows(const float* features, batch_rows rows, int c
     x[i] = features[std::size_t{rows[b]} * channels + i % channels];
 }
 
-// train::loss_kind values the device computes.
-enum class device_loss : int { ce_count = 0, ce_mean = 1, mse_count = 3 };
-
-// One thread per sample, train::compute_loss's arithmetic: logits from the output sequence y
-// [T][n][C], the sample's loss, and ∂L/∂y_t (the same at every step for these losses).
+// One thread per sample: train::sample_loss (the CPU's own arithmetic) on the output sequence
+// y [T][n][C], the sample's logits and loss, and its columns of ∂L/∂y.
 static __global__ void sequence_loss(const float* y, batch_rows rows, const std::int32_t* labels,
-                                     int classes, int steps, device_loss kind, float correct,
-                                     float incorrect, float* logits, float* losses, float* dy) {
+                                     int classes, int steps, train::loss_options o, float* logits,
+                                     float* losses, float* dy) {
     const std::uint32_t b = blockIdx.x * blockDim.x + threadIdx.x;
     if (b >= rows.n) return;
-    const std::size_t width = std::size_t{rows.n} * classes;
-    float* l = logits + std::size_t{b} * classes;
-    for (int c = 0; c < classes; ++c) {
-        float sum = 0;
-        for (int t = 0; t < steps; ++t) {
-            const float v = y[t * width + std::size_t{b} * classes + c];
-            sum += kind == device_loss::ce_mean ? v / steps : v;
-        }
-        l[c] = sum;
-    }
-    const int label = labels[rows[b]];
-    float loss = 0, top = l[0], total = 0;
-    if (kind != device_loss::mse_count) {
-        for (int c = 1; c < classes; ++c) top = fmaxf(top, l[c]);
-        for (int c = 0; c < classes; ++c) total += expf(l[c] - top);
-        loss = -(l[label] - top - logf(total));
-    }
-    for (int c = 0; c < classes; ++c) {
-        float g;
-        if (kind == device_loss::mse_count) {
-            const float e = l[c] - (c == label ? correct : incorrect) * steps;
-            loss += e * e / classes;
-            g = 2 * e / classes;
-        } else {
-            g = expf(l[c] - top) / total - (c == label ? 1.0f : 0.0f);
-        }
-        float gk = g / rows.n;
-        if (kind == device_loss::ce_mean) gk /= steps;
-        for (int t = 0; t < steps; ++t) dy[t * width + std::size_t{b} * classes + c] = gk;
-    }
-    losses[b] = loss;
+    const std::size_t first = std::size_t{b} * classes;
+    losses[b] = train::sample_loss(o, y, first, std::size_t{rows.n} * classes, steps, classes,
+                                   labels[rows[b]], static_cast<int>(rows.n), logits + first, dy);
 }
 
 // out[j] = Σ_b in[b][j], in a fixed order (deterministic, unlike atomics).

@@ -438,11 +438,11 @@ private:
                                       cudaMemcpyHostToDevice, stream_));
         const batch_rows rows{rows_.data(), 0, n};
         forward(train_, rows, true, false);
+        const train::loss_options loss{static_cast<train::loss_kind>(plan_.loss),
+                                       plan_.correct_rate, plan_.incorrect_rate};
         sequence_loss<<<grid_for(n), block_threads, 0, stream_>>>(
-            y_.data(), rows, labels_.data(), classes_, static_cast<int>(plan_.steps),
-            static_cast<device_loss>(plan_.loss), static_cast<float>(plan_.correct_rate),
-            static_cast<float>(plan_.incorrect_rate), logits_.data(), losses_.data(),
-            dspikes_.data());
+            y_.data(), rows, labels_.data(), classes_, static_cast<int>(plan_.steps), loss,
+            logits_.data(), losses_.data(), dspikes_.data());
         NM_CUDA_LAUNCHED();
         for (std::size_t i = layers_.size(); i-- > 0;) backward(i, rows);
         const double* scale = nullptr;
