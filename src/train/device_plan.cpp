@@ -50,7 +50,8 @@ device_plan make_device_plan(const train_spec& spec, const input_code& code,
         if (!open) refuse(ctx, "a neuron layer not fed by a dense layer");
         const neuron_options o = neuron_options_of(s, i);
         if (s.recurrent) refuse(ctx, "recurrent = true");
-        if (o.learn_beta || o.learn_threshold) refuse(ctx, "learn_beta / learn_threshold");
+        if (o.learn_beta && s.kind != "lif" && s.kind != "if" && s.kind != "li")
+            refuse(ctx, "learn_beta on a " + s.kind + " layer (lif, if and li learn it)");
         device_block& b = p.blocks.back();
         b.neuron = s.kind == "li"           ? 1
                    : s.kind == "cuba_lif"   ? 2
@@ -70,6 +71,8 @@ device_plan make_device_plan(const train_spec& spec, const input_code& code,
         b.surrogate = static_cast<int>(o.grad.kind);
         b.reset = static_cast<int>(o.reset);
         b.detach_reset = o.detach_reset;
+        b.learn_beta = o.learn_beta;
+        b.learn_threshold = o.learn_threshold; // the model allows it on lif and if only
         b.rate_penalty = static_cast<float>(spec.rate_reg);
         b.neuron_layer = model_index++;
         width = b.outputs;

@@ -11,7 +11,8 @@
 
 namespace nm::train {
 
-// One dense (or bias-free linear) layer and the neuron layer that reads its output.
+// One dense (or bias-free linear) layer and the neuron layer that reads its output. Its trained
+// tensors, in the CPU model's order: the weights, the bias, the decays, the thresholds.
 struct device_block {
     std::size_t inputs = 0, outputs = 0;
     bool bias = false;
@@ -24,7 +25,8 @@ struct device_block {
     int reset = 0;                  // train::reset_mode
     int surrogate = 0;              // train::surrogate_kind
     bool detach_reset = true;
-    std::size_t dense_layer = 0, neuron_layer = 0; // indices in the CPU model, for reports
+    bool learn_beta = false, learn_threshold = false; // per-neuron, trained (lif/if; li: beta)
+    std::size_t dense_layer = 0, neuron_layer = 0;    // indices in the CPU model, for reports
     bool spiking() const { return neuron != 1; }
     bool graded() const { return neuron == 5; }
 };

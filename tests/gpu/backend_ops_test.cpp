@@ -190,12 +190,14 @@ TEST(gpu_kernels, rate_code_draws_the_cpu_encoders_spikes) {
 struct step_comparison {
     float gpu_loss = 0;
     double cpu_loss = 0, update_error = 0, logit_error = 0, update_cosine = 0;
+    double worst_tensor_error = 0; // the largest relative error of one tensor's update
 };
 
 struct step_case {
     bool bf16 = false;
     std::string hidden_reset = "zero", hidden_kind = "lif", readout = "lif";
     train::loss_kind loss = train::loss_kind::ce_count;
+    bool learn_beta = false, learn_threshold = false; // both neuron layers (threshold: lif only)
 };
 
 step_comparison compare_one_step(const step_case& sc) {
@@ -210,6 +212,9 @@ step_comparison compare_one_step(const step_case& sc) {
     lif1.kind = sc.hidden_kind;
     out.kind = sc.readout;
     lif1.reset = sc.hidden_reset;
+    lif1.learn_beta = out.learn_beta = sc.learn_beta;
+    lif1.learn_threshold = sc.learn_threshold;
+    out.learn_threshold = sc.learn_threshold && sc.readout == "lif";
     fc1.init_gain = 3;
     fc2.init_gain = 3;
     spec.layers = {fc1, lif1, fc2, out};
@@ -264,7 +269,8 @@ step_comparison compare_one_step(const step_case& sc) {
     std::vector<float> gpu_update;
     std::vector<double> cpu_update;
     double dot = 0, gg = 0, cc = 0;
-    for (std::size_t i = 0; i < params.size(); ++i)
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        const std::size_t from = gpu_update.size();
         for (std::size_t k = 0; k < params[i].value->size(); ++k) {
             const double start = (*params[i].value)[k];
             gpu_update.push_back(static_cast<float>(gpu_weights[i][k] - start));
@@ -273,6 +279,10 @@ step_comparison compare_one_step(const step_case& sc) {
             gg += gpu_update.back() * gpu_update.back();
             cc += cpu_update.back() * cpu_update.back();
         }
+        c.worst_tensor_error = std::max(
+            c.worst_tensor_error, relative_error({gpu_update.begin() + from, gpu_update.end()},
+                                                 {cpu_update.begin() + from, cpu_update.end()}));
+    }
     c.update_error = relative_error(gpu_update, cpu_update);
     c.update_cosine = dot / std::sqrt(gg * cc);
     c.logit_error = relative_error(gpu_logits, logits);
@@ -314,6 +324,23 @@ TEST(gpu_trainer, every_loss_matches_the_cpu_step) {
     }
 }
 
+// Learned decays and thresholds (PLIF-style): each neuron's share computed in its thread, summed
+// over the batch, and kept in bounds by the update, tensor by tensor as the CPU layers do.
+TEST(gpu_trainer, learned_decays_and_thresholds_match_the_cpu_step) {
+    NM_NEED_GPU();
+    for (const char* readout : {"lif", "li"})
+        for (const char* reset : {"zero", "subtract"}) {
+            step_case sc;
+            sc.hidden_reset = reset;
+            sc.readout = readout;
+            sc.learn_beta = sc.learn_threshold = true;
+            if (sc.readout == "li") sc.loss = train::loss_kind::ce_mean;
+            const step_comparison c = compare_one_step(sc);
+            EXPECT_NEAR(c.gpu_loss, c.cpu_loss, 1e-5 * std::abs(c.cpu_loss)) << readout << reset;
+            EXPECT_LT(c.worst_tensor_error, 1e-4) << readout << ", " << reset;
+        }
+}
+
 // Weights rounded to bfloat16 (2^-9) move v* enough to flip spikes near threshold, and a flipped
 // spike changes every gradient downstream of it: elementwise bounds do not apply, the loss and
 // the update's direction do.
@@ -324,22 +351,53 @@ TEST(gpu_trainer, bfloat16_step_stays_within_its_precision) {
     EXPECT_GT(c.update_cosine, 0.9);
 }
 
-TEST(gpu_trainer, refuses_layers_it_cannot_train_by_name) {
+// The plan is made on the host: these run without a device.
+std::string plan_error(const std::vector<layer_spec>& layers) {
     train_spec spec;
-    layer_spec conv, lif;
-    conv.kind = "conv2d";
-    conv.channels = 4;
-    lif.kind = "lif";
-    spec.layers = {conv, lif};
+    spec.layers = layers;
     train::input_code code;
     code.channels = 16;
     dataset d;
     try {
         train::make_device_plan(spec, code, {}, {}, d);
-        FAIL() << "a conv2d layer was accepted";
     } catch (const bad_config& e) {
-        EXPECT_NE(std::string(e.what()).find("layer 1 (conv2d)"), std::string::npos) << e.what();
+        return e.what();
     }
+    return "";
+}
+
+TEST(gpu_trainer, refuses_layers_it_cannot_train_by_name) {
+    layer_spec conv, lif, dense, cuba;
+    conv.kind = "conv2d";
+    conv.channels = 4;
+    lif.kind = "lif";
+    EXPECT_NE(plan_error({conv, lif}).find("layer 1 (conv2d)"), std::string::npos);
+    dense.kind = "dense";
+    dense.size = 8;
+    cuba.kind = "cuba_lif";
+    cuba.learn_beta = true;
+    EXPECT_NE(plan_error({dense, cuba}).find("learn_beta on a cuba_lif layer"), std::string::npos)
+        << plan_error({dense, cuba});
+}
+
+TEST(gpu_trainer, plans_learned_decays_and_thresholds) {
+    layer_spec dense, lif, out, li;
+    dense.kind = out.kind = "dense";
+    dense.size = 8;
+    out.size = 3;
+    lif.kind = "lif";
+    lif.learn_beta = lif.learn_threshold = true;
+    li.kind = "li";
+    li.learn_beta = true;
+    train_spec spec;
+    spec.layers = {dense, lif, out, li};
+    train::input_code code;
+    code.channels = 16;
+    dataset d;
+    const train::device_plan p = train::make_device_plan(spec, code, {}, {}, d);
+    ASSERT_EQ(p.blocks.size(), 2u);
+    EXPECT_TRUE(p.blocks[0].learn_beta && p.blocks[0].learn_threshold);
+    EXPECT_TRUE(p.blocks[1].learn_beta && !p.blocks[1].learn_threshold);
 }
 
 } // namespace

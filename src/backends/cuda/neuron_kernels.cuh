@@ -28,7 +28,8 @@ __device__ __forceinline__ T from_float(float x) {
 }
 
 // What every neuron kernel reads: input currents I[t][b][j] (a row stride of 0: the same
-// currents at every step, from a constant input), an optional bias per neuron, the sizes.
+// currents at every step, from a constant input), an optional bias per neuron, the sizes, and
+// the learned decays and thresholds of a layer that trains them.
 struct neuron_input {
     const float* current;
     std::size_t step_stride; // elements between steps of `current`: width, or 0
@@ -36,6 +37,8 @@ struct neuron_input {
     int n;                   // neurons per sample
     std::size_t width;       // batch · n
     int steps;
+    const float* beta = nullptr;      // [n], or null: the layer's constant
+    const float* threshold = nullptr; // [n], or null: the layer's constant
 };
 
 // The spiking layers a kernel instantiates (the CPU layers they mirror: lif_layer,
@@ -49,6 +52,14 @@ struct neuron_constants {
     float rf_c = 0.0f, rf_d = 0.0f;          // rf: λ = β·e^{iω} = c + i·d
     train::softplus_ramp ramp;               // graded: the staircase and its surrogate
 };
+
+// The constants of neuron k of the batch: the layer's, with its learned decay and threshold.
+__device__ __forceinline__ neuron_constants at_neuron(neuron_constants c, const neuron_input& in,
+                                                      std::size_t k) {
+    if (in.beta) c.beta = in.beta[k % in.n];
+    if (in.threshold) c.threshold = in.threshold[k % in.n];
+    return c;
+}
 
 // One neuron's state over time and its step, as the CPU layer computes it. The CuBa and
 // adaptive layers round every product and sum (their CPU loops are not contracted into FMAs);
@@ -107,10 +118,11 @@ struct kept_spikes {
 // `spikes` is set, keeps them for backward as `keep` says, and adds the spikes (graded ones by
 // size) to `count` when set. Every lane of a warp reaches the ballot.
 template<neuron_kind Kind, reset_mode R, class Out>
-__global__ void spiking_forward(neuron_input in, neuron_constants c, Out* spikes, kept_spikes keep,
-                                unsigned long long* count) {
+__global__ void spiking_forward(neuron_input in, neuron_constants layer, Out* spikes,
+                                kept_spikes keep, unsigned long long* count) {
     const std::size_t k = blockIdx.x * std::size_t{blockDim.x} + threadIdx.x;
     const bool live = k < in.width;
+    const neuron_constants c = at_neuron(layer, in, k);
     const float bias = live && in.bias ? in.bias[k % in.n] : 0.0f;
     const std::size_t words = (in.width + 31) / 32;
     neuron_state<Kind> n;
@@ -137,9 +149,10 @@ __global__ void spiking_forward(neuron_input in, neuron_constants c, Out* spikes
 }
 
 // Forward of a leaky-integrator readout: y_t = β·y_{t−1} + I_t.
-static __global__ void li_forward(neuron_input in, float beta, float* y) {
+static __global__ void li_forward(neuron_input in, float layer_beta, float* y) {
     const std::size_t k = blockIdx.x * std::size_t{blockDim.x} + threadIdx.x;
     if (k >= in.width) return;
+    const float beta = in.beta ? in.beta[k % in.n] : layer_beta;
     const float bias = in.bias ? in.bias[k % in.n] : 0.0f;
     float v = 0;
     for (int t = 0; t < in.steps; ++t) {
@@ -149,12 +162,15 @@ static __global__ void li_forward(neuron_input in, float beta, float* y) {
 }
 
 // What a backward kernel writes: ∂L/∂I_t as `Grad` (the operand of the weight-gradient and
-// input-gradient GEMMs), and Σ_t ∂L/∂I_t per neuron of the batch (the bias gradient, and the
-// whole gradient of a constant input's currents).
+// input-gradient GEMMs), Σ_t ∂L/∂I_t per neuron of the batch (the bias gradient, and the whole
+// gradient of a constant input's currents), and, for a layer that learns them, each neuron of
+// the batch's share of ∂L/∂β and ∂L/∂θ (summed over the batch afterwards).
 template<class Grad>
 struct neuron_grads {
-    Grad* dcurrent; // [T][width]
-    float* summed;  // [width]
+    Grad* dcurrent;             // [T][width]
+    float* summed;              // [width]
+    float* beta = nullptr;      // [width], or null
+    float* threshold = nullptr; // [width], or null
 };
 
 // Backward of a spiking layer from ∂L/∂s_t (`dspikes`, [T][width]). v*_t (and into `aux` an
@@ -168,12 +184,16 @@ struct neuron_grads {
 //   graded    G_t = (∂L/∂n_t + penalty)·N' + g_v·∂v_t/∂v*_t,   g_v ← β·G_t
 //   RF        G_t = (∂L/∂s_t + penalty)·S' + g_a·∂a_t/∂a*_t + g_b·∂b_t/∂a*_t,
 //             G_b = g_b·∂b_t/∂b*_t,   g_a ← c·G_t + d·G_b,   g_b ← −d·G_t + c·G_b
+//   learned  ∂L/∂β += G_t·v_{t−1},  ∂L/∂θ += −(∂L/∂s_t + penalty)·S' + g_v·∂v_t/∂θ  (LIF, as
+//            lif_layer: ∂v/∂θ = v*·S' for the zero reset, −s + θ·S' for subtract, S' terms
+//            only with the reset attached)
 template<neuron_kind Kind, reset_mode R, surrogate_kind K, class Grad>
-__global__ void spiking_backward(neuron_input in, neuron_constants c, train::surrogate sg,
+__global__ void spiking_backward(neuron_input in, neuron_constants layer, train::surrogate sg,
                                  bool detach, float penalty, const float* dspikes, float* vstar,
                                  float* aux, neuron_grads<Grad> out) {
     const std::size_t k = blockIdx.x * std::size_t{blockDim.x} + threadIdx.x;
     if (k >= in.width) return;
+    const neuron_constants c = at_neuron(layer, in, k);
     const float bias = in.bias ? in.bias[k % in.n] : 0.0f;
     neuron_state<Kind> n;
     for (int t = 0; t < in.steps; ++t) {
@@ -185,7 +205,7 @@ __global__ void spiking_backward(neuron_input in, neuron_constants c, train::sur
         if constexpr (Kind == neuron_kind::rf) aux[at] = n.b_star;
         n.template reset<R>(c, vs, n.fire(c, vs, th), th);
     }
-    float gv = 0, gi = 0, ga = 0, summed = 0;
+    float gv = 0, gi = 0, ga = 0, summed = 0, gbeta = 0, gthreshold = 0;
     for (int t = in.steps - 1; t >= 0; --t) {
         const std::size_t at = t * in.width + k;
         const float vs = vstar[at];
@@ -223,9 +243,23 @@ __global__ void spiking_backward(neuron_input in, neuron_constants c, train::sur
             gv = c.rf_c * g + c.rf_d * gbs;  // g_a
             gi = -c.rf_d * g + c.rf_c * gbs; // g_b
         } else {
-            const float gvs = (dspikes[at] + penalty) * sd +
-                              gv * train::reset_derivative(R, detach, vs, s, c.threshold, sd);
+            const float gs = dspikes[at] + penalty;
+            const float gvs =
+                gs * sd + gv * train::reset_derivative(R, detach, vs, s, c.threshold, sd);
             g = Kind == neuron_kind::cuba_lif ? gvs + gi : gvs;
+            if constexpr (Kind == neuron_kind::lif) {
+                if (out.beta && t > 0) {
+                    const float before = vstar[at - in.width];
+                    gbeta += g * train::reset_value(R, before, n.fire(c, before, c.threshold),
+                                                    c.threshold);
+                }
+                if (out.threshold) {
+                    float dv_dth = 0;
+                    if (R == reset_mode::zero && !detach) dv_dth = vs * sd;
+                    if (R == reset_mode::subtract) dv_dth = -s + (detach ? 0 : c.threshold * sd);
+                    gthreshold += -gs * sd + gv * dv_dth;
+                }
+            }
             gv = c.beta * gvs;
             if constexpr (Kind == neuron_kind::cuba_lif) gi = c.alpha * g;
         }
@@ -233,23 +267,29 @@ __global__ void spiking_backward(neuron_input in, neuron_constants c, train::sur
         summed += g;
     }
     out.summed[k] = summed;
+    if (out.beta) out.beta[k] = gbeta;
+    if (out.threshold) out.threshold[k] = gthreshold;
 }
 
-// Backward of the leaky-integrator readout: G_t = ∂L/∂y_t + β·G_{t+1}.
+// Backward of the leaky-integrator readout: G_t = ∂L/∂y_t + β·G_{t+1}; with a learned decay,
+// ∂L/∂β += G_t·y_{t−1} from the forward output y.
 template<class Grad>
-static __global__ void li_backward(neuron_input in, float beta, const float* dy,
-                                   neuron_grads<Grad> out) {
+static __global__ void li_backward(neuron_input in, float layer_beta, const float* dy,
+                                   const float* y, neuron_grads<Grad> out) {
     const std::size_t k = blockIdx.x * std::size_t{blockDim.x} + threadIdx.x;
     if (k >= in.width) return;
-    float gv = 0, summed = 0;
+    const float beta = in.beta ? in.beta[k % in.n] : layer_beta;
+    float gv = 0, summed = 0, gbeta = 0;
     for (int t = in.steps - 1; t >= 0; --t) {
         const std::size_t at = t * in.width + k;
         const float g = dy[at] + gv;
         out.dcurrent[at] = from_float<Grad>(g);
         summed += g;
+        if (out.beta && t > 0) gbeta += g * y[at - in.width];
         gv = beta * g;
     }
     out.summed[k] = summed;
+    if (out.beta) out.beta[k] = gbeta;
 }
 
 // Graded counts kept for backward back into a GEMM operand.

@@ -95,7 +95,7 @@ std::vector<float> li_backward(float beta, const std::vector<float>& dy, int ste
     const neuron_input ni = input_of(d, steps, n);
     buffer<float> summed(ni.width);
     li_backward<float><<<grid_for(ni.width), block_threads>>>(
-        ni, beta, d.data(), neuron_grads<float>{dx.data(), summed.data()});
+        ni, beta, d.data(), nullptr, neuron_grads<float>{dx.data(), summed.data()});
     NM_CUDA_LAUNCHED();
     return fetch(dx, dy.size());
 }

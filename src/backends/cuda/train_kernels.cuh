@@ -129,12 +129,12 @@ struct optimizer_constants {
     double beta1, beta2, eps, momentum, weight_decay;
 };
 
-// train::optimizer's update, element by element in double; also refreshes the bfloat16 copy
-// of the weights the GEMMs read, when there is one.
+// train::optimizer's update, element by element in double, the result kept in [low, high]; also
+// refreshes the bfloat16 copy of the weights the GEMMs read, when there is one.
 static __global__ void optimizer_update(float* w, const float* grad, float* m, float* v,
                                         std::size_t n, optimizer_constants o,
-                                        const step_values* values, const double* scale,
-                                        __nv_bfloat16* w16) {
+                                        const step_values* values, const double* scale, double low,
+                                        double high, __nv_bfloat16* w16) {
     const std::size_t k = blockIdx.x * std::size_t{blockDim.x} + threadIdx.x;
     if (k >= n) return;
     const double lr = values->lr, c1 = values->c1, c2 = values->c2;
@@ -151,7 +151,7 @@ static __global__ void optimizer_update(float* w, const float* grad, float* m, f
         x -= lr * (m[k] / c1) / (sqrt(v[k] / c2) + o.eps);
         if (o.kind == 2) x -= lr * o.weight_decay * w[k];
     }
-    w[k] = static_cast<float>(x);
+    w[k] = static_cast<float>(fmin(fmax(x, low), high));
     if (w16) w16[k] = __float2bfloat16_rn(w[k]);
 }
 

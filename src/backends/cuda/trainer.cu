@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <string>
 
@@ -40,14 +41,40 @@ void with_operand(bool half, F&& f) {
         f(float{});
 }
 
+// A trained tensor on the device: its values, gradient and optimizer moments, and the interval
+// the update keeps it in (train::parameter's low and high).
+struct tensor_state {
+    buffer<float> value, grad, m, v;
+    double low = -std::numeric_limits<double>::infinity(),
+           high = std::numeric_limits<double>::infinity();
+
+    void resize(std::size_t n) {
+        for (auto* p : {&value, &grad, &m, &v}) p->resize(n);
+    }
+    std::size_t bytes() const { return value.bytes() + grad.bytes() + m.bytes() + v.bytes(); }
+};
+
 struct layer_state {
     train::device_block spec;
-    buffer<float> w, b, gw, gb, mw, vw, mb, vb;
-    buffer<bf16> w16;             // the GEMMs' copy, when this block's operands are bfloat16
-    buffer<std::uint32_t> bits;   // hidden spikes kept for backward...
-    buffer<std::uint16_t> counts; // ...or graded counts
-    bool half = false;            // bfloat16 operands
-    bool constant = false;        // direct-coded input: one current row per sample, every step
+    tensor_state w, b, beta, threshold; // b, beta, threshold: [outputs], when trained
+    buffer<bf16> w16;                   // the GEMMs' copy, when this block's operands are bfloat16
+    buffer<std::uint32_t> bits;         // hidden spikes kept for backward...
+    buffer<std::uint16_t> counts;       // ...or graded counts
+    bool half = false;                  // bfloat16 operands
+    bool constant = false; // direct-coded input: one current row per sample, every step
+
+    // The trained tensors in the order of the CPU model's parameters (device_trainer::upload).
+    std::vector<tensor_state*> tensors() {
+        std::vector<tensor_state*> out{&w};
+        if (spec.bias) out.push_back(&b);
+        if (spec.learn_beta) out.push_back(&beta);
+        if (spec.learn_threshold) out.push_back(&threshold);
+        return out;
+    }
+    std::vector<const tensor_state*> tensors() const {
+        const auto all = const_cast<layer_state*>(this)->tensors();
+        return {all.begin(), all.end()};
+    }
 };
 
 // A split of a dataset on the device, coded as the trainer's input code needs it.
@@ -69,6 +96,7 @@ public:
         NM_CUDA_CHECK(cublasSetWorkspace(blas_, blas_workspace_.data(), blas_workspace_.size()));
         const std::size_t steps = plan.steps, mb = plan.max_batch;
         std::size_t widest = 0, widest_out = 0;
+        bool learns = false; // some layer trains its decays or thresholds
         for (std::size_t i = 0; i < plan.blocks.size(); ++i) {
             layer_state& l = layers_.emplace_back();
             l.spec = plan.blocks[i];
@@ -78,9 +106,18 @@ public:
                 i > 0 && plan.blocks[i - 1].graded() && plan.blocks[i - 1].n_max > 256;
             l.half = plan.bf16 && !l.constant && !wide_counts;
             const std::size_t k = l.spec.inputs, n = l.spec.outputs;
-            for (auto* p : {&l.w, &l.gw, &l.mw, &l.vw}) p->resize(k * n);
-            if (l.spec.bias)
-                for (auto* p : {&l.b, &l.gb, &l.mb, &l.vb}) p->resize(n);
+            l.w.resize(k * n);
+            if (l.spec.bias) l.b.resize(n);
+            if (l.spec.learn_beta) { // decays stay in [0, 1], thresholds above 1e-3 (lif_layer)
+                l.beta.resize(n);
+                l.beta.low = 0;
+                l.beta.high = 1;
+            }
+            if (l.spec.learn_threshold) {
+                l.threshold.resize(n);
+                l.threshold.low = 1e-3;
+            }
+            learns = learns || l.spec.learn_beta || l.spec.learn_threshold;
             if (l.half) l.w16.resize(k * n);
             if (i + 1 < plan.blocks.size()) {
                 if (l.spec.graded())
@@ -98,6 +135,7 @@ public:
         current_.resize(rows * widest_out);
         dspikes_.resize(rows * widest);
         summed_.resize(mb * widest_out);
+        if (learns) learned_sums_.resize(2 * mb * widest_out);
         classes_ = static_cast<int>(plan.blocks.back().outputs);
         y_.resize(rows * classes_);
         logits_.resize(mb * classes_);
@@ -141,11 +179,10 @@ public:
     void upload(const std::vector<train::device_tensor>& tensors, std::uint64_t steps) override {
         std::size_t at = 0;
         for (layer_state& l : layers_) {
-            upload_tensor(tensors.at(at++), l.w, l.mw, l.vw);
-            if (l.spec.bias) upload_tensor(tensors.at(at++), l.b, l.mb, l.vb);
+            for (tensor_state* t : l.tensors()) upload_tensor(tensors.at(at++), *t);
             if (l.half) {
-                to_bf16<<<grid_for(l.w.size()), block_threads, 0, stream_>>>(l.w.data(), l.w.size(),
-                                                                             l.w16.data());
+                to_bf16<<<grid_for(l.w.value.size()), block_threads, 0, stream_>>>(
+                    l.w.value.data(), l.w.value.size(), l.w16.data());
                 NM_CUDA_LAUNCHED();
             }
         }
@@ -157,10 +194,8 @@ public:
     void download(const std::vector<train::device_tensor>& tensors) override {
         NM_CUDA_CHECK(cudaStreamSynchronize(stream_));
         std::size_t at = 0;
-        for (const layer_state& l : layers_) {
-            download_tensor(tensors.at(at++), l.w, l.mw, l.vw);
-            if (l.spec.bias) download_tensor(tensors.at(at++), l.b, l.mb, l.vb);
-        }
+        for (const layer_state& l : layers_)
+            for (const tensor_state* t : l.tensors()) download_tensor(tensors.at(at++), *t);
     }
 
     float step(const std::uint32_t* rows, std::uint32_t n, std::uint64_t key, double lr,
@@ -239,10 +274,10 @@ public:
                             dcurrent_.bytes() + current_.bytes() + dspikes_.bytes() +
                             summed_.bytes() + y_.bytes() + logits_.bytes() + losses_.bytes() +
                             direct_.bytes() + vstar_.bytes() + aux_.bytes() + labels_.bytes() +
-                            train_.currents.bytes() + train_.thresholds.bytes();
+                            learned_sums_.bytes() + train_.currents.bytes() +
+                            train_.thresholds.bytes();
         for (const layer_state& l : layers_) {
-            for (const auto* p : {&l.w, &l.b, &l.gw, &l.gb, &l.mw, &l.vw, &l.mb, &l.vb})
-                bytes += p->bytes();
+            for (const tensor_state* t : l.tensors()) bytes += t->bytes();
             bytes += l.w16.bytes() + l.bits.bytes() + l.counts.bytes();
         }
         return bytes;
@@ -265,24 +300,23 @@ private:
         return s;
     }
 
-    static void upload_tensor(const train::device_tensor& t, buffer<float>& value, buffer<float>& m,
-                              buffer<float>& v) {
-        if (t.value->size() != value.size())
+    static void upload_tensor(const train::device_tensor& t, tensor_state& dev) {
+        if (t.value->size() != dev.value.size())
             throw internal_error("device upload: tensor of " + std::to_string(t.value->size()) +
-                                 " values where " + std::to_string(value.size()) + " belong");
-        value.upload(t.value->data(), value.size());
+                                 " values where " + std::to_string(dev.value.size()) + " belong");
+        dev.value.upload(t.value->data(), dev.value.size());
         auto moment = [&](const std::vector<float>* host, buffer<float>& dev) {
             if (host && host->size() == dev.size())
                 dev.upload(host->data(), dev.size());
             else
                 NM_CUDA_CHECK(cudaMemset(dev.data(), 0, dev.bytes()));
         };
-        moment(t.first_moment, m);
-        moment(t.second_moment, v);
+        moment(t.first_moment, dev.m);
+        moment(t.second_moment, dev.v);
     }
 
-    static void download_tensor(const train::device_tensor& t, const buffer<float>& value,
-                                const buffer<float>& m, const buffer<float>& v) {
+    static void download_tensor(const train::device_tensor& t, const tensor_state& dev) {
+        const buffer<float>&value = dev.value, &m = dev.m, &v = dev.v;
         t.value->resize(value.size());
         value.download(t.value->data(), value.size());
         if (t.first_moment) {
@@ -345,12 +379,17 @@ private:
         const int k = static_cast<int>(l.spec.inputs), out = static_cast<int>(l.spec.outputs);
         const int rows = static_cast<int>(l.constant ? n : n * plan_.steps);
         gemm(blas_, false, false, rows, out, k, x, k,
-             l.half ? static_cast<const void*>(l.w16.data()) : l.w.data(), out, current_.data(),
-             out, l.half);
+             l.half ? static_cast<const void*>(l.w16.data()) : l.w.value.data(), out,
+             current_.data(), out, l.half);
         const std::size_t width = std::size_t{n} * out;
-        return {
-            current_.data(), l.constant ? 0 : width,       l.spec.bias ? l.b.data() : nullptr, out,
-            width,           static_cast<int>(plan_.steps)};
+        return {current_.data(),
+                l.constant ? 0 : width,
+                l.spec.bias ? l.b.value.data() : nullptr,
+                out,
+                width,
+                static_cast<int>(plan_.steps),
+                l.spec.learn_beta ? l.beta.value.data() : nullptr,
+                l.spec.learn_threshold ? l.threshold.value.data() : nullptr};
     }
 
     // Forward through every layer; training keeps hidden spikes as bits, counting adds spikes
@@ -393,11 +432,14 @@ private:
         const void* x = input_of(i, rows);
         const neuron_input in = currents(i, x, rows.n);
         float* vstar = l.constant ? vstar_.data() : current_.data();
+        float* beta_sums = l.spec.learn_beta ? learned_sums_.data() : nullptr;
+        float* threshold_sums = l.spec.learn_threshold ? learned_sums_.data() + in.width : nullptr;
         with_operand(l.half, [&]<class G>(G) {
-            const neuron_grads<G> out{reinterpret_cast<G*>(dcurrent_.data()), summed_.data()};
+            const neuron_grads<G> out{reinterpret_cast<G*>(dcurrent_.data()), summed_.data(),
+                                      beta_sums, threshold_sums};
             if (!l.spec.spiking()) {
                 li_backward<G><<<grid_for(in.width), block_threads, 0, stream_>>>(
-                    in, l.spec.beta, dspikes_.data(), out);
+                    in, l.spec.beta, dspikes_.data(), y_.data(), out);
             } else {
                 const train::surrogate sg = surrogate_of(l.spec);
                 with_spiking(l.spec.neuron, l.spec.reset, [&]<neuron_kind Kind, reset_mode R>() {
@@ -415,18 +457,25 @@ private:
         const int r = static_cast<int>(rows.n * plan_.steps);
         if (l.constant) // the same input at every step: ∂W = xᵀ · Σ_t ∂L/∂I_t
             gemm(blas_, true, false, k, n, static_cast<int>(rows.n), x, k, summed_.data(), n,
-                 l.gw.data(), n, false);
+                 l.w.grad.data(), n, false);
         else
-            gemm(blas_, true, false, k, n, r, x, k, dcurrent_.data(), n, l.gw.data(), n, l.half);
-        if (l.spec.bias) {
-            column_sums<<<grid_for(n), block_threads, 0, stream_>>>(
-                summed_.data(), static_cast<int>(rows.n), n, l.gb.data());
+            gemm(blas_, true, false, k, n, r, x, k, dcurrent_.data(), n, l.w.grad.data(), n,
+                 l.half);
+        // Per-neuron gradients: each neuron of the batch's share, summed over the batch.
+        const std::pair<const float*, const tensor_state*> shares[] = {
+            {summed_.data(), l.spec.bias ? &l.b : nullptr},
+            {beta_sums, &l.beta},
+            {threshold_sums, &l.threshold}};
+        for (const auto& [share, t] : shares) {
+            if (!share || !t) continue;
+            column_sums<<<grid_for(n), block_threads, 0, stream_>>>(share, static_cast<int>(rows.n),
+                                                                    n, t->grad.data());
             NM_CUDA_LAUNCHED();
         }
         if (i > 0)
             gemm(blas_, false, true, r, k, n, dcurrent_.data(), n,
-                 l.half ? static_cast<const void*>(l.w16.data()) : l.w.data(), n, dspikes_.data(),
-                 k, l.half);
+                 l.half ? static_cast<const void*>(l.w16.data()) : l.w.value.data(), n,
+                 dspikes_.data(), k, l.half);
     }
 
     // One whole step on stream_: rows and step values in, forward, loss, backward, update, loss
@@ -449,31 +498,26 @@ private:
         if (plan_.clip > 0) {
             int parts = 0;
             for (const layer_state& l : layers_)
-                for (const buffer<float>* g : {&l.gw, &l.gb})
-                    if (g->size()) {
-                        square_sums<<<norm_blocks, block_threads, 0, stream_>>>(
-                            g->data(), g->size(), partial_.data() + parts);
-                        NM_CUDA_LAUNCHED();
-                        parts += norm_blocks;
-                    }
+                for (const tensor_state* t : l.tensors()) {
+                    square_sums<<<norm_blocks, block_threads, 0, stream_>>>(
+                        t->grad.data(), t->grad.size(), partial_.data() + parts);
+                    NM_CUDA_LAUNCHED();
+                    parts += norm_blocks;
+                }
             clip_scale<<<1, 1, 0, stream_>>>(partial_.data(), parts, plan_.clip, clip_.data());
             NM_CUDA_LAUNCHED();
             scale = clip_.data();
         }
         const optimizer_constants o{plan_.optimizer, plan_.beta1,    plan_.beta2,
                                     plan_.eps,       plan_.momentum, plan_.weight_decay};
-        for (layer_state& l : layers_) {
-            optimizer_update<<<grid_for(l.w.size()), block_threads, 0, stream_>>>(
-                l.w.data(), l.gw.data(), l.mw.data(), l.vw.data(), l.w.size(), o, values_.data(),
-                scale, l.half ? l.w16.data() : nullptr);
-            NM_CUDA_LAUNCHED();
-            if (l.spec.bias) {
-                optimizer_update<<<grid_for(l.b.size()), block_threads, 0, stream_>>>(
-                    l.b.data(), l.gb.data(), l.mb.data(), l.vb.data(), l.b.size(), o,
-                    values_.data(), scale, nullptr);
+        for (layer_state& l : layers_)
+            for (tensor_state* t : l.tensors()) {
+                optimizer_update<<<grid_for(t->value.size()), block_threads, 0, stream_>>>(
+                    t->value.data(), t->grad.data(), t->m.data(), t->v.data(), t->value.size(), o,
+                    values_.data(), scale, t->low, t->high,
+                    t == &l.w && l.half ? l.w16.data() : nullptr);
                 NM_CUDA_LAUNCHED();
             }
-        }
         NM_CUDA_CHECK(cudaMemcpyAsync(host_losses_, losses_.data(), n * sizeof(float),
                                       cudaMemcpyDeviceToHost, stream_));
         NM_CUDA_CHECK(cudaMemcpyAsync(host_logits_, logits_.data(),
@@ -489,6 +533,7 @@ private:
     std::vector<layer_state> layers_;
     buffer<std::byte> operands_[2], dcurrent_; // GEMM operands: float or bfloat16
     buffer<float> current_, dspikes_, summed_, y_, logits_, losses_, direct_, vstar_, aux_;
+    buffer<float> learned_sums_; // [2][batch · n]: each neuron of the batch's ∂L/∂β and ∂L/∂θ
     buffer<std::uint32_t> rows_;
     buffer<std::int32_t> labels_;
     buffer<step_values> values_;
