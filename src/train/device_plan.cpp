@@ -25,11 +25,23 @@ device_plan make_device_plan(const train_spec& spec, const input_code& code,
                              const dataset& train_split) {
     device_plan p;
     std::size_t width = code.channels, model_index = 0;
-    bool open = false; // a dense layer waiting for its neuron layer
+    bool open = false;  // a dense layer waiting for its neuron layer
+    double dropout = 0; // a dropout layer waiting for its dense layer...
+    rng_stream dropout_rng;
+    std::string dropout_ctx; // ...and where it is
     for (std::size_t i = 0; i < spec.layers.size(); ++i) {
         const layer_spec& s = spec.layers[i];
         const std::string ctx = layer_context(s, i);
         if (s.kind == "flatten") continue; // bookkeeping only: no layer in the model
+        if (s.kind == "dropout") {
+            if (open || p.blocks.empty() || !p.blocks.back().spiking() || !dropout_ctx.empty())
+                refuse(ctx, "dropout other than on a spiking layer's output");
+            dropout = s.p;
+            dropout_rng = model_stream(spec.seed, i); // the CPU layer's
+            dropout_ctx = ctx;
+            ++model_index;
+            continue;
+        }
         if (s.kind == "dense" || s.kind == "linear") {
             if (open) refuse(ctx, "a dense layer right after another");
             if (!p.blocks.empty() && !p.blocks.back().spiking())
@@ -39,6 +51,10 @@ device_plan make_device_plan(const train_spec& spec, const input_code& code,
             b.outputs = s.size;
             b.bias = s.kind == "dense";
             b.dense_layer = model_index++;
+            b.dropout = dropout;
+            b.dropout_rng = dropout_rng;
+            dropout = 0;
+            dropout_ctx.clear();
             p.blocks.push_back(b);
             open = true;
             continue;
@@ -48,6 +64,7 @@ device_plan make_device_plan(const train_spec& spec, const input_code& code,
                             s.kind == "graded_lif";
         if (!neuron) refuse(ctx, "a " + s.kind + " layer");
         if (!open) refuse(ctx, "a neuron layer not fed by a dense layer");
+        if (!dropout_ctx.empty()) refuse(dropout_ctx, "dropout not followed by a dense layer");
         const neuron_options o = neuron_options_of(s, i);
         if (s.recurrent) refuse(ctx, "recurrent = true");
         if (o.learn_beta && s.kind != "lif" && s.kind != "if" && s.kind != "li")
@@ -78,6 +95,7 @@ device_plan make_device_plan(const train_spec& spec, const input_code& code,
         width = b.outputs;
         open = false;
     }
+    if (!dropout_ctx.empty()) refuse(dropout_ctx, "dropout not followed by a dense layer");
     if (p.blocks.empty() || open)
         refuse(spec.layers.back().where, "a network that does not end in a neuron layer");
     if (code.scheme == coding::scheme::rate) {

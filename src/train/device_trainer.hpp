@@ -3,6 +3,8 @@
 // the CUDA backend (src/backends/cuda) implements it and the CLI passes its factory in.
 #pragma once
 
+#include "core/philox.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -26,7 +28,11 @@ struct device_block {
     int surrogate = 0;              // train::surrogate_kind
     bool detach_reset = true;
     bool learn_beta = false, learn_threshold = false; // per-neuron, trained (lif/if; li: beta)
-    std::size_t dense_layer = 0, neuron_layer = 0;    // indices in the CPU model, for reports
+    // A dropout layer on this block's input (the spikes of the block before): its p and the
+    // CPU layer's own stream, so the masks are the same.
+    double dropout = 0;
+    rng_stream dropout_rng;
+    std::size_t dense_layer = 0, neuron_layer = 0; // indices in the CPU model, for reports
     bool spiking() const { return neuron != 1; }
     bool graded() const { return neuron == 5; }
 };
@@ -66,9 +72,10 @@ public:
                         std::uint64_t optimizer_steps) = 0;
     virtual void download(const std::vector<device_tensor>& tensors) = 0;
     // One training step over samples `rows` of the resident split (encoding key `key` as the
-    // CPU encoder's), learning rate `lr`; returns the batch-mean loss, logits [n][classes].
-    virtual float step(const std::uint32_t* rows, std::uint32_t n, std::uint64_t key, double lr,
-                       float* logits) = 0;
+    // CPU encoder's, dropout masks keyed by `batch_key` as model::set_training's), learning
+    // rate `lr`; returns the batch-mean loss, logits [n][classes].
+    virtual float step(const std::uint32_t* rows, std::uint32_t n, std::uint64_t key,
+                       std::uint32_t batch_key, double lr, float* logits) = 0;
     // Forward only, on rows first .. first + n of a split (`features` [samples][inputs], kept on
     // the device after the first call): outputs y [T][n][classes]; the spikes of each neuron
     // layer are added to spikes[its index in the CPU model], the input's to `input_spikes`.

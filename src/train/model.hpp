@@ -65,6 +65,11 @@ inline neuron_options neuron_options_of(const layer_spec& s, std::size_t index) 
     return o;
 }
 
+// The stream of the model's layer i: its initial weights, its dropout masks.
+inline rng_stream model_stream(std::uint64_t seed, std::size_t i) {
+    return rng_stream(seed, stream_id(purpose::params, 0x7000u + static_cast<std::uint32_t>(i)));
+}
+
 template<class Real>
 class model {
 public:
@@ -78,8 +83,7 @@ public:
         for (std::size_t i = 0; i < specs.size(); ++i) {
             const layer_spec& s = specs[i];
             const std::string ctx = layer_context(s, i);
-            const rng_stream rng(
-                seed, stream_id(purpose::params, 0x7000u + static_cast<std::uint32_t>(i)));
+            const rng_stream rng = model_stream(seed, i);
             if (s.kind == "dense" || s.kind == "linear") {
                 if (s.size < 1)
                     throw bad_parameter(ctx + ": size = " + std::to_string(s.size) +

@@ -378,7 +378,7 @@ train_result train_network(const train_spec& spec, const std::string& out,
             float loss;
             if (device) {
                 logits.resize(static_cast<std::size_t>(n) * classes);
-                loss = device->step(rows.data(), n, key, lr, logits.data());
+                loss = device->step(rows.data(), n, key, epoch * batches + k, lr, logits.data());
                 ++device_steps;
             } else {
                 train::encode_batch(u.code, train_set, rows, key, x, &u.augment);

@@ -198,6 +198,7 @@ struct step_case {
     std::string hidden_reset = "zero", hidden_kind = "lif", readout = "lif";
     train::loss_kind loss = train::loss_kind::ce_count;
     bool learn_beta = false, learn_threshold = false; // both neuron layers (threshold: lif only)
+    double dropout = 0;                               // p of a dropout layer on the hidden spikes
 };
 
 step_comparison compare_one_step(const step_case& sc) {
@@ -218,6 +219,12 @@ step_comparison compare_one_step(const step_case& sc) {
     fc1.init_gain = 3;
     fc2.init_gain = 3;
     spec.layers = {fc1, lif1, fc2, out};
+    if (sc.dropout > 0) {
+        layer_spec drop;
+        drop.kind = "dropout";
+        drop.p = sc.dropout;
+        spec.layers.insert(spec.layers.begin() + 2, drop);
+    }
     spec.batch = 16;
     dataset d;
     d.samples = 50;
@@ -249,7 +256,8 @@ step_comparison compare_one_step(const step_case& sc) {
     const double lr = 0.5;
     std::vector<float> gpu_logits(spec.batch * 10);
     step_comparison c;
-    c.gpu_loss = device->step(rows.data(), spec.batch, 50, lr, gpu_logits.data());
+    const std::uint32_t batch_key = 7; // the dropout masks'
+    c.gpu_loss = device->step(rows.data(), spec.batch, 50, batch_key, lr, gpu_logits.data());
     std::vector<std::vector<float>> gpu_weights(params.size()), m(params.size()), s(params.size());
     std::vector<train::device_tensor> back;
     for (std::size_t i = 0; i < params.size(); ++i) back.push_back({&gpu_weights[i], &m[i], &s[i]});
@@ -257,7 +265,7 @@ step_comparison compare_one_step(const step_case& sc) {
 
     std::vector<double> x, dy, logits;
     train::encode_batch(code, d, rows, 50, x);
-    reference.set_training(true);
+    reference.set_training(true, batch_key);
     const double* y = reference.forward(x.data(), 10, static_cast<int>(spec.batch));
     std::vector<std::int32_t> labels;
     for (auto r : rows) labels.push_back(d.labels[r]);
@@ -341,6 +349,20 @@ TEST(gpu_trainer, learned_decays_and_thresholds_match_the_cpu_step) {
         }
 }
 
+// Dropout on the hidden spikes: the device draws train::dropout's masks from the layer's own
+// stream and batch key, zeroes the same features at every step and scales in the GEMMs.
+TEST(gpu_trainer, dropout_matches_the_cpu_step) {
+    NM_NEED_GPU();
+    for (double p : {0.25, 0.5}) {
+        step_case sc;
+        sc.dropout = p;
+        const step_comparison c = compare_one_step(sc);
+        EXPECT_NEAR(c.gpu_loss, c.cpu_loss, 1e-5 * std::abs(c.cpu_loss)) << p;
+        EXPECT_LT(c.logit_error, 1e-6) << p;
+        EXPECT_LT(c.worst_tensor_error, 1e-4) << p;
+    }
+}
+
 // Weights rounded to bfloat16 (2^-9) move v* enough to flip spikes near threshold, and a flipped
 // spike changes every gradient downstream of it: elementwise bounds do not apply, the loss and
 // the update's direction do.
@@ -378,6 +400,14 @@ TEST(gpu_trainer, refuses_layers_it_cannot_train_by_name) {
     cuba.learn_beta = true;
     EXPECT_NE(plan_error({dense, cuba}).find("learn_beta on a cuba_lif layer"), std::string::npos)
         << plan_error({dense, cuba});
+    layer_spec drop;
+    drop.kind = "dropout";
+    drop.p = 0.5;
+    const std::string on_input = plan_error({drop, dense, lif});
+    EXPECT_NE(on_input.find("layer 1 (dropout)"), std::string::npos) << on_input;
+    const std::string at_end = plan_error({dense, lif, drop});
+    EXPECT_NE(at_end.find("layer 3 (dropout)"), std::string::npos) << at_end;
+    EXPECT_NE(at_end.find("not followed by a dense layer"), std::string::npos) << at_end;
 }
 
 TEST(gpu_trainer, plans_learned_decays_and_thresholds) {
@@ -389,8 +419,12 @@ TEST(gpu_trainer, plans_learned_decays_and_thresholds) {
     lif.learn_beta = lif.learn_threshold = true;
     li.kind = "li";
     li.learn_beta = true;
+    layer_spec drop;
+    drop.kind = "dropout";
+    drop.p = 0.3;
     train_spec spec;
-    spec.layers = {dense, lif, out, li};
+    spec.seed = 11;
+    spec.layers = {dense, lif, drop, out, li};
     train::input_code code;
     code.channels = 16;
     dataset d;
@@ -398,6 +432,11 @@ TEST(gpu_trainer, plans_learned_decays_and_thresholds) {
     ASSERT_EQ(p.blocks.size(), 2u);
     EXPECT_TRUE(p.blocks[0].learn_beta && p.blocks[0].learn_threshold);
     EXPECT_TRUE(p.blocks[1].learn_beta && !p.blocks[1].learn_threshold);
+    EXPECT_EQ(p.blocks[1].dropout, 0.3);
+    EXPECT_EQ(p.blocks[1].dense_layer, 3u); // the dropout layer counts in the CPU model
+    // The mask the device draws comes from the CPU layer's stream.
+    EXPECT_EQ(p.blocks[1].dropout_rng.uniform(5, 9), train::model_stream(11, 2).uniform(5, 9));
+    EXPECT_EQ(p.blocks[0].dropout, 0.0);
 }
 
 } // namespace

@@ -17,6 +17,7 @@ namespace nm::cuda {
 struct step_values {
     double lr = 0, c1 = 1, c2 = 1; // learning rate, Adam's bias corrections
     std::uint32_t key = 0;         // added to the sample index for the input code's Philox draws
+    std::uint32_t batch_key = 0;   // the dropout masks' step (model::set_training's key)
 };
 
 // Which samples a batch holds: rows[b], or first + b when rows is null.
@@ -88,6 +89,22 @@ static __global__ void sequence_loss(const float* y, batch_rows rows, const std:
     const std::size_t first = std::size_t{b} * classes;
     losses[b] = train::sample_loss(o, y, first, std::size_t{rows.n} * classes, steps, classes,
                                    labels[rows[b]], static_cast<int>(rows.n), logits + first, dy);
+}
+
+// train::dropout's mask of one batch: feature k of the batch is kept when the layer's uniform
+// draw (k, batch key) is at least p.
+static __global__ void dropout_mask(rng_stream rng, double p, std::size_t width,
+                                    const step_values* values, std::uint8_t* keep) {
+    const std::size_t k = blockIdx.x * std::size_t{blockDim.x} + threadIdx.x;
+    if (k < width)
+        keep[k] = rng.uniform(static_cast<std::uint32_t>(k), values->batch_key) >= p ? 1 : 0;
+}
+
+// x[t][k] = 0 where feature k is dropped, at every step (the 1/(1 − p) goes into the GEMMs).
+template<class T>
+static __global__ void apply_mask(const std::uint8_t* keep, std::size_t width, int steps, T* x) {
+    const std::size_t i = blockIdx.x * std::size_t{blockDim.x} + threadIdx.x;
+    if (i < width * steps && !keep[i % width]) x[i] = from_float<T>(0.0f);
 }
 
 // out[j] = Σ_b in[b][j], in a fixed order (deterministic, unlike atomics).

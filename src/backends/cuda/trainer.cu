@@ -21,14 +21,14 @@ namespace {
 
 using bf16 = __nv_bfloat16;
 
-// Row-major C[m×n] = op(A)[m×k] · op(B)[k×n], float accumulation: cuBLAS is column-major,
+// Row-major C[m×n] = alpha · op(A)[m×k] · op(B)[k×n], float accumulation: cuBLAS is column-major,
 // so it computes Cᵀ = op(B)ᵀ · op(A)ᵀ.
 void gemm(cublasHandle_t h, bool ta, bool tb, int m, int n, int k, const void* a, int lda,
-          const void* b, int ldb, float* c, int ldc, bool half) {
-    const float one = 1, zero = 0;
+          const void* b, int ldb, float* c, int ldc, bool half, float alpha = 1) {
+    const float zero = 0;
     const cudaDataType type = half ? CUDA_R_16BF : CUDA_R_32F;
     NM_CUDA_CHECK(cublasGemmEx(h, tb ? CUBLAS_OP_T : CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N, n,
-                               m, k, &one, b, type, ldb, a, type, lda, &zero, c, CUDA_R_32F, ldc,
+                               m, k, &alpha, b, type, ldb, a, type, lda, &zero, c, CUDA_R_32F, ldc,
                                CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
 }
 
@@ -61,7 +61,11 @@ struct layer_state {
     buffer<std::uint32_t> bits;         // hidden spikes kept for backward...
     buffer<std::uint16_t> counts;       // ...or graded counts
     bool half = false;                  // bfloat16 operands
-    bool constant = false; // direct-coded input: one current row per sample, every step
+    bool constant = false;     // direct-coded input: one current row per sample, every step
+    buffer<std::uint8_t> keep; // with dropout on the input: this batch's mask [batch · inputs]
+
+    // What the kept inputs are scaled by in training (train::dropout's 1/(1 − p)).
+    float dropout_scale() const { return static_cast<float>(1 / (1 - spec.dropout)); }
 
     // The trained tensors in the order of the CPU model's parameters (device_trainer::upload).
     std::vector<tensor_state*> tensors() {
@@ -119,6 +123,7 @@ public:
             }
             learns = learns || l.spec.learn_beta || l.spec.learn_threshold;
             if (l.half) l.w16.resize(k * n);
+            if (l.spec.dropout > 0) l.keep.resize(mb * k);
             if (i + 1 < plan.blocks.size()) {
                 if (l.spec.graded())
                     l.counts.resize(steps * mb * n);
@@ -198,8 +203,8 @@ public:
             for (const tensor_state* t : l.tensors()) download_tensor(tensors.at(at++), *t);
     }
 
-    float step(const std::uint32_t* rows, std::uint32_t n, std::uint64_t key, double lr,
-               float* logits) override {
+    float step(const std::uint32_t* rows, std::uint32_t n, std::uint64_t key,
+               std::uint32_t batch_key, double lr, float* logits) override {
         if (n < 1 || n > plan_.max_batch)
             throw internal_error("device step: batch " + std::to_string(n) + " outside [1, " +
                                  std::to_string(plan_.max_batch) + "]");
@@ -208,6 +213,7 @@ public:
         host_values_->c1 = 1 - std::pow(plan_.beta1, static_cast<double>(steps_));
         host_values_->c2 = 1 - std::pow(plan_.beta2, static_cast<double>(steps_));
         host_values_->key = static_cast<std::uint32_t>(key);
+        host_values_->batch_key = batch_key;
         std::copy(rows, rows + n, host_rows_);
         auto found = graphs_.find(n);
         if (found == graphs_.end()) {
@@ -278,7 +284,7 @@ public:
                             train_.thresholds.bytes();
         for (const layer_state& l : layers_) {
             for (const tensor_state* t : l.tensors()) bytes += t->bytes();
-            bytes += l.w16.bytes() + l.bits.bytes() + l.counts.bytes();
+            bytes += l.w16.bytes() + l.bits.bytes() + l.counts.bytes() + l.keep.bytes();
         }
         return bytes;
     }
@@ -368,19 +374,29 @@ private:
                 unpack_bits<P><<<grid_for(width * plan_.steps), block_threads, 0, stream_>>>(
                     below.bits.data(), width, static_cast<int>(plan_.steps), out);
             NM_CUDA_LAUNCHED();
+            if (l.spec.dropout > 0) drop(l, out, width);
             x = out;
         });
         return x;
     }
 
-    // Currents of layer i from its input operand x: I = x·W (one row per sample when constant).
-    neuron_input currents(std::size_t i, const void* x, std::uint32_t n) {
+    // Zeroes the dropped features of x [T][width] with layer l's mask of this batch.
+    template<class T>
+    void drop(const layer_state& l, T* x, std::size_t width) {
+        apply_mask<T><<<grid_for(width * plan_.steps), block_threads, 0, stream_>>>(
+            l.keep.data(), width, static_cast<int>(plan_.steps), x);
+        NM_CUDA_LAUNCHED();
+    }
+
+    // Currents of layer i from its input operand x: I = scale·x·W (one row per sample when
+    // constant; scale: dropout's, in training).
+    neuron_input currents(std::size_t i, const void* x, std::uint32_t n, float scale = 1) {
         const layer_state& l = layers_[i];
         const int k = static_cast<int>(l.spec.inputs), out = static_cast<int>(l.spec.outputs);
         const int rows = static_cast<int>(l.constant ? n : n * plan_.steps);
         gemm(blas_, false, false, rows, out, k, x, k,
              l.half ? static_cast<const void*>(l.w16.data()) : l.w.value.data(), out,
-             current_.data(), out, l.half);
+             current_.data(), out, l.half, scale);
         const std::size_t width = std::size_t{n} * out;
         return {current_.data(),
                 l.constant ? 0 : width,
@@ -399,7 +415,17 @@ private:
         with_operand(layers_[0].half, [&]<class P>(P) { x = encode<P>(split, rows, count); });
         for (std::size_t i = 0; i < layers_.size(); ++i) {
             const layer_state& l = layers_[i];
-            const neuron_input in = currents(i, x, rows.n);
+            const bool drops = training && l.spec.dropout > 0;
+            if (drops) { // the mask of this batch, kept for backward
+                const std::size_t width = std::size_t{rows.n} * l.spec.inputs;
+                dropout_mask<<<grid_for(width), block_threads, 0, stream_>>>(
+                    l.spec.dropout_rng, l.spec.dropout, width, values_.data(), l.keep.data());
+                NM_CUDA_LAUNCHED();
+                with_operand(l.half, [&]<class P>(P) {
+                    drop(l, static_cast<P*>(const_cast<void*>(x)), width);
+                });
+            }
+            const neuron_input in = currents(i, x, rows.n, drops ? l.dropout_scale() : 1.0f);
             const bool last = i + 1 == layers_.size();
             unsigned long long* counter = count ? counts_.data() + i + 1 : nullptr;
             if (!l.spec.spiking()) {
@@ -430,7 +456,8 @@ private:
     void backward(std::size_t i, batch_rows rows) {
         const layer_state& l = layers_[i];
         const void* x = input_of(i, rows);
-        const neuron_input in = currents(i, x, rows.n);
+        const float scale = l.spec.dropout > 0 ? l.dropout_scale() : 1.0f;
+        const neuron_input in = currents(i, x, rows.n, scale);
         float* vstar = l.constant ? vstar_.data() : current_.data();
         float* beta_sums = l.spec.learn_beta ? learned_sums_.data() : nullptr;
         float* threshold_sums = l.spec.learn_threshold ? learned_sums_.data() + in.width : nullptr;
@@ -459,8 +486,8 @@ private:
             gemm(blas_, true, false, k, n, static_cast<int>(rows.n), x, k, summed_.data(), n,
                  l.w.grad.data(), n, false);
         else
-            gemm(blas_, true, false, k, n, r, x, k, dcurrent_.data(), n, l.w.grad.data(), n,
-                 l.half);
+            gemm(blas_, true, false, k, n, r, x, k, dcurrent_.data(), n, l.w.grad.data(), n, l.half,
+                 scale);
         // Per-neuron gradients: each neuron of the batch's share, summed over the batch.
         const std::pair<const float*, const tensor_state*> shares[] = {
             {summed_.data(), l.spec.bias ? &l.b : nullptr},
@@ -472,10 +499,12 @@ private:
                                                                     n, t->grad.data());
             NM_CUDA_LAUNCHED();
         }
-        if (i > 0)
+        if (i > 0) {
             gemm(blas_, false, true, r, k, n, dcurrent_.data(), n,
                  l.half ? static_cast<const void*>(l.w16.data()) : l.w.value.data(), n,
-                 dspikes_.data(), k, l.half);
+                 dspikes_.data(), k, l.half, scale);
+            if (l.spec.dropout > 0) drop(l, dspikes_.data(), std::size_t{rows.n} * k);
+        }
     }
 
     // One whole step on stream_: rows and step values in, forward, loss, backward, update, loss
