@@ -157,7 +157,9 @@ public:
         rows_.resize(mb);
         values_.resize(1);
         counts_.resize(plan.blocks.size() + 1);
-        partial_.resize(norm_blocks * 2 * plan.blocks.size());
+        std::size_t tensors = 0;
+        for (const layer_state& l : layers_) tensors += l.tensors().size();
+        partial_.resize(norm_blocks * tensors);
         clip_.resize(1);
         NM_CUDA_CHECK(cudaMallocHost(&host_rows_, mb * sizeof(std::uint32_t)));
         NM_CUDA_CHECK(cudaMallocHost(&host_values_, sizeof(step_values)));
