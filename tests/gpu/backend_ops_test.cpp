@@ -199,6 +199,7 @@ struct step_case {
     train::loss_kind loss = train::loss_kind::ce_count;
     bool learn_beta = false, learn_threshold = false; // both neuron layers (threshold: lif only)
     double dropout = 0;                               // p of a dropout layer on the hidden spikes
+    double clip = 0;                                  // the optimizer's gradient-norm clip
 };
 
 step_comparison compare_one_step(const step_case& sc) {
@@ -238,6 +239,7 @@ step_comparison compare_one_step(const step_case& sc) {
     train::optimizer_options oo;
     oo.kind = train::optimizer_kind::sgd;
     oo.momentum = 0;
+    oo.clip = sc.clip;
     train::model<float> net(spec.layers, code.channels, 10, 1);
     train::optimizer<float> opt(oo);
     auto params = net.parameters();
@@ -342,6 +344,7 @@ TEST(gpu_trainer, learned_decays_and_thresholds_match_the_cpu_step) {
             sc.hidden_reset = reset;
             sc.readout = readout;
             sc.learn_beta = sc.learn_threshold = true;
+            sc.clip = 0.5; // the norm covers the decays and thresholds too
             if (sc.readout == "li") sc.loss = train::loss_kind::ce_mean;
             const step_comparison c = compare_one_step(sc);
             EXPECT_NEAR(c.gpu_loss, c.cpu_loss, 1e-5 * std::abs(c.cpu_loss)) << readout << reset;
