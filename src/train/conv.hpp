@@ -7,6 +7,7 @@
 #pragma once
 
 #include "train/blas.hpp"
+#include "train/image_shape.hpp"
 #include "train/layers.hpp"
 #include "train/parallel.hpp"
 
@@ -16,11 +17,6 @@
 
 namespace nm::train {
 
-struct image_shape {
-    std::size_t channels = 1, height = 1, width = 1;
-    std::size_t size() const { return channels * height * width; }
-};
-
 template<class Real>
 class conv2d final : public layer<Real> {
 public:
@@ -28,10 +24,8 @@ public:
 
     conv2d(image_shape in, std::size_t out_channels, std::size_t kernel, std::size_t stride,
            std::size_t padding)
-        : in_(in), k_(kernel), stride_(stride), pad_(padding) {
-        out_.channels = out_channels;
-        out_.height = (in.height + 2 * padding - kernel) / stride + 1;
-        out_.width = (in.width + 2 * padding - kernel) / stride + 1;
+        : in_(in), out_(conv_output(in, out_channels, kernel, stride, padding)), k_(kernel),
+          stride_(stride), pad_(padding) {
         w_.assign(out_channels * in.channels * kernel * kernel, 0);
         gw_.assign(w_.size(), 0);
         b_.assign(out_channels, 0);
@@ -187,9 +181,8 @@ private:
 template<class Real>
 class pool2d final : public layer<Real> {
 public:
-    pool2d(image_shape in, std::size_t kernel, bool max) : in_(in), k_(kernel), max_(max) {
-        out_ = {in.channels, in.height / kernel, in.width / kernel};
-    }
+    pool2d(image_shape in, std::size_t kernel, bool max)
+        : in_(in), out_(pool_output(in, kernel)), k_(kernel), max_(max) {}
     std::string kind() const override { return max_ ? "maxpool" : "avgpool"; }
     std::size_t outputs() const override { return out_.size(); }
     image_shape output_shape() const { return out_; }

@@ -1,6 +1,7 @@
-// Dense spiking stacks go to the device: pairs of (dense | linear) and (lif | if | cuba_lif |
-// alif | rf | graded_lif | li), the readout last, a direct or Bernoulli-rate input code, any loss
-// (the device runs train::sample_loss).
+// Spiking stacks go to the device: pairs of (dense | linear | conv2d) and (lif | if | cuba_lif |
+// alif | rf | graded_lif | li), the readout last, pooling after a conv2d block's binary spikes,
+// dropout before a dense layer, a direct or Bernoulli-rate input code, any loss (the device
+// runs train::sample_loss).
 #include "train/device_plan.hpp"
 
 #include "nm/errors.hpp"
@@ -14,17 +15,18 @@ namespace {
 
 [[noreturn]] void refuse(const std::string& where, const std::string& what) {
     throw bad_config(where + ": " + what +
-                     " is not available with --device cuda yet (it trains dense/linear layers "
-                     "each followed by lif, if, cuba_lif, alif, rf, graded_lif or li)");
+                     " is not available with --device cuda yet (it trains dense, linear and conv2d "
+                     "layers each followed by lif, if, cuba_lif, alif, rf, graded_lif or li)");
 }
 
 } // namespace
 
 device_plan make_device_plan(const train_spec& spec, const input_code& code,
                              const loss_options& loss, const optimizer_options& opt,
-                             const dataset& train_split) {
+                             const dataset& train_split, image_shape input) {
     device_plan p;
-    std::size_t width = code.channels, model_index = 0;
+    std::size_t model_index = 0;
+    image_shape shape = input.size() == code.channels ? input : image_shape{code.channels, 1, 1};
     bool open = false;  // a dense layer waiting for its neuron layer
     double dropout = 0; // a dropout layer waiting for its dense layer...
     rng_stream dropout_rng;
@@ -32,7 +34,10 @@ device_plan make_device_plan(const train_spec& spec, const input_code& code,
     for (std::size_t i = 0; i < spec.layers.size(); ++i) {
         const layer_spec& s = spec.layers[i];
         const std::string ctx = layer_context(s, i);
-        if (s.kind == "flatten") continue; // bookkeeping only: no layer in the model
+        if (s.kind == "flatten") { // bookkeeping only: no layer in the model
+            shape = {shape.size(), 1, 1};
+            continue;
+        }
         if (s.kind == "dropout") {
             if (open || p.blocks.empty() || !p.blocks.back().spiking() || !dropout_ctx.empty())
                 refuse(ctx, "dropout other than on a spiking layer's output");
@@ -42,14 +47,37 @@ device_plan make_device_plan(const train_spec& spec, const input_code& code,
             ++model_index;
             continue;
         }
-        if (s.kind == "dense" || s.kind == "linear") {
-            if (open) refuse(ctx, "a dense layer right after another");
+        if (s.kind == "maxpool" || s.kind == "avgpool") {
+            if (open || p.blocks.empty() || !p.blocks.back().conv || p.blocks.back().pool ||
+                !p.blocks.back().spiking() || p.blocks.back().graded())
+                refuse(ctx, "pooling other than of a conv2d layer's binary spikes");
+            device_block& b = p.blocks.back();
+            b.pool = s.kind == "maxpool" ? 2 : 1;
+            b.pool_kernel = s.kernel;
+            b.pooled = shape = pool_output(shape, s.kernel);
+            ++model_index;
+            continue;
+        }
+        if (s.kind == "dense" || s.kind == "linear" || s.kind == "conv2d") {
+            if (open) refuse(ctx, "a weight layer right after another");
             if (!p.blocks.empty() && !p.blocks.back().spiking())
                 refuse(ctx, "a layer after a leaky-integrator readout");
             device_block b;
-            b.inputs = width;
-            b.outputs = s.size;
-            b.bias = s.kind == "dense";
+            b.inputs = shape.size();
+            b.bias = s.kind != "linear";
+            if (s.kind == "conv2d") {
+                if (!dropout_ctx.empty()) refuse(dropout_ctx, "dropout before a conv2d layer");
+                b.conv = true;
+                b.in = shape;
+                b.out = shape = conv_output(shape, s.channels, s.kernel, s.stride, s.padding);
+                b.kernel = s.kernel;
+                b.stride = s.stride;
+                b.padding = s.padding;
+                b.outputs = b.out.size();
+            } else {
+                b.outputs = s.size;
+                shape = {s.size, 1, 1};
+            }
             b.dense_layer = model_index++;
             b.dropout = dropout;
             b.dropout_rng = dropout_rng;
@@ -63,7 +91,7 @@ device_plan make_device_plan(const train_spec& spec, const input_code& code,
                             s.kind == "cuba_lif" || s.kind == "alif" || s.kind == "rf" ||
                             s.kind == "graded_lif";
         if (!neuron) refuse(ctx, "a " + s.kind + " layer");
-        if (!open) refuse(ctx, "a neuron layer not fed by a dense layer");
+        if (!open) refuse(ctx, "a neuron layer not fed by a dense or conv2d layer");
         if (!dropout_ctx.empty()) refuse(dropout_ctx, "dropout not followed by a dense layer");
         const neuron_options o = neuron_options_of(s, i);
         if (s.recurrent) refuse(ctx, "recurrent = true");
@@ -92,7 +120,6 @@ device_plan make_device_plan(const train_spec& spec, const input_code& code,
         b.learn_threshold = o.learn_threshold; // the model allows it on lif and if only
         b.rate_penalty = static_cast<float>(spec.rate_reg);
         b.neuron_layer = model_index++;
-        width = b.outputs;
         open = false;
     }
     if (!dropout_ctx.empty()) refuse(dropout_ctx, "dropout not followed by a dense layer");

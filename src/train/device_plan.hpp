@@ -11,9 +11,11 @@
 
 namespace nm::train {
 
+// `input`: the images the first layer reads (a flat vector when its size is not the code's
+// channels). The layers were validated by building the CPU model.
 device_plan make_device_plan(const train_spec& spec, const input_code& code,
                              const loss_options& loss, const optimizer_options& opt,
-                             const dataset& train_split);
+                             const dataset& train_split, image_shape input = {});
 
 // The optimizer's tensors in the order device_trainer::upload takes them (each block's weight,
 // then its bias), with the optimizer's moments beside them.

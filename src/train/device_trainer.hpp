@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/philox.hpp"
+#include "train/image_shape.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -13,11 +14,22 @@
 
 namespace nm::train {
 
-// One dense (or bias-free linear) layer and the neuron layer that reads its output. Its trained
-// tensors, in the CPU model's order: the weights, the bias, the decays, the thresholds.
+// One dense (or bias-free linear) or conv2d layer, the neuron layer that reads its output, and
+// the pooling of its spikes when one follows. Its trained tensors, in the CPU model's order:
+// the weights, the bias, the decays, the thresholds.
 struct device_block {
-    std::size_t inputs = 0, outputs = 0;
+    std::size_t inputs = 0, outputs = 0; // features read; neurons
     bool bias = false;
+    // conv2d: the images read and written (inputs = in.size(), outputs = out.size()), weights
+    // [out channels][in channels][k][k] as conv2d keeps them.
+    bool conv = false;
+    image_shape in, out;
+    std::size_t kernel = 0, stride = 1, padding = 0;
+    // k×k pooling of the spikes (stride k, train::pool2d): 0 none, 1 average, 2 maximum.
+    int pool = 0;
+    std::size_t pool_kernel = 0;
+    image_shape pooled;
+    std::size_t read_by_next() const { return pool ? pooled.size() : outputs; }
     int neuron = 0; // 0 lif/if, 1 li (leaky-integrator readout), 2 cuba_lif, 3 alif, 4 rf,
                     // 5 graded_lif
     float beta = 0.9f, threshold = 1.0f, slope = 2.0f, rate_penalty = 0.0f;

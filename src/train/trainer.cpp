@@ -344,7 +344,8 @@ train_result train_network(const train_spec& spec, const std::string& out,
         if (!device_maker)
             throw bad_config(located(spec.source, "[train] device = \"" + spec.device +
                                                       "\": no such backend in this build"));
-        device = device_maker(train::make_device_plan(spec, u.code, u.loss, u.opt, u.data.train));
+        device = device_maker(train::make_device_plan(spec, u.code, u.loss, u.opt, u.data.train,
+                                                      input_shape(spec, u.data.train, u.code)));
         device->upload(train::device_tensors(params, opt), opt.steps());
     }
     auto sync_from_device = [&](std::uint64_t steps) {

@@ -183,10 +183,10 @@ TEST(gpu_kernels, rate_code_draws_the_cpu_encoders_spikes) {
     EXPECT_EQ(gpu, ref);
 }
 
-// One step of a 29-64-10 rate-coded network with SGD (Δw = −lr·∂L/∂w: the update compares the
-// gradients themselves) on the device, from the float model's weights, against the same step of
-// the CPU model in double precision (the float CPU layers keep v* in bfloat16 for backward, so
-// they are not the reference).
+// One step of a 29-64-10 rate-coded network (or an 8×8-image convolutional one) with SGD
+// (Δw = −lr·∂L/∂w: the update compares the gradients themselves) on the device, from the float
+// model's weights, against the same step of the CPU model in double precision (the float CPU
+// layers keep v* in bfloat16 for backward, so they are not the reference).
 struct step_comparison {
     float gpu_loss = 0;
     double cpu_loss = 0, update_error = 0, logit_error = 0, update_cosine = 0;
@@ -200,12 +200,18 @@ struct step_case {
     bool learn_beta = false, learn_threshold = false; // both neuron layers (threshold: lif only)
     double dropout = 0;                               // p of a dropout layer on the hidden spikes
     double clip = 0;                                  // the optimizer's gradient-norm clip
+    // The first layer a conv2d (4 channels, 3×3, this stride and padding) over 8×8 images, its
+    // spikes pooled 2×2 when `pool` is set, instead of dense 29-64.
+    bool conv = false;
+    std::size_t stride = 1, padding = 1;
+    std::string pool, scheme = "rate";
 };
 
 step_comparison compare_one_step(const step_case& sc) {
     train_spec spec;
-    spec.scheme = "rate";
-    spec.code = {{"steps", 10.0, ""}, {"max_rate", 500.0, ""}};
+    spec.scheme = sc.scheme;
+    spec.code = {{"steps", 10.0, ""}};
+    if (sc.scheme == "rate") spec.code.push_back({"max_rate", 500.0, ""});
     spec.optimizer = "sgd";
     layer_spec fc1, lif1, fc2, out;
     fc1.kind = fc2.kind = "dense";
@@ -219,7 +225,20 @@ step_comparison compare_one_step(const step_case& sc) {
     out.learn_threshold = sc.learn_threshold && sc.readout == "lif";
     fc1.init_gain = 3;
     fc2.init_gain = 3;
+    if (sc.conv) {
+        fc1.kind = "conv2d";
+        fc1.channels = 4;
+        fc1.kernel = 3;
+        fc1.stride = sc.stride;
+        fc1.padding = sc.padding;
+    }
     spec.layers = {fc1, lif1, fc2, out};
+    if (!sc.pool.empty()) {
+        layer_spec pool;
+        pool.kind = sc.pool;
+        pool.kernel = 2;
+        spec.layers.insert(spec.layers.begin() + 2, pool);
+    }
     if (sc.dropout > 0) {
         layer_spec drop;
         drop.kind = "dropout";
@@ -229,7 +248,9 @@ step_comparison compare_one_step(const step_case& sc) {
     spec.batch = 16;
     dataset d;
     d.samples = 50;
-    d.features = 29;
+    d.features = sc.conv ? 64 : 29;
+    const train::image_shape shape =
+        sc.conv ? train::image_shape{1, 8, 8} : train::image_shape{d.features, 1, 1};
     const std::vector<float> v = random_values(std::size_t{d.samples} * d.features, 6, 0, 1);
     d.x.assign(v.begin(), v.end());
     for (std::uint32_t i = 0; i < d.samples; ++i) d.labels.push_back(static_cast<int>(i % 10));
@@ -240,16 +261,16 @@ step_comparison compare_one_step(const step_case& sc) {
     oo.kind = train::optimizer_kind::sgd;
     oo.momentum = 0;
     oo.clip = sc.clip;
-    train::model<float> net(spec.layers, code.channels, 10, 1);
+    train::model<float> net(spec.layers, code.channels, 10, 1, shape);
     train::optimizer<float> opt(oo);
     auto params = net.parameters();
-    train::model<double> reference(spec.layers, code.channels, 10, 1);
+    train::model<double> reference(spec.layers, code.channels, 10, 1, shape);
     train::optimizer<double> ref_opt(oo);
     auto ref_params = reference.parameters();
     for (std::size_t i = 0; i < params.size(); ++i)
         ref_params[i].value->assign(params[i].value->begin(), params[i].value->end());
 
-    train::device_plan plan = train::make_device_plan(spec, code, loss, oo, d);
+    train::device_plan plan = train::make_device_plan(spec, code, loss, oo, d, shape);
     plan.bf16 = sc.bf16;
     auto device = cuda::trainer_factory()(plan);
     device->upload(train::device_tensors(params, opt), 0);
@@ -366,6 +387,29 @@ TEST(gpu_trainer, dropout_matches_the_cpu_step) {
     }
 }
 
+// Convolutions as im2col and one GEMM, pooling read from the spikes' bits: rate-coded spikes or
+// direct currents (one step's columns, the gradient summed over the steps) into a conv layer,
+// with and without a stride and padding, its spikes max- or average-pooled or read whole.
+TEST(gpu_trainer, convolution_and_pooling_match_the_cpu_step) {
+    NM_NEED_GPU();
+    for (const char* scheme : {"rate", "direct"})
+        for (const char* pool : {"maxpool", "avgpool", ""})
+            for (std::size_t stride : {1, 2}) {
+                step_case sc;
+                sc.conv = true;
+                sc.scheme = scheme;
+                sc.pool = pool;
+                sc.stride = stride;
+                sc.padding = 2 - stride;
+                const step_comparison c = compare_one_step(sc);
+                const std::string what =
+                    std::string(scheme) + ", " + pool + ", stride " + std::to_string(stride);
+                EXPECT_NEAR(c.gpu_loss, c.cpu_loss, 1e-5 * std::abs(c.cpu_loss)) << what;
+                EXPECT_LT(c.logit_error, 1e-5) << what;
+                EXPECT_LT(c.worst_tensor_error, 1e-4) << what;
+            }
+}
+
 // Weights rounded to bfloat16 (2^-9) move v* enough to flip spikes near threshold, and a flipped
 // spike changes every gradient downstream of it: elementwise bounds do not apply, the loss and
 // the update's direction do.
@@ -392,13 +436,17 @@ std::string plan_error(const std::vector<layer_spec>& layers) {
 }
 
 TEST(gpu_trainer, refuses_layers_it_cannot_train_by_name) {
-    layer_spec conv, lif, dense, cuba;
-    conv.kind = "conv2d";
-    conv.channels = 4;
+    layer_spec lif, dense, cuba, pool, recurrent;
     lif.kind = "lif";
-    EXPECT_NE(plan_error({conv, lif}).find("layer 1 (conv2d)"), std::string::npos);
     dense.kind = "dense";
     dense.size = 8;
+    pool.kind = "maxpool";
+    pool.kernel = 2;
+    const std::string pooled_dense = plan_error({dense, lif, pool});
+    EXPECT_NE(pooled_dense.find("layer 3 (maxpool)"), std::string::npos) << pooled_dense;
+    recurrent.kind = "lif";
+    recurrent.recurrent = true;
+    EXPECT_NE(plan_error({dense, recurrent}).find("recurrent"), std::string::npos);
     cuba.kind = "cuba_lif";
     cuba.learn_beta = true;
     EXPECT_NE(plan_error({dense, cuba}).find("learn_beta on a cuba_lif layer"), std::string::npos)
@@ -440,6 +488,49 @@ TEST(gpu_trainer, plans_learned_decays_and_thresholds) {
     // The mask the device draws comes from the CPU layer's stream.
     EXPECT_EQ(p.blocks[1].dropout_rng.uniform(5, 9), train::model_stream(11, 2).uniform(5, 9));
     EXPECT_EQ(p.blocks[0].dropout, 0.0);
+}
+
+// The plan's images are the CPU model's: a conv2d block's input and output, the pooled image,
+// and what the dense layer after them reads.
+TEST(gpu_trainer, plans_convolutions_with_the_cpu_models_shapes) {
+    layer_spec conv, lif, pool, flat, dense, li;
+    conv.kind = "conv2d";
+    conv.channels = 4;
+    conv.kernel = 3;
+    conv.stride = 2;
+    conv.padding = 1;
+    lif.kind = "lif";
+    pool.kind = "avgpool";
+    pool.kernel = 2;
+    flat.kind = "flatten";
+    dense.kind = "dense";
+    dense.size = 10;
+    li.kind = "li";
+    train_spec spec;
+    spec.layers = {conv, lif, pool, flat, dense, li};
+    train::input_code code;
+    code.channels = 2 * 9 * 9;
+    const train::image_shape input{2, 9, 9};
+    const train::device_plan p = train::make_device_plan(spec, code, {}, {}, {}, input);
+    train::model<float> cpu(spec.layers, code.channels, 10, 1, input);
+    const auto* c = dynamic_cast<const train::conv2d<float>*>(cpu.layers()[0].get());
+    const auto* q = dynamic_cast<const train::pool2d<float>*>(cpu.layers()[2].get());
+    ASSERT_TRUE(c && q);
+    ASSERT_EQ(p.blocks.size(), 2u);
+    const train::device_block& b = p.blocks[0];
+    EXPECT_TRUE(b.conv);
+    EXPECT_EQ(b.in.size(), code.channels);
+    EXPECT_EQ(b.out.channels, c->output_shape().channels);
+    EXPECT_EQ(b.out.height, c->output_shape().height);
+    EXPECT_EQ(b.out.width, c->output_shape().width);
+    EXPECT_EQ(b.outputs, c->outputs());
+    EXPECT_EQ(b.pool, 1);
+    EXPECT_EQ(b.pooled.size(), q->outputs());
+    EXPECT_EQ(b.pooled.height, q->output_shape().height);
+    EXPECT_EQ(p.blocks[1].inputs, q->outputs());
+    EXPECT_EQ(p.blocks[1].dense_layer, 3u); // conv, lif, avgpool, dense: flatten is not a layer
+    EXPECT_EQ(p.blocks[1].neuron_layer, 4u);
+    EXPECT_EQ(cpu.layers()[3]->kind(), "dense");
 }
 
 } // namespace

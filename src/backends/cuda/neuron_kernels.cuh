@@ -39,6 +39,9 @@ struct neuron_input {
     int steps;
     const float* beta = nullptr;      // [n], or null: the layer's constant
     const float* threshold = nullptr; // [n], or null: the layer's constant
+    int bias_every = 1;               // neurons sharing one bias: a conv channel's pixels
+
+    __device__ float bias_of(std::size_t k) const { return bias ? bias[k % n / bias_every] : 0.0f; }
 };
 
 // The spiking layers a kernel instantiates (the CPU layers they mirror: lif_layer,
@@ -123,7 +126,7 @@ __global__ void spiking_forward(neuron_input in, neuron_constants layer, Out* sp
     const std::size_t k = blockIdx.x * std::size_t{blockDim.x} + threadIdx.x;
     const bool live = k < in.width;
     const neuron_constants c = at_neuron(layer, in, k);
-    const float bias = live && in.bias ? in.bias[k % in.n] : 0.0f;
+    const float bias = live ? in.bias_of(k) : 0.0f;
     const std::size_t words = (in.width + 31) / 32;
     neuron_state<Kind> n;
     unsigned fired = 0;
@@ -153,7 +156,7 @@ static __global__ void li_forward(neuron_input in, float layer_beta, float* y) {
     const std::size_t k = blockIdx.x * std::size_t{blockDim.x} + threadIdx.x;
     if (k >= in.width) return;
     const float beta = in.beta ? in.beta[k % in.n] : layer_beta;
-    const float bias = in.bias ? in.bias[k % in.n] : 0.0f;
+    const float bias = in.bias_of(k);
     float v = 0;
     for (int t = 0; t < in.steps; ++t) {
         v = beta * v + (in.current[t * in.step_stride + k] + bias);
@@ -194,7 +197,7 @@ __global__ void spiking_backward(neuron_input in, neuron_constants layer, train:
     const std::size_t k = blockIdx.x * std::size_t{blockDim.x} + threadIdx.x;
     if (k >= in.width) return;
     const neuron_constants c = at_neuron(layer, in, k);
-    const float bias = in.bias ? in.bias[k % in.n] : 0.0f;
+    const float bias = in.bias_of(k);
     neuron_state<Kind> n;
     for (int t = 0; t < in.steps; ++t) {
         float th;

@@ -1,10 +1,12 @@
-// Training a dense spiking stack on one CUDA device: cuBLAS GEMMs over all T·B rows at once
-// (bfloat16 operands with float accumulation where one operand is spikes, float32 otherwise),
-// the fused neuron kernels between them, the loss and the optimizer on the device, and the
+// Training a spiking stack on one CUDA device: cuBLAS GEMMs over all T·B rows at once (dense
+// layers; convolutions as im2col and one GEMM over every image), bfloat16 operands with float
+// accumulation where one operand is spikes (float32 otherwise), the fused neuron kernels between
+// them, pooling read from the spikes' bits, the loss and the optimizer on the device, and the
 // whole step captured once per batch size into a CUDA graph and replayed. Hidden spikes are
 // the only state kept from forward to backward, as bits (graded spikes as counts); backward
 // recomputes each layer's currents with the forward GEMM and its v* with the forward recurrence.
 #include "backends/cuda/buffer.hpp"
+#include "backends/cuda/conv_kernels.cuh"
 #include "backends/cuda/cuda.hpp"
 #include "backends/cuda/dispatch.cuh"
 #include "backends/cuda/train_kernels.cuh"
@@ -67,6 +69,22 @@ struct layer_state {
     // What the kept inputs are scaled by in training (train::dropout's 1/(1 − p)).
     float dropout_scale() const { return static_cast<float>(1 / (1 - spec.dropout)); }
 
+    std::size_t weight_count() const {
+        return spec.conv ? spec.out.channels * spec.in.channels * spec.kernel * spec.kernel
+                         : spec.inputs * spec.outputs;
+    }
+    conv_geometry conv() const {
+        const auto i = [](std::size_t v) { return static_cast<int>(v); };
+        return {i(spec.in.channels),  i(spec.in.height),  i(spec.in.width),
+                i(spec.out.channels), i(spec.out.height), i(spec.out.width),
+                i(spec.kernel),       i(spec.stride),     i(spec.padding)};
+    }
+    pool_geometry pool() const {
+        return {static_cast<int>(spec.out.channels), static_cast<int>(spec.out.height),
+                static_cast<int>(spec.out.width), static_cast<int>(spec.pool_kernel),
+                spec.pool == 2};
+    }
+
     // The trained tensors in the order of the CPU model's parameters (device_trainer::upload).
     std::vector<tensor_state*> tensors() {
         std::vector<tensor_state*> out{&w};
@@ -99,7 +117,7 @@ public:
         blas_workspace_.resize(std::size_t{32} << 20);
         NM_CUDA_CHECK(cublasSetWorkspace(blas_, blas_workspace_.data(), blas_workspace_.size()));
         const std::size_t steps = plan.steps, mb = plan.max_batch;
-        std::size_t widest = 0, widest_out = 0;
+        std::size_t widest = 0, widest_out = 0, cols = 0, channel_major = 0, dcols = 0, pooled = 0;
         bool learns = false; // some layer trains its decays or thresholds
         for (std::size_t i = 0; i < plan.blocks.size(); ++i) {
             layer_state& l = layers_.emplace_back();
@@ -110,7 +128,7 @@ public:
                 i > 0 && plan.blocks[i - 1].graded() && plan.blocks[i - 1].n_max > 256;
             l.half = plan.bf16 && !l.constant && !wide_counts;
             const std::size_t k = l.spec.inputs, n = l.spec.outputs;
-            l.w.resize(k * n);
+            l.w.resize(l.weight_count());
             if (l.spec.bias) l.b.resize(n);
             if (l.spec.learn_beta) { // decays stay in [0, 1], thresholds above 1e-3 (lif_layer)
                 l.beta.resize(n);
@@ -122,7 +140,14 @@ public:
                 l.threshold.low = 1e-3;
             }
             learns = learns || l.spec.learn_beta || l.spec.learn_threshold;
-            if (l.half) l.w16.resize(k * n);
+            if (l.half) l.w16.resize(l.weight_count());
+            if (l.spec.conv) { // the columns and the channel-major outputs of every image
+                const std::size_t span = (l.constant ? mb : steps * mb) * l.conv().out_hw();
+                cols = std::max(cols, l.conv().fan_in() * span);
+                channel_major = std::max(channel_major, l.spec.out.channels * span);
+                if (i > 0) dcols = std::max(dcols, l.conv().fan_in() * span);
+            }
+            if (l.spec.pool) pooled = std::max(pooled, l.spec.pooled.size());
             if (l.spec.dropout > 0) l.keep.resize(mb * k);
             if (i + 1 < plan.blocks.size()) {
                 if (l.spec.graded())
@@ -140,6 +165,11 @@ public:
         current_.resize(rows * widest_out);
         dspikes_.resize(rows * widest);
         summed_.resize(mb * widest_out);
+        neuron_sums_.resize(widest_out);
+        cols_.resize(cols * sizeof(float));
+        channel_major_.resize(channel_major * sizeof(float));
+        dcols_.resize(dcols);
+        dpooled_.resize(rows * pooled);
         if (learns) learned_sums_.resize(2 * mb * widest_out);
         classes_ = static_cast<int>(plan.blocks.back().outputs);
         y_.resize(rows * classes_);
@@ -282,8 +312,9 @@ public:
                             dcurrent_.bytes() + current_.bytes() + dspikes_.bytes() +
                             summed_.bytes() + y_.bytes() + logits_.bytes() + losses_.bytes() +
                             direct_.bytes() + vstar_.bytes() + aux_.bytes() + labels_.bytes() +
-                            learned_sums_.bytes() + train_.currents.bytes() +
-                            train_.thresholds.bytes();
+                            learned_sums_.bytes() + neuron_sums_.bytes() + cols_.bytes() +
+                            channel_major_.bytes() + dcols_.bytes() + dpooled_.bytes() +
+                            train_.currents.bytes() + train_.thresholds.bytes();
         for (const layer_state& l : layers_) {
             for (const tensor_state* t : l.tensors()) bytes += t->bytes();
             bytes += l.w16.bytes() + l.bits.bytes() + l.counts.bytes() + l.keep.bytes();
@@ -357,7 +388,8 @@ private:
         return x;
     }
 
-    // The input operand of layer i: layer 0's input coded again, or layer i−1's spikes unpacked.
+    // The input operand of layer i: layer 0's input coded again, or layer i−1's spikes unpacked
+    // (pooled, when a pooling follows it).
     const void* input_of(std::size_t i, batch_rows rows) {
         const layer_state& l = layers_[i];
         const void* x = nullptr;
@@ -369,7 +401,11 @@ private:
             const std::size_t width = std::size_t{rows.n} * l.spec.inputs;
             auto* out = reinterpret_cast<P*>(operands_[i % 2].data());
             const layer_state& below = layers_[i - 1];
-            if (below.spec.graded())
+            if (below.spec.pool)
+                pool_bits<P><<<grid_for(width * plan_.steps), block_threads, 0, stream_>>>(
+                    below.bits.data(), static_cast<int>(rows.n), static_cast<int>(plan_.steps),
+                    below.pool(), out);
+            else if (below.spec.graded())
                 unpack_counts<P><<<grid_for(width * plan_.steps), block_threads, 0, stream_>>>(
                     below.counts.data(), width * plan_.steps, out);
             else
@@ -391,14 +427,34 @@ private:
     }
 
     // Currents of layer i from its input operand x: I = scale·x·W (one row per sample when
-    // constant; scale: dropout's, in training).
+    // constant; scale: dropout's, in training). A convolution leaves its columns in cols_ for
+    // the weight gradient.
     neuron_input currents(std::size_t i, const void* x, std::uint32_t n, float scale = 1) {
         const layer_state& l = layers_[i];
         const int k = static_cast<int>(l.spec.inputs), out = static_cast<int>(l.spec.outputs);
-        const int rows = static_cast<int>(l.constant ? n : n * plan_.steps);
-        gemm(blas_, false, false, rows, out, k, x, k,
-             l.half ? static_cast<const void*>(l.w16.data()) : l.w.value.data(), out,
-             current_.data(), out, l.half, scale);
+        const std::size_t images = l.constant ? n : std::size_t{n} * plan_.steps;
+        const void* w = l.half ? static_cast<const void*>(l.w16.data()) : l.w.value.data();
+        int bias_every = 1;
+        if (l.spec.conv) {
+            const conv_geometry g = l.conv();
+            const std::size_t span = images * g.out_hw();
+            with_operand(l.half, [&]<class P>(P) {
+                im2col<P><<<grid_for(span * g.fan_in()), block_threads, 0, stream_>>>(
+                    static_cast<const P*>(x), g, images, reinterpret_cast<P*>(cols_.data()));
+                NM_CUDA_LAUNCHED();
+            });
+            auto* by_channel = reinterpret_cast<float*>(channel_major_.data());
+            gemm(blas_, false, false, g.out_c, static_cast<int>(span), g.fan_in(), w, g.fan_in(),
+                 cols_.data(), static_cast<int>(span), by_channel, static_cast<int>(span), l.half,
+                 scale);
+            from_channel_major<<<grid_for(images * out), block_threads, 0, stream_>>>(
+                by_channel, g.out_c, g.out_hw(), images, current_.data());
+            NM_CUDA_LAUNCHED();
+            bias_every = g.out_hw();
+        } else {
+            gemm(blas_, false, false, static_cast<int>(images), out, k, x, k, w, out,
+                 current_.data(), out, l.half, scale);
+        }
         const std::size_t width = std::size_t{n} * out;
         return {current_.data(),
                 l.constant ? 0 : width,
@@ -407,7 +463,8 @@ private:
                 width,
                 static_cast<int>(plan_.steps),
                 l.spec.learn_beta ? l.beta.value.data() : nullptr,
-                l.spec.learn_threshold ? l.threshold.value.data() : nullptr};
+                l.spec.learn_threshold ? l.threshold.value.data() : nullptr,
+                bias_every};
     }
 
     // Forward through every layer; training keeps hidden spikes as bits, counting adds spikes
@@ -436,10 +493,12 @@ private:
             } else {
                 const bool half_out = !last && layers_[i + 1].half;
                 with_operand(half_out, [&]<class Out>(Out) {
-                    Out* spikes = last ? reinterpret_cast<Out*>(y_.data())
-                                       : reinterpret_cast<Out*>(operands_[(i + 1) % 2].data());
+                    // Pooled spikes are read from their bits, which every pass keeps then.
+                    const bool pools = l.spec.pool != 0;
+                    auto* next = reinterpret_cast<Out*>(operands_[(i + 1) % 2].data());
+                    Out* spikes = last ? reinterpret_cast<Out*>(y_.data()) : pools ? nullptr : next;
                     kept_spikes keep;
-                    if (training && !last) keep = {l.bits.data(), l.counts.data()};
+                    if ((training || pools) && !last) keep = {l.bits.data(), l.counts.data()};
                     with_spiking(l.spec.neuron, l.spec.reset,
                                  [&]<neuron_kind Kind, reset_mode R>() {
                                      spiking_forward<Kind, R, Out>
@@ -447,6 +506,14 @@ private:
                                              in, constants_of(l.spec), spikes, keep, counter);
                                  });
                     x = spikes;
+                    if (pools) {
+                        NM_CUDA_LAUNCHED();
+                        const std::size_t pooled = rows.n * l.spec.pooled.size() * plan_.steps;
+                        pool_bits<Out><<<grid_for(pooled), block_threads, 0, stream_>>>(
+                            l.bits.data(), static_cast<int>(rows.n), static_cast<int>(plan_.steps),
+                            l.pool(), next);
+                        x = next;
+                    }
                 });
             }
             NM_CUDA_LAUNCHED();
@@ -454,7 +521,7 @@ private:
     }
 
     // Backward of layer i from dspikes_ (∂L/∂output): weight and bias gradients, and ∂L/∂input
-    // into dspikes_ for the layer below.
+    // into dspikes_ for the layer below (through dpooled_ and the unpooling when it pools).
     void backward(std::size_t i, batch_rows rows) {
         const layer_state& l = layers_[i];
         const void* x = input_of(i, rows);
@@ -484,29 +551,78 @@ private:
         });
         const int k = static_cast<int>(l.spec.inputs), n = static_cast<int>(l.spec.outputs);
         const int r = static_cast<int>(rows.n * plan_.steps);
-        if (l.constant) // the same input at every step: ∂W = xᵀ · Σ_t ∂L/∂I_t
-            gemm(blas_, true, false, k, n, static_cast<int>(rows.n), x, k, summed_.data(), n,
-                 l.w.grad.data(), n, false);
-        else
-            gemm(blas_, true, false, k, n, r, x, k, dcurrent_.data(), n, l.w.grad.data(), n, l.half,
-                 scale);
-        // Per-neuron gradients: each neuron of the batch's share, summed over the batch.
+        const bool below_pools = i > 0 && layers_[i - 1].spec.pool;
+        float* dinput = i == 0 ? nullptr : below_pools ? dpooled_.data() : dspikes_.data();
+        if (l.spec.conv) {
+            conv_gradients(l, rows.n, dinput);
+        } else {
+            if (l.constant) // the same input at every step: ∂W = xᵀ · Σ_t ∂L/∂I_t
+                gemm(blas_, true, false, k, n, static_cast<int>(rows.n), x, k, summed_.data(), n,
+                     l.w.grad.data(), n, false);
+            else
+                gemm(blas_, true, false, k, n, r, x, k, dcurrent_.data(), n, l.w.grad.data(), n,
+                     l.half, scale);
+            if (dinput) {
+                gemm(blas_, false, true, r, k, n, dcurrent_.data(), n,
+                     l.half ? static_cast<const void*>(l.w16.data()) : l.w.value.data(), n, dinput,
+                     k, l.half, scale);
+                if (l.spec.dropout > 0) drop(l, dinput, std::size_t{rows.n} * k);
+            }
+        }
+        // Per-neuron gradients: each neuron of the batch's share, summed over the batch (a conv
+        // bias then over its channel's pixels too).
         const std::pair<const float*, const tensor_state*> shares[] = {
             {summed_.data(), l.spec.bias ? &l.b : nullptr},
             {beta_sums, &l.beta},
             {threshold_sums, &l.threshold}};
         for (const auto& [share, t] : shares) {
             if (!share || !t) continue;
-            column_sums<<<grid_for(n), block_threads, 0, stream_>>>(share, static_cast<int>(rows.n),
-                                                                    n, t->grad.data());
+            const bool by_channel = t == &l.b && l.spec.conv;
+            column_sums<<<grid_for(n), block_threads, 0, stream_>>>(
+                share, static_cast<int>(rows.n), n,
+                by_channel ? neuron_sums_.data() : t->grad.data());
+            NM_CUDA_LAUNCHED();
+            if (by_channel) {
+                const conv_geometry g = l.conv();
+                segment_sums<<<grid_for(g.out_c), block_threads, 0, stream_>>>(
+                    neuron_sums_.data(), g.out_c, g.out_hw(), t->grad.data());
+                NM_CUDA_LAUNCHED();
+            }
+        }
+        if (below_pools) {
+            const layer_state& below = layers_[i - 1];
+            unpool_bits<<<grid_for(std::size_t{rows.n} * below.spec.outputs * plan_.steps),
+                          block_threads, 0, stream_>>>(
+                dpooled_.data(), below.bits.data(), static_cast<int>(rows.n),
+                static_cast<int>(plan_.steps), below.pool(), dspikes_.data());
             NM_CUDA_LAUNCHED();
         }
-        if (i > 0) {
-            gemm(blas_, false, true, r, k, n, dcurrent_.data(), n,
-                 l.half ? static_cast<const void*>(l.w16.data()) : l.w.value.data(), n,
-                 dspikes_.data(), k, l.half, scale);
-            if (l.spec.dropout > 0) drop(l, dspikes_.data(), std::size_t{rows.n} * k);
-        }
+    }
+
+    // A convolution's weight gradient and, given dx, its input gradient: ∂L/∂I (dcurrent_, or
+    // Σ_t of it in summed_ for a constant input) by channel, times the columns currents() left,
+    // and Wᵀ times it scattered back by col2im.
+    void conv_gradients(const layer_state& l, std::uint32_t n, float* dx) {
+        const conv_geometry g = l.conv();
+        const std::size_t images = l.constant ? n : std::size_t{n} * plan_.steps;
+        const int span = static_cast<int>(images * g.out_hw());
+        with_operand(l.half, [&]<class G>(G) {
+            const G* dy = reinterpret_cast<const G*>(
+                l.constant ? summed_.data() : static_cast<void*>(dcurrent_.data()));
+            to_channel_major<G>
+                <<<grid_for(images * g.out_hw() * g.out_c), block_threads, 0, stream_>>>(
+                    dy, g.out_c, g.out_hw(), images, reinterpret_cast<G*>(channel_major_.data()));
+            NM_CUDA_LAUNCHED();
+        });
+        gemm(blas_, false, true, g.out_c, g.fan_in(), span, channel_major_.data(), span,
+             cols_.data(), span, l.w.grad.data(), g.fan_in(), l.half);
+        if (!dx) return;
+        gemm(blas_, true, false, g.fan_in(), span, g.out_c,
+             l.half ? static_cast<const void*>(l.w16.data()) : l.w.value.data(), g.fan_in(),
+             channel_major_.data(), span, dcols_.data(), span, l.half);
+        col2im<<<grid_for(images * g.in_size()), block_threads, 0, stream_>>>(dcols_.data(), g,
+                                                                              images, dx);
+        NM_CUDA_LAUNCHED();
     }
 
     // One whole step on stream_: rows and step values in, forward, loss, backward, update, loss
@@ -565,6 +681,10 @@ private:
     buffer<std::byte> operands_[2], dcurrent_; // GEMM operands: float or bfloat16
     buffer<float> current_, dspikes_, summed_, y_, logits_, losses_, direct_, vstar_, aux_;
     buffer<float> learned_sums_; // [2][batch · n]: each neuron of the batch's ∂L/∂β and ∂L/∂θ
+    buffer<float> neuron_sums_;              // [n]: a conv bias gradient's per-pixel sums
+    buffer<std::byte> cols_, channel_major_; // a convolution's columns; its outputs by channel
+    buffer<float> dcols_;                    // the columns' gradient
+    buffer<float> dpooled_; // ∂L/∂(pooled spikes) [T·B][pooled], before unpooling
     buffer<std::uint32_t> rows_;
     buffer<std::int32_t> labels_;
     buffer<step_values> values_;
