@@ -61,6 +61,10 @@ inline neuron_options neuron_options_of(const layer_spec& s, std::size_t index) 
     o.learn_threshold = s.learn_threshold;
     if (s.learn_threshold && s.kind != "lif" && s.kind != "if")
         fail("learn_threshold is available on lif and if layers");
+    if (s.recurrent && s.kind != "lif" && s.kind != "if")
+        fail("recurrent is available on lif and if layers");
+    if (s.recurrent && (s.learn_beta || s.learn_threshold))
+        fail("learn_beta and learn_threshold are not available with recurrent");
     o.detach_reset = s.detach_reset;
     return o;
 }
@@ -151,8 +155,6 @@ public:
                                             " must be in [0, 1]");
                     layers_.push_back(std::make_unique<cuba_lif_layer<Real>>(width, o, s.alpha));
                 } else if (s.recurrent) {
-                    if (s.learn_beta)
-                        throw bad_config(ctx + ": learn_beta is not available with recurrent");
                     auto r = std::make_unique<recurrent_lif_layer<Real>>(width, o);
                     initialise(r->weights(), width, s, ctx, rng);
                     layers_.push_back(std::move(r));

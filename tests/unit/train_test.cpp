@@ -730,6 +730,16 @@ TEST(model, bad_layers_give_clear_errors) {
     bad.size = 7;
     EXPECT_NE(error_of({dense_layer(3), bad}).find("neuron layers keep the size"),
               std::string::npos);
+    // Options a layer kind would otherwise ignore are refused by name.
+    bad = neuron("alif", "zero", "arctan", false);
+    bad.recurrent = true;
+    EXPECT_NE(error_of({dense_layer(3), bad}).find("recurrent is available on lif and if layers"),
+              std::string::npos);
+    bad = neuron("lif", "zero", "arctan", false);
+    bad.recurrent = true;
+    bad.learn_threshold = true;
+    EXPECT_NE(error_of({dense_layer(3), bad}).find("not available with recurrent"),
+              std::string::npos);
 }
 
 TEST(optimizer, adam_moves_against_the_gradient_and_clips) {
