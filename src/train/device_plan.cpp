@@ -94,7 +94,7 @@ device_plan make_device_plan(const train_spec& spec, const input_code& code,
         if (!open) refuse(ctx, "a neuron layer not fed by a dense or conv2d layer");
         if (!dropout_ctx.empty()) refuse(dropout_ctx, "dropout not followed by a dense layer");
         const neuron_options o = neuron_options_of(s, i);
-        if (s.recurrent) refuse(ctx, "recurrent = true");
+        if (s.recurrent && p.blocks.back().conv) refuse(ctx, "recurrent after a conv2d layer");
         if (o.learn_beta && s.kind != "lif" && s.kind != "if" && s.kind != "li")
             refuse(ctx, "learn_beta on a " + s.kind + " layer (lif, if and li learn it)");
         device_block& b = p.blocks.back();
@@ -118,6 +118,7 @@ device_plan make_device_plan(const train_spec& spec, const input_code& code,
         b.detach_reset = o.detach_reset;
         b.learn_beta = o.learn_beta;
         b.learn_threshold = o.learn_threshold; // the model allows it on lif and if only
+        b.recurrent = s.recurrent;             // the model allows it on lif and if only
         b.rate_penalty = static_cast<float>(spec.rate_reg);
         b.neuron_layer = model_index++;
         open = false;

@@ -16,7 +16,7 @@ namespace nm::train {
 
 // One dense (or bias-free linear) or conv2d layer, the neuron layer that reads its output, and
 // the pooling of its spikes when one follows. Its trained tensors, in the CPU model's order:
-// the weights, the bias, the decays, the thresholds.
+// the weights, the bias, the decays, the thresholds, the recurrent weights.
 struct device_block {
     std::size_t inputs = 0, outputs = 0; // features read; neurons
     bool bias = false;
@@ -40,6 +40,7 @@ struct device_block {
     int surrogate = 0;              // train::surrogate_kind
     bool detach_reset = true;
     bool learn_beta = false, learn_threshold = false; // per-neuron, trained (lif/if; li: beta)
+    bool recurrent = false; // lif/if: the layer's spikes of t − 1 back in through W [n][n]
     // A dropout layer on this block's input (the spikes of the block before): its p and the
     // CPU layer's own stream, so the masks are the same.
     double dropout = 0;

@@ -204,6 +204,7 @@ struct step_case {
     // spikes pooled 2×2 when `pool` is set, instead of dense 29-64.
     bool conv = false;
     std::size_t stride = 1, padding = 1;
+    bool recurrent = false, detach_reset = true; // the hidden layer's
     std::string pool, scheme = "rate";
 };
 
@@ -220,6 +221,8 @@ step_comparison compare_one_step(const step_case& sc) {
     lif1.kind = sc.hidden_kind;
     out.kind = sc.readout;
     lif1.reset = sc.hidden_reset;
+    lif1.recurrent = sc.recurrent;
+    lif1.detach_reset = sc.detach_reset;
     lif1.learn_beta = out.learn_beta = sc.learn_beta;
     lif1.learn_threshold = sc.learn_threshold;
     out.learn_threshold = sc.learn_threshold && sc.readout == "lif";
@@ -325,7 +328,10 @@ TEST(gpu_trainer, float32_step_matches_the_cpu_step) {
     for (const char* kind : {"lif", "cuba_lif", "alif", "rf", "graded_lif"})
         for (const char* reset : {"zero", "subtract"}) {
             if (std::string(kind) == "graded_lif" && std::string(reset) == "zero") continue;
-            const step_comparison c = compare_one_step({false, reset, kind});
+            step_case sc;
+            sc.hidden_reset = reset;
+            sc.hidden_kind = kind;
+            const step_comparison c = compare_one_step(sc);
             EXPECT_NEAR(c.gpu_loss, c.cpu_loss, 1e-5 * std::abs(c.cpu_loss)) << kind << reset;
             EXPECT_LT(c.logit_error, 1e-6) << kind << ", " << reset;
             EXPECT_LT(c.update_error, 1e-4) << kind << ", " << reset;
@@ -387,6 +393,27 @@ TEST(gpu_trainer, dropout_matches_the_cpu_step) {
     }
 }
 
+// Recurrent LIF: a GEMM and a step kernel per step, v* kept from forward, ∂W summed over the
+// steps in reverse: every reset, the reset attached or not, rate-coded or direct input.
+TEST(gpu_trainer, recurrent_lif_matches_the_cpu_step) {
+    NM_NEED_GPU();
+    for (const char* scheme : {"rate", "direct"})
+        for (const char* reset : {"zero", "subtract", "none"})
+            for (bool detach : {true, false}) {
+                step_case sc;
+                sc.recurrent = true;
+                sc.scheme = scheme;
+                sc.hidden_reset = reset;
+                sc.detach_reset = detach;
+                const step_comparison c = compare_one_step(sc);
+                const std::string what =
+                    std::string(scheme) + ", " + reset + (detach ? ", detached" : ", attached");
+                EXPECT_NEAR(c.gpu_loss, c.cpu_loss, 1e-5 * std::abs(c.cpu_loss)) << what;
+                EXPECT_LT(c.logit_error, 1e-5) << what;
+                EXPECT_LT(c.worst_tensor_error, 1e-4) << what;
+            }
+}
+
 // Convolutions as im2col and one GEMM, pooling read from the spikes' bits: rate-coded spikes or
 // direct currents (one step's columns, the gradient summed over the steps) into a conv layer,
 // with and without a stride and padding, its spikes max- or average-pooled or read whole.
@@ -415,7 +442,9 @@ TEST(gpu_trainer, convolution_and_pooling_match_the_cpu_step) {
 // the update's direction do.
 TEST(gpu_trainer, bfloat16_step_stays_within_its_precision) {
     NM_NEED_GPU();
-    const step_comparison c = compare_one_step({true});
+    step_case sc;
+    sc.bf16 = true;
+    const step_comparison c = compare_one_step(sc);
     EXPECT_NEAR(c.gpu_loss, c.cpu_loss, 2e-2 * std::abs(c.cpu_loss));
     EXPECT_GT(c.update_cosine, 0.9);
 }
@@ -436,7 +465,7 @@ std::string plan_error(const std::vector<layer_spec>& layers) {
 }
 
 TEST(gpu_trainer, refuses_layers_it_cannot_train_by_name) {
-    layer_spec lif, dense, cuba, pool, recurrent;
+    layer_spec lif, dense, cuba, pool, recurrent, conv;
     lif.kind = "lif";
     dense.kind = "dense";
     dense.size = 8;
@@ -446,7 +475,14 @@ TEST(gpu_trainer, refuses_layers_it_cannot_train_by_name) {
     EXPECT_NE(pooled_dense.find("layer 3 (maxpool)"), std::string::npos) << pooled_dense;
     recurrent.kind = "lif";
     recurrent.recurrent = true;
-    EXPECT_NE(plan_error({dense, recurrent}).find("recurrent"), std::string::npos);
+    conv.kind = "conv2d";
+    conv.channels = 2;
+    conv.kernel = 1;
+    const std::string recurrent_conv = plan_error({conv, recurrent});
+    EXPECT_NE(recurrent_conv.find("layer 2 (lif): recurrent after a conv2d layer"),
+              std::string::npos)
+        << recurrent_conv;
+    EXPECT_EQ(plan_error({dense, recurrent}), "");
     cuba.kind = "cuba_lif";
     cuba.learn_beta = true;
     EXPECT_NE(plan_error({dense, cuba}).find("learn_beta on a cuba_lif layer"), std::string::npos)

@@ -9,6 +9,7 @@
 #include "backends/cuda/conv_kernels.cuh"
 #include "backends/cuda/cuda.hpp"
 #include "backends/cuda/dispatch.cuh"
+#include "backends/cuda/recurrent_kernels.cuh"
 #include "backends/cuda/train_kernels.cuh"
 
 #include <algorithm>
@@ -23,14 +24,13 @@ namespace {
 
 using bf16 = __nv_bfloat16;
 
-// Row-major C[m×n] = alpha · op(A)[m×k] · op(B)[k×n], float accumulation: cuBLAS is column-major,
-// so it computes Cᵀ = op(B)ᵀ · op(A)ᵀ.
+// Row-major C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C, float accumulation: cuBLAS is
+// column-major, so it computes Cᵀ = op(B)ᵀ · op(A)ᵀ.
 void gemm(cublasHandle_t h, bool ta, bool tb, int m, int n, int k, const void* a, int lda,
-          const void* b, int ldb, float* c, int ldc, bool half, float alpha = 1) {
-    const float zero = 0;
+          const void* b, int ldb, float* c, int ldc, bool half, float alpha = 1, float beta = 0) {
     const cudaDataType type = half ? CUDA_R_16BF : CUDA_R_32F;
     NM_CUDA_CHECK(cublasGemmEx(h, tb ? CUBLAS_OP_T : CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N, n,
-                               m, k, &alpha, b, type, ldb, a, type, lda, &zero, c, CUDA_R_32F, ldc,
+                               m, k, &alpha, b, type, ldb, a, type, lda, &beta, c, CUDA_R_32F, ldc,
                                CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
 }
 
@@ -59,6 +59,9 @@ struct tensor_state {
 struct layer_state {
     train::device_block spec;
     tensor_state w, b, beta, threshold; // b, beta, threshold: [outputs], when trained
+    tensor_state recurrent;             // a recurrent layer's W [n][n]
+    buffer<bf16> recurrent16;           // its copy for bfloat16 GEMMs
+    buffer<float> vstar;                // a recurrent layer's v* [T][batch · n], from forward
     buffer<bf16> w16;                   // the GEMMs' copy, when this block's operands are bfloat16
     buffer<std::uint32_t> bits;         // hidden spikes kept for backward...
     buffer<std::uint16_t> counts;       // ...or graded counts
@@ -91,8 +94,24 @@ struct layer_state {
         if (spec.bias) out.push_back(&b);
         if (spec.learn_beta) out.push_back(&beta);
         if (spec.learn_threshold) out.push_back(&threshold);
+        if (spec.recurrent) out.push_back(&recurrent);
         return out;
     }
+    // The bfloat16 copy the GEMMs read of tensor t, refreshed with every update; null if none.
+    bf16* half_copy(const tensor_state* t) {
+        if (t == &w && half) return w16.data();
+        if (t == &recurrent && recurrent16.size()) return recurrent16.data();
+        return nullptr;
+    }
+    // Tensor t as a GEMM operand of type T.
+    template<class T>
+    const void* operand(const tensor_state& t) const {
+        if constexpr (std::is_same_v<T, bf16>)
+            return &t == &w ? w16.data() : recurrent16.data();
+        else
+            return t.value.data();
+    }
+
     std::vector<const tensor_state*> tensors() const {
         const auto all = const_cast<layer_state*>(this)->tensors();
         return {all.begin(), all.end()};
@@ -149,7 +168,16 @@ public:
             }
             if (l.spec.pool) pooled = std::max(pooled, l.spec.pooled.size());
             if (l.spec.dropout > 0) l.keep.resize(mb * k);
-            if (i + 1 < plan.blocks.size()) {
+            if (l.spec.recurrent) {
+                l.recurrent.resize(n * n);
+                if (plan.bf16) l.recurrent16.resize(n * n);
+                l.vstar.resize(steps * mb * n);
+                membrane_.resize(mb * n); // buffers only grow: the widest layer's size
+                recurrent_in_.resize(mb * n);
+                own_spikes_.resize(steps * mb * n * sizeof(float));
+            }
+            // Spikes kept for the next layer's backward, and for a recurrent layer's own.
+            if (i + 1 < plan.blocks.size() || l.spec.recurrent) {
                 if (l.spec.graded())
                     l.counts.resize(steps * mb * n);
                 else
@@ -216,11 +244,13 @@ public:
     void upload(const std::vector<train::device_tensor>& tensors, std::uint64_t steps) override {
         std::size_t at = 0;
         for (layer_state& l : layers_) {
-            for (tensor_state* t : l.tensors()) upload_tensor(tensors.at(at++), *t);
-            if (l.half) {
-                to_bf16<<<grid_for(l.w.value.size()), block_threads, 0, stream_>>>(
-                    l.w.value.data(), l.w.value.size(), l.w16.data());
-                NM_CUDA_LAUNCHED();
+            for (tensor_state* t : l.tensors()) {
+                upload_tensor(tensors.at(at++), *t);
+                if (bf16* copy = l.half_copy(t)) {
+                    to_bf16<<<grid_for(t->value.size()), block_threads, 0, stream_>>>(
+                        t->value.data(), t->value.size(), copy);
+                    NM_CUDA_LAUNCHED();
+                }
             }
         }
         steps_ = steps;
@@ -303,7 +333,8 @@ public:
 
     std::size_t saved_bytes() const override {
         std::size_t bytes = 0;
-        for (const layer_state& l : layers_) bytes += l.bits.bytes() + l.counts.bytes();
+        for (const layer_state& l : layers_)
+            bytes += l.bits.bytes() + l.counts.bytes() + l.vstar.bytes();
         return bytes;
     }
 
@@ -314,10 +345,12 @@ public:
                             direct_.bytes() + vstar_.bytes() + aux_.bytes() + labels_.bytes() +
                             learned_sums_.bytes() + neuron_sums_.bytes() + cols_.bytes() +
                             channel_major_.bytes() + dcols_.bytes() + dpooled_.bytes() +
+                            membrane_.bytes() + recurrent_in_.bytes() + own_spikes_.bytes() +
                             train_.currents.bytes() + train_.thresholds.bytes();
         for (const layer_state& l : layers_) {
             for (const tensor_state* t : l.tensors()) bytes += t->bytes();
-            bytes += l.w16.bytes() + l.bits.bytes() + l.counts.bytes() + l.keep.bytes();
+            bytes += l.w16.bytes() + l.bits.bytes() + l.counts.bytes() + l.keep.bytes() +
+                     l.recurrent16.bytes() + l.vstar.bytes();
         }
         return bytes;
     }
@@ -499,12 +532,15 @@ private:
                     Out* spikes = last ? reinterpret_cast<Out*>(y_.data()) : pools ? nullptr : next;
                     kept_spikes keep;
                     if ((training || pools) && !last) keep = {l.bits.data(), l.counts.data()};
-                    with_spiking(l.spec.neuron, l.spec.reset,
-                                 [&]<neuron_kind Kind, reset_mode R>() {
-                                     spiking_forward<Kind, R, Out>
-                                         <<<grid_for(in.width), block_threads, 0, stream_>>>(
-                                             in, constants_of(l.spec), spikes, keep, counter);
-                                 });
+                    if (l.spec.recurrent)
+                        recurrent_forward(l, in, spikes, counter);
+                    else
+                        with_spiking(l.spec.neuron, l.spec.reset,
+                                     [&]<neuron_kind Kind, reset_mode R>() {
+                                         spiking_forward<Kind, R, Out>
+                                             <<<grid_for(in.width), block_threads, 0, stream_>>>(
+                                                 in, constants_of(l.spec), spikes, keep, counter);
+                                     });
                     x = spikes;
                     if (pools) {
                         NM_CUDA_LAUNCHED();
@@ -520,6 +556,65 @@ private:
         }
     }
 
+    // A recurrent layer's time loop: at each step its spikes of the step before through W
+    // (a GEMM), then the step kernel. Spikes go to `spikes` [T][batch · n] and to the bits.
+    template<class Out>
+    void recurrent_forward(const layer_state& l, const neuron_input& in, Out* spikes,
+                           unsigned long long* counter) {
+        const int n = in.n, batch = static_cast<int>(in.width / in.n);
+        with_constant<reset_mode::zero, reset_mode::subtract, reset_mode::none>(
+            static_cast<reset_mode>(l.spec.reset), [&]<reset_mode R>() {
+                for (int t = 0; t < in.steps; ++t) {
+                    if (t > 0)
+                        gemm(blas_, false, false, batch, n, n, spikes + (t - 1) * in.width, n,
+                             l.operand<Out>(l.recurrent), n, recurrent_in_.data(), n,
+                             std::is_same_v<Out, bf16>);
+                    recurrent_step<R, Out><<<grid_for(in.width), block_threads, 0, stream_>>>(
+                        in, t, constants_of(l.spec), t > 0 ? recurrent_in_.data() : nullptr,
+                        membrane_.data(), l.vstar.data(), spikes, l.bits.data(), counter);
+                    NM_CUDA_LAUNCHED();
+                }
+            });
+    }
+
+    // Its backward, time in reverse: the step kernel from ∂L/∂s_t and G_{t+1}·Wᵀ, then
+    // ∂W += s_{t−1}ᵀ·G_t and G_t·Wᵀ for the step before (GEMMs in the layer's operand type).
+    void recurrent_backward(const layer_state& l, std::size_t width) {
+        const int n = static_cast<int>(l.spec.outputs), batch = static_cast<int>(width / n);
+        const int steps = static_cast<int>(plan_.steps);
+        NM_CUDA_CHECK(
+            cudaMemsetAsync(l.recurrent.grad.data(), 0, l.recurrent.grad.bytes(), stream_));
+        const train::surrogate sg = surrogate_of(l.spec);
+        with_operand(l.half, [&]<class G>(G) {
+            auto* own = reinterpret_cast<G*>(own_spikes_.data());
+            unpack_bits<G><<<grid_for(width * steps), block_threads, 0, stream_>>>(
+                l.bits.data(), width, steps, own);
+            NM_CUDA_LAUNCHED();
+            auto* dcurrent = reinterpret_cast<G*>(dcurrent_.data());
+            with_constant<reset_mode::zero, reset_mode::subtract, reset_mode::none>(
+                static_cast<reset_mode>(l.spec.reset), [&]<reset_mode R>() {
+                    with_surrogate(sg.kind, [&]<surrogate_kind K>() {
+                        for (int t = steps - 1; t >= 0; --t) {
+                            const bool last = t == steps - 1;
+                            recurrent_step_backward<R, K, G>
+                                <<<grid_for(width), block_threads, 0, stream_>>>(
+                                    width, t, last, constants_of(l.spec), sg, l.spec.detach_reset,
+                                    l.spec.rate_penalty, dspikes_.data(),
+                                    last ? nullptr : recurrent_in_.data(), l.vstar.data(),
+                                    membrane_.data(), neuron_grads<G>{dcurrent, summed_.data()});
+                            NM_CUDA_LAUNCHED();
+                            if (t == 0) break;
+                            const G* g = dcurrent + t * width;
+                            gemm(blas_, true, false, n, n, batch, own + (t - 1) * width, n, g, n,
+                                 l.recurrent.grad.data(), n, l.half, 1, 1);
+                            gemm(blas_, false, true, batch, n, n, g, n, l.operand<G>(l.recurrent),
+                                 n, recurrent_in_.data(), n, l.half);
+                        }
+                    });
+                });
+        });
+    }
+
     // Backward of layer i from dspikes_ (∂L/∂output): weight and bias gradients, and ∂L/∂input
     // into dspikes_ for the layer below (through dpooled_ and the unpooling when it pools).
     void backward(std::size_t i, batch_rows rows) {
@@ -530,25 +625,30 @@ private:
         float* vstar = l.constant ? vstar_.data() : current_.data();
         float* beta_sums = l.spec.learn_beta ? learned_sums_.data() : nullptr;
         float* threshold_sums = l.spec.learn_threshold ? learned_sums_.data() + in.width : nullptr;
-        with_operand(l.half, [&]<class G>(G) {
-            const neuron_grads<G> out{reinterpret_cast<G*>(dcurrent_.data()), summed_.data(),
-                                      beta_sums, threshold_sums};
-            if (!l.spec.spiking()) {
-                li_backward<G><<<grid_for(in.width), block_threads, 0, stream_>>>(
-                    in, l.spec.beta, dspikes_.data(), y_.data(), out);
-            } else {
-                const train::surrogate sg = surrogate_of(l.spec);
-                with_spiking(l.spec.neuron, l.spec.reset, [&]<neuron_kind Kind, reset_mode R>() {
-                    with_surrogate(sg.kind, [&]<surrogate_kind K>() {
-                        spiking_backward<Kind, R, K, G>
-                            <<<grid_for(in.width), block_threads, 0, stream_>>>(
-                                in, constants_of(l.spec), sg, l.spec.detach_reset,
-                                l.spec.rate_penalty, dspikes_.data(), vstar, aux_.data(), out);
-                    });
-                });
-            }
-            NM_CUDA_LAUNCHED();
-        });
+        if (l.spec.recurrent)
+            recurrent_backward(l, in.width);
+        else
+            with_operand(l.half, [&]<class G>(G) {
+                const neuron_grads<G> out{reinterpret_cast<G*>(dcurrent_.data()), summed_.data(),
+                                          beta_sums, threshold_sums};
+                if (!l.spec.spiking()) {
+                    li_backward<G><<<grid_for(in.width), block_threads, 0, stream_>>>(
+                        in, l.spec.beta, dspikes_.data(), y_.data(), out);
+                } else {
+                    const train::surrogate sg = surrogate_of(l.spec);
+                    with_spiking(l.spec.neuron, l.spec.reset,
+                                 [&]<neuron_kind Kind, reset_mode R>() {
+                                     with_surrogate(sg.kind, [&]<surrogate_kind K>() {
+                                         spiking_backward<Kind, R, K, G>
+                                             <<<grid_for(in.width), block_threads, 0, stream_>>>(
+                                                 in, constants_of(l.spec), sg, l.spec.detach_reset,
+                                                 l.spec.rate_penalty, dspikes_.data(), vstar,
+                                                 aux_.data(), out);
+                                     });
+                                 });
+                }
+                NM_CUDA_LAUNCHED();
+            });
         const int k = static_cast<int>(l.spec.inputs), n = static_cast<int>(l.spec.outputs);
         const int r = static_cast<int>(rows.n * plan_.steps);
         const bool below_pools = i > 0 && layers_[i - 1].spec.pool;
@@ -661,8 +761,7 @@ private:
             for (tensor_state* t : l.tensors()) {
                 optimizer_update<<<grid_for(t->value.size()), block_threads, 0, stream_>>>(
                     t->value.data(), t->grad.data(), t->m.data(), t->v.data(), t->value.size(), o,
-                    values_.data(), scale, t->low, t->high,
-                    t == &l.w && l.half ? l.w16.data() : nullptr);
+                    values_.data(), scale, t->low, t->high, l.half_copy(t));
                 NM_CUDA_LAUNCHED();
             }
         NM_CUDA_CHECK(cudaMemcpyAsync(host_losses_, losses_.data(), n * sizeof(float),
@@ -685,6 +784,10 @@ private:
     buffer<std::byte> cols_, channel_major_; // a convolution's columns; its outputs by channel
     buffer<float> dcols_;                    // the columns' gradient
     buffer<float> dpooled_; // ∂L/∂(pooled spikes) [T·B][pooled], before unpooling
+    // Recurrent layers: the membrane (backward: g_v), the recurrent input s_{t−1}·W (backward:
+    // G_{t+1}·Wᵀ), the layer's own spikes unpacked as a GEMM operand.
+    buffer<float> membrane_, recurrent_in_;
+    buffer<std::byte> own_spikes_;
     buffer<std::uint32_t> rows_;
     buffer<std::int32_t> labels_;
     buffer<step_values> values_;
