@@ -9,9 +9,9 @@
 #include "train/device_plan.hpp"
 #include "train/loss.hpp"
 #include "train/model.hpp"
-
 #include "train/optimizer.hpp"
-#include <memory>
+
+#include "kernel_checks.hpp"
 
 #include <gtest/gtest.h>
 
@@ -25,30 +25,9 @@ namespace {
 #define NM_NEED_GPU()                                                                              \
     if (cuda::device_count() == 0) GTEST_SKIP() << "no CUDA device"
 
-std::vector<float> random_values(std::size_t n, std::uint64_t seed, double low, double high) {
-    const rng_stream rng(seed, 77);
-    std::vector<float> v(n);
-    for (std::size_t i = 0; i < n; ++i)
-        v[i] =
-            static_cast<float>(low + (high - low) * rng.uniform(static_cast<std::uint32_t>(i), 0));
-    return v;
-}
-
-// ‖a − b‖ / ‖b‖, with NaN anywhere failing.
-double relative_error(const std::vector<float>& a, const std::vector<double>& b) {
-    double d = 0, r = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (!std::isfinite(a[i])) return INFINITY;
-        d += (a[i] - b[i]) * (a[i] - b[i]);
-        r += b[i] * b[i];
-    }
-    return std::sqrt(d / r);
-}
-
-template<class Real>
-std::vector<Real> cast(const std::vector<float>& v) {
-    return std::vector<Real>(v.begin(), v.end());
-}
+using test::cast;
+using test::random_values;
+using test::relative_error;
 
 constexpr int steps = 12, batch = 7, neurons = 45; // widths not a multiple of 32
 constexpr std::size_t width = std::size_t{batch} * neurons, total = steps * width;

@@ -126,7 +126,7 @@ static __global__ void square_sums(const float* g, std::size_t n, double* partia
         s += static_cast<double>(g[i]) * g[i];
     part[threadIdx.x] = s;
     __syncthreads();
-    for (int h = blockDim.x / 2; h > 0; h >>= 1) {
+    for (unsigned h = blockDim.x / 2; h > 0; h >>= 1) {
         if (threadIdx.x < h) part[threadIdx.x] += part[threadIdx.x + h];
         __syncthreads();
     }
