@@ -9,6 +9,7 @@
 #include "backends/cuda/conv_kernels.cuh"
 #include "backends/cuda/cuda.hpp"
 #include "backends/cuda/dispatch.cuh"
+#include "backends/cuda/launch.cuh"
 #include "backends/cuda/recurrent_kernels.cuh"
 #include "backends/cuda/train_kernels.cuh"
 
@@ -247,9 +248,8 @@ public:
             for (tensor_state* t : l.tensors()) {
                 upload_tensor(tensors.at(at++), *t);
                 if (bf16* copy = l.half_copy(t)) {
-                    to_bf16<<<grid_for(t->value.size()), block_threads, 0, stream_>>>(
-                        t->value.data(), t->value.size(), copy);
-                    NM_CUDA_LAUNCHED();
+                    launch(to_bf16, grid_for(t->value.size()), block_threads, stream_,
+                           t->value.data(), t->value.size(), copy);
                 }
             }
         }
@@ -406,18 +406,16 @@ private:
     const void* encode(const resident_split& split, batch_rows rows, bool count) {
         const std::size_t channels = plan_.blocks[0].inputs;
         if (!plan_.rate_input) {
-            gather_rows<<<grid_for(rows.n * channels), block_threads, 0, stream_>>>(
-                split.currents.data(), rows, static_cast<int>(channels), direct_.data());
-            NM_CUDA_LAUNCHED();
+            launch(gather_rows, grid_for(rows.n * channels), block_threads, stream_,
+                   split.currents.data(), rows, static_cast<int>(channels), direct_.data());
             return direct_.data();
         }
         const std::size_t threads = (channels + 3) / 4 * rows.n * plan_.steps;
         auto* x = reinterpret_cast<P*>(operands_[0].data());
-        encode_rate<P><<<grid_for(threads), block_threads, 0, stream_>>>(
-            split.thresholds.data(), rows, static_cast<int>(channels),
-            static_cast<int>(plan_.steps), values_.data(), plan_.rng_key0, plan_.rng_key1,
-            plan_.rng_stream, x, count ? counts_.data() : nullptr);
-        NM_CUDA_LAUNCHED();
+        launch(encode_rate<P>, grid_for(threads), block_threads, stream_, split.thresholds.data(),
+               rows, static_cast<int>(channels), static_cast<int>(plan_.steps), values_.data(),
+               plan_.rng_key0, plan_.rng_key1, plan_.rng_stream, x,
+               count ? counts_.data() : nullptr);
         return x;
     }
 
@@ -435,16 +433,15 @@ private:
             auto* out = reinterpret_cast<P*>(operands_[i % 2].data());
             const layer_state& below = layers_[i - 1];
             if (below.spec.pool)
-                pool_bits<P><<<grid_for(width * plan_.steps), block_threads, 0, stream_>>>(
-                    below.bits.data(), static_cast<int>(rows.n), static_cast<int>(plan_.steps),
-                    below.pool(), out);
+                launch(pool_bits<P>, grid_for(width * plan_.steps), block_threads, stream_,
+                       below.bits.data(), static_cast<int>(rows.n), static_cast<int>(plan_.steps),
+                       below.pool(), out);
             else if (below.spec.graded())
-                unpack_counts<P><<<grid_for(width * plan_.steps), block_threads, 0, stream_>>>(
-                    below.counts.data(), width * plan_.steps, out);
+                launch(unpack_counts<P>, grid_for(width * plan_.steps), block_threads, stream_,
+                       below.counts.data(), width * plan_.steps, out);
             else
-                unpack_bits<P><<<grid_for(width * plan_.steps), block_threads, 0, stream_>>>(
-                    below.bits.data(), width, static_cast<int>(plan_.steps), out);
-            NM_CUDA_LAUNCHED();
+                launch(unpack_bits<P>, grid_for(width * plan_.steps), block_threads, stream_,
+                       below.bits.data(), width, static_cast<int>(plan_.steps), out);
             if (l.spec.dropout > 0) drop(l, out, width);
             x = out;
         });
@@ -454,9 +451,8 @@ private:
     // Zeroes the dropped features of x [T][width] with layer l's mask of this batch.
     template<class T>
     void drop(const layer_state& l, T* x, std::size_t width) {
-        apply_mask<T><<<grid_for(width * plan_.steps), block_threads, 0, stream_>>>(
-            l.keep.data(), width, static_cast<int>(plan_.steps), x);
-        NM_CUDA_LAUNCHED();
+        launch(apply_mask<T>, grid_for(width * plan_.steps), block_threads, stream_, l.keep.data(),
+               width, static_cast<int>(plan_.steps), x);
     }
 
     // Currents of layer i from its input operand x: I = scale·x·W (one row per sample when
@@ -472,17 +468,15 @@ private:
             const conv_geometry g = l.conv();
             const std::size_t span = images * g.out_hw();
             with_operand(l.half, [&]<class P>(P) {
-                im2col<P><<<grid_for(span * g.fan_in()), block_threads, 0, stream_>>>(
-                    static_cast<const P*>(x), g, images, reinterpret_cast<P*>(cols_.data()));
-                NM_CUDA_LAUNCHED();
+                launch(im2col<P>, grid_for(span * g.fan_in()), block_threads, stream_,
+                       static_cast<const P*>(x), g, images, reinterpret_cast<P*>(cols_.data()));
             });
             auto* by_channel = reinterpret_cast<float*>(channel_major_.data());
             gemm(blas_, false, false, g.out_c, static_cast<int>(span), g.fan_in(), w, g.fan_in(),
                  cols_.data(), static_cast<int>(span), by_channel, static_cast<int>(span), l.half,
                  scale);
-            from_channel_major<<<grid_for(images * out), block_threads, 0, stream_>>>(
-                by_channel, g.out_c, g.out_hw(), images, current_.data());
-            NM_CUDA_LAUNCHED();
+            launch(from_channel_major, grid_for(images * out), block_threads, stream_, by_channel,
+                   g.out_c, g.out_hw(), images, current_.data());
             bias_every = g.out_hw();
         } else {
             gemm(blas_, false, false, static_cast<int>(images), out, k, x, k, w, out,
@@ -510,9 +504,8 @@ private:
             const bool drops = training && l.spec.dropout > 0;
             if (drops) { // the mask of this batch, kept for backward
                 const std::size_t width = std::size_t{rows.n} * l.spec.inputs;
-                dropout_mask<<<grid_for(width), block_threads, 0, stream_>>>(
-                    l.spec.dropout_rng, l.spec.dropout, width, values_.data(), l.keep.data());
-                NM_CUDA_LAUNCHED();
+                launch(dropout_mask, grid_for(width), block_threads, stream_, l.spec.dropout_rng,
+                       l.spec.dropout, width, values_.data(), l.keep.data());
                 with_operand(l.half, [&]<class P>(P) {
                     drop(l, static_cast<P*>(const_cast<void*>(x)), width);
                 });
@@ -521,8 +514,8 @@ private:
             const bool last = i + 1 == layers_.size();
             unsigned long long* counter = count ? counts_.data() + i + 1 : nullptr;
             if (!l.spec.spiking()) {
-                li_forward<<<grid_for(in.width), block_threads, 0, stream_>>>(in, l.spec.beta,
-                                                                              y_.data());
+                launch(li_forward, grid_for(in.width), block_threads, stream_, in, l.spec.beta,
+                       y_.data());
             } else {
                 const bool half_out = !last && layers_[i + 1].half;
                 with_operand(half_out, [&]<class Out>(Out) {
@@ -537,22 +530,20 @@ private:
                     else
                         with_spiking(l.spec.neuron, l.spec.reset,
                                      [&]<neuron_kind Kind, reset_mode R>() {
-                                         spiking_forward<Kind, R, Out>
-                                             <<<grid_for(in.width), block_threads, 0, stream_>>>(
-                                                 in, constants_of(l.spec), spikes, keep, counter);
+                                         launch(spiking_forward<Kind, R, Out>, grid_for(in.width),
+                                                block_threads, stream_, in, constants_of(l.spec),
+                                                spikes, keep, counter);
                                      });
                     x = spikes;
                     if (pools) {
-                        NM_CUDA_LAUNCHED();
                         const std::size_t pooled = rows.n * l.spec.pooled.size() * plan_.steps;
-                        pool_bits<Out><<<grid_for(pooled), block_threads, 0, stream_>>>(
-                            l.bits.data(), static_cast<int>(rows.n), static_cast<int>(plan_.steps),
-                            l.pool(), next);
+                        launch(pool_bits<Out>, grid_for(pooled), block_threads, stream_,
+                               l.bits.data(), static_cast<int>(rows.n),
+                               static_cast<int>(plan_.steps), l.pool(), next);
                         x = next;
                     }
                 });
             }
-            NM_CUDA_LAUNCHED();
         }
     }
 
@@ -569,10 +560,9 @@ private:
                         gemm(blas_, false, false, batch, n, n, spikes + (t - 1) * in.width, n,
                              l.operand<Out>(l.recurrent), n, recurrent_in_.data(), n,
                              std::is_same_v<Out, bf16>);
-                    recurrent_step<R, Out><<<grid_for(in.width), block_threads, 0, stream_>>>(
-                        in, t, constants_of(l.spec), t > 0 ? recurrent_in_.data() : nullptr,
-                        membrane_.data(), l.vstar.data(), spikes, l.bits.data(), counter);
-                    NM_CUDA_LAUNCHED();
+                    launch(recurrent_step<R, Out>, grid_for(in.width), block_threads, stream_, in,
+                           t, constants_of(l.spec), t > 0 ? recurrent_in_.data() : nullptr,
+                           membrane_.data(), l.vstar.data(), spikes, l.bits.data(), counter);
                 }
             });
     }
@@ -587,22 +577,19 @@ private:
         const train::surrogate sg = surrogate_of(l.spec);
         with_operand(l.half, [&]<class G>(G) {
             auto* own = reinterpret_cast<G*>(own_spikes_.data());
-            unpack_bits<G><<<grid_for(width * steps), block_threads, 0, stream_>>>(
-                l.bits.data(), width, steps, own);
-            NM_CUDA_LAUNCHED();
+            launch(unpack_bits<G>, grid_for(width * steps), block_threads, stream_, l.bits.data(),
+                   width, steps, own);
             auto* dcurrent = reinterpret_cast<G*>(dcurrent_.data());
             with_constant<reset_mode::zero, reset_mode::subtract, reset_mode::none>(
                 static_cast<reset_mode>(l.spec.reset), [&]<reset_mode R>() {
                     with_surrogate(sg.kind, [&]<surrogate_kind K>() {
                         for (int t = steps - 1; t >= 0; --t) {
                             const bool last = t == steps - 1;
-                            recurrent_step_backward<R, K, G>
-                                <<<grid_for(width), block_threads, 0, stream_>>>(
-                                    width, t, last, constants_of(l.spec), sg, l.spec.detach_reset,
-                                    l.spec.rate_penalty, dspikes_.data(),
-                                    last ? nullptr : recurrent_in_.data(), l.vstar.data(),
-                                    membrane_.data(), neuron_grads<G>{dcurrent, summed_.data()});
-                            NM_CUDA_LAUNCHED();
+                            launch(recurrent_step_backward<R, K, G>, grid_for(width), block_threads,
+                                   stream_, width, t, last, constants_of(l.spec), sg,
+                                   l.spec.detach_reset, l.spec.rate_penalty, dspikes_.data(),
+                                   last ? nullptr : recurrent_in_.data(), l.vstar.data(),
+                                   membrane_.data(), neuron_grads<G>{dcurrent, summed_.data()});
                             if (t == 0) break;
                             const G* g = dcurrent + t * width;
                             gemm(blas_, true, false, n, n, batch, own + (t - 1) * width, n, g, n,
@@ -632,22 +619,20 @@ private:
                 const neuron_grads<G> out{reinterpret_cast<G*>(dcurrent_.data()), summed_.data(),
                                           beta_sums, threshold_sums};
                 if (!l.spec.spiking()) {
-                    li_backward<G><<<grid_for(in.width), block_threads, 0, stream_>>>(
-                        in, l.spec.beta, dspikes_.data(), y_.data(), out);
+                    launch(li_backward<G>, grid_for(in.width), block_threads, stream_, in,
+                           l.spec.beta, dspikes_.data(), y_.data(), out);
                 } else {
                     const train::surrogate sg = surrogate_of(l.spec);
                     with_spiking(l.spec.neuron, l.spec.reset,
                                  [&]<neuron_kind Kind, reset_mode R>() {
                                      with_surrogate(sg.kind, [&]<surrogate_kind K>() {
-                                         spiking_backward<Kind, R, K, G>
-                                             <<<grid_for(in.width), block_threads, 0, stream_>>>(
-                                                 in, constants_of(l.spec), sg, l.spec.detach_reset,
-                                                 l.spec.rate_penalty, dspikes_.data(), vstar,
-                                                 aux_.data(), out);
+                                         launch(spiking_backward<Kind, R, K, G>, grid_for(in.width),
+                                                block_threads, stream_, in, constants_of(l.spec),
+                                                sg, l.spec.detach_reset, l.spec.rate_penalty,
+                                                dspikes_.data(), vstar, aux_.data(), out);
                                      });
                                  });
                 }
-                NM_CUDA_LAUNCHED();
             });
         const int k = static_cast<int>(l.spec.inputs), n = static_cast<int>(l.spec.outputs);
         const int r = static_cast<int>(rows.n * plan_.steps);
@@ -678,24 +663,20 @@ private:
         for (const auto& [share, t] : shares) {
             if (!share || !t) continue;
             const bool by_channel = t == &l.b && l.spec.conv;
-            column_sums<<<grid_for(n), block_threads, 0, stream_>>>(
-                share, static_cast<int>(rows.n), n,
-                by_channel ? neuron_sums_.data() : t->grad.data());
-            NM_CUDA_LAUNCHED();
+            launch(column_sums, grid_for(n), block_threads, stream_, share,
+                   static_cast<int>(rows.n), n, by_channel ? neuron_sums_.data() : t->grad.data());
             if (by_channel) {
                 const conv_geometry g = l.conv();
-                segment_sums<<<grid_for(g.out_c), block_threads, 0, stream_>>>(
-                    neuron_sums_.data(), g.out_c, g.out_hw(), t->grad.data());
-                NM_CUDA_LAUNCHED();
+                launch(segment_sums, grid_for(g.out_c), block_threads, stream_, neuron_sums_.data(),
+                       g.out_c, g.out_hw(), t->grad.data());
             }
         }
         if (below_pools) {
             const layer_state& below = layers_[i - 1];
-            unpool_bits<<<grid_for(std::size_t{rows.n} * below.spec.outputs * plan_.steps),
-                          block_threads, 0, stream_>>>(
-                dpooled_.data(), below.bits.data(), static_cast<int>(rows.n),
-                static_cast<int>(plan_.steps), below.pool(), dspikes_.data());
-            NM_CUDA_LAUNCHED();
+            launch(unpool_bits, grid_for(std::size_t{rows.n} * below.spec.outputs * plan_.steps),
+                   block_threads, stream_, dpooled_.data(), below.bits.data(),
+                   static_cast<int>(rows.n), static_cast<int>(plan_.steps), below.pool(),
+                   dspikes_.data());
         }
     }
 
@@ -709,10 +690,9 @@ private:
         with_operand(l.half, [&]<class G>(G) {
             const G* dy = reinterpret_cast<const G*>(
                 l.constant ? summed_.data() : static_cast<void*>(dcurrent_.data()));
-            to_channel_major<G>
-                <<<grid_for(images * g.out_hw() * g.out_c), block_threads, 0, stream_>>>(
-                    dy, g.out_c, g.out_hw(), images, reinterpret_cast<G*>(channel_major_.data()));
-            NM_CUDA_LAUNCHED();
+            launch(to_channel_major<G>, grid_for(images * g.out_hw() * g.out_c), block_threads,
+                   stream_, dy, g.out_c, g.out_hw(), images,
+                   reinterpret_cast<G*>(channel_major_.data()));
         });
         gemm(blas_, false, true, g.out_c, g.fan_in(), span, channel_major_.data(), span,
              cols_.data(), span, l.w.grad.data(), g.fan_in(), l.half);
@@ -720,9 +700,8 @@ private:
         gemm(blas_, true, false, g.fan_in(), span, g.out_c,
              l.half ? static_cast<const void*>(l.w16.data()) : l.w.value.data(), g.fan_in(),
              channel_major_.data(), span, dcols_.data(), span, l.half);
-        col2im<<<grid_for(images * g.in_size()), block_threads, 0, stream_>>>(dcols_.data(), g,
-                                                                              images, dx);
-        NM_CUDA_LAUNCHED();
+        launch(col2im, grid_for(images * g.in_size()), block_threads, stream_, dcols_.data(), g,
+               images, dx);
     }
 
     // One whole step on stream_: rows and step values in, forward, loss, backward, update, loss
@@ -736,33 +715,29 @@ private:
         forward(train_, rows, true, false);
         const train::loss_options loss{static_cast<train::loss_kind>(plan_.loss),
                                        plan_.correct_rate, plan_.incorrect_rate};
-        sequence_loss<<<grid_for(n), block_threads, 0, stream_>>>(
-            y_.data(), rows, labels_.data(), classes_, static_cast<int>(plan_.steps), loss,
-            logits_.data(), losses_.data(), dspikes_.data());
-        NM_CUDA_LAUNCHED();
+        launch(sequence_loss, grid_for(n), block_threads, stream_, y_.data(), rows, labels_.data(),
+               classes_, static_cast<int>(plan_.steps), loss, logits_.data(), losses_.data(),
+               dspikes_.data());
         for (std::size_t i = layers_.size(); i-- > 0;) backward(i, rows);
         const double* scale = nullptr;
         if (plan_.clip > 0) {
             int parts = 0;
             for (const layer_state& l : layers_)
                 for (const tensor_state* t : l.tensors()) {
-                    square_sums<<<norm_blocks, block_threads, 0, stream_>>>(
-                        t->grad.data(), t->grad.size(), partial_.data() + parts);
-                    NM_CUDA_LAUNCHED();
+                    launch(square_sums, norm_blocks, block_threads, stream_, t->grad.data(),
+                           t->grad.size(), partial_.data() + parts);
                     parts += norm_blocks;
                 }
-            clip_scale<<<1, 1, 0, stream_>>>(partial_.data(), parts, plan_.clip, clip_.data());
-            NM_CUDA_LAUNCHED();
+            launch(clip_scale, 1, 1, stream_, partial_.data(), parts, plan_.clip, clip_.data());
             scale = clip_.data();
         }
         const optimizer_constants o{plan_.optimizer, plan_.beta1,    plan_.beta2,
                                     plan_.eps,       plan_.momentum, plan_.weight_decay};
         for (layer_state& l : layers_)
             for (tensor_state* t : l.tensors()) {
-                optimizer_update<<<grid_for(t->value.size()), block_threads, 0, stream_>>>(
-                    t->value.data(), t->grad.data(), t->m.data(), t->v.data(), t->value.size(), o,
-                    values_.data(), scale, t->low, t->high, l.half_copy(t));
-                NM_CUDA_LAUNCHED();
+                launch(optimizer_update, grid_for(t->value.size()), block_threads, stream_,
+                       t->value.data(), t->grad.data(), t->m.data(), t->v.data(), t->value.size(),
+                       o, values_.data(), scale, t->low, t->high, l.half_copy(t));
             }
         NM_CUDA_CHECK(cudaMemcpyAsync(host_losses_, losses_.data(), n * sizeof(float),
                                       cudaMemcpyDeviceToHost, stream_));
