@@ -149,7 +149,7 @@ public:
             l.half = plan.bf16 && !l.constant && !wide_counts;
             const std::size_t k = l.spec.inputs, n = l.spec.outputs;
             l.w.resize(l.weight_count());
-            if (l.spec.bias) l.b.resize(n);
+            if (l.spec.bias) l.b.resize(l.spec.conv ? l.spec.out.channels : n); // per channel
             if (l.spec.learn_beta) { // decays stay in [0, 1], thresholds above 1e-3 (lif_layer)
                 l.beta.resize(n);
                 l.beta.low = 0;

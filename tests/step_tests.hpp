@@ -1,0 +1,297 @@
+// The whole training step of the CUDA trainer against the CPU model's, shared by the GPU run
+// (tests/gpu, skipped without a device) and the emulated run (tests/emulated, on the host).
+// The including file defines NM_STEP_SUITE (the test suite's name) and NM_NEED_STEP_DEVICE()
+// (what skips a test where the trainer cannot run) first.
+#pragma once
+
+#include "backends/cuda/cuda.hpp"
+#include "train/data.hpp"
+#include "train/device_plan.hpp"
+#include "train/loss.hpp"
+#include "train/model.hpp"
+#include "train/optimizer.hpp"
+
+#include "kernel_checks.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+namespace nm {
+namespace {
+
+using test::cast;
+using test::random_values;
+using test::relative_error;
+
+// One step of a 29-64-10 rate-coded network (or an 8×8-image convolutional one) with SGD
+// (Δw = −lr·∂L/∂w: the update compares the gradients themselves) on the device, from the float
+// model's weights, against the same step of the CPU model in double precision (the float CPU
+// layers keep v* in bfloat16 for backward, so they are not the reference).
+struct step_comparison {
+    float gpu_loss = 0;
+    double cpu_loss = 0, update_error = 0, logit_error = 0, update_cosine = 0;
+    double worst_tensor_error = 0; // the largest relative error of one tensor's update
+};
+
+struct step_case {
+    bool bf16 = false;
+    std::string hidden_reset = "zero", hidden_kind = "lif", readout = "lif";
+    train::loss_kind loss = train::loss_kind::ce_count;
+    bool learn_beta = false, learn_threshold = false; // both neuron layers (threshold: lif only)
+    double dropout = 0;                               // p of a dropout layer on the hidden spikes
+    double clip = 0;                                  // the optimizer's gradient-norm clip
+    // The first layer a conv2d (4 channels, 3×3, this stride and padding) over 8×8 images, its
+    // spikes pooled 2×2 when `pool` is set, instead of dense 29-64.
+    bool conv = false;
+    std::size_t stride = 1, padding = 1;
+    bool recurrent = false, detach_reset = true; // the hidden layer's
+    std::string pool, scheme = "rate";
+};
+
+step_comparison compare_one_step(const step_case& sc) {
+    train_spec spec;
+    spec.scheme = sc.scheme;
+    spec.code = {{"steps", 10.0, ""}};
+    if (sc.scheme == "rate") spec.code.push_back({"max_rate", 500.0, ""});
+    spec.optimizer = "sgd";
+    layer_spec fc1, lif1, fc2, out;
+    fc1.kind = fc2.kind = "dense";
+    fc1.size = 64;
+    fc2.size = 10;
+    lif1.kind = sc.hidden_kind;
+    out.kind = sc.readout;
+    lif1.reset = sc.hidden_reset;
+    lif1.recurrent = sc.recurrent;
+    lif1.detach_reset = sc.detach_reset;
+    lif1.learn_beta = out.learn_beta = sc.learn_beta;
+    lif1.learn_threshold = sc.learn_threshold;
+    out.learn_threshold = sc.learn_threshold && sc.readout == "lif";
+    fc1.init_gain = 3;
+    fc2.init_gain = 3;
+    if (sc.conv) {
+        fc1.kind = "conv2d";
+        fc1.channels = 4;
+        fc1.kernel = 3;
+        fc1.stride = sc.stride;
+        fc1.padding = sc.padding;
+    }
+    spec.layers = {fc1, lif1, fc2, out};
+    if (!sc.pool.empty()) {
+        layer_spec pool;
+        pool.kind = sc.pool;
+        pool.kernel = 2;
+        spec.layers.insert(spec.layers.begin() + 2, pool);
+    }
+    if (sc.dropout > 0) {
+        layer_spec drop;
+        drop.kind = "dropout";
+        drop.p = sc.dropout;
+        spec.layers.insert(spec.layers.begin() + 2, drop);
+    }
+    spec.batch = 16;
+    dataset d;
+    d.samples = 50;
+    d.features = sc.conv ? 64 : 29;
+    const train::image_shape shape =
+        sc.conv ? train::image_shape{1, 8, 8} : train::image_shape{d.features, 1, 1};
+    const std::vector<float> v = random_values(std::size_t{d.samples} * d.features, 6, 0, 1);
+    d.x.assign(v.begin(), v.end());
+    for (std::uint32_t i = 0; i < d.samples; ++i) d.labels.push_back(static_cast<int>(i % 10));
+    const train::input_code code = train::make_input_code(spec, d.features);
+    train::loss_options loss;
+    loss.kind = sc.loss;
+    train::optimizer_options oo;
+    oo.kind = train::optimizer_kind::sgd;
+    oo.momentum = 0;
+    oo.clip = sc.clip;
+    train::model<float> net(spec.layers, code.channels, 10, 1, shape);
+    train::optimizer<float> opt(oo);
+    auto params = net.parameters();
+    train::model<double> reference(spec.layers, code.channels, 10, 1, shape);
+    train::optimizer<double> ref_opt(oo);
+    auto ref_params = reference.parameters();
+    for (std::size_t i = 0; i < params.size(); ++i)
+        ref_params[i].value->assign(params[i].value->begin(), params[i].value->end());
+
+    train::device_plan plan = train::make_device_plan(spec, code, loss, oo, d, shape);
+    plan.bf16 = sc.bf16;
+    auto device = cuda::trainer_factory()(plan);
+    device->upload(train::device_tensors(params, opt), 0);
+    std::vector<std::uint32_t> rows;
+    for (std::uint32_t b = 0; b < spec.batch; ++b) rows.push_back((7 * b + 3) % d.samples);
+    const double lr = 0.5;
+    std::vector<float> gpu_logits(spec.batch * 10);
+    step_comparison c;
+    const std::uint32_t batch_key = 7; // the dropout masks'
+    c.gpu_loss = device->step(rows.data(), spec.batch, 50, batch_key, lr, gpu_logits.data());
+    std::vector<std::vector<float>> gpu_weights(params.size()), m(params.size()), s(params.size());
+    std::vector<train::device_tensor> back;
+    for (std::size_t i = 0; i < params.size(); ++i) back.push_back({&gpu_weights[i], &m[i], &s[i]});
+    device->download(back);
+
+    std::vector<double> x, dy, logits;
+    train::encode_batch(code, d, rows, 50, x);
+    reference.set_training(true, batch_key);
+    const double* y = reference.forward(x.data(), 10, static_cast<int>(spec.batch));
+    std::vector<std::int32_t> labels;
+    for (auto r : rows) labels.push_back(d.labels[r]);
+    c.cpu_loss = train::compute_loss(loss, y, 10, static_cast<int>(spec.batch), 10, labels.data(),
+                                     dy, logits);
+    reference.zero_grad();
+    reference.backward(dy.data(), 10, static_cast<int>(spec.batch));
+    ref_opt.step(ref_params, lr);
+    std::vector<float> gpu_update;
+    std::vector<double> cpu_update;
+    double dot = 0, gg = 0, cc = 0;
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        const std::size_t from = gpu_update.size();
+        for (std::size_t k = 0; k < params[i].value->size(); ++k) {
+            const double start = (*params[i].value)[k];
+            gpu_update.push_back(static_cast<float>(gpu_weights[i][k] - start));
+            cpu_update.push_back((*ref_params[i].value)[k] - start);
+            dot += gpu_update.back() * cpu_update.back();
+            gg += gpu_update.back() * gpu_update.back();
+            cc += cpu_update.back() * cpu_update.back();
+        }
+        c.worst_tensor_error = std::max(
+            c.worst_tensor_error, relative_error({gpu_update.begin() + from, gpu_update.end()},
+                                                 {cpu_update.begin() + from, cpu_update.end()}));
+    }
+    c.update_error = relative_error(gpu_update, cpu_update);
+    c.update_cosine = dot / std::sqrt(gg * cc);
+    c.logit_error = relative_error(gpu_logits, logits);
+    return c;
+}
+
+TEST(NM_STEP_SUITE, float32_step_matches_the_cpu_step) {
+    NM_NEED_STEP_DEVICE();
+    for (const char* kind : {"lif", "cuba_lif", "alif", "rf", "graded_lif"})
+        for (const char* reset : {"zero", "subtract"}) {
+            if (std::string(kind) == "graded_lif" && std::string(reset) == "zero") continue;
+            step_case sc;
+            sc.hidden_reset = reset;
+            sc.hidden_kind = kind;
+            const step_comparison c = compare_one_step(sc);
+            EXPECT_NEAR(c.gpu_loss, c.cpu_loss, 1e-5 * std::abs(c.cpu_loss)) << kind << reset;
+            EXPECT_LT(c.logit_error, 1e-6) << kind << ", " << reset;
+            EXPECT_LT(c.update_error, 1e-4) << kind << ", " << reset;
+        }
+}
+
+// Every loss runs train::sample_loss on the device: the step matches the CPU's for each, with the
+// readout it is meant for (ce_max and ce_mean on a leaky integrator's membrane).
+TEST(NM_STEP_SUITE, every_loss_matches_the_cpu_step) {
+    NM_NEED_STEP_DEVICE();
+    using train::loss_kind;
+    const std::pair<loss_kind, const char*> losses[] = {{loss_kind::ce_count, "lif"},
+                                                        {loss_kind::mse_count, "lif"},
+                                                        {loss_kind::ce_first_spike, "lif"},
+                                                        {loss_kind::ce_mean, "li"},
+                                                        {loss_kind::ce_max, "li"}};
+    for (const auto& [loss, readout] : losses) {
+        step_case sc;
+        sc.readout = readout;
+        sc.loss = loss;
+        const step_comparison c = compare_one_step(sc);
+        const int k = static_cast<int>(loss);
+        EXPECT_NEAR(c.gpu_loss, c.cpu_loss, 1e-5 * std::abs(c.cpu_loss)) << "loss " << k;
+        EXPECT_LT(c.logit_error, 1e-5) << "loss " << k;
+        EXPECT_LT(c.update_error, 1e-4) << "loss " << k;
+        EXPECT_GT(c.update_cosine, 0.99) << "loss " << k; // and the update is not zero
+    }
+}
+
+// Learned decays and thresholds (PLIF-style): each neuron's share computed in its thread, summed
+// over the batch, and kept in bounds by the update, tensor by tensor as the CPU layers do.
+TEST(NM_STEP_SUITE, learned_decays_and_thresholds_match_the_cpu_step) {
+    NM_NEED_STEP_DEVICE();
+    for (const char* readout : {"lif", "li"})
+        for (const char* reset : {"zero", "subtract"}) {
+            step_case sc;
+            sc.hidden_reset = reset;
+            sc.readout = readout;
+            sc.learn_beta = sc.learn_threshold = true;
+            sc.clip = 0.5; // the norm covers the decays and thresholds too
+            if (sc.readout == "li") sc.loss = train::loss_kind::ce_mean;
+            const step_comparison c = compare_one_step(sc);
+            EXPECT_NEAR(c.gpu_loss, c.cpu_loss, 1e-5 * std::abs(c.cpu_loss)) << readout << reset;
+            EXPECT_LT(c.worst_tensor_error, 1e-4) << readout << ", " << reset;
+        }
+}
+
+// Dropout on the hidden spikes: the device draws train::dropout's masks from the layer's own
+// stream and batch key, zeroes the same features at every step and scales in the GEMMs.
+TEST(NM_STEP_SUITE, dropout_matches_the_cpu_step) {
+    NM_NEED_STEP_DEVICE();
+    for (double p : {0.25, 0.5}) {
+        step_case sc;
+        sc.dropout = p;
+        const step_comparison c = compare_one_step(sc);
+        EXPECT_NEAR(c.gpu_loss, c.cpu_loss, 1e-5 * std::abs(c.cpu_loss)) << p;
+        EXPECT_LT(c.logit_error, 1e-6) << p;
+        EXPECT_LT(c.worst_tensor_error, 1e-4) << p;
+    }
+}
+
+// Recurrent LIF: a GEMM and a step kernel per step, v* kept from forward, ∂W summed over the
+// steps in reverse: every reset, the reset attached or not, rate-coded or direct input.
+TEST(NM_STEP_SUITE, recurrent_lif_matches_the_cpu_step) {
+    NM_NEED_STEP_DEVICE();
+    for (const char* scheme : {"rate", "direct"})
+        for (const char* reset : {"zero", "subtract", "none"})
+            for (bool detach : {true, false}) {
+                step_case sc;
+                sc.recurrent = true;
+                sc.scheme = scheme;
+                sc.hidden_reset = reset;
+                sc.detach_reset = detach;
+                const step_comparison c = compare_one_step(sc);
+                const std::string what =
+                    std::string(scheme) + ", " + reset + (detach ? ", detached" : ", attached");
+                EXPECT_NEAR(c.gpu_loss, c.cpu_loss, 1e-5 * std::abs(c.cpu_loss)) << what;
+                EXPECT_LT(c.logit_error, 1e-5) << what;
+                EXPECT_LT(c.worst_tensor_error, 1e-4) << what;
+            }
+}
+
+// Convolutions as im2col and one GEMM, pooling read from the spikes' bits: rate-coded spikes or
+// direct currents (one step's columns, the gradient summed over the steps) into a conv layer,
+// with and without a stride and padding, its spikes max- or average-pooled or read whole.
+TEST(NM_STEP_SUITE, convolution_and_pooling_match_the_cpu_step) {
+    NM_NEED_STEP_DEVICE();
+    for (const char* scheme : {"rate", "direct"})
+        for (const char* pool : {"maxpool", "avgpool", ""})
+            for (std::size_t stride : {1, 2}) {
+                step_case sc;
+                sc.conv = true;
+                sc.scheme = scheme;
+                sc.pool = pool;
+                sc.stride = stride;
+                sc.padding = 2 - stride;
+                const step_comparison c = compare_one_step(sc);
+                const std::string what =
+                    std::string(scheme) + ", " + pool + ", stride " + std::to_string(stride);
+                EXPECT_NEAR(c.gpu_loss, c.cpu_loss, 1e-5 * std::abs(c.cpu_loss)) << what;
+                EXPECT_LT(c.logit_error, 1e-5) << what;
+                EXPECT_LT(c.worst_tensor_error, 1e-4) << what;
+            }
+}
+
+// Weights rounded to bfloat16 (2^-9) move v* enough to flip spikes near threshold, and a flipped
+// spike changes every gradient downstream of it: elementwise bounds do not apply, the loss and
+// the update's direction do.
+TEST(NM_STEP_SUITE, bfloat16_step_stays_within_its_precision) {
+    NM_NEED_STEP_DEVICE();
+    step_case sc;
+    sc.bf16 = true;
+    const step_comparison c = compare_one_step(sc);
+    EXPECT_NEAR(c.gpu_loss, c.cpu_loss, 2e-2 * std::abs(c.cpu_loss));
+    EXPECT_GT(c.update_cosine, 0.9);
+}
+
+} // namespace
+} // namespace nm
