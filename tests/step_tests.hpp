@@ -52,8 +52,19 @@ struct step_case {
     std::string pool, scheme = "rate";
 };
 
-step_comparison compare_one_step(const step_case& sc) {
+// A case's run: the network, a 50-sample dataset of random features, the code, loss and SGD.
+struct step_setup {
     train_spec spec;
+    dataset d;
+    train::image_shape shape;
+    train::input_code code;
+    train::loss_options loss;
+    train::optimizer_options oo;
+};
+
+step_setup setup_of(const step_case& sc) {
+    step_setup u;
+    train_spec& spec = u.spec;
     spec.scheme = sc.scheme;
     spec.code = {{"steps", 10.0, ""}};
     if (sc.scheme == "rate") spec.code.push_back({"max_rate", 500.0, ""});
@@ -93,21 +104,29 @@ step_comparison compare_one_step(const step_case& sc) {
         spec.layers.insert(spec.layers.begin() + 2, drop);
     }
     spec.batch = 16;
-    dataset d;
+    dataset& d = u.d;
     d.samples = 50;
     d.features = sc.conv ? 64 : 29;
-    const train::image_shape shape =
-        sc.conv ? train::image_shape{1, 8, 8} : train::image_shape{d.features, 1, 1};
+    u.shape = sc.conv ? train::image_shape{1, 8, 8} : train::image_shape{d.features, 1, 1};
     const std::vector<float> v = random_values(std::size_t{d.samples} * d.features, 6, 0, 1);
     d.x.assign(v.begin(), v.end());
     for (std::uint32_t i = 0; i < d.samples; ++i) d.labels.push_back(static_cast<int>(i % 10));
-    const train::input_code code = train::make_input_code(spec, d.features);
-    train::loss_options loss;
-    loss.kind = sc.loss;
-    train::optimizer_options oo;
-    oo.kind = train::optimizer_kind::sgd;
-    oo.momentum = 0;
-    oo.clip = sc.clip;
+    u.code = train::make_input_code(spec, d.features);
+    u.loss.kind = sc.loss;
+    u.oo.kind = train::optimizer_kind::sgd;
+    u.oo.momentum = 0;
+    u.oo.clip = sc.clip;
+    return u;
+}
+
+step_comparison compare_one_step(const step_case& sc) {
+    const step_setup u = setup_of(sc);
+    const train_spec& spec = u.spec;
+    const dataset& d = u.d;
+    const train::image_shape& shape = u.shape;
+    const train::input_code& code = u.code;
+    const train::loss_options& loss = u.loss;
+    const train::optimizer_options& oo = u.oo;
     train::model<float> net(spec.layers, code.channels, 10, 1, shape);
     train::optimizer<float> opt(oo);
     auto params = net.parameters();
@@ -279,6 +298,52 @@ TEST(NM_STEP_SUITE, convolution_and_pooling_match_the_cpu_step) {
                 EXPECT_LT(c.logit_error, 1e-5) << what;
                 EXPECT_LT(c.worst_tensor_error, 1e-4) << what;
             }
+}
+
+// Evaluation: every sample of a split in batches, the outputs and each layer's spike count
+// against the CPU model's forward (key 0, no dropout), dense and convolutional.
+TEST(NM_STEP_SUITE, evaluation_matches_the_cpu_forward) {
+    NM_NEED_STEP_DEVICE();
+    for (bool conv : {false, true}) {
+        step_case sc;
+        sc.conv = conv;
+        sc.pool = conv ? "maxpool" : "";
+        sc.dropout = 0.3; // inactive in evaluation, on both sides
+        const step_setup u = setup_of(sc);
+        train::model<double> cpu(u.spec.layers, u.code.channels, 10, 1, u.shape);
+        train::model<float> net(u.spec.layers, u.code.channels, 10, 1, u.shape);
+        auto params = net.parameters();
+        auto cpu_params = cpu.parameters();
+        for (std::size_t i = 0; i < params.size(); ++i)
+            cpu_params[i].value->assign(params[i].value->begin(), params[i].value->end());
+        train::optimizer<float> opt(u.oo);
+        train::device_plan plan =
+            train::make_device_plan(u.spec, u.code, u.loss, u.oo, u.d, u.shape);
+        plan.bf16 = false;
+        auto device = cuda::trainer_factory()(plan);
+        device->upload(train::device_tensors(params, opt), 0);
+        const std::uint32_t n = u.d.samples, steps = u.code.steps;
+        std::vector<float> y(steps * n * 10);
+        std::vector<double> spikes(net.layers().size(), 0.0), cpu_spikes(spikes.size(), 0.0);
+        double input_spikes = 0, cpu_input = 0;
+        device->evaluate(u.d.x.data(), n, 0, n, y.data(), spikes, input_spikes);
+
+        std::vector<std::uint32_t> rows(n);
+        for (std::uint32_t b = 0; b < n; ++b) rows[b] = b;
+        std::vector<double> x;
+        train::encode_batch(u.code, u.d, rows, 0, x);
+        cpu.set_training(false);
+        const double* out = cpu.forward(x.data(), static_cast<int>(steps), static_cast<int>(n));
+        for (double v : x) cpu_input += v;
+        for (std::size_t i = 0; i < cpu.layers().size(); ++i)
+            if (cpu.layers()[i]->spiking())
+                for (double v : cpu.activation(i)) cpu_spikes[i] += v;
+        const std::string what = conv ? "conv" : "dense";
+        EXPECT_LT(relative_error(y, {out, out + y.size()}), 1e-5) << what;
+        EXPECT_EQ(input_spikes, cpu_input) << what;
+        EXPECT_EQ(spikes, cpu_spikes) << what;
+        EXPECT_GT(spikes[1], 0) << what;
+    }
 }
 
 // Weights rounded to bfloat16 (2^-9) move v* enough to flip spikes near threshold, and a flipped

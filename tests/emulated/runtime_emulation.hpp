@@ -55,19 +55,31 @@ void launch(void (*kernel)(Params...), unsigned grid, unsigned block, cudaStream
     emulated::enqueue(stream, [=] { emulated::launch(kernel, grid, block, args...); });
 }
 
-int device_count() { return 1; }
-std::string require_device() { return "emulated CUDA device (host threads)"; }
+int device_count() {
+    return 1;
+}
+std::string require_device() {
+    return "emulated CUDA device (host threads)";
+}
 
 } // namespace nm::cuda
 
-cudaError_t cudaSetDevice(int) { return cudaSuccess; }
+cudaError_t cudaSetDevice(int) {
+    return cudaSuccess;
+}
 cudaError_t cudaGetDeviceCount(int* count) {
     *count = 1;
     return cudaSuccess;
 }
-cudaError_t cudaGetLastError(void) { return cudaSuccess; }
-const char* cudaGetErrorString(cudaError_t) { return "emulated runtime error"; }
-cudaError_t cudaDeviceSynchronize(void) { return cudaSuccess; }
+cudaError_t cudaGetLastError(void) {
+    return cudaSuccess;
+}
+const char* cudaGetErrorString(cudaError_t) {
+    return "emulated runtime error";
+}
+cudaError_t cudaDeviceSynchronize(void) {
+    return cudaSuccess;
+}
 
 cudaError_t cudaMalloc(void** p, size_t size) {
     *p = std::calloc(size, 1);
@@ -77,9 +89,15 @@ cudaError_t cudaFree(void* p) {
     std::free(p);
     return cudaSuccess;
 }
-cudaError_t cudaMallocHost(void** p, size_t size) { return cudaMalloc(p, size); }
-cudaError_t cudaHostAlloc(void** p, size_t size, unsigned int) { return cudaMalloc(p, size); }
-cudaError_t cudaFreeHost(void* p) { return cudaFree(p); }
+cudaError_t cudaMallocHost(void** p, size_t size) {
+    return cudaMalloc(p, size);
+}
+cudaError_t cudaHostAlloc(void** p, size_t size, unsigned int) {
+    return cudaMalloc(p, size);
+}
+cudaError_t cudaFreeHost(void* p) {
+    return cudaFree(p);
+}
 
 cudaError_t cudaMemcpy(void* dst, const void* src, size_t count, enum cudaMemcpyKind) {
     std::memcpy(dst, src, count);
@@ -117,7 +135,9 @@ cudaError_t cudaStreamDestroy(cudaStream_t stream) {
     delete stream;
     return cudaSuccess;
 }
-cudaError_t cudaStreamSynchronize(cudaStream_t) { return cudaSuccess; }
+cudaError_t cudaStreamSynchronize(cudaStream_t) {
+    return cudaSuccess;
+}
 cudaError_t cudaStreamBeginCapture(cudaStream_t stream, enum cudaStreamCaptureMode) {
     stream->capture = new CUgraph_st;
     return cudaSuccess;
@@ -159,7 +179,9 @@ cublasStatus_t cublasSetStream_v2(cublasHandle_t handle, cudaStream_t stream) {
 cublasStatus_t cublasSetWorkspace_v2(cublasHandle_t, void*, size_t) {
     return CUBLAS_STATUS_SUCCESS;
 }
-const char* cublasGetStatusString(cublasStatus_t) { return "emulated cuBLAS error"; }
+const char* cublasGetStatusString(cublasStatus_t) {
+    return "emulated cuBLAS error";
+}
 
 // Column-major C[m×n] = alpha·op(A)·op(B) + beta·C, as cuBLAS defines it; alpha and beta are read
 // when the call is made (host pointer mode).
