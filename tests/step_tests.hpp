@@ -186,6 +186,14 @@ step_comparison compare_one_step(const step_case& sc) {
     return c;
 }
 
+// A float32 step within its precision: the loss, the logits, and each tensor's update.
+template<class What>
+void expect_float32_match(const step_comparison& c, const What& what, double logit_bound = 1e-5) {
+    EXPECT_NEAR(c.gpu_loss, c.cpu_loss, 1e-5 * std::abs(c.cpu_loss)) << what;
+    EXPECT_LT(c.logit_error, logit_bound) << what;
+    EXPECT_LT(c.worst_tensor_error, 1e-4) << what;
+}
+
 TEST(NM_STEP_SUITE, float32_step_matches_the_cpu_step) {
     NM_NEED_STEP_DEVICE();
     for (const char* kind : {"lif", "cuba_lif", "alif", "rf", "graded_lif"})
@@ -237,8 +245,7 @@ TEST(NM_STEP_SUITE, learned_decays_and_thresholds_match_the_cpu_step) {
             sc.clip = 0.5; // the norm covers the decays and thresholds too
             if (sc.readout == "li") sc.loss = train::loss_kind::ce_mean;
             const step_comparison c = compare_one_step(sc);
-            EXPECT_NEAR(c.gpu_loss, c.cpu_loss, 1e-5 * std::abs(c.cpu_loss)) << readout << reset;
-            EXPECT_LT(c.worst_tensor_error, 1e-4) << readout << ", " << reset;
+            expect_float32_match(c, std::string(readout) + ", " + reset);
         }
 }
 
@@ -250,9 +257,7 @@ TEST(NM_STEP_SUITE, dropout_matches_the_cpu_step) {
         step_case sc;
         sc.dropout = p;
         const step_comparison c = compare_one_step(sc);
-        EXPECT_NEAR(c.gpu_loss, c.cpu_loss, 1e-5 * std::abs(c.cpu_loss)) << p;
-        EXPECT_LT(c.logit_error, 1e-6) << p;
-        EXPECT_LT(c.worst_tensor_error, 1e-4) << p;
+        expect_float32_match(c, p, 1e-6);
     }
 }
 
@@ -271,9 +276,7 @@ TEST(NM_STEP_SUITE, recurrent_lif_matches_the_cpu_step) {
                 const step_comparison c = compare_one_step(sc);
                 const std::string what =
                     std::string(scheme) + ", " + reset + (detach ? ", detached" : ", attached");
-                EXPECT_NEAR(c.gpu_loss, c.cpu_loss, 1e-5 * std::abs(c.cpu_loss)) << what;
-                EXPECT_LT(c.logit_error, 1e-5) << what;
-                EXPECT_LT(c.worst_tensor_error, 1e-4) << what;
+                expect_float32_match(c, what);
             }
 }
 
@@ -294,9 +297,7 @@ TEST(NM_STEP_SUITE, convolution_and_pooling_match_the_cpu_step) {
                 const step_comparison c = compare_one_step(sc);
                 const std::string what =
                     std::string(scheme) + ", " + pool + ", stride " + std::to_string(stride);
-                EXPECT_NEAR(c.gpu_loss, c.cpu_loss, 1e-5 * std::abs(c.cpu_loss)) << what;
-                EXPECT_LT(c.logit_error, 1e-5) << what;
-                EXPECT_LT(c.worst_tensor_error, 1e-4) << what;
+                expect_float32_match(c, what);
             }
 }
 
