@@ -50,6 +50,7 @@ struct step_case {
     std::size_t stride = 1, padding = 1;
     bool recurrent = false, detach_reset = true; // the hidden layer's
     std::string pool, scheme = "rate";
+    bool augment = false; // [data] flip and shift = 2 on the 8×8 images (conv only)
 };
 
 // A case's run: the network, a 50-sample dataset of random features, the code, loss and SGD.
@@ -60,6 +61,7 @@ struct step_setup {
     train::input_code code;
     train::loss_options loss;
     train::optimizer_options oo;
+    train::augmentation aug;
 };
 
 step_setup setup_of(const step_case& sc) {
@@ -116,6 +118,12 @@ step_setup setup_of(const step_case& sc) {
     u.oo.kind = train::optimizer_kind::sgd;
     u.oo.momentum = 0;
     u.oo.clip = sc.clip;
+    if (sc.augment) {
+        spec.data.flip = true;
+        spec.data.shift = 2;
+        d.image = {8, 8};
+        u.aug = train::make_augmentation(spec.data, d, spec.seed);
+    }
     return u;
 }
 
@@ -138,6 +146,7 @@ step_comparison compare_one_step(const step_case& sc) {
 
     train::device_plan plan = train::make_device_plan(spec, code, loss, oo, d, shape);
     plan.bf16 = sc.bf16;
+    plan.augment = u.aug;
     auto device = cuda::trainer_factory()(plan);
     device->upload(train::device_tensors(params, opt), 0);
     std::vector<std::uint32_t> rows;
@@ -153,7 +162,7 @@ step_comparison compare_one_step(const step_case& sc) {
     device->download(back);
 
     std::vector<double> x, dy, logits;
-    train::encode_batch(code, d, rows, 50, x);
+    train::encode_batch(code, d, rows, 50, x, &u.aug);
     reference.set_training(true, batch_key);
     const double* y = reference.forward(x.data(), 10, static_cast<int>(spec.batch));
     std::vector<std::int32_t> labels;
@@ -299,6 +308,19 @@ TEST(NM_STEP_SUITE, convolution_and_pooling_match_the_cpu_step) {
                     std::string(scheme) + ", " + pool + ", stride " + std::to_string(stride);
                 expect_float32_match(c, what);
             }
+}
+
+// [data] flip and shift: the device transforms its resident samples with the CPU's draws per
+// sample key, for direct currents and for the rate code's thresholds.
+TEST(NM_STEP_SUITE, augmented_images_match_the_cpu_step) {
+    NM_NEED_STEP_DEVICE();
+    for (const char* scheme : {"rate", "direct"}) {
+        step_case sc;
+        sc.conv = true;
+        sc.augment = true;
+        sc.scheme = scheme;
+        expect_float32_match(compare_one_step(sc), scheme);
+    }
 }
 
 // Evaluation: every sample of a split in batches, the outputs and each layer's spike count

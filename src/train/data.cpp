@@ -179,18 +179,11 @@ augmentation make_augmentation(const data_spec& spec, const dataset& d, std::uin
 
 void augment_image(const augmentation& a, std::span<const double> image, std::uint32_t key,
                    std::span<double> out) {
-    const philox_block b = a.rng.block(key, 0);
-    const bool mirror = a.flip && (b.w[0] & 1u);
-    const std::int64_t span = 2 * std::int64_t{a.shift} + 1, h = a.height, w = a.width;
-    const std::int64_t dy = a.shift ? std::int64_t{b.w[1] % span} - a.shift : 0;
-    const std::int64_t dx = a.shift ? std::int64_t{b.w[2] % span} - a.shift : 0;
-    for (std::int64_t c = 0; c < a.channels; ++c)
-        for (std::int64_t y = 0; y < h; ++y)
-            for (std::int64_t x = 0; x < w; ++x) {
-                const std::int64_t sy = y - dy, sx0 = x - dx, sx = mirror ? w - 1 - sx0 : sx0;
-                const bool inside = sy >= 0 && sy < h && sx >= 0 && sx < w;
-                out[(c * h + y) * w + x] = inside ? image[(c * h + sy) * w + sx] : 0.0;
-            }
+    const image_transform t = transform_of(a, key);
+    for (std::size_t e = 0; e < out.size(); ++e) {
+        const std::int64_t from = source_of(a, t, static_cast<std::int64_t>(e));
+        out[e] = from >= 0 ? image[static_cast<std::size_t>(from)] : 0.0;
+    }
 }
 
 template<class Real>

@@ -5,6 +5,7 @@
 #include "coding/codec.hpp"
 #include "nm/data.hpp"
 #include "nm/train.hpp"
+#include "train/augmentation.hpp"
 
 #include <cstdint>
 #include <span>
@@ -33,17 +34,6 @@ struct input_code {
 };
 
 input_code make_input_code(const train_spec& spec, std::uint32_t features);
-
-// Random transforms of training images, as torchvision's RandomHorizontalFlip and RandomCrop
-// with zero padding: a mirror image with probability 1/2 and a translation by up to `shift`
-// pixels each way, drawn per sample key from a Philox stream (the same for any thread count).
-struct augmentation {
-    bool flip = false;
-    std::uint32_t shift = 0;
-    std::uint32_t channels = 1, height = 0, width = 0; // of the samples' features
-    rng_stream rng;
-    bool active() const { return flip || shift > 0; }
-};
 
 // The [data] flip and shift of a run on `d`; a clear error when they ask for images and the
 // samples are not images (no image shape in the dataset or [data] shape).

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/philox.hpp"
+#include "train/augmentation.hpp"
 #include "train/image_shape.hpp"
 
 #include <cstddef>
@@ -57,6 +58,7 @@ struct device_plan {
     bool rate_input = false;
     double max_rate = 0, dt = 1; // Hz, ms
     std::uint32_t steps = 1, rng_key0 = 0, rng_key1 = 0, rng_stream = 0;
+    augmentation augment; // [data] flip and shift of the training split, drawn as on the CPU
     // The training split, resident on the device: features [samples][inputs], labels.
     const double* features = nullptr;
     const std::int32_t* labels = nullptr;

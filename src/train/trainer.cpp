@@ -123,10 +123,6 @@ setup prepare(const train_spec& s) {
     u.data = train::load_split(s.data, s.seed);
     u.code = train::make_input_code(s, u.data.train.features);
     u.augment = train::make_augmentation(s.data, u.data.train, s.seed);
-    if (u.augment.active() && s.device != "cpu")
-        throw bad_config(located(s.data.where, "[data] flip and shift run on the CPU only; "
-                                               "remove them to train with device = \"" +
-                                                   s.device + "\""));
     u.net = std::make_unique<train::model<float>>(s.layers, u.code.channels,
                                                   static_cast<std::size_t>(u.data.classes), s.seed,
                                                   input_shape(s, u.data.train, u.code));
@@ -344,8 +340,10 @@ train_result train_network(const train_spec& spec, const std::string& out,
         if (!device_maker)
             throw bad_config(located(spec.source, "[train] device = \"" + spec.device +
                                                       "\": no such backend in this build"));
-        device = device_maker(train::make_device_plan(spec, u.code, u.loss, u.opt, u.data.train,
-                                                      input_shape(spec, u.data.train, u.code)));
+        train::device_plan plan = train::make_device_plan(spec, u.code, u.loss, u.opt, u.data.train,
+                                                          input_shape(spec, u.data.train, u.code));
+        plan.augment = u.augment;
+        device = device_maker(plan);
         device->upload(train::device_tensors(params, opt), opt.steps());
     }
     auto sync_from_device = [&](std::uint64_t steps) {

@@ -117,8 +117,8 @@ std::vector<float> encode_rate(const std::vector<double>& features, std::uint32_
     buffer<float> x(n);
     const auto b = static_cast<std::uint32_t>(rows.size());
     encode_rate<float><<<grid_for((channels + 3) / 4 * rows.size() * steps), block_threads>>>(
-        thresholds.data(), {r.data(), 0, b}, static_cast<int>(channels), steps, values.data(), k0,
-        k1, stream, x.data(), nullptr);
+        thresholds.data(), {r.data(), 0, b}, static_cast<int>(channels), steps, values.data(),
+        train::augmentation{}, k0, k1, stream, x.data(), nullptr);
     NM_CUDA_LAUNCHED();
     return fetch(x, n);
 }

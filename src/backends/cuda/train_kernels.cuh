@@ -4,6 +4,7 @@
 
 #include "backends/cuda/neuron_kernels.cuh"
 #include "core/philox.hpp"
+#include "train/augmentation.hpp"
 #include "train/loss.hpp"
 
 #include <algorithm>
@@ -39,11 +40,12 @@ inline std::uint32_t rate_threshold(double feature, double max_rate, double dt) 
 // Bernoulli rate code, bit-identical to coding::rate: channel c at step t fires when word c & 3
 // of Philox block (c >> 2, t, stream, sample) is under the channel's threshold, which the host
 // precomputes as ceil(p · 2^24) so the comparison is exact in integers. One thread per block of
-// four channels; the spike count goes to `count` when set.
+// four channels; the spike count goes to `count` when set. Training images are transformed
+// first when `aug` is active (train::augment_image's draws: padding reads as 0, never fires).
 template<class Out>
 static __global__ void encode_rate(const std::uint32_t* thresholds, batch_rows rows, int channels,
-                                   int steps, const step_values* values, std::uint32_t k0,
-                                   std::uint32_t k1, std::uint32_t stream, Out* x,
+                                   int steps, const step_values* values, train::augmentation aug,
+                                   std::uint32_t k0, std::uint32_t k1, std::uint32_t stream, Out* x,
                                    unsigned long long* count) {
     const int groups = (channels + 3) / 4;
     const std::size_t i = blockIdx.x * std::size_t{blockDim.x} + threadIdx.x;
@@ -55,11 +57,14 @@ static __global__ void encode_rate(const std::uint32_t* thresholds, batch_rows r
         const std::uint32_t row = rows[b];
         const philox_block blk = philox4x32(g, t, stream, row + values->key, k0, k1);
         const std::uint32_t* th = thresholds + std::size_t{row} * channels;
+        const train::image_transform tf =
+            aug.active() ? train::transform_of(aug, row + values->key) : train::image_transform{};
         Out* out = x + (std::size_t{t} * rows.n + b) * channels;
         for (int w = 0; w < 4; ++w) {
             const int c = 4 * static_cast<int>(g) + w;
             if (c >= channels) break;
-            const bool s = (blk.w[w] >> 8) < th[c];
+            const std::int64_t from = aug.active() ? train::source_of(aug, tf, c) : c;
+            const bool s = from >= 0 && (blk.w[w] >> 8) < th[from];
             out[c] = from_float<Out>(s ? 1.0f : 0.0f);
             fired += s;
         }
@@ -71,12 +76,17 @@ static __global__ void encode_rate(const std::uint32_t* thresholds, batch_rows r
     }
 }
 
-// Direct code: the batch's feature rows as currents (one copy: the first layer's GEMM runs once).
-static __global__ void gather_rows(const float* features, batch_rows rows, int channels, float* x) {
+// Direct code: the batch's feature rows as currents (one copy: the first layer's GEMM runs once),
+// transformed as encode_rate transforms them when `aug` is active.
+static __global__ void gather_rows(const float* features, batch_rows rows, int channels,
+                                   const step_values* values, train::augmentation aug, float* x) {
     const std::size_t i = blockIdx.x * std::size_t{blockDim.x} + threadIdx.x;
     if (i >= std::size_t{rows.n} * channels) return;
-    const auto b = static_cast<std::uint32_t>(i / channels);
-    x[i] = features[std::size_t{rows[b]} * channels + i % channels];
+    const std::uint32_t row = rows[static_cast<std::uint32_t>(i / channels)];
+    const auto c = static_cast<std::int64_t>(i % channels);
+    const std::int64_t from =
+        aug.active() ? train::source_of(aug, train::transform_of(aug, row + values->key), c) : c;
+    x[i] = from >= 0 ? features[std::size_t{row} * channels + from] : 0.0f;
 }
 
 // One thread per sample: train::sample_loss (the CPU's own arithmetic) on the output sequence

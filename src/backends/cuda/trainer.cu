@@ -403,17 +403,20 @@ private:
 
     // The input operand of layer 0 for these rows: coded on the device.
     template<class P>
-    const void* encode(const resident_split& split, batch_rows rows, bool count) {
+    // The training split's images are transformed by [data] flip and shift in training.
+    const void* encode(const resident_split& split, batch_rows rows, bool count, bool training) {
+        const train::augmentation aug = training ? plan_.augment : train::augmentation{};
         const std::size_t channels = plan_.blocks[0].inputs;
         if (!plan_.rate_input) {
             launch(gather_rows, grid_for(rows.n * channels), block_threads, stream_,
-                   split.currents.data(), rows, static_cast<int>(channels), direct_.data());
+                   split.currents.data(), rows, static_cast<int>(channels), values_.data(), aug,
+                   direct_.data());
             return direct_.data();
         }
         const std::size_t threads = (channels + 3) / 4 * rows.n * plan_.steps;
         auto* x = reinterpret_cast<P*>(operands_[0].data());
         launch(encode_rate<P>, grid_for(threads), block_threads, stream_, split.thresholds.data(),
-               rows, static_cast<int>(channels), static_cast<int>(plan_.steps), values_.data(),
+               rows, static_cast<int>(channels), static_cast<int>(plan_.steps), values_.data(), aug,
                plan_.rng_key0, plan_.rng_key1, plan_.rng_stream, x,
                count ? counts_.data() : nullptr);
         return x;
@@ -426,7 +429,7 @@ private:
         const void* x = nullptr;
         with_operand(l.half, [&]<class P>(P) {
             if (i == 0) {
-                x = encode<P>(train_, rows, false);
+                x = encode<P>(train_, rows, false, true);
                 return;
             }
             const std::size_t width = std::size_t{rows.n} * l.spec.inputs;
@@ -498,7 +501,8 @@ private:
     // per layer to counts_.
     void forward(const resident_split& split, batch_rows rows, bool training, bool count) {
         const void* x = nullptr;
-        with_operand(layers_[0].half, [&]<class P>(P) { x = encode<P>(split, rows, count); });
+        with_operand(layers_[0].half,
+                     [&]<class P>(P) { x = encode<P>(split, rows, count, training); });
         for (std::size_t i = 0; i < layers_.size(); ++i) {
             const layer_state& l = layers_[i];
             const bool drops = training && l.spec.dropout > 0;
