@@ -19,7 +19,7 @@ std::string require_device();
 // Runs built networks on device 0 (nm::simulation::run's device argument).
 device_simulator simulator();
 
-// Trainers for dense spiking stacks (train/device_trainer.hpp) on device 0.
+// Trainers for spiking stacks (dense, conv2d, recurrent; train/device_trainer.hpp) on device 0.
 device_factory trainer_factory();
 
 } // namespace nm::cuda

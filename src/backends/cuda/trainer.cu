@@ -125,10 +125,9 @@ struct resident_split {
     buffer<std::uint32_t> thresholds; // rate code: ceil(p · 2^24) per sample and channel
 };
 
-class dense_stack_trainer final : public train::device_trainer {
+class stack_trainer final : public train::device_trainer {
 public:
-    explicit dense_stack_trainer(const train::device_plan& plan)
-        : plan_(plan), name_(require_device()) {
+    explicit stack_trainer(const train::device_plan& plan) : plan_(plan), name_(require_device()) {
         NM_CUDA_CHECK(cudaSetDevice(0));
         NM_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
         NM_CUDA_CHECK(cublasCreate(&blas_));
@@ -228,7 +227,7 @@ public:
         labels_.upload(plan.labels, plan.samples);
     }
 
-    ~dense_stack_trainer() override {
+    ~stack_trainer() override {
         for (auto& [n, exec] : graphs_) cudaGraphExecDestroy(exec);
         cudaFreeHost(host_rows_);
         cudaFreeHost(host_values_);
@@ -786,7 +785,7 @@ private:
 
 device_factory trainer_factory() {
     return [](const train::device_plan& plan) -> std::unique_ptr<train::device_trainer> {
-        return std::make_unique<dense_stack_trainer>(plan);
+        return std::make_unique<stack_trainer>(plan);
     };
 }
 
