@@ -30,12 +30,14 @@ inline dim3 threadIdx, blockIdx, blockDim, gridDim;
 #undef __host__
 #undef __forceinline__
 #undef __shared__
+#undef __constant__
 #define __global__
 #define __device__
 #define __host__
 #define __forceinline__ inline
 #define __launch_bounds__(...)
 #define __shared__ static // blocks run one at a time, so one copy serves each in turn
+#define __constant__
 
 namespace nm::emulated {
 
@@ -132,6 +134,14 @@ struct shuffle_request {
 };
 
 } // namespace nm::emulated
+
+// CUDA's integer min and max of device code.
+inline unsigned max(unsigned a, unsigned b) {
+    return a > b ? a : b;
+}
+inline unsigned min(unsigned a, unsigned b) {
+    return a < b ? a : b;
+}
 
 inline float __fadd_rn(float a, float b) {
     return a + b;

@@ -9,6 +9,7 @@
 // and, when state traces are recorded, a small kernel between them that samples them.
 // Steps come from base_step + a constant per node, so one captured graph replays any chunk.
 #include "backends/cuda/check.hpp"
+#include "backends/cuda/launch.cuh"
 #include "backends/cuda/sim_steps.hpp"
 #include "core/philox.hpp"
 #include "core/spike_count.hpp"
@@ -183,7 +184,7 @@ __global__ void __launch_bounds__(propagate_threads) propagate(sim_view v, std::
         for (std::uint32_t o = outgoing_begin[pre]; o < outgoing_begin[pre + 1]; o += max_fanout) {
             const int n = static_cast<int>(
                 min(static_cast<std::uint32_t>(max_fanout), outgoing_begin[pre + 1] - o));
-            if (threadIdx.x < n) {
+            if (static_cast<int>(threadIdx.x) < n) {
                 const int k = threadIdx.x;
                 const std::uint32_t j = outgoing[o + k];
                 proj[k] = projection(j);
@@ -245,14 +246,11 @@ void enqueue_steps(const sim_view& v, std::uint64_t first_offset, std::uint64_t 
                    int propagate_blocks, cudaStream_t stream) {
     const auto blocks = static_cast<unsigned>((v.neurons + block_threads - 1) / block_threads);
     for (std::uint64_t k = first_offset; k < first_offset + count; ++k) {
-        update<models::lif><<<blocks, block_threads, 0, stream>>>(v, k);
-        NM_CUDA_LAUNCHED();
+        launch(update<models::lif>, blocks, block_threads, stream, v, k);
         if (v.n_traces > 0) {
-            record_traces<<<v.n_traces, 128, 0, stream>>>(v, k);
-            NM_CUDA_LAUNCHED();
+            launch(record_traces, static_cast<unsigned>(v.n_traces), 128, stream, v, k);
         }
-        propagate<<<propagate_blocks, propagate_threads, 0, stream>>>(v, k);
-        NM_CUDA_LAUNCHED();
+        launch(propagate, static_cast<unsigned>(propagate_blocks), propagate_threads, stream, v, k);
     }
 }
 
