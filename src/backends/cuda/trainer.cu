@@ -605,38 +605,48 @@ private:
         });
     }
 
+    // Where each neuron of the batch's share of ∂L/∂β and ∂L/∂θ goes, for a layer learning them.
+    std::pair<float*, float*> learned_shares(const layer_state& l, std::size_t width) const {
+        return {l.spec.learn_beta ? learned_sums_.data() : nullptr,
+                l.spec.learn_threshold ? learned_sums_.data() + width : nullptr};
+    }
+
+    // The neuron layer's backward kernel (all but recurrent layers) over currents `in`.
+    void neuron_backward(const layer_state& l, const neuron_input& in) {
+        float* vstar = l.constant ? vstar_.data() : current_.data();
+        const auto [beta_sums, threshold_sums] = learned_shares(l, in.width);
+        with_operand(l.half, [&]<class G>(G) {
+            const neuron_grads<G> out{reinterpret_cast<G*>(dcurrent_.data()), summed_.data(),
+                                      beta_sums, threshold_sums};
+            if (!l.spec.spiking()) {
+                launch(li_backward<G>, grid_for(in.width), block_threads, stream_, in, l.spec.beta,
+                       dspikes_.data(), y_.data(), out);
+            } else {
+                const train::surrogate sg = surrogate_of(l.spec);
+                with_spiking(l.spec.neuron, l.spec.reset, [&]<neuron_kind Kind, reset_mode R>() {
+                    with_surrogate(sg.kind, [&]<surrogate_kind K>() {
+                        launch(spiking_backward<Kind, R, K, G>, grid_for(in.width), block_threads,
+                               stream_, in, constants_of(l.spec), sg, l.spec.detach_reset,
+                               l.spec.rate_penalty, dspikes_.data(), vstar, aux_.data(), out);
+                    });
+                });
+            }
+        });
+    }
+
     // Backward of layer i from dspikes_ (∂L/∂output): weight and bias gradients, and ∂L/∂input
     // into dspikes_ for the layer below (through dpooled_ and the unpooling when it pools).
     void backward(std::size_t i, batch_rows rows) {
         const layer_state& l = layers_[i];
         const void* x = input_of(i, rows);
         const float scale = l.spec.dropout > 0 ? l.dropout_scale() : 1.0f;
-        const neuron_input in = currents(i, x, rows.n, scale);
-        float* vstar = l.constant ? vstar_.data() : current_.data();
-        float* beta_sums = l.spec.learn_beta ? learned_sums_.data() : nullptr;
-        float* threshold_sums = l.spec.learn_threshold ? learned_sums_.data() + in.width : nullptr;
+        const std::size_t width = std::size_t{rows.n} * l.spec.outputs;
+        // A recurrent layer kept v* from forward: its currents need no recomputing.
         if (l.spec.recurrent)
-            recurrent_backward(l, in.width);
+            recurrent_backward(l, width);
         else
-            with_operand(l.half, [&]<class G>(G) {
-                const neuron_grads<G> out{reinterpret_cast<G*>(dcurrent_.data()), summed_.data(),
-                                          beta_sums, threshold_sums};
-                if (!l.spec.spiking()) {
-                    launch(li_backward<G>, grid_for(in.width), block_threads, stream_, in,
-                           l.spec.beta, dspikes_.data(), y_.data(), out);
-                } else {
-                    const train::surrogate sg = surrogate_of(l.spec);
-                    with_spiking(l.spec.neuron, l.spec.reset,
-                                 [&]<neuron_kind Kind, reset_mode R>() {
-                                     with_surrogate(sg.kind, [&]<surrogate_kind K>() {
-                                         launch(spiking_backward<Kind, R, K, G>, grid_for(in.width),
-                                                block_threads, stream_, in, constants_of(l.spec),
-                                                sg, l.spec.detach_reset, l.spec.rate_penalty,
-                                                dspikes_.data(), vstar, aux_.data(), out);
-                                     });
-                                 });
-                }
-            });
+            neuron_backward(l, currents(i, x, rows.n, scale));
+        const auto [beta_sums, threshold_sums] = learned_shares(l, width);
         const int k = static_cast<int>(l.spec.inputs), n = static_cast<int>(l.spec.outputs);
         const int r = static_cast<int>(rows.n * plan_.steps);
         const bool below_pools = i > 0 && layers_[i - 1].spec.pool;
