@@ -86,6 +86,7 @@ struct projection_spec {
     std::string pre, post;
     connection_rule rule;
     synapse_spec synapse;
+    std::string propagation = "auto"; // on the GPU: auto | pre | post (docs/experiments.md)
     std::string where;
 };
 

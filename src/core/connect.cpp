@@ -372,6 +372,13 @@ projection build_projection(const projection_spec& spec, const connect_context& 
 
     projection proj;
     proj.name = name;
+    const auto strategy =
+        std::find(propagation_names.begin(), propagation_names.end(), spec.propagation);
+    if (strategy == propagation_names.end())
+        throw bad_parameter(located(spec.where, "projection " + name + ": propagation = \"" +
+                                                    spec.propagation +
+                                                    "\" must be auto, pre or post"));
+    proj.propagation = static_cast<propagation>(strategy - propagation_names.begin());
     try {
         proj.port = ctx.post->port_for(request);
     } catch (const std::invalid_argument& e) {

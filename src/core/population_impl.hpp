@@ -64,6 +64,8 @@ public:
     // One set, or one per neuron when parameters differ (device backends upload them).
     const std::vector<coeffs>& coefficients() const { return coeffs_; }
     bool stochastic() const { return stochastic_; }
+    // The stream of escape-noise firing: u for neuron i at step k is uniform(i, k).
+    const rng_stream& firing_rng() const { return firing_rng_; }
     bool off_grid() const override { return models::fused_model<M>; }
     bool has_exact_kernels() const override { return models::linear_model<M>; }
 

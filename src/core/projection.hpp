@@ -7,10 +7,11 @@
 #include "core/population.hpp"
 #include "plasticity/plastic_state.hpp"
 
-#include <memory>
-
+#include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace nm {
@@ -22,10 +23,18 @@ struct csr_shard {
     std::vector<float> weights_im;      // complex targets with varying imaginary weights
 };
 
+// How a GPU carries this projection's spikes (the CPU ignores it): pre, each spike's row
+// spread over threads adding by atomics (fast for sparse activity, sums in any order); post,
+// one thread per target walking its incoming synapses (sums in the CPU's order: the same
+// spikes); automatic, post for small projections, where the walk costs less than a launch.
+enum class propagation { automatic, pre, post };
+inline constexpr std::array<std::string_view, 3> propagation_names{"auto", "pre", "post"};
+
 struct projection {
     std::string name; // "pre -> post", for messages and reports
     std::uint32_t pre = 0, post = 0;
     int port = 0;
+    nm::propagation propagation = nm::propagation::automatic;
     bool varying_weight = false, varying_delay = false, complex_weight = false;
     float weight = 0.0f, weight_im = 0.0f; // when constant
     std::uint32_t delay = 1;               // steps, when constant

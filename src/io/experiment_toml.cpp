@@ -48,13 +48,15 @@ public:
     }
 
     projection_spec projection(const toml::table& t) const {
-        check_keys(t, {"pre", "post", "rule", "synapse"}, "[[projection]]");
+        check_keys(t, {"pre", "post", "rule", "synapse", "propagation"}, "[[projection]]");
         projection_spec p;
         p.where = where(t);
         p.pre = string(required(t, "pre", "[[projection]]"), "projection.pre");
         p.post = string(required(t, "post", "[[projection]]"), "projection.post");
         if (const auto* x = t.get("rule")) p.rule = rule(table(*x, "projection.rule"));
         if (const auto* x = t.get("synapse")) p.synapse = synapse(table(*x, "projection.synapse"));
+        if (const auto* x = t.get("propagation"))
+            p.propagation = string(*x, "projection.propagation");
         return p;
     }
 

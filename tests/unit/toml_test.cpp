@@ -128,6 +128,8 @@ TEST(toml, projection_errors) {
                  {"weight_im needs a delta synapse onto a complex"});
     expect_error(base + proj + "synapse = { weight = { dist = \"gauss\", mean = 1.0 } }\n",
                  {"unknown distribution \"gauss\""});
+    expect_error(base + proj + "propagation = \"sideways\"\n",
+                 {"exp.toml:11", "propagation = \"sideways\" must be auto, pre or post"});
 }
 
 TEST(toml, synapse_port_errors) {

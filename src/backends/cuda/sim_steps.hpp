@@ -18,8 +18,8 @@ void set_network(const std::vector<sim_population>& pops,
                  const std::vector<std::uint32_t>& outgoing);
 
 // Steps base + first_offset .. base + first_offset + count − 1 (base read on the device from
-// v.base_step) onto `stream`: update then propagate for each.
-void enqueue_steps(const sim_view& v, std::uint64_t first_offset, std::uint64_t count,
-                   int propagate_blocks, cudaStream_t stream);
+// v.base_step) onto `stream`, each as the schedule says.
+void enqueue_steps(const sim_view& v, const sim_schedule& schedule, std::uint64_t first_offset,
+                   std::uint64_t count, cudaStream_t stream);
 
 } // namespace nm::cuda

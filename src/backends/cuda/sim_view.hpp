@@ -3,24 +3,45 @@
 // populations share one global index; each population keeps its own ring buffers per port.
 #pragma once
 
-#include "models/lif.hpp"
+#include "core/philox.hpp"
+#include "models/all.hpp"
 
+#include <algorithm>
 #include <cstdint>
+#include <type_traits>
+#include <vector>
 
 namespace nm::cuda {
 
-constexpr int max_ports = 4, max_sources = 4, max_state = 4, max_populations = 48,
-              max_projections = 256;
+// The models the GPU steps: every real-valued one of models/all.hpp.
+template<class... M>
+auto real_valued(std::tuple<M...>*) -> decltype(std::tuple_cat(
+    std::conditional_t<M::is_complex, std::tuple<>, std::tuple<M>>{}...));
+using sim_models = decltype(real_valued(static_cast<models::all*>(nullptr)));
 
-// delta: a jump in v; exp_exact / alpha_exact: a current through the model's exact kernels;
-// cond_exp / cond_alpha: a conductance with its reversal potential (the membrane's conductance
-// path). Alpha ports add a rise variable y (population.hpp, input_port).
+// The largest coefficient set and state of those models.
+constexpr std::size_t max_coeff_bytes = []<class... M>(std::tuple<M...>*) {
+    return std::max({sizeof(typename M::coeffs)...});
+}(static_cast<sim_models*>(nullptr));
+constexpr int max_state = []<class... M>(std::tuple<M...>*) {
+    return static_cast<int>(std::max({M::state_fields.size()...}));
+}(static_cast<sim_models*>(nullptr));
+
+constexpr int max_ports = 4, max_sources = 4, max_populations = 48, max_projections = 256;
+
+// delta: a jump in v; exp_exact / alpha_exact: a current through the model's exact kernels
+// (linear models); cond_exp / cond_alpha: a conductance with its reversal potential, and
+// exp_drive / alpha_drive: a current the model integrates itself (nonlinear models), both as
+// the synaptic drive at the step's two ends (models/model.hpp). Alpha ports add a rise
+// variable y (population.hpp, input_port).
 enum class sim_port_kind : int {
     delta = 0,
     exp_exact = 1,
     cond_exp = 2,
     alpha_exact = 3,
-    cond_alpha = 4
+    cond_alpha = 4,
+    exp_drive = 5,
+    alpha_drive = 6
 };
 
 struct sim_port {
@@ -28,9 +49,11 @@ struct sim_port {
     double decay = 0, kernel = 0; // exponential current: x ← decay·x + arrivals; v gets kernel·x
     double e_rev = 0;             // conductance: the reversal potential
     double rise_kernel = 0, arrival_scale = 1, dt = 0; // alpha: v per unit y; e/τ; the step
-    double* ring = nullptr;                            // [slot][neuron]
-    double* x = nullptr; // exponential ports: the current (or conductance) per neuron
-    double* y = nullptr; // alpha ports: the rise variable per neuron
+    // Exact ports of populations whose parameters differ: one kernel per neuron (else null).
+    const double *kernels = nullptr, *rise_kernels = nullptr;
+    double* ring = nullptr; // [slot][neuron]
+    double* x = nullptr;    // exponential ports: the current (or conductance) per neuron
+    double* y = nullptr;    // alpha ports: the rise variable per neuron
 };
 
 // A Poisson source into one port: count = first k whose threshold exceeds Philox word
@@ -52,8 +75,12 @@ struct sim_dc {
 struct sim_population {
     std::uint64_t first = 0, size = 0;
     std::uint32_t ring_mask = 0, index = 0;
-    models::lif::coeffs shared;                  // the coefficients every neuron uses...
-    const models::lif::coeffs* coeffs = nullptr; // ...or one per neuron, when not null
+    // The model's coefficients (M::coeffs, M = the run's model) every neuron uses, as bytes:
+    // the descriptor then holds any model's...
+    alignas(8) unsigned char shared[max_coeff_bytes] = {};
+    const void* coeffs = nullptr; // ...or one per neuron, when not null
+    bool stochastic = false;      // escape-noise firing: u from `firing`, as on the CPU
+    rng_stream firing;
     int ports = 0, poissons = 0, dcs = 0;
     sim_port port[max_ports];
     sim_poisson poisson[max_sources];
@@ -74,6 +101,29 @@ struct sim_projection {
     const float* weights = nullptr;
 };
 
+// A projection propagated post-synaptically: its synapses by target in an ELL table, entry k
+// of target t at [k·n_post + t] (adjacent targets' entries adjacent: coalesced reads), in
+// the CPU's order (by source, then by position in the source's row), each list ended by
+// no_source when shorter than max_in.
+struct sim_gather {
+    std::uint32_t projection = 0; // index for the event counters
+    std::uint64_t pre_first = 0;  // the source population's first neuron, global index
+    int port = 0;
+    std::uint32_t max_in = 0;
+    float weight = 0;        // when weights is null
+    std::uint32_t delay = 1; // when delays is null
+    const std::uint32_t* sources = nullptr;
+    const float* weights = nullptr;
+    const std::uint16_t* delays = nullptr;
+};
+constexpr std::uint32_t no_source = 0xFFFFFFFFu;
+
+// The post-synaptic projections into one population, walked in projection order by one
+// thread per target: gathers[begin .. end).
+struct sim_gather_group {
+    std::uint32_t population = 0, begin = 0, end = 0;
+};
+
 // A state trace: column[neurons[j]] after the update of every `every`-th step in [start, stop),
 // into values[sample][j].
 struct sim_trace {
@@ -86,6 +136,23 @@ struct sim_trace {
 
 struct sim_record {
     std::uint32_t step, population, neuron, count;
+    float offset; // ms into the step (models timing their crossings), else -1
+};
+
+// Consecutive populations of one model, updated by one kernel launch.
+struct sim_run {
+    int model = 0; // index into sim_models
+    std::uint32_t first_pop = 0, end_pop = 0;
+    std::uint64_t first = 0, size = 0; // their neurons, global index
+};
+
+// The kernels of one step: the update runs, then the pre-synaptic spread (when some
+// projection takes it) and the post-synaptic groups.
+struct sim_schedule {
+    std::vector<sim_run> runs;
+    std::vector<sim_gather_group> gathers;
+    int propagate_blocks = 0;         // 0: no pre-synaptic projection
+    std::vector<std::uint64_t> sizes; // each population's neurons
 };
 
 // The populations and projections themselves live in constant memory (sim_steps.hpp:
@@ -99,10 +166,14 @@ struct sim_view {
     std::uint32_t *spikes = nullptr, *isi_n = nullptr;
     std::int64_t* last_step = nullptr;
     double *isi_sum = nullptr, *isi_sq = nullptr;
-    // This step's spikes (by step parity) and how many.
+    // This step's spikes (by step parity) and how many, for the pre-synaptic spread (null
+    // without one)...
     std::uint32_t* fired[2] = {};
     std::uint16_t* fired_count[2] = {};
-    unsigned* fired_size = nullptr;       // [2]
+    unsigned* fired_size = nullptr; // [2]
+    // ...and every neuron's spike count of the step, for the post-synaptic walk (null without).
+    std::uint16_t* counts[2] = {};
+    const sim_gather* gathers = nullptr;
     unsigned long long* events = nullptr; // synaptic events per projection
     sim_record* records = nullptr;
     unsigned long long* record_size = nullptr;

@@ -7,10 +7,10 @@
 #include "backends/cuda/sim_steps.hpp"
 #include "core/network.hpp"
 #include "core/population_impl.hpp"
-#include "models/lif.hpp"
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <deque>
 #include <string>
 
@@ -18,16 +18,19 @@ namespace nm::cuda {
 
 namespace {
 
-using lif_population = population_impl<models::lif>;
+// The largest ELL table (targets × longest incoming list) an automatic projection walks
+// post-synaptically: 4 MB of sources, read once per step in a few microseconds, about one
+// kernel launch's cost, bought for the CPU's order of sums.
+constexpr std::uint64_t automatic_post_entries = std::uint64_t{1} << 20;
 
-sim_port_kind kind_of(port_kind k) {
-    switch (k) {
+sim_port_kind kind_of(const input_port& p) {
+    switch (p.kind) {
     case port_kind::delta:
         return sim_port_kind::delta;
     case port_kind::exp_current:
-        return sim_port_kind::exp_exact;
+        return p.exact ? sim_port_kind::exp_exact : sim_port_kind::exp_drive;
     case port_kind::alpha_current:
-        return sim_port_kind::alpha_exact;
+        return p.exact ? sim_port_kind::alpha_exact : sim_port_kind::alpha_drive;
     case port_kind::exp_cond:
         return sim_port_kind::cond_exp;
     case port_kind::alpha_cond:
@@ -36,12 +39,45 @@ sim_port_kind kind_of(port_kind k) {
     return sim_port_kind::delta;
 }
 
+std::string model_names() {
+    std::string names;
+    [&]<class... M>(std::tuple<M...>*) {
+        ((names += (names.empty() ? "" : ", ") + std::string(M::name)), ...);
+    }(static_cast<sim_models*>(nullptr));
+    return names;
+}
+
 [[noreturn]] void refuse(const std::string& what) {
-    throw bad_config(
-        "--device cuda: " + what +
-        "; the GPU runs lif populations (deterministic firing) with delta, exponential "
-        "or alpha current and conductance synapses, static projections, Poisson and "
-        "dc stimuli, spike and state recording; run this experiment on the CPU");
+    throw bad_config("--device cuda: " + what + "; the GPU runs populations of " + model_names() +
+                     " (deterministic or escape-noise firing) with delta, exponential or alpha "
+                     "current and conductance synapses, static projections, Poisson and dc "
+                     "stimuli, spike and state recording; run this experiment on the CPU");
+}
+
+// Calls f(std::integral_constant<int, K>, const population_impl<M>&) for the model M = K-th of
+// sim_models that `pop` runs; false when it runs none of them.
+template<int K = 0, class F>
+bool visit_model(const population& pop, F&& f) {
+    if constexpr (K == std::tuple_size_v<sim_models>) {
+        return false;
+    } else {
+        using M = std::tuple_element_t<K, sim_models>;
+        if (const auto* typed = dynamic_cast<const population_impl<M>*>(&pop)) {
+            f(std::integral_constant<int, K>{}, *typed);
+            return true;
+        }
+        return visit_model<K + 1>(pop, std::forward<F>(f));
+    }
+}
+
+// The names of the state fields of the model `pop` runs, in the order of its state.
+std::vector<std::string> state_fields(const population& pop) {
+    std::vector<std::string> names;
+    visit_model(pop, [&](auto k, const auto&) {
+        using M = std::tuple_element_t<decltype(k)::value, sim_models>;
+        for (const auto& f : M::state_fields) names.emplace_back(f.name);
+    });
+    return names;
 }
 
 // Every population's synapses of one projection as one CSR (shards merged row by row: each
@@ -89,7 +125,7 @@ public:
             } else { // the last, shorter chunk: launched one by one
                 NM_CUDA_CHECK(cudaMemcpyAsync(base_.data(), host_base_, sizeof(std::uint64_t),
                                               cudaMemcpyHostToDevice, stream_));
-                enqueue_steps(view_, 0, n, propagate_blocks_, stream_);
+                enqueue_steps(view_, schedule_, 0, n, stream_);
             }
             done += n;
             collect_records();
@@ -101,30 +137,17 @@ public:
 private:
     void check_supported() const {
         for (const trace_recorder& t : net_.trace_recorders) {
-            const auto& fields = models::lif::state_fields;
-            if (std::none_of(fields.begin(), fields.end(),
-                             [&](const auto& f) { return f.name == t.field; }))
+            const auto fields = state_fields(*net_.populations[t.population]);
+            if (std::find(fields.begin(), fields.end(), t.field) == fields.end())
                 refuse("trace \"" + t.field + "\" is not a state field of the model");
         }
         if (net_.trials) refuse("trial protocols are CPU-only");
         std::uint64_t total = 0;
         for (const auto& pop : net_.populations) {
             const std::string where = "population \"" + pop->name() + "\"";
-            const auto* lif = dynamic_cast<const lif_population*>(pop.get());
-            if (!lif) refuse(where + " has model " + pop->model());
-            if (lif->stochastic()) refuse(where + " fires with escape noise");
+            if (!visit_model(*pop, [](auto, const auto&) {}))
+                refuse(where + " has model " + pop->model() + " (complex-valued)");
             if (pop->ports() > max_ports) refuse(where + " has more than 4 synapse ports");
-            for (int k = 0; k < pop->ports(); ++k) {
-                const input_port& p = pop->port(k);
-                // Current ports through one shared exact kernel (per-neuron kernels, from
-                // parameters that differ between neurons, are not uploaded).
-                const bool shared_kernel = p.exact && p.kernel_re.size() == 1 &&
-                                           (!is_alpha(p.kind) || p.rise_kernel_re.size() == 1);
-                if (p.complex ||
-                    (!is_conductance(p.kind) && p.kind != port_kind::delta && !shared_kernel))
-                    refuse(where + ": synapse port \"" + p.name +
-                           "\" has a kernel per neuron or is complex");
-            }
             total += pop->size();
         }
         if (total >= (std::uint64_t{1} << 32)) refuse("more than 2^32 neurons");
@@ -159,22 +182,22 @@ private:
         selected_.resize(n_pops);
         for (std::size_t p = 0; p < n_pops; ++p) {
             population& pop = *net_.populations[p];
-            const auto& lif = dynamic_cast<const lif_population&>(pop);
             sim_population& d = pops[p];
             d.first = first;
             d.size = pop.size();
             d.index = static_cast<std::uint32_t>(p);
             d.ring_mask = pop.ring_mask();
-            d.shared = lif.coefficients().front();
-            if (lif.coefficients().size() > 1) {
-                coeffs_[p].upload(lif.coefficients().data(), lif.coefficients().size());
-                d.coeffs = coeffs_[p].data();
-            }
+            const int model = upload_model(pop, d, coeffs_[p]);
+            if (schedule_.runs.empty() || schedule_.runs.back().model != model)
+                schedule_.runs.push_back({model, static_cast<std::uint32_t>(p),
+                                          static_cast<std::uint32_t>(p), first, 0});
+            schedule_.runs.back().end_pop = static_cast<std::uint32_t>(p + 1);
+            schedule_.runs.back().size += pop.size();
             d.ports = pop.ports();
             for (int k = 0; k < pop.ports(); ++k) {
                 const input_port& src = pop.port(k);
                 sim_port& port = d.port[k];
-                port.kind = kind_of(src.kind);
+                port.kind = kind_of(src);
                 rings_.emplace_back().upload(src.ring.data(), src.ring.size());
                 port.ring = rings_.back().data();
                 if (src.kind != port_kind::delta) {
@@ -182,8 +205,9 @@ private:
                     port.e_rev = src.e_rev;
                     port.arrival_scale = src.arrival_scale;
                     port.dt = net_.dt;
-                    if (src.exact) port.kernel = src.kernel_re[0];
-                    if (src.exact && is_alpha(src.kind)) port.rise_kernel = src.rise_kernel_re[0];
+                    if (src.exact) upload_kernels(src.kernel_re, port.kernel, port.kernels);
+                    if (src.exact && is_alpha(src.kind))
+                        upload_kernels(src.rise_kernel_re, port.rise_kernel, port.rise_kernels);
                     currents_.emplace_back().upload(src.current.data(), src.current.size());
                     port.x = currents_.back().data();
                 }
@@ -226,13 +250,15 @@ private:
         view_.neurons = first;
         view_.n_pops = static_cast<int>(n_pops);
 
-        // State columns, global index.
-        const std::size_t n_state = models::lif::state_fields.size();
-        for (std::size_t k = 0; k < n_state; ++k) {
-            std::vector<double> column;
-            for (const auto& pop : net_.populations) {
-                const double* c = pop->state_column(std::string(models::lif::state_fields[k].name));
-                column.insert(column.end(), c, c + pop->size());
+        // State columns, global index: column k holds field k of each population's model
+        // (zeros past a model's last field).
+        for (std::size_t k = 0; k < max_state; ++k) {
+            std::vector<double> column(first, 0.0);
+            for (std::size_t p = 0; p < n_pops; ++p) {
+                const auto fields = state_fields(*net_.populations[p]);
+                if (k >= fields.size()) continue;
+                const double* c = net_.populations[p]->state_column(fields[k]);
+                std::copy(c, c + pops[p].size, column.begin() + pops[p].first);
             }
             state_[k].upload(column.data(), column.size());
             view_.state[k] = state_[k].data();
@@ -246,54 +272,14 @@ private:
         view_.isi_sum = isi_sum_.data();
         view_.isi_sq = isi_sq_.data();
         view_.last_step = last_step_.data();
-        for (int parity = 0; parity < 2; ++parity) {
-            fired_[parity].resize(first);
-            fired_count_[parity].resize(first);
-            view_.fired[parity] = fired_[parity].data();
-            view_.fired_count[parity] = fired_count_[parity].data();
-        }
-        zeros(fired_size_, 2);
-        view_.fired_size = fired_size_.data();
-
-        // Projections, grouped by source population.
-        std::vector<sim_projection> projs;
-        for (const projection& p : net_.projections) {
-            sim_projection d;
-            d.pre = p.pre;
-            d.post = p.post;
-            d.port = p.port;
-            d.varying_weight = p.varying_weight;
-            d.varying_delay = p.varying_delay;
-            d.weight = p.weight;
-            d.delay = p.delay;
-            d.delay_shift = p.delay_shift;
-            d.target_mask = p.target_mask;
-            const csr_shard s = merged(p, net_.populations[p.pre]->size());
-            offsets_.emplace_back().upload(s.offsets.data(), s.offsets.size());
-            targets_.emplace_back().upload(s.targets.data(), s.targets.size());
-            d.offsets = offsets_.back().data();
-            d.targets = targets_.back().data();
-            if (p.varying_weight) {
-                weights_.emplace_back().upload(s.weights.data(), s.weights.size());
-                d.weights = weights_.back().data();
-            }
-            projs.push_back(d);
-        }
-        std::vector<std::uint32_t> begin{0}, outgoing;
-        for (const auto& list : net_.outgoing) {
-            outgoing.insert(outgoing.end(), list.begin(), list.end());
-            begin.push_back(static_cast<std::uint32_t>(outgoing.size()));
-        }
-        set_network(pops, projs, begin, outgoing);
-        zeros(events_, std::max<std::size_t>(1, projs.size()));
-        view_.events = events_.data();
+        upload_projections(pops);
 
         // State traces: each recorder's neurons and its samples.
         std::vector<sim_trace> traces;
         for (const trace_recorder& t : net_.trace_recorders) {
             sim_trace d;
-            std::size_t k = 0;
-            while (models::lif::state_fields[k].name != t.field) ++k;
+            const auto fields = state_fields(*net_.populations[t.population]);
+            const auto k = std::find(fields.begin(), fields.end(), t.field) - fields.begin();
             d.column = state_[k].data() + pops[t.population].first;
             trace_neurons_.emplace_back().upload(t.neurons.data(), t.neurons.size());
             d.neurons = trace_neurons_.back().data();
@@ -320,10 +306,166 @@ private:
         base_.resize(1);
         view_.base_step = base_.data();
         NM_CUDA_CHECK(cudaMallocHost(&host_base_, sizeof(std::uint64_t)));
-        cudaDeviceProp prop{};
-        NM_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
-        propagate_blocks_ = 4 * prop.multiProcessorCount;
         NM_CUDA_CHECK(cudaDeviceSynchronize());
+    }
+
+    // Each projection as its propagation says (projection.hpp): pre-synaptic ones as CSR rows
+    // behind their source populations' outgoing lists, post-synaptic ones as ELL tables in
+    // groups by target population. The spike lists each needs come with them.
+    void upload_projections(const std::vector<sim_population>& pops) {
+        const std::size_t n_pops = pops.size();
+        std::vector<sim_projection> projs(net_.projections.size());
+        std::vector<std::vector<sim_gather>> gathers(n_pops);
+        bool pre_synaptic = false;
+        for (std::size_t j = 0; j < net_.projections.size(); ++j) {
+            const projection& p = net_.projections[j];
+            const csr_shard s = merged(p, pops[p.pre].size);
+            sim_projection& d = projs[j];
+            d.pre = p.pre;
+            d.post = p.post;
+            d.port = p.port;
+            d.varying_weight = p.varying_weight;
+            d.varying_delay = p.varying_delay;
+            d.weight = p.weight;
+            d.delay = p.delay;
+            d.delay_shift = p.delay_shift;
+            d.target_mask = p.target_mask;
+            if (post_synaptic(p, s, pops[p.post].size)) {
+                gathers[p.post].push_back(by_target(p, s, pops[p.pre].first, pops[p.post].size));
+                gathers[p.post].back().projection = static_cast<std::uint32_t>(j);
+                continue;
+            }
+            pre_synaptic = true;
+            spread_.push_back(static_cast<std::uint32_t>(j));
+            offsets_.emplace_back().upload(s.offsets.data(), s.offsets.size());
+            targets_.emplace_back().upload(s.targets.data(), s.targets.size());
+            d.offsets = offsets_.back().data();
+            d.targets = targets_.back().data();
+            if (p.varying_weight) {
+                weights_.emplace_back().upload(s.weights.data(), s.weights.size());
+                d.weights = weights_.back().data();
+            }
+        }
+        std::vector<std::uint32_t> begin{0}, outgoing;
+        for (const auto& list : net_.outgoing) {
+            for (const std::uint32_t j : list)
+                if (std::find(spread_.begin(), spread_.end(), j) != spread_.end())
+                    outgoing.push_back(j);
+            begin.push_back(static_cast<std::uint32_t>(outgoing.size()));
+        }
+        set_network(pops, projs, begin, outgoing);
+        zeros(events_, std::max<std::size_t>(1, projs.size()));
+        view_.events = events_.data();
+
+        const std::uint64_t neurons = view_.neurons;
+        if (pre_synaptic) {
+            for (int parity = 0; parity < 2; ++parity) {
+                fired_[parity].resize(neurons);
+                fired_count_[parity].resize(neurons);
+                view_.fired[parity] = fired_[parity].data();
+                view_.fired_count[parity] = fired_count_[parity].data();
+            }
+            zeros(fired_size_, 2);
+            view_.fired_size = fired_size_.data();
+            cudaDeviceProp prop{};
+            NM_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
+            schedule_.propagate_blocks = 4 * prop.multiProcessorCount;
+        }
+        std::vector<sim_gather> all;
+        for (std::uint32_t p = 0; p < n_pops; ++p) {
+            if (gathers[p].empty()) continue;
+            const auto at = static_cast<std::uint32_t>(all.size());
+            all.insert(all.end(), gathers[p].begin(), gathers[p].end());
+            schedule_.gathers.push_back({p, at, static_cast<std::uint32_t>(all.size())});
+        }
+        if (!all.empty()) {
+            gathers_.upload(all.data(), all.size());
+            view_.gathers = gathers_.data();
+            for (int parity = 0; parity < 2; ++parity) {
+                zeros(counts_[parity], neurons);
+                view_.counts[parity] = counts_[parity].data();
+            }
+        }
+        for (const sim_population& d : pops) schedule_.sizes.push_back(d.size);
+    }
+
+    // Whether p goes post-synaptically: as asked, or (automatic) when its table is small.
+    static bool post_synaptic(const projection& p, const csr_shard& s, std::uint64_t n_post) {
+        if (p.propagation == propagation::pre || p.max_delay > 0xFFFF) return false;
+        if (p.propagation == propagation::post) return true;
+        std::vector<std::uint32_t> in(n_post, 0);
+        for (const std::uint32_t packed : s.targets) ++in[packed & p.target_mask];
+        const std::uint32_t max_in = n_post ? *std::max_element(in.begin(), in.end()) : 0;
+        return n_post * max_in <= automatic_post_entries;
+    }
+
+    // p's synapses as the post-synaptic walk reads them (sim_gather), its tables uploaded.
+    sim_gather by_target(const projection& p, const csr_shard& s, std::uint64_t pre_first,
+                         std::uint64_t n_post) {
+        std::vector<std::uint32_t> in(n_post, 0);
+        for (const std::uint32_t packed : s.targets) ++in[packed & p.target_mask];
+        sim_gather g;
+        g.pre_first = pre_first;
+        g.port = p.port;
+        g.max_in = n_post ? *std::max_element(in.begin(), in.end()) : 0;
+        g.weight = p.weight;
+        g.delay = p.delay;
+        const std::size_t entries = g.max_in * n_post;
+        std::vector<std::uint32_t> sources(entries, no_source);
+        std::vector<float> weights(p.varying_weight ? entries : 0);
+        std::vector<std::uint16_t> delays(p.varying_delay ? entries : 0);
+        std::fill(in.begin(), in.end(), 0); // now each target's entries so far
+        for (std::uint64_t i = 0; i + 1 < s.offsets.size(); ++i)
+            for (std::uint64_t x = s.offsets[i]; x < s.offsets[i + 1]; ++x) {
+                const std::uint32_t t = s.targets[x] & p.target_mask;
+                const std::size_t at = in[t]++ * n_post + t;
+                sources[at] = static_cast<std::uint32_t>(i);
+                if (p.varying_weight) weights[at] = s.weights[x];
+                if (p.varying_delay)
+                    delays[at] = static_cast<std::uint16_t>(s.targets[x] >> p.delay_shift);
+            }
+        gather_tables_.emplace_back().upload(sources.data(), sources.size());
+        g.sources = gather_tables_.back().data();
+        if (p.varying_weight) {
+            weights_.emplace_back().upload(weights.data(), weights.size());
+            g.weights = weights_.back().data();
+        }
+        if (p.varying_delay) {
+            delays_.emplace_back().upload(delays.data(), delays.size());
+            g.delays = delays_.back().data();
+        }
+        return g;
+    }
+
+    // The model's coefficients into d (one set as bytes in the descriptor, or one per neuron
+    // into `per_neuron`) and its firing noise; returns the model's index in sim_models.
+    static int upload_model(const population& pop, sim_population& d,
+                            buffer<unsigned char>& per_neuron) {
+        int model = 0;
+        visit_model(pop, [&](auto k, const auto& typed) {
+            model = decltype(k)::value;
+            const auto& coeffs = typed.coefficients();
+            using coeffs_type = std::decay_t<decltype(coeffs.front())>;
+            static_assert(sizeof(coeffs_type) <= max_coeff_bytes);
+            std::memcpy(d.shared, &coeffs.front(), sizeof(coeffs_type));
+            if (coeffs.size() > 1) {
+                per_neuron.upload(reinterpret_cast<const unsigned char*>(coeffs.data()),
+                                  coeffs.size() * sizeof(coeffs_type));
+                d.coeffs = per_neuron.data();
+            }
+            d.stochastic = typed.stochastic();
+            d.firing = typed.firing_rng();
+        });
+        return model;
+    }
+
+    // An exact port's kernel: the shared value, or one per neuron uploaded.
+    void upload_kernels(const std::vector<double>& values, double& shared,
+                        const double*& per_neuron) {
+        shared = values[0];
+        if (values.size() == 1) return;
+        kernels_.emplace_back().upload(values.data(), values.size());
+        per_neuron = kernels_.back().data();
     }
 
     template<class T>
@@ -337,7 +479,7 @@ private:
         NM_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
         NM_CUDA_CHECK(cudaMemcpyAsync(base_.data(), host_base_, sizeof(std::uint64_t),
                                       cudaMemcpyHostToDevice, stream_));
-        enqueue_steps(view_, 0, chunk_, propagate_blocks_, stream_);
+        enqueue_steps(view_, schedule_, 0, chunk_, stream_);
         NM_CUDA_CHECK(cudaStreamEndCapture(stream_, &graph));
         NM_CUDA_CHECK(cudaGraphInstantiate(&graph_, graph, 0));
         NM_CUDA_CHECK(cudaGraphDestroy(graph));
@@ -353,7 +495,7 @@ private:
         std::vector<sim_record> got(n);
         records_.download(got.data(), n);
         for (const sim_record& r : got)
-            spikes_out_.push_back({r.step, r.population, r.neuron, r.count, -1.0f});
+            spikes_out_.push_back({r.step, r.population, r.neuron, r.count, r.offset});
         NM_CUDA_CHECK(cudaMemset(record_size_.data(), 0, sizeof(unsigned long long)));
     }
 
@@ -373,9 +515,9 @@ private:
         std::size_t ring = 0, current = 0, rise = 0;
         for (auto& pop : net_.populations) {
             const std::uint64_t n = pop->size();
-            for (std::size_t k = 0; k < models::lif::state_fields.size(); ++k)
-                download_range(state_[k], first, n,
-                               pop->state_column(std::string(models::lif::state_fields[k].name)));
+            const auto fields = state_fields(*pop);
+            for (std::size_t k = 0; k < fields.size(); ++k)
+                download_range(state_[k], first, n, pop->state_column(fields[k]));
             for (int k = 0; k < pop->ports(); ++k) {
                 input_port& p = pop->port(k);
                 rings_[ring++].download(p.ring.data(), p.ring.size());
@@ -402,13 +544,17 @@ private:
     cudaStream_t stream_ = nullptr;
     cudaGraphExec_t graph_ = nullptr;
     std::uint64_t chunk_ = 100, *host_base_ = nullptr;
-    int propagate_blocks_ = 264;
     sim_view view_;
-    std::vector<buffer<models::lif::coeffs>> coeffs_;
+    sim_schedule schedule_;
+    std::vector<buffer<unsigned char>> coeffs_;
     std::vector<buffer<std::uint8_t>> selected_;
-    std::deque<buffer<double>> rings_, currents_, rises_;
+    std::deque<buffer<double>> rings_, currents_, rises_, kernels_;
     std::deque<buffer<std::uint64_t>> thresholds_, offsets_;
-    std::deque<buffer<std::uint32_t>> targets_;
+    std::deque<buffer<std::uint32_t>> targets_, gather_tables_;
+    std::deque<buffer<std::uint16_t>> delays_;
+    std::vector<std::uint32_t> spread_; // the pre-synaptic projections
+    buffer<sim_gather> gathers_;
+    buffer<std::uint16_t> counts_[2];
     std::deque<buffer<float>> weights_;
     std::deque<buffer<std::uint64_t>> trace_neurons_;
     std::deque<buffer<double>> trace_values_;

@@ -1,12 +1,15 @@
-// The network step on the GPU, two kernels per step (the CPU loop's two phases):
-//   update     one thread per neuron of every population: Poisson arrivals and currents of the
-//              step, deliver (read and clear the ring slot, exact exponential kernels), then
-//              the model's own integrate / fire / reset (models/*.hpp, the CPU's arithmetic in
-//              double), spike statistics, the spike list and the recording;
-//   propagate  the step's spikes spread over the grid, threads over their CSR rows
-//              (pre-synaptic strategy), adding count·w into the target's ring slot at
+// The network step on the GPU, the CPU loop's two phases:
+//   update     one thread per neuron, one launch per run of populations of one model: Poisson
+//              arrivals and currents of the step, deliver (read and clear the ring slot, exact
+//              kernels or the synaptic drive), then the model's own integrate / fire / reset
+//              or fused advance (models/*.hpp, the CPU's arithmetic in double), spike
+//              statistics, the spike list (or counts) and the recording;
+//   propagate  pre-synaptic projections: the step's spikes spread over the grid, threads over
+//              their CSR rows, adding count·w by atomics into the target's ring slot at
 //              step + delay;
-// and, when state traces are recorded, a small kernel between them that samples them.
+//   gather     post-synaptic projections, one launch per target population: one thread per
+//              target walks its incoming synapses and adds those of this step's spikes;
+// and, when state traces are recorded, a small kernel after the update that samples them.
 // Steps come from base_step + a constant per node, so one captured graph replays any chunk.
 #include "backends/cuda/check.hpp"
 #include "backends/cuda/launch.cuh"
@@ -38,9 +41,10 @@ __device__ const sim_projection& projection(std::uint32_t j) {
     return reinterpret_cast<const sim_projection*>(projection_bytes)[j];
 }
 
-__device__ int population_of(const sim_view& v, std::uint64_t g) {
-    int p = 0;
-    while (p + 1 < v.n_pops && g >= pop(p + 1).first) ++p;
+// The population of global neuron g among populations [first, end).
+__device__ int population_of(std::uint64_t g, int first, int end) {
+    int p = first;
+    while (p + 1 < end && g >= pop(p + 1).first) ++p;
     return p;
 }
 
@@ -69,12 +73,72 @@ __device__ void add_poisson(const sim_population& P, std::uint64_t i, std::uint6
     }
 }
 
+// The model's coefficients for neuron i of P.
 template<class M>
-__global__ void update(sim_view v, std::uint64_t offset) {
-    const std::uint64_t g = blockIdx.x * std::uint64_t{blockDim.x} + threadIdx.x;
-    if (g >= v.neurons) return;
+__device__ const typename M::coeffs& coefficients(const sim_population& P, std::uint64_t i) {
+    if (P.coeffs) return static_cast<const typename M::coeffs*>(P.coeffs)[i];
+    return *reinterpret_cast<const typename M::coeffs*>(P.shared);
+}
+
+// Ports in order, as population::deliver: exact currents into the jump, the others into the
+// drive at both ends of the step (the first port's values added to zero are its own, as the
+// CPU's assignment); x and y advance to the step's end and take the arrivals.
+template<int Ports>
+__device__ void deliver(const sim_population& P, std::uint64_t i, const double (&arrived)[Ports],
+                        double (&x)[Ports], double (&y)[Ports], models::neuron_input& in) {
+    double jump = 0.0;
+#pragma unroll
+    for (int p = 0; p < Ports; ++p) {
+        if (p >= P.ports) break;
+        const sim_port& port = P.port[p];
+        switch (port.kind) {
+        case sim_port_kind::delta:
+            jump += arrived[p];
+            break;
+        case sim_port_kind::exp_exact:
+            jump += (port.kernels ? port.kernels[i] : port.kernel) * x[p];
+            x[p] = port.decay * x[p] + arrived[p];
+            break;
+        case sim_port_kind::alpha_exact:
+            jump += (port.kernels ? port.kernels[i] : port.kernel) * x[p];
+            jump += (port.rise_kernels ? port.rise_kernels[i] : port.rise_kernel) * y[p];
+            x[p] = port.decay * (x[p] + port.dt * y[p]);
+            y[p] = port.decay * y[p] + port.arrival_scale * arrived[p];
+            break;
+        default: {
+            const bool alpha =
+                port.kind == sim_port_kind::cond_alpha || port.kind == sim_port_kind::alpha_drive;
+            const double x0 = x[p];
+            const double x1 = alpha ? port.decay * (x0 + port.dt * y[p]) : port.decay * x0;
+            if (port.kind == sim_port_kind::exp_drive || port.kind == sim_port_kind::alpha_drive) {
+                in.syn.i0 += x0;
+                in.syn.i1 += x1;
+            } else {
+                in.syn.g0 += x0;
+                in.syn.g1 += x1;
+                in.syn.ge0 += x0 * port.e_rev;
+                in.syn.ge1 += x1 * port.e_rev;
+            }
+            if (alpha) {
+                x[p] = x1;
+                y[p] = port.decay * y[p] + port.arrival_scale * arrived[p];
+            } else {
+                x[p] = x1 + arrived[p];
+            }
+        }
+        }
+    }
+    in.jump = jump;
+}
+
+// One thread per neuron of the run's populations (all of model M).
+template<class M>
+__global__ void update(sim_view v, std::uint64_t offset, sim_run run) {
+    const std::uint64_t g = run.first + blockIdx.x * std::uint64_t{blockDim.x} + threadIdx.x;
+    if (g >= run.first + run.size) return;
     const std::uint64_t step = *v.base_step + offset;
-    const sim_population& P = pop(population_of(v, g));
+    const sim_population& P =
+        pop(population_of(g, static_cast<int>(run.first_pop), static_cast<int>(run.end_pop)));
     const std::uint64_t i = g - P.first;
     const std::uint64_t slot = (step & P.ring_mask) * P.size + i;
     // Every load first, then the arithmetic, then every store: the loads' latencies overlap
@@ -94,46 +158,24 @@ __global__ void update(sim_view v, std::uint64_t offset) {
     models::neuron_input in;
     for (int s = 0; s < P.dcs; ++s)
         if (step >= P.dc[s].start && step < P.dc[s].stop) in.current += P.dc[s].amplitude;
-    // Ports in order, as population::deliver: conductances at both ends of the step into the
-    // drive (the first port's values added to zero are its own, as the CPU's assignment).
-    double jump = 0.0;
-#pragma unroll
-    for (int p = 0; p < max_ports; ++p) {
-        if (p >= P.ports) break;
-        const sim_port& port = P.port[p];
-        if (port.kind == sim_port_kind::delta) {
-            jump += arrived[p];
-        } else if (port.kind == sim_port_kind::exp_exact) {
-            jump += port.kernel * x[p];
-            x[p] = port.decay * x[p] + arrived[p];
-        } else if (port.kind == sim_port_kind::alpha_exact) {
-            jump += port.kernel * x[p];
-            jump += port.rise_kernel * y[p];
-            x[p] = port.decay * (x[p] + port.dt * y[p]);
-            y[p] = port.decay * y[p] + port.arrival_scale * arrived[p];
-        } else {
-            const bool alpha = port.kind == sim_port_kind::cond_alpha;
-            const double x0 = x[p];
-            const double x1 = alpha ? port.decay * (x0 + port.dt * y[p]) : port.decay * x0;
-            in.syn.g0 += x0;
-            in.syn.g1 += x1;
-            in.syn.ge0 += x0 * port.e_rev;
-            in.syn.ge1 += x1 * port.e_rev;
-            if (alpha) {
-                x[p] = x1;
-                y[p] = port.decay * y[p] + port.arrival_scale * arrived[p];
-            } else {
-                x[p] = x1 + arrived[p];
-            }
-        }
-    }
-    in.jump = jump;
+    deliver(P, i, arrived, x, y, in);
     typename M::state s;
     std::memcpy(&s, columns, sizeof s);
-    const typename M::coeffs& c = P.coeffs ? P.coeffs[i] : P.shared;
-    const double vstar = M::integrate(c, s, in);
-    const int n = M::fire(c, s, vstar, 0.0);
-    M::reset(c, s, vstar, n);
+    const typename M::coeffs& c = coefficients<M>(P, i);
+    int n;
+    float spike_offset = -1.0f;
+    if constexpr (models::fused_model<M>) {
+        const models::crossing crossed = M::advance(c, s, in);
+        n = crossed.n;
+        spike_offset = static_cast<float>(crossed.offset);
+    } else {
+        const double u = P.stochastic ? P.firing.uniform(static_cast<std::uint32_t>(i),
+                                                         static_cast<std::uint32_t>(step))
+                                      : 0.0;
+        const double vstar = M::integrate(c, s, in);
+        n = M::fire(c, s, vstar, u);
+        M::reset(c, s, vstar, n);
+    }
     std::memcpy(columns, &s, sizeof s);
 #pragma unroll
     for (std::size_t k = 0; k < n_state; ++k) v.state[k][g] = columns[k];
@@ -144,17 +186,20 @@ __global__ void update(sim_view v, std::uint64_t offset) {
         if (P.port[p].kind != sim_port_kind::delta) P.port[p].x[i] = x[p];
         if (P.port[p].y) P.port[p].y[i] = y[p];
     }
+    const unsigned parity = step & 1;
+    if (v.counts[parity]) v.counts[parity][g] = static_cast<std::uint16_t>(n);
     if (n == 0) return;
     count_spike(v.spikes[g], v.last_step[g], v.isi_sum[g], v.isi_sq[g], v.isi_n[g], step);
-    const unsigned parity = step & 1;
-    const unsigned at = atomicAdd(v.fired_size + parity, 1u);
-    v.fired[parity][at] = static_cast<std::uint32_t>(g);
-    v.fired_count[parity][at] = static_cast<std::uint16_t>(n);
+    if (v.fired_size) {
+        const unsigned at = atomicAdd(v.fired_size + parity, 1u);
+        v.fired[parity][at] = static_cast<std::uint32_t>(g);
+        v.fired_count[parity][at] = static_cast<std::uint16_t>(n);
+    }
     if (P.record && step >= P.record_start && step < P.record_stop &&
         (!P.selected || P.selected[i])) {
         const unsigned long long r = atomicAdd(v.record_size, 1ull);
         v.records[r] = {static_cast<std::uint32_t>(step), P.index, static_cast<std::uint32_t>(i),
-                        static_cast<std::uint32_t>(n)};
+                        static_cast<std::uint32_t>(n), spike_offset};
     }
 }
 
@@ -179,7 +224,7 @@ __global__ void __launch_bounds__(propagate_threads) propagate(sim_view v, std::
         if (blockIdx.x / per_spike >= gridDim.x / per_spike) break; // the grid's remainder
         const std::uint64_t g = v.fired[parity][s];
         const double count = v.fired_count[parity][s];
-        const int pre = population_of(v, g);
+        const int pre = population_of(g, 0, v.n_pops);
         const std::uint64_t i = g - pop(pre).first;
         for (std::uint32_t o = outgoing_begin[pre]; o < outgoing_begin[pre + 1]; o += max_fanout) {
             const int n = static_cast<int>(
@@ -217,6 +262,39 @@ __global__ void __launch_bounds__(propagate_threads) propagate(sim_view v, std::
     }
 }
 
+// One thread per target of the group's population, walking its incoming synapses of each
+// post-synaptic projection in turn: every ring slot takes its additions in the CPU's order
+// (projection, source, row position), and without atomics. Events are summed per warp.
+__global__ void __launch_bounds__(block_threads)
+    gather(sim_view v, std::uint64_t offset, sim_gather_group group) {
+    const std::uint64_t t = blockIdx.x * std::uint64_t{blockDim.x} + threadIdx.x;
+    const sim_population& post = pop(static_cast<int>(group.population));
+    const bool target = t < post.size;
+    const std::uint64_t step = *v.base_step + offset;
+    const std::uint16_t* counts = v.counts[step & 1];
+    for (std::uint32_t j = group.begin; j < group.end; ++j) {
+        const sim_gather& G = v.gathers[j];
+        unsigned events = 0;
+        if (target) {
+            double* ring = post.port[G.port].ring;
+            for (std::uint32_t k = 0; k < G.max_in; ++k) {
+                const std::uint64_t at = k * post.size + t;
+                const std::uint32_t source = G.sources[at];
+                if (source == no_source) break;
+                const double count = counts[G.pre_first + source];
+                if (count == 0) continue;
+                ++events;
+                const std::uint32_t delay = G.delays ? G.delays[at] : G.delay;
+                ring[((step + delay) & post.ring_mask) * post.size + t] +=
+                    count * (G.weights ? G.weights[at] : G.weight);
+            }
+        }
+        for (int lane = 16; lane > 0; lane /= 2) events += __shfl_down_sync(~0u, events, lane);
+        if (threadIdx.x % 32 == 0 && events > 0)
+            atomicAdd(v.events + G.projection, static_cast<unsigned long long>(events));
+    }
+}
+
 // One block per trace recorder, threads over its neurons.
 __global__ void record_traces(sim_view v, std::uint64_t offset) {
     const std::uint64_t step = *v.base_step + offset;
@@ -224,6 +302,17 @@ __global__ void record_traces(sim_view v, std::uint64_t offset) {
     if (step < tr.start || step >= tr.stop || (step - tr.start) % tr.every != 0) return;
     double* row = tr.values + (step - tr.start) / tr.every * tr.count;
     for (int j = threadIdx.x; j < tr.count; j += blockDim.x) row[j] = tr.column[tr.neurons[j]];
+}
+
+// update<M> for the run's model M (its index in sim_models).
+template<class... M>
+void launch_update(const sim_view& v, std::uint64_t offset, const sim_run& run, cudaStream_t stream,
+                   std::tuple<M...>*) {
+    const auto blocks = static_cast<unsigned>((run.size + block_threads - 1) / block_threads);
+    int model = 0;
+    ((model++ == run.model ? launch(update<M>, blocks, block_threads, stream, v, offset, run)
+                           : void()),
+     ...);
 }
 
 } // namespace
@@ -242,15 +331,22 @@ void set_network(const std::vector<sim_population>& pops,
         cudaMemcpyToSymbol(outgoing_begin, begin.data(), begin.size() * sizeof(std::uint32_t)));
 }
 
-void enqueue_steps(const sim_view& v, std::uint64_t first_offset, std::uint64_t count,
-                   int propagate_blocks, cudaStream_t stream) {
-    const auto blocks = static_cast<unsigned>((v.neurons + block_threads - 1) / block_threads);
+void enqueue_steps(const sim_view& v, const sim_schedule& schedule, std::uint64_t first_offset,
+                   std::uint64_t count, cudaStream_t stream) {
     for (std::uint64_t k = first_offset; k < first_offset + count; ++k) {
-        launch(update<models::lif>, blocks, block_threads, stream, v, k);
+        for (const sim_run& run : schedule.runs)
+            launch_update(v, k, run, stream, static_cast<sim_models*>(nullptr));
         if (v.n_traces > 0) {
             launch(record_traces, static_cast<unsigned>(v.n_traces), 128, stream, v, k);
         }
-        launch(propagate, static_cast<unsigned>(propagate_blocks), propagate_threads, stream, v, k);
+        if (schedule.propagate_blocks > 0)
+            launch(propagate, static_cast<unsigned>(schedule.propagate_blocks), propagate_threads,
+                   stream, v, k);
+        for (const sim_gather_group& g : schedule.gathers) {
+            const std::uint64_t n = schedule.sizes[g.population];
+            launch(gather, static_cast<unsigned>((n + block_threads - 1) / block_threads),
+                   block_threads, stream, v, k, g);
+        }
     }
 }
 
