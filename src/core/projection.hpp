@@ -25,8 +25,9 @@ struct csr_shard {
 
 // How a GPU carries this projection's spikes (the CPU ignores it): pre, each spike's row
 // spread over threads adding by atomics (fast for sparse activity, sums in any order); post,
-// one thread per target walking its incoming synapses (sums in the CPU's order: the same
-// spikes); automatic, post for small projections, where the walk costs less than a launch.
+// each target's update first walking its incoming synapses for the last step's spikes (sums
+// in the CPU's order, no atomics, no kernel of its own, but every synapse read every step);
+// automatic, post for small projections, where that walk costs next to nothing.
 enum class propagation { automatic, pre, post };
 inline constexpr std::array<std::string_view, 3> propagation_names{"auto", "pre", "post"};
 

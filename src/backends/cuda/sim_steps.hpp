@@ -22,4 +22,8 @@ void set_network(const std::vector<sim_population>& pops,
 void enqueue_steps(const sim_view& v, const sim_schedule& schedule, std::uint64_t first_offset,
                    std::uint64_t count, cudaStream_t stream);
 
+// The post-synaptic projections' walk of the last step's spikes (each update walks the
+// previous step's): the rings and event counts then end as on the CPU.
+void finish_gathers(const sim_view& v, std::uint64_t last_step, cudaStream_t stream);
+
 } // namespace nm::cuda

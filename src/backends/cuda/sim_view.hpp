@@ -88,6 +88,8 @@ struct sim_population {
     bool record = false;
     std::uint64_t record_start = 0, record_stop = 0;
     const std::uint8_t* selected = nullptr; // null: every neuron is recorded
+    // Its post-synaptic projections, in projection order: sim_view::gathers[begin .. end).
+    std::uint32_t gather_begin = 0, gather_end = 0;
 };
 
 struct sim_projection {
@@ -106,8 +108,7 @@ struct sim_projection {
 // the CPU's order (by source, then by position in the source's row), each list ended by
 // no_source when shorter than max_in.
 struct sim_gather {
-    std::uint32_t projection = 0; // index for the event counters
-    std::uint64_t pre_first = 0;  // the source population's first neuron, global index
+    std::uint64_t pre_first = 0; // the source population's first neuron, global index
     int port = 0;
     std::uint32_t max_in = 0;
     float weight = 0;        // when weights is null
@@ -115,14 +116,9 @@ struct sim_gather {
     const std::uint32_t* sources = nullptr;
     const float* weights = nullptr;
     const std::uint16_t* delays = nullptr;
+    unsigned long long* events = nullptr; // synaptic events per target (summed after the run)
 };
 constexpr std::uint32_t no_source = 0xFFFFFFFFu;
-
-// The post-synaptic projections into one population, walked in projection order by one
-// thread per target: gathers[begin .. end).
-struct sim_gather_group {
-    std::uint32_t population = 0, begin = 0, end = 0;
-};
 
 // A state trace: column[neurons[j]] after the update of every `every`-th step in [start, stop),
 // into values[sample][j].
@@ -146,13 +142,11 @@ struct sim_run {
     std::uint64_t first = 0, size = 0; // their neurons, global index
 };
 
-// The kernels of one step: the update runs, then the pre-synaptic spread (when some
-// projection takes it) and the post-synaptic groups.
+// The kernels of one step: the update runs, then the pre-synaptic spread when some
+// projection takes it.
 struct sim_schedule {
     std::vector<sim_run> runs;
-    std::vector<sim_gather_group> gathers;
-    int propagate_blocks = 0;         // 0: no pre-synaptic projection
-    std::vector<std::uint64_t> sizes; // each population's neurons
+    int propagate_blocks = 0; // 0: no pre-synaptic projection
 };
 
 // The populations and projections themselves live in constant memory (sim_steps.hpp:

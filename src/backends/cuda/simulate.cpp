@@ -19,8 +19,8 @@ namespace nm::cuda {
 namespace {
 
 // The largest ELL table (targets × longest incoming list) an automatic projection walks
-// post-synaptically: 4 MB of sources, read once per step in a few microseconds, about one
-// kernel launch's cost, bought for the CPU's order of sums.
+// post-synaptically: 4 MB of sources, read once per step in a few microseconds (a step costs
+// several in launches alone), bought for the CPU's order of sums and no atomics.
 constexpr std::uint64_t automatic_post_entries = std::uint64_t{1} << 20;
 
 sim_port_kind kind_of(const input_port& p) {
@@ -130,6 +130,10 @@ public:
             done += n;
             collect_records();
             if (progress) progress(done, steps);
+        }
+        if (view_.gathers && steps > 0) {
+            finish_gathers(view_, steps - 1, stream_);
+            NM_CUDA_CHECK(cudaStreamSynchronize(stream_));
         }
         return finish();
     }
@@ -310,9 +314,9 @@ private:
     }
 
     // Each projection as its propagation says (projection.hpp): pre-synaptic ones as CSR rows
-    // behind their source populations' outgoing lists, post-synaptic ones as ELL tables in
-    // groups by target population. The spike lists each needs come with them.
-    void upload_projections(const std::vector<sim_population>& pops) {
+    // behind their source populations' outgoing lists, post-synaptic ones as ELL tables listed
+    // by target population (its gather range). The spike lists each needs come with them.
+    void upload_projections(std::vector<sim_population>& pops) {
         const std::size_t n_pops = pops.size();
         std::vector<sim_projection> projs(net_.projections.size());
         std::vector<std::vector<sim_gather>> gathers(n_pops);
@@ -332,7 +336,7 @@ private:
             d.target_mask = p.target_mask;
             if (post_synaptic(p, s, pops[p.post].size)) {
                 gathers[p.post].push_back(by_target(p, s, pops[p.pre].first, pops[p.post].size));
-                gathers[p.post].back().projection = static_cast<std::uint32_t>(j);
+                gathered_.push_back(static_cast<std::uint32_t>(j));
                 continue;
             }
             pre_synaptic = true;
@@ -345,6 +349,12 @@ private:
                 weights_.emplace_back().upload(s.weights.data(), s.weights.size());
                 d.weights = weights_.back().data();
             }
+        }
+        std::vector<sim_gather> all;
+        for (std::uint32_t p = 0; p < n_pops; ++p) {
+            pops[p].gather_begin = static_cast<std::uint32_t>(all.size());
+            all.insert(all.end(), gathers[p].begin(), gathers[p].end());
+            pops[p].gather_end = static_cast<std::uint32_t>(all.size());
         }
         std::vector<std::uint32_t> begin{0}, outgoing;
         for (const auto& list : net_.outgoing) {
@@ -371,13 +381,6 @@ private:
             NM_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
             schedule_.propagate_blocks = 4 * prop.multiProcessorCount;
         }
-        std::vector<sim_gather> all;
-        for (std::uint32_t p = 0; p < n_pops; ++p) {
-            if (gathers[p].empty()) continue;
-            const auto at = static_cast<std::uint32_t>(all.size());
-            all.insert(all.end(), gathers[p].begin(), gathers[p].end());
-            schedule_.gathers.push_back({p, at, static_cast<std::uint32_t>(all.size())});
-        }
         if (!all.empty()) {
             gathers_.upload(all.data(), all.size());
             view_.gathers = gathers_.data();
@@ -386,7 +389,6 @@ private:
                 view_.counts[parity] = counts_[parity].data();
             }
         }
-        for (const sim_population& d : pops) schedule_.sizes.push_back(d.size);
     }
 
     // Whether p goes post-synaptically: as asked, or (automatic) when its table is small.
@@ -410,6 +412,8 @@ private:
         g.max_in = n_post ? *std::max_element(in.begin(), in.end()) : 0;
         g.weight = p.weight;
         g.delay = p.delay;
+        zeros(gather_events_.emplace_back(), n_post);
+        g.events = gather_events_.back().data();
         const std::size_t entries = g.max_in * n_post;
         std::vector<std::uint32_t> sources(entries, no_source);
         std::vector<float> weights(p.varying_weight ? entries : 0);
@@ -505,6 +509,11 @@ private:
         std::vector<unsigned long long> events(events_.size());
         events_.download(events.data(), events.size());
         out.events.assign(events.begin(), events.begin() + net_.projections.size());
+        for (std::size_t k = 0; k < gathered_.size(); ++k) {
+            std::vector<unsigned long long> per_target(gather_events_[k].size());
+            gather_events_[k].download(per_target.data(), per_target.size());
+            for (const unsigned long long n : per_target) out.events[gathered_[k]] += n;
+        }
         out.spikes = std::move(spikes_out_);
         for (std::size_t t = 0; t < net_.trace_recorders.size(); ++t) {
             std::vector<double>& values = net_.trace_recorders[t].values;
@@ -552,7 +561,9 @@ private:
     std::deque<buffer<std::uint64_t>> thresholds_, offsets_;
     std::deque<buffer<std::uint32_t>> targets_, gather_tables_;
     std::deque<buffer<std::uint16_t>> delays_;
-    std::vector<std::uint32_t> spread_; // the pre-synaptic projections
+    std::vector<std::uint32_t> spread_;                    // the pre-synaptic projections...
+    std::vector<std::uint32_t> gathered_;                  // ...and the post-synaptic ones
+    std::deque<buffer<unsigned long long>> gather_events_; // by target, as gathered_
     buffer<sim_gather> gathers_;
     buffer<std::uint16_t> counts_[2];
     std::deque<buffer<float>> weights_;

@@ -7,9 +7,9 @@
 //   propagate  pre-synaptic projections: the step's spikes spread over the grid, threads over
 //              their CSR rows, adding count·w by atomics into the target's ring slot at
 //              step + delay;
-//   gather     post-synaptic projections, one launch per target population: one thread per
-//              target walks its incoming synapses and adds those of this step's spikes;
 // and, when state traces are recorded, a small kernel after the update that samples them.
+// Post-synaptic projections need no kernel of their own: each update thread first walks its
+// neuron's incoming synapses for the previous step's spike counts (gather_spikes).
 // Steps come from base_step + a constant per node, so one captured graph replays any chunk.
 #include "backends/cuda/check.hpp"
 #include "backends/cuda/launch.cuh"
@@ -132,6 +132,31 @@ __device__ void deliver(const sim_population& P, std::uint64_t i, const double (
 }
 
 // One thread per neuron of the run's populations (all of model M).
+// The post-synaptic walk of neuron i of P for the spikes of `step`: its incoming synapses of
+// each post-synaptic projection in turn, so that its ring slots take their additions in the
+// CPU's order (projection, source, row position), without atomics.
+__device__ void gather_spikes(const sim_view& v, const sim_population& P, std::uint64_t i,
+                              std::uint64_t step) {
+    const std::uint16_t* counts = v.counts[step & 1];
+    for (std::uint32_t j = P.gather_begin; j < P.gather_end; ++j) {
+        const sim_gather& G = v.gathers[j];
+        double* ring = P.port[G.port].ring;
+        unsigned events = 0;
+        for (std::uint32_t k = 0; k < G.max_in; ++k) {
+            const std::uint64_t at = k * P.size + i;
+            const std::uint32_t source = G.sources[at];
+            if (source == no_source) break;
+            const double count = counts[G.pre_first + source];
+            if (count == 0) continue;
+            ++events;
+            const std::uint32_t delay = G.delays ? G.delays[at] : G.delay;
+            ring[((step + delay) & P.ring_mask) * P.size + i] +=
+                count * (G.weights ? G.weights[at] : G.weight);
+        }
+        if (events > 0) G.events[i] += events;
+    }
+}
+
 template<class M>
 __global__ void update(sim_view v, std::uint64_t offset, sim_run run) {
     const std::uint64_t g = run.first + blockIdx.x * std::uint64_t{blockDim.x} + threadIdx.x;
@@ -140,6 +165,8 @@ __global__ void update(sim_view v, std::uint64_t offset, sim_run run) {
     const sim_population& P =
         pop(population_of(g, static_cast<int>(run.first_pop), static_cast<int>(run.end_pop)));
     const std::uint64_t i = g - P.first;
+    // The previous step's spikes first, as the CPU propagates them before this step's update.
+    if (step > 0) gather_spikes(v, P, i, step - 1);
     const std::uint64_t slot = (step & P.ring_mask) * P.size + i;
     // Every load first, then the arithmetic, then every store: the loads' latencies overlap
     // instead of queuing behind stores the compiler must assume may alias them.
@@ -262,37 +289,13 @@ __global__ void __launch_bounds__(propagate_threads) propagate(sim_view v, std::
     }
 }
 
-// One thread per target of the group's population, walking its incoming synapses of each
-// post-synaptic projection in turn: every ring slot takes its additions in the CPU's order
-// (projection, source, row position), and without atomics. Events are summed per warp.
-__global__ void __launch_bounds__(block_threads)
-    gather(sim_view v, std::uint64_t offset, sim_gather_group group) {
-    const std::uint64_t t = blockIdx.x * std::uint64_t{blockDim.x} + threadIdx.x;
-    const sim_population& post = pop(static_cast<int>(group.population));
-    const bool target = t < post.size;
-    const std::uint64_t step = *v.base_step + offset;
-    const std::uint16_t* counts = v.counts[step & 1];
-    for (std::uint32_t j = group.begin; j < group.end; ++j) {
-        const sim_gather& G = v.gathers[j];
-        unsigned events = 0;
-        if (target) {
-            double* ring = post.port[G.port].ring;
-            for (std::uint32_t k = 0; k < G.max_in; ++k) {
-                const std::uint64_t at = k * post.size + t;
-                const std::uint32_t source = G.sources[at];
-                if (source == no_source) break;
-                const double count = counts[G.pre_first + source];
-                if (count == 0) continue;
-                ++events;
-                const std::uint32_t delay = G.delays ? G.delays[at] : G.delay;
-                ring[((step + delay) & post.ring_mask) * post.size + t] +=
-                    count * (G.weights ? G.weights[at] : G.weight);
-            }
-        }
-        for (int lane = 16; lane > 0; lane /= 2) events += __shfl_down_sync(~0u, events, lane);
-        if (threadIdx.x % 32 == 0 && events > 0)
-            atomicAdd(v.events + G.projection, static_cast<unsigned long long>(events));
-    }
+// The last step's spikes through the post-synaptic projections (the updates walk each step's
+// spikes at the start of the next): one thread per neuron.
+__global__ void gather_last(sim_view v, std::uint64_t step) {
+    const std::uint64_t g = blockIdx.x * std::uint64_t{blockDim.x} + threadIdx.x;
+    if (g >= v.neurons) return;
+    const sim_population& P = pop(population_of(g, 0, v.n_pops));
+    gather_spikes(v, P, g - P.first, step);
 }
 
 // One block per trace recorder, threads over its neurons.
@@ -342,12 +345,12 @@ void enqueue_steps(const sim_view& v, const sim_schedule& schedule, std::uint64_
         if (schedule.propagate_blocks > 0)
             launch(propagate, static_cast<unsigned>(schedule.propagate_blocks), propagate_threads,
                    stream, v, k);
-        for (const sim_gather_group& g : schedule.gathers) {
-            const std::uint64_t n = schedule.sizes[g.population];
-            launch(gather, static_cast<unsigned>((n + block_threads - 1) / block_threads),
-                   block_threads, stream, v, k, g);
-        }
     }
+}
+
+void finish_gathers(const sim_view& v, std::uint64_t last_step, cudaStream_t stream) {
+    launch(gather_last, static_cast<unsigned>((v.neurons + block_threads - 1) / block_threads),
+           block_threads, stream, v, last_step);
 }
 
 } // namespace nm::cuda
