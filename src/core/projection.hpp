@@ -27,7 +27,7 @@ struct csr_shard {
 // spread over threads adding by atomics (fast for sparse activity, sums in any order); post,
 // each target's update first walking its incoming synapses for the last step's spikes (sums
 // in the CPU's order, no atomics, no kernel of its own, but every synapse read every step);
-// automatic, post for small projections, where that walk costs next to nothing.
+// automatic, post for the smallest projections while the walk costs next to nothing.
 enum class propagation { automatic, pre, post };
 inline constexpr std::array<std::string_view, 3> propagation_names{"auto", "pre", "post"};
 

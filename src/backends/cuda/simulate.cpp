@@ -18,10 +18,10 @@ namespace nm::cuda {
 
 namespace {
 
-// The largest ELL table (targets × longest incoming list) an automatic projection walks
-// post-synaptically: 4 MB of sources, read once per step in a few microseconds (a step costs
-// several in launches alone), bought for the CPU's order of sums and no atomics.
-constexpr std::uint64_t automatic_post_entries = std::uint64_t{1} << 20;
+// How many ELL entries (targets × longest incoming list, summed) the automatic projections
+// may walk post-synaptically: 1 MB of sources read per step, well under a microsecond beside
+// the several a step costs in launches alone, bought for the CPU's order of sums.
+constexpr std::uint64_t automatic_post_entries = std::uint64_t{1} << 18;
 
 sim_port_kind kind_of(const input_port& p) {
     switch (p.kind) {
@@ -320,6 +320,7 @@ private:
         const std::size_t n_pops = pops.size();
         std::vector<sim_projection> projs(net_.projections.size());
         std::vector<std::vector<sim_gather>> gathers(n_pops);
+        const std::vector<bool> post = post_synaptic();
         bool pre_synaptic = false;
         for (std::size_t j = 0; j < net_.projections.size(); ++j) {
             const projection& p = net_.projections[j];
@@ -334,7 +335,7 @@ private:
             d.delay = p.delay;
             d.delay_shift = p.delay_shift;
             d.target_mask = p.target_mask;
-            if (post_synaptic(p, s, pops[p.post].size)) {
+            if (post[j]) {
                 gathers[p.post].push_back(by_target(p, s, pops[p.pre].first, pops[p.post].size));
                 gathered_.push_back(static_cast<std::uint32_t>(j));
                 continue;
@@ -392,20 +393,45 @@ private:
     }
 
     // Whether p goes post-synaptically: as asked, or (automatic) when its table is small.
-    static bool post_synaptic(const projection& p, const csr_shard& s, std::uint64_t n_post) {
-        if (p.propagation == propagation::pre || p.max_delay > 0xFFFF) return false;
-        if (p.propagation == propagation::post) return true;
+    // Which projections go post-synaptically: those that ask, and automatic ones smallest
+    // table first while all their tables together stay within automatic_post_entries.
+    std::vector<bool> post_synaptic() const {
+        std::vector<bool> post(net_.projections.size(), false);
+        std::vector<std::pair<std::uint64_t, std::size_t>> automatic; // (entries, projection)
+        for (std::size_t j = 0; j < net_.projections.size(); ++j) {
+            const projection& p = net_.projections[j];
+            if (p.propagation == propagation::pre || p.max_delay > 0xFFFF) continue;
+            post[j] = p.propagation == propagation::post;
+            if (post[j]) continue;
+            const std::uint64_t n_post = net_.populations[p.post]->size();
+            automatic.emplace_back(n_post * longest_incoming(p, n_post), j);
+        }
+        std::sort(automatic.begin(), automatic.end());
+        std::uint64_t total = 0;
+        for (const auto& [entries, j] : automatic) {
+            if (total + entries > automatic_post_entries) break;
+            total += entries;
+            post[j] = true;
+        }
+        return post;
+    }
+
+    // Synapses per target of p (with the longest list's length).
+    static std::vector<std::uint32_t> incoming(const projection& p, std::uint64_t n_post) {
         std::vector<std::uint32_t> in(n_post, 0);
-        for (const std::uint32_t packed : s.targets) ++in[packed & p.target_mask];
-        const std::uint32_t max_in = n_post ? *std::max_element(in.begin(), in.end()) : 0;
-        return n_post * max_in <= automatic_post_entries;
+        for (const csr_shard& s : p.shards)
+            for (const std::uint32_t packed : s.targets) ++in[packed & p.target_mask];
+        return in;
+    }
+    static std::uint32_t longest_incoming(const projection& p, std::uint64_t n_post) {
+        const auto in = incoming(p, n_post);
+        return in.empty() ? 0 : *std::max_element(in.begin(), in.end());
     }
 
     // p's synapses as the post-synaptic walk reads them (sim_gather), its tables uploaded.
     sim_gather by_target(const projection& p, const csr_shard& s, std::uint64_t pre_first,
                          std::uint64_t n_post) {
-        std::vector<std::uint32_t> in(n_post, 0);
-        for (const std::uint32_t packed : s.targets) ++in[packed & p.target_mask];
+        std::vector<std::uint32_t> in = incoming(p, n_post);
         sim_gather g;
         g.pre_first = pre_first;
         g.port = p.port;
