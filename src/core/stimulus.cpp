@@ -70,32 +70,6 @@ std::uint64_t to_step(double ms, double dt) {
     return static_cast<std::uint64_t>(std::llround(ms / dt));
 }
 
-// The current of a homogeneous kind at `step` (every neuron gets the same value).
-double homogeneous_current(const stimulus& s, std::uint64_t step) {
-    const double t = static_cast<double>(step) * s.dt;
-    const double two_pi = 2.0 * std::numbers::pi;
-    switch (s.kind) {
-    case stimulus_kind::dc:
-        return s.p.amplitude;
-    case stimulus_kind::step: {
-        const auto it = std::upper_bound(s.change_steps.begin(), s.change_steps.end(), step);
-        return it == s.change_steps.begin() ? 0.0
-                                            : s.change_values[it - s.change_steps.begin() - 1];
-    }
-    case stimulus_kind::ac:
-        return s.p.offset + s.p.amplitude * std::sin(two_pi * s.p.freq * t * 1e-3 +
-                                                     s.p.phase * std::numbers::pi / 180);
-    case stimulus_kind::chirp: {
-        const double tau = t - s.p.start, span = s.p.stop - s.p.start;
-        const double cycles =
-            (s.p.f_start * tau + (s.p.f_stop - s.p.f_start) * tau * tau / (2 * span)) * 1e-3;
-        return s.p.amplitude * std::sin(two_pi * cycles);
-    }
-    default:
-        return 0.0;
-    }
-}
-
 // Calls fn(i) for every target neuron of `s` inside `r`.
 template<class Fn>
 void for_targets(const stimulus& s, range r, Fn&& fn) {
@@ -182,6 +156,31 @@ void encode_events(stimulus& s, std::vector<param> code, const stimulus_spec& sp
 }
 
 } // namespace
+
+double homogeneous_current(const stimulus& s, std::uint64_t step) {
+    const double t = static_cast<double>(step) * s.dt;
+    const double two_pi = 2.0 * std::numbers::pi;
+    switch (s.kind) {
+    case stimulus_kind::dc:
+        return s.p.amplitude;
+    case stimulus_kind::step: {
+        const auto it = std::upper_bound(s.change_steps.begin(), s.change_steps.end(), step);
+        return it == s.change_steps.begin() ? 0.0
+                                            : s.change_values[it - s.change_steps.begin() - 1];
+    }
+    case stimulus_kind::ac:
+        return s.p.offset + s.p.amplitude * std::sin(two_pi * s.p.freq * t * 1e-3 +
+                                                     s.p.phase * std::numbers::pi / 180);
+    case stimulus_kind::chirp: {
+        const double tau = t - s.p.start, span = s.p.stop - s.p.start;
+        const double cycles =
+            (s.p.f_start * tau + (s.p.f_stop - s.p.f_start) * tau * tau / (2 * span)) * 1e-3;
+        return s.p.amplitude * std::sin(two_pi * cycles);
+    }
+    default:
+        return 0.0;
+    }
+}
 
 std::span<const stimulus_type> stimulus_types() {
     return types;

@@ -61,6 +61,9 @@ std::vector<stimulus> build_stimuli(const stimulus_spec& spec, std::uint32_t fir
                                     std::span<const std::unique_ptr<population>> populations,
                                     double dt, std::uint64_t steps, std::uint64_t seed);
 
+// The current of a homogeneous kind (dc, step, ac, chirp) at `step`: every neuron gets it.
+double homogeneous_current(const stimulus& s, std::uint64_t step);
+
 // Adds this stimulus' contribution at `step` for the neurons of `r`.
 void apply(const stimulus& s, population& pop, range r, std::uint64_t step);
 

@@ -27,7 +27,7 @@ constexpr int max_state = []<class... M>(std::tuple<M...>*) {
     return static_cast<int>(std::max({M::state_fields.size()...}));
 }(static_cast<sim_models*>(nullptr));
 
-constexpr int max_ports = 4, max_sources = 4, max_populations = 48, max_projections = 256;
+constexpr int max_ports = 4, max_populations = 48, max_projections = 256;
 
 // delta: a jump in v; exp_exact / alpha_exact: a current through the model's exact kernels
 // (linear models); cond_exp / cond_alpha: a conductance with its reversal potential, and
@@ -56,20 +56,34 @@ struct sim_port {
     double* y = nullptr;    // alpha ports: the rise variable per neuron
 };
 
-// A Poisson source into one port: count = first k whose threshold exceeds Philox word
-// (i & 3) of block (i >> 2, step, stream, 0), as poisson_sampler draws on the CPU.
-struct sim_poisson {
-    int port = 0;
-    double weight = 0;
-    std::uint32_t k0 = 0, k1 = 0, stream = 0;
-    std::uint64_t start = 0, stop = 0; // active steps [start, stop)
-    const std::uint64_t* thresholds = nullptr;
-    int count = 0; // 0: rate 0, never fires
-};
+// A stimulus (core/stimulus.hpp) as the update applies it to its neurons, in the population's
+// stimulus order (the CPU's order of additions):
+//   poisson   count = first k whose threshold exceeds Philox word (i & 3) of block
+//             (i >> 2, step, stream, 0), as poisson_sampler draws on the CPU, times weight
+//             into the port;
+//   dc        amplitude, into the current;
+//   current   per_step[step - start] into the current (step, ac and chirp: the CPU's values);
+//   arrivals  per_step[step - start] into the port (spike_times: multiplicity · weight);
+//   noise     mean + std · normal(i, step) into the current (the CPU's stream);
+//   encoded   the events of the step for the neuron (by neuron, in the CPU's order) times
+//             weight into the port.
+enum class sim_stimulus_kind : int { poisson, dc, current, arrivals, noise, encoded };
 
-struct sim_dc {
-    double amplitude = 0;
-    std::uint64_t start = 0, stop = 0;
+struct sim_stimulus {
+    sim_stimulus_kind kind = sim_stimulus_kind::dc;
+    int port = 0;
+    double weight = 0, amplitude = 0, mean = 0, std = 0;
+    std::uint64_t start = 0, stop = 0; // active steps [start, stop)
+    rng_stream rng;
+    const std::uint64_t* thresholds = nullptr; // poisson
+    int count = 0;                             // poisson thresholds; 0: rate 0, never fires
+    const double* per_step = nullptr;          // current, arrivals
+    const std::uint8_t* selected = nullptr;    // a subset of the neurons (else null)
+    // encoded: the events of step start + k at [event_offsets[k], event_offsets[k + 1]).
+    const std::uint64_t* event_offsets = nullptr;
+    const std::uint32_t* event_neurons = nullptr;
+    const std::uint16_t* event_counts = nullptr;
+    std::uint64_t event_steps = 0;
 };
 
 struct sim_population {
@@ -81,10 +95,9 @@ struct sim_population {
     const void* coeffs = nullptr; // ...or one per neuron, when not null
     bool stochastic = false;      // escape-noise firing: u from `firing`, as on the CPU
     rng_stream firing;
-    int ports = 0, poissons = 0, dcs = 0;
+    int ports = 0, n_stimuli = 0;
     sim_port port[max_ports];
-    sim_poisson poisson[max_sources];
-    sim_dc dc[max_sources];
+    const sim_stimulus* stimuli = nullptr; // in global memory: any number, read by every thread
     bool record = false;
     std::uint64_t record_start = 0, record_stop = 0;
     const std::uint8_t* selected = nullptr; // null: every neuron is recorded

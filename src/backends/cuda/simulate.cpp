@@ -50,8 +50,8 @@ std::string model_names() {
 [[noreturn]] void refuse(const std::string& what) {
     throw bad_config("--device cuda: " + what + "; the GPU runs populations of " + model_names() +
                      " (deterministic or escape-noise firing) with delta, exponential or alpha "
-                     "current and conductance synapses, static projections, Poisson and dc "
-                     "stimuli, spike and state recording; run this experiment on the CPU");
+                     "current and conductance synapses, static projections, every stimulus, "
+                     "spike and state recording; run this experiment on the CPU");
 }
 
 // Calls f(std::integral_constant<int, K>, const population_impl<M>&) for the model M = K-th of
@@ -159,17 +159,6 @@ private:
             refuse("more than " + std::to_string(max_populations) + " populations");
         if (net_.projections.size() > max_projections)
             refuse("more than " + std::to_string(max_projections) + " projections");
-        for (std::size_t p = 0; p < net_.stimuli.size(); ++p) {
-            int poissons = 0, dcs = 0;
-            for (const stimulus& s : net_.stimuli[p]) {
-                if (s.kind != stimulus_kind::poisson && s.kind != stimulus_kind::dc)
-                    refuse("a stimulus other than poisson or dc");
-                if (!s.neurons.empty()) refuse("a stimulus on a subset of neurons");
-                (s.kind == stimulus_kind::poisson ? poissons : dcs) += 1;
-            }
-            if (poissons > max_sources || dcs > max_sources)
-                refuse("more than 4 poisson or dc stimuli on one population");
-        }
         for (const projection& proj : net_.projections)
             if (proj.plastic || proj.complex_weight)
                 refuse("projection " + proj.name + " is plastic or complex");
@@ -220,24 +209,7 @@ private:
                     port.y = rises_.back().data();
                 }
             }
-            for (const stimulus& s : net_.stimuli[p]) {
-                if (s.kind == stimulus_kind::dc) {
-                    d.dc[d.dcs++] = {s.p.amplitude, s.start_step, s.stop_step};
-                    continue;
-                }
-                sim_poisson& src = d.poisson[d.poissons++];
-                src.port = s.port;
-                src.weight = s.p.weight;
-                src.k0 = s.rng.key0();
-                src.k1 = s.rng.key1();
-                src.stream = s.rng.stream();
-                src.start = s.start_step;
-                src.stop = s.stop_step;
-                const auto& th = s.poisson.thresholds();
-                src.count = static_cast<int>(th.size());
-                thresholds_.emplace_back().upload(th.data(), th.size());
-                src.thresholds = thresholds_.back().data();
-            }
+            upload_stimuli(net_.stimuli[p], d);
             first += pop.size();
         }
         for (const spike_recorder& r : net_.spike_recorders) {
@@ -489,6 +461,92 @@ private:
         return model;
     }
 
+    // A population's stimuli as the update applies them (sim_stimulus), uploaded into d.
+    void upload_stimuli(const std::vector<stimulus>& stimuli, sim_population& d) {
+        std::vector<sim_stimulus> out;
+        for (const stimulus& s : stimuli) {
+            sim_stimulus& S = out.emplace_back();
+            S.port = s.port;
+            S.weight = s.p.weight;
+            S.start = s.start_step;
+            S.stop = std::min<std::uint64_t>(s.stop_step, net_.steps);
+            S.rng = s.rng;
+            if (!s.neurons.empty()) {
+                std::vector<std::uint8_t> mask(d.size, 0);
+                for (const std::uint64_t i : s.neurons) mask[i] = 1;
+                S.selected = upload(masks_, mask);
+            }
+            switch (s.kind) {
+            case stimulus_kind::poisson: {
+                S.kind = sim_stimulus_kind::poisson;
+                const auto& th = s.poisson.thresholds();
+                S.count = static_cast<int>(th.size());
+                S.thresholds = upload(thresholds_, th);
+                break;
+            }
+            case stimulus_kind::dc:
+                S.kind = sim_stimulus_kind::dc;
+                S.amplitude = s.p.amplitude;
+                break;
+            case stimulus_kind::step:
+            case stimulus_kind::ac:
+            case stimulus_kind::chirp: {
+                S.kind = sim_stimulus_kind::current;
+                std::vector<double> values;
+                for (std::uint64_t k = S.start; k < S.stop; ++k)
+                    values.push_back(homogeneous_current(s, k));
+                S.per_step = upload(tables_, values);
+                break;
+            }
+            case stimulus_kind::spike_times: {
+                S.kind = sim_stimulus_kind::arrivals;
+                std::vector<double> values(S.stop > S.start ? S.stop - S.start : 0, 0.0);
+                for (const auto& [step, multiplicity] : s.spike_steps)
+                    if (step >= S.start && step < S.stop)
+                        values[step - S.start] = multiplicity * s.p.weight;
+                S.per_step = upload(tables_, values);
+                break;
+            }
+            case stimulus_kind::noise:
+                S.kind = sim_stimulus_kind::noise;
+                S.mean = s.p.mean;
+                S.std = s.p.std;
+                break;
+            case stimulus_kind::encoded: {
+                S.kind = sim_stimulus_kind::encoded;
+                S.event_steps = s.event_offsets.empty() ? 0 : s.event_offsets.size() - 1;
+                // Each step's events by neuron, a neuron's own in the CPU's order.
+                std::vector<std::pair<std::uint64_t, std::uint16_t>> events = s.events;
+                for (std::uint64_t k = 0; k < S.event_steps; ++k)
+                    std::stable_sort(
+                        events.begin() + s.event_offsets[k],
+                        events.begin() + s.event_offsets[k + 1],
+                        [](const auto& a, const auto& b) { return a.first < b.first; });
+                std::vector<std::uint32_t> neurons;
+                std::vector<std::uint16_t> counts;
+                for (const auto& [neuron, count] : events) {
+                    neurons.push_back(static_cast<std::uint32_t>(neuron));
+                    counts.push_back(count);
+                }
+                S.event_offsets = upload(offsets_, s.event_offsets);
+                S.event_neurons = upload(event_neurons_, neurons);
+                S.event_counts = upload(event_counts_, counts);
+                break;
+            }
+            }
+        }
+        d.n_stimuli = static_cast<int>(out.size());
+        d.stimuli = upload(stimuli_, out);
+    }
+
+    // A new buffer of `store` holding `values`; its device address (null when empty).
+    template<class T>
+    static const T* upload(std::deque<buffer<T>>& store, const std::vector<T>& values) {
+        if (values.empty()) return nullptr;
+        store.emplace_back().upload(values.data(), values.size());
+        return store.back().data();
+    }
+
     // An exact port's kernel: the shared value, or one per neuron uploaded.
     void upload_kernels(const std::vector<double>& values, double& shared,
                         const double*& per_neuron) {
@@ -585,6 +643,11 @@ private:
     std::vector<buffer<std::uint8_t>> selected_;
     std::deque<buffer<double>> rings_, currents_, rises_, kernels_;
     std::deque<buffer<std::uint64_t>> thresholds_, offsets_;
+    std::deque<buffer<double>> tables_;
+    std::deque<buffer<std::uint8_t>> masks_;
+    std::deque<buffer<std::uint32_t>> event_neurons_;
+    std::deque<buffer<std::uint16_t>> event_counts_;
+    std::deque<buffer<sim_stimulus>> stimuli_;
     std::deque<buffer<std::uint32_t>> targets_, gather_tables_;
     std::deque<buffer<std::uint16_t>> delays_;
     std::vector<std::uint32_t> spread_;                    // the pre-synaptic projections...

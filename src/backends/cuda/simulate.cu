@@ -48,28 +48,71 @@ __device__ int population_of(std::uint64_t g, int first, int end) {
     return p;
 }
 
-// Ring slots of this step per port, with the Poisson arrivals added in stimulus order (the
-// CPU's order: propagated spikes first, then the stimuli).
+// arrived[port] += value, with the port index resolved by selects: a run-time index would put
+// the array in local memory.
 template<int Ports>
-__device__ void add_poisson(const sim_population& P, std::uint64_t i, std::uint64_t step,
-                            double (&arrived)[Ports]) {
-    const auto step32 = static_cast<std::uint32_t>(step);
-    for (int s = 0; s < P.poissons; ++s) {
-        const sim_poisson& src = P.poisson[s];
-        if (step < src.start || step >= src.stop || src.count == 0) continue;
-        const philox_block b =
-            philox4x32(static_cast<std::uint32_t>(i >> 2), step32, src.stream, 0, src.k0, src.k1);
-        // Selects, not b.w[i & 3]: a run-time index would put the block in local memory.
-        const unsigned lane = i & 3;
-        const std::uint32_t word = lane == 0   ? b.w[0]
-                                   : lane == 1 ? b.w[1]
-                                   : lane == 2 ? b.w[2]
-                                               : b.w[3];
-        std::uint32_t k = 0;
-        while (word >= src.thresholds[k]) ++k;
+__device__ void add_to(double (&arrived)[Ports], int port, double value) {
 #pragma unroll
-        for (int p = 0; p < Ports; ++p)
-            if (p == src.port) arrived[p] += k * src.weight;
+    for (int p = 0; p < Ports; ++p)
+        if (p == port) arrived[p] += value;
+}
+
+// Poisson count of neuron i at `step`: the first k whose threshold exceeds word (i & 3) of the
+// Philox block of quad i >> 2.
+__device__ std::uint32_t poisson_count(const sim_stimulus& S, std::uint64_t i, std::uint64_t step) {
+    const philox_block b =
+        S.rng.block(static_cast<std::uint32_t>(i >> 2), static_cast<std::uint32_t>(step));
+    const unsigned lane = i & 3; // selects, not b.w[i & 3], for the same reason as add_to
+    const std::uint32_t word = lane == 0   ? b.w[0]
+                               : lane == 1 ? b.w[1]
+                               : lane == 2 ? b.w[2]
+                                           : b.w[3];
+    std::uint32_t k = 0;
+    while (word >= S.thresholds[k]) ++k;
+    return k;
+}
+
+// The stimuli of P on neuron i at `step`, in the population's order (the CPU's: arrivals after
+// the propagated spikes already in the ring slots, currents summed from zero).
+template<int Ports>
+__device__ void apply_stimuli(const sim_population& P, std::uint64_t i, std::uint64_t step,
+                              double (&arrived)[Ports], double& current) {
+    for (int s = 0; s < P.n_stimuli; ++s) {
+        const sim_stimulus& S = P.stimuli[s];
+        if (step < S.start || step >= S.stop || (S.selected && !S.selected[i])) continue;
+        switch (S.kind) {
+        case sim_stimulus_kind::poisson:
+            if (S.count > 0) add_to(arrived, S.port, poisson_count(S, i, step) * S.weight);
+            break;
+        case sim_stimulus_kind::dc:
+            current += S.amplitude;
+            break;
+        case sim_stimulus_kind::current:
+            current += S.per_step[step - S.start];
+            break;
+        case sim_stimulus_kind::arrivals:
+            if (const double a = S.per_step[step - S.start]; a != 0.0) add_to(arrived, S.port, a);
+            break;
+        case sim_stimulus_kind::noise:
+            current += S.mean + S.std * S.rng.normal(static_cast<std::uint32_t>(i),
+                                                     static_cast<std::uint32_t>(step));
+            break;
+        case sim_stimulus_kind::encoded: {
+            const std::uint64_t k = step - S.start;
+            if (k >= S.event_steps) break;
+            // The step's events by neuron: the first of neuron i by bisection, then each in turn.
+            std::uint64_t lo = S.event_offsets[k], hi = S.event_offsets[k + 1];
+            while (lo < hi) {
+                const std::uint64_t mid = (lo + hi) / 2;
+                if (S.event_neurons[mid] < i)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            for (; lo < S.event_offsets[k + 1] && S.event_neurons[lo] == i; ++lo)
+                add_to(arrived, S.port, S.event_counts[lo] * S.weight);
+        }
+        }
     }
 }
 
@@ -181,10 +224,8 @@ __global__ void update(sim_view v, std::uint64_t offset, sim_run run) {
         x[p] = used && P.port[p].kind != sim_port_kind::delta ? P.port[p].x[i] : 0.0;
         y[p] = used && P.port[p].y ? P.port[p].y[i] : 0.0;
     }
-    add_poisson(P, i, step, arrived);
     models::neuron_input in;
-    for (int s = 0; s < P.dcs; ++s)
-        if (step >= P.dc[s].start && step < P.dc[s].stop) in.current += P.dc[s].amplitude;
+    apply_stimuli(P, i, step, arrived, in.current);
     deliver(P, i, arrived, x, y, in);
     typename M::state s;
     std::memcpy(&s, columns, sizeof s);
