@@ -324,6 +324,71 @@ TEST(NM_SIM_SUITE, single_neuron_examples_run_as_on_the_cpu) {
     }
 }
 
+// Spike-timing plasticity on the GPU as on the CPU: two Poisson-driven sources learn onto
+// targets that fire on their own and from the input, by the pair rule (all pairs, additive),
+// nearest pairs with soft bounds and a presynaptic target, and the triplet rule, one with
+// varying delays, run on two CPU threads (two shards to merge and split back). Each synapse
+// updates in the CPU's order from the same traces: the same weights to the bit, the same
+// update counts and spikes.
+TEST(NM_SIM_SUITE, spike_timing_plasticity_learns_the_cpus_weights) {
+    NM_NEED_SIM_DEVICE();
+    const std::vector<std::vector<param>> rules{
+        params({{"a_plus", 0.02}, {"a_minus", 0.021}, {"w_max", 0.6}}),
+        params({{"pairing", std::string("nearest")},
+                {"dependence", std::string("multiplicative")},
+                {"a_plus", 0.05},
+                {"a_minus", 0.04},
+                {"x_tar", 0.2},
+                {"w_max", 0.6}}),
+        params({{"a_plus", 0.002},
+                {"a3_plus", 0.03},
+                {"a_minus", 0.01},
+                {"a3_minus", 0.002},
+                {"w_max", 0.6}}),
+    };
+    for (std::size_t r = 0; r < rules.size(); ++r) {
+        SCOPED_TRACE("rule " + std::to_string(r));
+        experiment e = make_experiment(0.1, 200.0, 4, 2);
+        const auto lif = params({{"tau_m", 10.0}, {"v_th", 1.0}, {"t_ref", 2.0}});
+        add_population(e, "in", 40, "lif", lif);
+        add_population(e, "in2", 10, "lif", lif);
+        add_population(e, "out", 12, "lif", lif);
+        add_stimulus(e, "poisson", "in", params({{"rate", 8000.0}, {"weight", 0.2}}));
+        add_stimulus(e, "poisson", "in2", params({{"rate", 6000.0}, {"weight", 0.2}}));
+        add_stimulus(e, "dc", "out", params({{"amplitude", 0.9}}));
+        distribution weight, delay;
+        weight.kind = delay.kind = "uniform";
+        weight.low = 0.05;
+        weight.high = 0.4;
+        delay.low = 0.5;
+        delay.high = 2.5;
+        for (const char* source : {"in", "in2"}) {
+            projection_spec& p = add_projection(e, source, "out", test::rule("all_to_all"), weight,
+                                                source == std::string("in") ? value(1.0) : delay);
+            p.synapse.plasticity.rule = r == 2 ? "triplet" : "stdp";
+            p.synapse.plasticity.params = rules[r];
+        }
+        test::record(e, "spikes", "out");
+        const run_result cpu = run_on(e, false), gpu = run_on(e, true);
+        ASSERT_GT(cpu.populations[2].spikes, 100u) << "the targets must fire";
+        EXPECT_EQ(spikes_of(gpu), spikes_of(cpu));
+        ASSERT_EQ(gpu.weights.size(), 2u);
+        for (std::size_t k = 0; k < 2; ++k) {
+            EXPECT_EQ(gpu.weights[k].pre, cpu.weights[k].pre);
+            EXPECT_EQ(gpu.weights[k].post, cpu.weights[k].post);
+            EXPECT_EQ(gpu.weights[k].weight, cpu.weights[k].weight) << "projection " << k;
+            EXPECT_EQ(gpu.weights[k].updates, cpu.weights[k].updates);
+        }
+        for (auto& p : e.projections) // the same run without learning: the initial weights
+            for (auto& q : p.synapse.plasticity.params)
+                if (q.name.starts_with("a")) q.value = 0.0;
+        const run_result still = run_on(e, false);
+        for (std::size_t k = 0; k < 2; ++k)
+            EXPECT_NE(still.weights[k].weight, cpu.weights[k].weight) << "the weights must move";
+        EXPECT_EQ(gpu.synaptic_events, cpu.synaptic_events);
+    }
+}
+
 // Brunel's network A (examples/brunel.toml) at a tenth of its size, pre-synaptically: atomic
 // additions come in any order, so only statistics are promised (rates and irregularity), and
 // each spike reaches as many synapses on average as on the CPU (none is lost).
@@ -359,19 +424,32 @@ TEST(NM_SIM_SUITE, coba_rates_match_the_cpu) {
     expect_same_statistics(cpu_alpha, gpu_alpha, 1.0, 0.1, 0.2);
 }
 
+// The experiment, run on the GPU, stops with an error that says `what`.
+void expect_refusal(const experiment& e, const std::string& what) {
+    simulation sim(e);
+    try {
+        sim.run({}, cuda::simulator());
+        ADD_FAILURE() << "ran on the GPU; expected: " << what;
+    } catch (const bad_config& err) {
+        EXPECT_NE(std::string(err.what()).find(what), std::string::npos) << err.what();
+    }
+}
+
 TEST(NM_SIM_SUITE, refuses_what_it_cannot_run_by_name) {
     NM_NEED_SIM_DEVICE();
     experiment e = make_experiment(0.1, 10.0);
     add_population(e, "resonators", 10, "rf");
-    simulation sim(e);
-    try {
-        sim.run({}, cuda::simulator());
-        FAIL() << "a complex-valued population ran on the GPU";
-    } catch (const bad_config& err) {
-        EXPECT_NE(std::string(err.what()).find("population \"resonators\" has model rf"),
-                  std::string::npos)
-            << err.what();
-    }
+    expect_refusal(e, "population \"resonators\" has model rf");
+
+    experiment learning = make_experiment(0.1, 10.0);
+    add_population(learning, "a", 4, "lif");
+    add_population(learning, "b", 4, "lif");
+    projection_spec& p = add_projection(learning, "a", "b", test::rule("all_to_all"), 0.1);
+    p.synapse.plasticity.rule = "rstdp";
+    expect_refusal(learning, "projection \"a\" -> \"b\" learns by rstdp");
+    p.synapse.plasticity.rule = "stdp";
+    p.propagation = "pre";
+    expect_refusal(learning, "is plastic: the GPU walks plastic");
 }
 
 } // namespace

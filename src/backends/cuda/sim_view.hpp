@@ -5,6 +5,7 @@
 
 #include "core/philox.hpp"
 #include "models/all.hpp"
+#include "plasticity/stdp.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -101,8 +102,9 @@ struct sim_population {
     bool record = false;
     std::uint64_t record_start = 0, record_stop = 0;
     const std::uint8_t* selected = nullptr; // null: every neuron is recorded
-    // Its post-synaptic projections, in projection order: sim_view::gathers[begin .. end).
-    std::uint32_t gather_begin = 0, gather_end = 0;
+    // Its post-synaptic projections, in projection order: sim_view::gathers[begin .. end);
+    // the traces it keeps as the source of plastic ones: sim_view::pre_traces[begin .. end).
+    std::uint32_t gather_begin = 0, gather_end = 0, trace_begin = 0, trace_end = 0;
 };
 
 struct sim_projection {
@@ -127,10 +129,28 @@ struct sim_gather {
     float weight = 0;        // when weights is null
     std::uint32_t delay = 1; // when delays is null
     const std::uint32_t* sources = nullptr;
-    const float* weights = nullptr;
+    float* weights = nullptr; // learned in place when plastic
     const std::uint16_t* delays = nullptr;
     unsigned long long* events = nullptr; // synaptic events per target (summed after the run)
+    // Spike-timing plasticity (plasticity/stdp.hpp): the rule, the source population's
+    // traces (sim_view::pre_traces[pre_trace]), the targets' own, and updates per target.
+    bool plastic = false;
+    plasticity::stdp::coeffs rule{};
+    int pre_trace = 0;
+    double *post_fast = nullptr, *post_slow = nullptr;
+    unsigned long long* updates = nullptr;
 };
+
+// A plastic projection's traces of its sources (r1 with τ+, r2 with τx when triplet), kept by
+// the sources' own updates: the value after step k's spikes in buffer k % 3, so that the
+// targets, walking step k's spikes during step k + 1, read step k − 1's in peace while step
+// k + 1's is written.
+struct sim_pre_trace {
+    plasticity::stdp::coeffs rule{};
+    double* fast[3] = {};
+    double* slow[3] = {};
+};
+
 constexpr std::uint32_t no_source = 0xFFFFFFFFu;
 
 // A state trace: column[neurons[j]] after the update of every `every`-th step in [start, stop),
@@ -181,6 +201,7 @@ struct sim_view {
     // ...and every neuron's spike count of the step, for the post-synaptic walk (null without).
     std::uint16_t* counts[2] = {};
     const sim_gather* gathers = nullptr;
+    const sim_pre_trace* pre_traces = nullptr;
     unsigned long long* events = nullptr; // synaptic events per projection
     sim_record* records = nullptr;
     unsigned long long* record_size = nullptr;

@@ -50,7 +50,8 @@ std::string model_names() {
 [[noreturn]] void refuse(const std::string& what) {
     throw bad_config("--device cuda: " + what + "; the GPU runs populations of " + model_names() +
                      " (deterministic or escape-noise firing) with delta, exponential or alpha "
-                     "current and conductance synapses, static projections, every stimulus, "
+                     "current and conductance synapses, static or stdp/triplet projections, "
+                     "every stimulus, "
                      "spike and state recording; run this experiment on the CPU");
 }
 
@@ -159,12 +160,28 @@ private:
             refuse("more than " + std::to_string(max_populations) + " populations");
         if (net_.projections.size() > max_projections)
             refuse("more than " + std::to_string(max_projections) + " projections");
-        for (const projection& proj : net_.projections)
-            if (proj.plastic || proj.complex_weight)
-                refuse("projection " + proj.name + " is plastic or complex");
+        for (const projection& proj : net_.projections) check_plastic(proj);
         std::vector<int> recorders(net_.populations.size(), 0);
         for (const spike_recorder& r : net_.spike_recorders)
             if (++recorders[r.population] > 1) refuse("two spike recorders on one population");
+    }
+
+    // What of a projection's learning the GPU runs: spike-timing rules, walked
+    // post-synaptically.
+    static void check_plastic(const projection& p) {
+        const std::string where = "projection " + p.name;
+        if (p.complex_weight) refuse(where + " has complex weights");
+        if (!p.plastic) return;
+        const plastic_state& learning = *p.plastic;
+        if (learning.rule.eligibility || learning.scaling.enabled || learning.device.enabled)
+            refuse(where + " learns by " + learning.rule_name +
+                   (learning.scaling.enabled ? " with rate-based updates" : "") +
+                   (learning.device.enabled ? " on a device model" : "") +
+                   "; the GPU learns by the stdp and triplet rules alone");
+        if (p.propagation == propagation::pre)
+            refuse(where + " is plastic: the GPU walks plastic projections post-synaptically "
+                           "(propagation = \"post\" or \"auto\")");
+        if (p.max_delay > 0xFFFF) refuse(where + " has delays over 65535 steps");
     }
 
     void upload() {
@@ -292,10 +309,12 @@ private:
         const std::size_t n_pops = pops.size();
         std::vector<sim_projection> projs(net_.projections.size());
         std::vector<std::vector<sim_gather>> gathers(n_pops);
+        std::vector<std::vector<std::uint32_t>> sources(n_pops); // each gather's source population
+        std::vector<std::vector<sim_pre_trace>> traces(n_pops);  // by source population
         const std::vector<bool> post = post_synaptic();
         bool pre_synaptic = false;
         for (std::size_t j = 0; j < net_.projections.size(); ++j) {
-            const projection& p = net_.projections[j];
+            projection& p = net_.projections[j];
             const csr_shard s = merged(p, pops[p.pre].size);
             sim_projection& d = projs[j];
             d.pre = p.pre;
@@ -310,6 +329,11 @@ private:
             if (post[j]) {
                 gathers[p.post].push_back(by_target(p, s, pops[p.pre].first, pops[p.post].size));
                 gathered_.push_back(static_cast<std::uint32_t>(j));
+                if (p.plastic) { // indexed among its source's traces until they are laid out
+                    gathers[p.post].back().pre_trace = static_cast<int>(traces[p.pre].size());
+                    traces[p.pre].push_back(pre_trace(p, pops[p.pre].size));
+                }
+                sources[p.post].push_back(p.pre);
                 continue;
             }
             pre_synaptic = true;
@@ -323,11 +347,24 @@ private:
                 d.weights = weights_.back().data();
             }
         }
+        std::vector<sim_pre_trace> all_traces;
+        for (std::uint32_t p = 0; p < n_pops; ++p) {
+            pops[p].trace_begin = static_cast<std::uint32_t>(all_traces.size());
+            all_traces.insert(all_traces.end(), traces[p].begin(), traces[p].end());
+            pops[p].trace_end = static_cast<std::uint32_t>(all_traces.size());
+        }
         std::vector<sim_gather> all;
         for (std::uint32_t p = 0; p < n_pops; ++p) {
             pops[p].gather_begin = static_cast<std::uint32_t>(all.size());
-            all.insert(all.end(), gathers[p].begin(), gathers[p].end());
+            for (std::size_t k = 0; k < gathers[p].size(); ++k) {
+                all.push_back(gathers[p][k]);
+                if (all.back().plastic) all.back().pre_trace += pops[sources[p][k]].trace_begin;
+            }
             pops[p].gather_end = static_cast<std::uint32_t>(all.size());
+        }
+        if (!all_traces.empty()) {
+            pre_traces_.upload(all_traces.data(), all_traces.size());
+            view_.pre_traces = pre_traces_.data();
         }
         std::vector<std::uint32_t> begin{0}, outgoing;
         for (const auto& list : net_.outgoing) {
@@ -373,7 +410,7 @@ private:
         for (std::size_t j = 0; j < net_.projections.size(); ++j) {
             const projection& p = net_.projections[j];
             if (p.propagation == propagation::pre || p.max_delay > 0xFFFF) continue;
-            post[j] = p.propagation == propagation::post;
+            post[j] = p.propagation == propagation::post || p.plastic;
             if (post[j]) continue;
             const std::uint64_t n_post = net_.populations[p.post]->size();
             automatic.emplace_back(n_post * longest_incoming(p, n_post), j);
@@ -401,7 +438,7 @@ private:
     }
 
     // p's synapses as the post-synaptic walk reads them (sim_gather), its tables uploaded.
-    sim_gather by_target(const projection& p, const csr_shard& s, std::uint64_t pre_first,
+    sim_gather by_target(projection& p, const csr_shard& s, std::uint64_t pre_first,
                          std::uint64_t n_post) {
         std::vector<std::uint32_t> in = incoming(p, n_post);
         sim_gather g;
@@ -416,11 +453,13 @@ private:
         std::vector<std::uint32_t> sources(entries, no_source);
         std::vector<float> weights(p.varying_weight ? entries : 0);
         std::vector<std::uint16_t> delays(p.varying_delay ? entries : 0);
-        std::fill(in.begin(), in.end(), 0); // now each target's entries so far
+        std::vector<std::uint64_t> entry_of; // plastic: each synapse's entry, in CSR order
+        std::fill(in.begin(), in.end(), 0);  // now each target's entries so far
         for (std::uint64_t i = 0; i + 1 < s.offsets.size(); ++i)
             for (std::uint64_t x = s.offsets[i]; x < s.offsets[i + 1]; ++x) {
                 const std::uint32_t t = s.targets[x] & p.target_mask;
                 const std::size_t at = in[t]++ * n_post + t;
+                if (p.plastic) entry_of.push_back(at);
                 sources[at] = static_cast<std::uint32_t>(i);
                 if (p.varying_weight) weights[at] = s.weights[x];
                 if (p.varying_delay)
@@ -436,7 +475,55 @@ private:
             delays_.emplace_back().upload(delays.data(), delays.size());
             g.delays = delays_.back().data();
         }
+        if (p.plastic) {
+            g.plastic = true;
+            g.rule = p.plastic->rule;
+            zeros(stdp_traces_.emplace_back(), n_post);
+            g.post_fast = stdp_traces_.back().data();
+            if (g.rule.triplet) {
+                zeros(stdp_traces_.emplace_back(), n_post);
+                g.post_slow = stdp_traces_.back().data();
+            }
+            zeros(updates_.emplace_back(), n_post);
+            g.updates = updates_.back().data();
+            learned_.push_back({&p, std::move(entry_of), g.weights, entries, g.updates, n_post});
+        }
         return g;
+    }
+
+    // A plastic projection's source traces (sim_pre_trace), all zero as on the CPU.
+    sim_pre_trace pre_trace(const projection& p, std::uint64_t n_pre) {
+        sim_pre_trace tr;
+        tr.rule = p.plastic->rule;
+        for (int k = 0; k < 3; ++k) {
+            zeros(stdp_traces_.emplace_back(), n_pre);
+            tr.fast[k] = stdp_traces_.back().data();
+            if (!tr.rule.triplet) continue;
+            zeros(stdp_traces_.emplace_back(), n_pre);
+            tr.slow[k] = stdp_traces_.back().data();
+        }
+        return tr;
+    }
+
+    // The learned weights back into the projections' shards (the merged CSR's order: shard by
+    // shard within each row, as merged() lays them out) with their update counts.
+    void download_learned() {
+        for (const learned& l : learned_) {
+            std::vector<float> table(l.entries);
+            NM_CUDA_CHECK(cudaMemcpy(table.data(), l.weights, l.entries * sizeof(float),
+                                     cudaMemcpyDeviceToHost));
+            std::vector<unsigned long long> updates(l.n_post);
+            NM_CUDA_CHECK(cudaMemcpy(updates.data(), l.updates, l.n_post * sizeof(updates[0]),
+                                     cudaMemcpyDeviceToHost));
+            projection& p = *l.p;
+            std::uint64_t m = 0;
+            for (std::uint64_t i = 0; i + 1 < p.shards.front().offsets.size(); ++i)
+                for (csr_shard& shard : p.shards)
+                    for (std::uint64_t x = shard.offsets[i]; x < shard.offsets[i + 1]; ++x)
+                        shard.weights[x] = table[l.entry_of[m++]];
+            for (plastic_shard& ps : p.plastic->shards) ps.updates = 0;
+            for (const unsigned long long n : updates) p.plastic->shards.front().updates += n;
+        }
     }
 
     // The model's coefficients into d (one set as bytes in the descriptor, or one per neuron
@@ -590,6 +677,7 @@ private:
     device_totals finish() {
         device_totals out;
         out.device = require_device();
+        download_learned();
         std::vector<unsigned long long> events(events_.size());
         events_.download(events.data(), events.size());
         out.events.assign(events.begin(), events.begin() + net_.projections.size());
@@ -653,6 +741,19 @@ private:
     std::vector<std::uint32_t> spread_;                    // the pre-synaptic projections...
     std::vector<std::uint32_t> gathered_;                  // ...and the post-synaptic ones
     std::deque<buffer<unsigned long long>> gather_events_; // by target, as gathered_
+    // Plastic projections: traces, updates per target, and where each synapse's weight lies.
+    struct learned {
+        projection* p;
+        std::vector<std::uint64_t> entry_of; // ELL entry of each synapse, in the merged CSR order
+        float* weights;
+        std::size_t entries;
+        unsigned long long* updates;
+        std::uint64_t n_post;
+    };
+    std::vector<learned> learned_;
+    std::deque<buffer<double>> stdp_traces_;
+    std::deque<buffer<unsigned long long>> updates_;
+    buffer<sim_pre_trace> pre_traces_;
     buffer<sim_gather> gathers_;
     buffer<std::uint16_t> counts_[2];
     std::deque<buffer<float>> weights_;

@@ -175,21 +175,59 @@ __device__ void deliver(const sim_population& P, std::uint64_t i, const double (
 }
 
 // One thread per neuron of the run's populations (all of model M).
+using stdp = plasticity::stdp;
+
+// A source's trace after `step` (n spikes): the last value decayed, jumping at a spike.
+__device__ void advance_pre_trace(const sim_pre_trace& tr, std::uint64_t i, std::uint64_t step,
+                                  int n) {
+    const int now = static_cast<int>(step % 3), before = static_cast<int>((step + 2) % 3);
+    const double fast = tr.fast[before][i] * tr.rule.decay_plus;
+    tr.fast[now][i] = n ? stdp::after_spike(tr.rule, fast) : fast;
+    if (!tr.rule.triplet) return;
+    const double slow = tr.slow[before][i] * tr.rule.decay_x;
+    tr.slow[now][i] = n ? stdp::after_spike(tr.rule, slow) : slow;
+}
+
 // The post-synaptic walk of neuron i of P for the spikes of `step`: its incoming synapses of
 // each post-synaptic projection in turn, so that its ring slots take their additions in the
-// CPU's order (projection, source, row position), without atomics.
+// CPU's order (projection, source, row position), without atomics. A plastic projection's
+// synapse first learns from the step's spikes as apply_plasticity does (potentiation if the
+// target fired, against the source's trace; depression if the source fired, against the
+// target's; both traces decayed to the step, before its jumps), then delivers.
 __device__ void gather_spikes(const sim_view& v, const sim_population& P, std::uint64_t i,
                               std::uint64_t step) {
     const std::uint16_t* counts = v.counts[step & 1];
+    const bool fired = counts[P.first + i] != 0;
     for (std::uint32_t j = P.gather_begin; j < P.gather_end; ++j) {
         const sim_gather& G = v.gathers[j];
         double* ring = P.port[G.port].ring;
-        unsigned events = 0;
+        const stdp::coeffs& c = G.rule;
+        const sim_pre_trace* tr = G.plastic ? v.pre_traces + G.pre_trace : nullptr;
+        const int before = static_cast<int>((step + 2) % 3);
+        double o1 = 0.0, o2 = 0.0;
+        if (G.plastic) {
+            o1 = G.post_fast[i] * c.decay_minus;
+            if (c.triplet) o2 = G.post_slow[i] * c.decay_y;
+        }
+        unsigned events = 0, updates = 0;
         for (std::uint32_t k = 0; k < G.max_in; ++k) {
             const std::uint64_t at = k * P.size + i;
             const std::uint32_t source = G.sources[at];
             if (source == no_source) break;
             const double count = counts[G.pre_first + source];
+            if (G.plastic) {
+                float& w = G.weights[at];
+                if (fired) {
+                    const double r1 = tr->fast[before][source] * c.decay_plus;
+                    w = static_cast<float>(stdp::bounded(c, w + stdp::potentiation(c, w, r1, o2)));
+                    ++updates;
+                }
+                if (count != 0) {
+                    const double r2 = c.triplet ? tr->slow[before][source] * c.decay_x : 0.0;
+                    w = static_cast<float>(stdp::bounded(c, w + stdp::depression(c, w, o1, r2)));
+                    ++updates;
+                }
+            }
             if (count == 0) continue;
             ++events;
             const std::uint32_t delay = G.delays ? G.delays[at] : G.delay;
@@ -197,6 +235,10 @@ __device__ void gather_spikes(const sim_view& v, const sim_population& P, std::u
                 count * (G.weights ? G.weights[at] : G.weight);
         }
         if (events > 0) G.events[i] += events;
+        if (!G.plastic) continue;
+        G.post_fast[i] = fired ? stdp::after_spike(c, o1) : o1;
+        if (c.triplet) G.post_slow[i] = fired ? stdp::after_spike(c, o2) : o2;
+        if (updates > 0) G.updates[i] += updates;
     }
 }
 
@@ -256,6 +298,8 @@ __global__ void update(sim_view v, std::uint64_t offset, sim_run run) {
     }
     const unsigned parity = step & 1;
     if (v.counts[parity]) v.counts[parity][g] = static_cast<std::uint16_t>(n);
+    for (std::uint32_t t = P.trace_begin; t < P.trace_end; ++t)
+        advance_pre_trace(v.pre_traces[t], i, step, n);
     if (n == 0) return;
     count_spike(v.spikes[g], v.last_step[g], v.isi_sum[g], v.isi_sq[g], v.isi_n[g], step);
     if (v.fired_size) {
