@@ -196,6 +196,7 @@ __device__ void advance_pre_trace(const sim_pre_trace& tr, std::uint64_t i, std:
 // target's; both traces decayed to the step, before its jumps), then delivers.
 __device__ void gather_spikes(const sim_view& v, const sim_population& P, std::uint64_t i,
                               std::uint64_t step) {
+    if (P.gather_begin == P.gather_end) return;
     const std::uint16_t* counts = v.counts[step & 1];
     const bool fired = counts[P.first + i] != 0;
     for (std::uint32_t j = P.gather_begin; j < P.gather_end; ++j) {
