@@ -387,6 +387,12 @@ TEST(NM_SIM_SUITE, spike_timing_plasticity_learns_the_cpus_weights) {
             EXPECT_NE(still.weights[k].weight, cpu.weights[k].weight) << "the weights must move";
         EXPECT_EQ(gpu.synaptic_events, cpu.synaptic_events);
     }
+    // The STDP window example as written: one pairing per synapse at 39 delays.
+    const experiment window =
+        load_experiment(std::string(NM_SOURCE_DIR) + "/examples/stdp_window.toml");
+    const run_result cpu = run_on(window, false), gpu = run_on(window, true);
+    ASSERT_EQ(gpu.weights.size(), 1u);
+    EXPECT_EQ(gpu.weights[0].weight, cpu.weights[0].weight);
 }
 
 // Brunel's network A (examples/brunel.toml) at a tenth of its size, pre-synaptically: atomic
