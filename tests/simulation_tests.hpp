@@ -234,6 +234,8 @@ TEST(NM_SIM_SUITE, post_synaptic_propagation_sums_in_the_cpus_order) {
         EXPECT_EQ(gpu.traces[0].values, cpu.traces[0].values) << propagation;
         EXPECT_EQ(gpu.synaptic_events, cpu.synaptic_events);
         EXPECT_EQ(gpu.populations[1].isi_cv, cpu.populations[1].isi_cv);
+        EXPECT_EQ(gpu.device_plan,
+                  "0 projections spread pre-synaptically, 2 walked post-synaptically (0 learning)");
     }
 
     experiment sums = make_experiment(0.1, 50.0);

@@ -54,6 +54,7 @@ void print_summary(const simulate_options& o, const run_result& r) {
                 r.device.empty()
                     ? (std::to_string(r.threads) + " thread" + (r.threads == 1 ? "" : "s")).c_str()
                     : r.device.c_str());
+    if (!r.device_plan.empty()) std::printf("  spread    %s\n", r.device_plan.c_str());
     std::printf("  spikes    %s; synaptic events %s (%.1f M/s)\n", grouped(r.spikes_total).c_str(),
                 grouped(r.synaptic_events).c_str(),
                 r.simulate_s > 0 ? static_cast<double>(r.synaptic_events) / r.simulate_s / 1e6

@@ -96,7 +96,8 @@ struct run_result {
     std::vector<trace_record> traces;
     std::vector<weight_record> weights; // plastic projections
     std::optional<trials_result> trials;
-    std::string device; // the accelerator that ran the network, when one did
+    std::string device;      // the accelerator that ran the network, when one did
+    std::string device_plan; // how it carried the spikes, in words (GPU: pre/post projections)
 };
 
 // Called from the simulation loop about every 1% of the run: (steps done, steps total).
@@ -108,6 +109,7 @@ struct device_totals {
     std::vector<std::uint64_t> events; // synaptic events per projection
     std::vector<spike_record> spikes;  // recorded spikes, any order
     std::string device;                // the accelerator, in words
+    std::string plan;                  // how it carried the spikes, in words
     double setup_s = 0.0;              // uploading the network: counted as build time
 };
 struct network;

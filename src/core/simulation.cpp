@@ -343,6 +343,7 @@ run_result simulation::run(const progress_fn& progress, const device_simulator& 
         }
     res.spikes.insert(res.spikes.end(), on_device.spikes.begin(), on_device.spikes.end());
     res.device = on_device.device;
+    res.device_plan = on_device.plan;
     std::sort(res.spikes.begin(), res.spikes.end(),
               [](const spike_record& a, const spike_record& b) {
                   return std::tie(a.step, a.population, a.neuron) <

@@ -135,6 +135,7 @@ std::string metrics_json(const run_result& r) {
     j["seed"] = r.seed;
     j["threads"] = r.threads;
     j["device"] = r.device.empty() ? "cpu" : r.device;
+    if (!r.device_plan.empty()) j["device_plan"] = r.device_plan;
     j["populations"] = nlohmann::json::array();
     for (const auto& p : r.populations)
         j["populations"].push_back({{"name", p.name},

@@ -677,6 +677,10 @@ private:
     device_totals finish() {
         device_totals out;
         out.device = require_device();
+        out.plan = std::to_string(spread_.size()) + " projection" +
+                   (spread_.size() == 1 ? "" : "s") + " spread pre-synaptically, " +
+                   std::to_string(gathered_.size()) + " walked post-synaptically (" +
+                   std::to_string(learned_.size()) + " learning)";
         download_learned();
         std::vector<unsigned long long> events(events_.size());
         events_.download(events.data(), events.size());
