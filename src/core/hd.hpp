@@ -10,3 +10,18 @@
 #define NM_HD inline
 #define NM_HD_INLINE inline __attribute__((always_inline))
 #endif
+
+namespace nm {
+
+// a·b rounded on its own, never fused with a neighbouring addition into an FMA: nvcc contracts
+// by default where the CPU's baseline code (plasticity, stimuli) does not, so code shared by
+// both rounds alike through it.
+NM_HD double product(double a, double b) {
+#if defined(__CUDA_ARCH__)
+    return __dmul_rn(a, b);
+#else
+    return a * b;
+#endif
+}
+
+} // namespace nm

@@ -132,13 +132,15 @@ struct stdp {
     }
 
     // The change at a post spike: r1 (pre trace, τ+) and o2 (slow post trace, before this spike).
+    // (Products through product(): a GPU then rounds as the CPU does, unfused.)
     NM_HD static double potentiation(const coeffs& c, double w, double r1, double o2) {
-        return (r1 - c.x_tar) * (c.a_plus + c.a3_plus * o2) *
-               (c.multiplicative ? c.w_max - w : 1.0);
+        return product(product(r1 - c.x_tar, c.a_plus + product(c.a3_plus, o2)),
+                       c.multiplicative ? c.w_max - w : 1.0);
     }
     // The change at a pre spike: o1 (post trace, τ-) and r2 (slow pre trace, before this spike).
     NM_HD static double depression(const coeffs& c, double w, double o1, double r2) {
-        return -o1 * (c.a_minus + c.a3_minus * r2) * (c.multiplicative ? w - c.w_min : 1.0);
+        return product(product(-o1, c.a_minus + product(c.a3_minus, r2)),
+                       c.multiplicative ? w - c.w_min : 1.0);
     }
     NM_HD static double bounded(const coeffs& c, double w) {
         return std::clamp(w, c.w_min, c.w_max);

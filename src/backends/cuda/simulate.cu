@@ -82,7 +82,7 @@ __device__ void apply_stimuli(const sim_population& P, std::uint64_t i, std::uin
         if (step < S.start || step >= S.stop || (S.selected && !S.selected[i])) continue;
         switch (S.kind) {
         case sim_stimulus_kind::poisson:
-            if (S.count > 0) add_to(arrived, S.port, poisson_count(S, i, step) * S.weight);
+            if (S.count > 0) add_to(arrived, S.port, product(poisson_count(S, i, step), S.weight));
             break;
         case sim_stimulus_kind::dc:
             current += S.amplitude;
@@ -94,8 +94,8 @@ __device__ void apply_stimuli(const sim_population& P, std::uint64_t i, std::uin
             if (const double a = S.per_step[step - S.start]; a != 0.0) add_to(arrived, S.port, a);
             break;
         case sim_stimulus_kind::noise:
-            current += S.mean + S.std * S.rng.normal(static_cast<std::uint32_t>(i),
-                                                     static_cast<std::uint32_t>(step));
+            current += S.mean + product(S.std, S.rng.normal(static_cast<std::uint32_t>(i),
+                                                            static_cast<std::uint32_t>(step)));
             break;
         case sim_stimulus_kind::encoded: {
             const std::uint64_t k = step - S.start;
@@ -110,7 +110,7 @@ __device__ void apply_stimuli(const sim_population& P, std::uint64_t i, std::uin
                     hi = mid;
             }
             for (; lo < S.event_offsets[k + 1] && S.event_neurons[lo] == i; ++lo)
-                add_to(arrived, S.port, S.event_counts[lo] * S.weight);
+                add_to(arrived, S.port, product(S.event_counts[lo], S.weight));
         }
         }
     }
@@ -181,10 +181,10 @@ using stdp = plasticity::stdp;
 __device__ void advance_pre_trace(const sim_pre_trace& tr, std::uint64_t i, std::uint64_t step,
                                   int n) {
     const int now = static_cast<int>(step % 3), before = static_cast<int>((step + 2) % 3);
-    const double fast = tr.fast[before][i] * tr.rule.decay_plus;
+    const double fast = product(tr.fast[before][i], tr.rule.decay_plus);
     tr.fast[now][i] = n ? stdp::after_spike(tr.rule, fast) : fast;
     if (!tr.rule.triplet) return;
-    const double slow = tr.slow[before][i] * tr.rule.decay_x;
+    const double slow = product(tr.slow[before][i], tr.rule.decay_x);
     tr.slow[now][i] = n ? stdp::after_spike(tr.rule, slow) : slow;
 }
 
@@ -207,8 +207,8 @@ __device__ void gather_spikes(const sim_view& v, const sim_population& P, std::u
         const int before = static_cast<int>((step + 2) % 3);
         double o1 = 0.0, o2 = 0.0;
         if (G.plastic) {
-            o1 = G.post_fast[i] * c.decay_minus;
-            if (c.triplet) o2 = G.post_slow[i] * c.decay_y;
+            o1 = product(G.post_fast[i], c.decay_minus);
+            if (c.triplet) o2 = product(G.post_slow[i], c.decay_y);
         }
         unsigned events = 0, updates = 0;
         for (std::uint32_t k = 0; k < G.max_in; ++k) {
@@ -219,12 +219,13 @@ __device__ void gather_spikes(const sim_view& v, const sim_population& P, std::u
             if (G.plastic) {
                 float& w = G.weights[at];
                 if (fired) {
-                    const double r1 = tr->fast[before][source] * c.decay_plus;
+                    const double r1 = product(tr->fast[before][source], c.decay_plus);
                     w = static_cast<float>(stdp::bounded(c, w + stdp::potentiation(c, w, r1, o2)));
                     ++updates;
                 }
                 if (count != 0) {
-                    const double r2 = c.triplet ? tr->slow[before][source] * c.decay_x : 0.0;
+                    const double r2 =
+                        c.triplet ? product(tr->slow[before][source], c.decay_x) : 0.0;
                     w = static_cast<float>(stdp::bounded(c, w + stdp::depression(c, w, o1, r2)));
                     ++updates;
                 }
