@@ -326,30 +326,44 @@ TEST(NM_SIM_SUITE, single_neuron_examples_run_as_on_the_cpu) {
     }
 }
 
-// Spike-timing plasticity on the GPU as on the CPU: two Poisson-driven sources learn onto
-// targets that fire on their own and from the input, by the pair rule (all pairs, additive),
-// nearest pairs with soft bounds and a presynaptic target, and the triplet rule, one with
-// varying delays, run on two CPU threads (two shards to merge and split back). Each synapse
-// updates in the CPU's order from the same traces: the same weights to the bit, the same
-// update counts and spikes.
-TEST(NM_SIM_SUITE, spike_timing_plasticity_learns_the_cpus_weights) {
+// Plasticity on the GPU as on the CPU: two Poisson-driven sources learn onto targets that fire
+// on their own and from the input, by the pair rule (all pairs, additive), nearest pairs with
+// soft bounds and a presynaptic target, the triplet rule, soft-bounded STDP with synaptic
+// scaling and normalisation of each target's weights (Diehl & Cook's setup), and the hebb and
+// oja rate rules; one projection with varying delays, run on two CPU threads (two shards to
+// merge and split back). Each synapse updates in the CPU's order from the same traces: the
+// same weights to the bit, the same update counts and spikes.
+TEST(NM_SIM_SUITE, plasticity_learns_the_cpus_weights) {
     NM_NEED_SIM_DEVICE();
-    const std::vector<std::vector<param>> rules{
-        params({{"a_plus", 0.02}, {"a_minus", 0.021}, {"w_max", 0.6}}),
-        params({{"pairing", std::string("nearest")},
-                {"dependence", std::string("multiplicative")},
-                {"a_plus", 0.05},
-                {"a_minus", 0.04},
-                {"x_tar", 0.2},
-                {"w_max", 0.6}}),
-        params({{"a_plus", 0.002},
-                {"a3_plus", 0.03},
-                {"a_minus", 0.01},
-                {"a3_minus", 0.002},
-                {"w_max", 0.6}}),
+    const std::vector<std::pair<std::string, std::vector<param>>> rules{
+        {"stdp", params({{"a_plus", 0.002}, {"a_minus", 0.002}, {"w_max", 0.6}})},
+        {"stdp", params({{"pairing", std::string("nearest")},
+                         {"dependence", std::string("multiplicative")},
+                         {"a_plus", 0.01},
+                         {"a_minus", 0.01},
+                         {"x_tar", 0.2},
+                         {"w_max", 0.6}})},
+        {"triplet", params({{"a_plus", 0.0005},
+                            {"a3_plus", 0.0002},
+                            {"a_minus", 0.002},
+                            {"a3_minus", 0.0005},
+                            {"w_max", 0.6}})},
+        {"stdp", params({{"dependence", std::string("multiplicative")},
+                         {"a_plus", 0.01},
+                         {"a_minus", 0.01},
+                         {"w_max", 0.6},
+                         {"w_sum", 3.0},
+                         {"scaling_rate", 0.01},
+                         {"target_rate", 20.0},
+                         {"tau_rate", 50.0},
+                         {"rate_interval", 20.0}})},
+        {"hebb",
+         params({{"eta", 2e-6}, {"tau_rate", 50.0}, {"rate_interval", 10.0}, {"w_max", 0.6}})},
+        {"oja",
+         params({{"eta", 2e-5}, {"tau_rate", 50.0}, {"rate_interval", 10.0}, {"w_max", 0.6}})},
     };
     for (std::size_t r = 0; r < rules.size(); ++r) {
-        SCOPED_TRACE("rule " + std::to_string(r));
+        SCOPED_TRACE("rule " + std::to_string(r) + ": " + rules[r].first);
         experiment e = make_experiment(0.1, 200.0, 4, 2);
         const auto lif = params({{"tau_m", 10.0}, {"v_th", 1.0}, {"t_ref", 2.0}});
         add_population(e, "in", 40, "lif", lif);
@@ -367,8 +381,8 @@ TEST(NM_SIM_SUITE, spike_timing_plasticity_learns_the_cpus_weights) {
         for (const char* source : {"in", "in2"}) {
             projection_spec& p = add_projection(e, source, "out", test::rule("all_to_all"), weight,
                                                 source == std::string("in") ? value(1.0) : delay);
-            p.synapse.plasticity.rule = r == 2 ? "triplet" : "stdp";
-            p.synapse.plasticity.params = rules[r];
+            p.synapse.plasticity.rule = rules[r].first;
+            p.synapse.plasticity.params = rules[r].second;
         }
         test::record(e, "spikes", "out");
         const run_result cpu = run_on(e, false), gpu = run_on(e, true);
@@ -381,9 +395,10 @@ TEST(NM_SIM_SUITE, spike_timing_plasticity_learns_the_cpus_weights) {
             EXPECT_EQ(gpu.weights[k].weight, cpu.weights[k].weight) << "projection " << k;
             EXPECT_EQ(gpu.weights[k].updates, cpu.weights[k].updates);
         }
-        for (auto& p : e.projections) // the same run without learning: the initial weights
-            for (auto& q : p.synapse.plasticity.params)
-                if (q.name.starts_with("a")) q.value = 0.0;
+        for (auto& p : e.projections) { // the same run without learning: the initial weights
+            p.synapse.plasticity.rule = "stdp";
+            p.synapse.plasticity.params = params({{"a_plus", 0.0}, {"a_minus", 0.0}});
+        }
         const run_result still = run_on(e, false);
         for (std::size_t k = 0; k < 2; ++k)
             EXPECT_NE(still.weights[k].weight, cpu.weights[k].weight) << "the weights must move";

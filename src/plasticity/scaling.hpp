@@ -14,6 +14,7 @@
 #pragma once
 
 #include "core/fields.hpp"
+#include "core/hd.hpp"
 #include "nm/errors.hpp"
 
 #include <algorithm>
@@ -76,17 +77,22 @@ struct scaling {
 
     // The factor on the weights of a target whose rate trace is z and incoming weights sum to
     // `sum`.
-    static double factor(const coeffs& c, double z, double sum) {
+    // (Products through product(): a GPU then rounds as the CPU does, unfused.)
+    NM_HD static double factor(const coeffs& c, double z, double sum) {
         double f = 1.0;
-        if (c.scales) f = std::max(0.0, 1.0 + c.eta * (c.target - z * c.to_hz) * c.interval_s);
+        if (c.scales)
+            f = std::max(
+                0.0, 1.0 + product(product(c.eta, c.target - product(z, c.to_hz)), c.interval_s));
         if (c.w_sum > 0 && sum > 0) f *= c.w_sum / sum;
         return f;
     }
     // The hebb / oja change of weight w between traces z_pre and z_post.
-    static double rate_change(const coeffs& c, double w, double z_pre, double z_post) {
-        const double pre = z_pre * c.to_hz, post = z_post * c.to_hz;
-        if (c.rule == hebb) return c.eta_rule * pre * post * c.interval_s;
-        if (c.rule == oja) return c.eta_rule * post * (pre - w * post) * c.interval_s;
+    NM_HD static double rate_change(const coeffs& c, double w, double z_pre, double z_post) {
+        const double pre = product(z_pre, c.to_hz), post = product(z_post, c.to_hz);
+        if (c.rule == hebb) return product(product(product(c.eta_rule, pre), post), c.interval_s);
+        if (c.rule == oja)
+            return product(product(product(c.eta_rule, post), pre - product(w, post)),
+                           c.interval_s);
         return 0.0;
     }
 };

@@ -5,6 +5,7 @@
 
 #include "core/philox.hpp"
 #include "models/all.hpp"
+#include "plasticity/scaling.hpp"
 #include "plasticity/stdp.hpp"
 
 #include <algorithm>
@@ -132,23 +133,26 @@ struct sim_gather {
     float* weights = nullptr; // learned in place when plastic
     const std::uint16_t* delays = nullptr;
     unsigned long long* events = nullptr; // synaptic events per target (summed after the run)
-    // Spike-timing plasticity (plasticity/stdp.hpp): the rule, the source population's
+    // Plasticity (plasticity/stdp.hpp, scaling.hpp): the rules, the source population's
     // traces (sim_view::pre_traces[pre_trace]), the targets' own, and updates per target.
     bool plastic = false;
     plasticity::stdp::coeffs rule{};
+    plasticity::scaling::coeffs scaling{};
     int pre_trace = 0;
-    double *post_fast = nullptr, *post_slow = nullptr;
+    double *post_fast = nullptr, *post_slow = nullptr, *post_rate = nullptr;
     unsigned long long* updates = nullptr;
 };
 
-// A plastic projection's traces of its sources (r1 with τ+, r2 with τx when triplet), kept by
-// the sources' own updates: the value after step k's spikes in buffer k % 3, so that the
-// targets, walking step k's spikes during step k + 1, read step k − 1's in peace while step
-// k + 1's is written.
+// A plastic projection's traces of its sources (r1 with τ+, r2 with τx when triplet, the rate
+// trace of hebb and oja), kept by the sources' own updates: the value after step k's spikes in
+// buffer k % 3, so that the targets, walking step k's spikes during step k + 1, read step
+// k − 1's and k's in peace while step k + 1's is written.
 struct sim_pre_trace {
     plasticity::stdp::coeffs rule{};
+    plasticity::scaling::coeffs scaling{};
     double* fast[3] = {};
     double* slow[3] = {};
+    double* rate[3] = {}; // hebb, oja
 };
 
 constexpr std::uint32_t no_source = 0xFFFFFFFFu;

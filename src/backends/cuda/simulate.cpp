@@ -50,7 +50,8 @@ std::string model_names() {
 [[noreturn]] void refuse(const std::string& what) {
     throw bad_config("--device cuda: " + what + "; the GPU runs populations of " + model_names() +
                      " (deterministic or escape-noise firing) with delta, exponential or alpha "
-                     "current and conductance synapses, static or stdp/triplet projections, "
+                     "current and conductance synapses, static or learning (stdp, triplet, hebb, "
+                     "oja) projections, "
                      "every stimulus, "
                      "spike and state recording; run this experiment on the CPU");
 }
@@ -173,11 +174,11 @@ private:
         if (p.complex_weight) refuse(where + " has complex weights");
         if (!p.plastic) return;
         const plastic_state& learning = *p.plastic;
-        if (learning.rule.eligibility || learning.scaling.enabled || learning.device.enabled)
+        if (learning.rule.eligibility || learning.device.enabled)
             refuse(where + " learns by " + learning.rule_name +
-                   (learning.scaling.enabled ? " with rate-based updates" : "") +
                    (learning.device.enabled ? " on a device model" : "") +
-                   "; the GPU learns by the stdp and triplet rules alone");
+                   "; the GPU learns by the stdp, triplet, hebb and oja rules (with scaling and "
+                   "normalisation), without device models");
         if (p.propagation == propagation::pre)
             refuse(where + " is plastic: the GPU walks plastic projections post-synaptically "
                            "(propagation = \"post\" or \"auto\")");
@@ -478,6 +479,11 @@ private:
         if (p.plastic) {
             g.plastic = true;
             g.rule = p.plastic->rule;
+            g.scaling = p.plastic->scaling;
+            if (g.scaling.enabled) {
+                zeros(stdp_traces_.emplace_back(), n_post);
+                g.post_rate = stdp_traces_.back().data();
+            }
             zeros(stdp_traces_.emplace_back(), n_post);
             g.post_fast = stdp_traces_.back().data();
             if (g.rule.triplet) {
@@ -495,12 +501,15 @@ private:
     sim_pre_trace pre_trace(const projection& p, std::uint64_t n_pre) {
         sim_pre_trace tr;
         tr.rule = p.plastic->rule;
+        tr.scaling = p.plastic->scaling;
+        const bool rates = tr.scaling.rule != plasticity::scaling::no_rate_rule;
         for (int k = 0; k < 3; ++k) {
-            zeros(stdp_traces_.emplace_back(), n_pre);
-            tr.fast[k] = stdp_traces_.back().data();
-            if (!tr.rule.triplet) continue;
-            zeros(stdp_traces_.emplace_back(), n_pre);
-            tr.slow[k] = stdp_traces_.back().data();
+            for (double** column : {&tr.fast[k], tr.rule.triplet ? &tr.slow[k] : nullptr,
+                                    rates ? &tr.rate[k] : nullptr}) {
+                if (!column) continue;
+                zeros(stdp_traces_.emplace_back(), n_pre);
+                *column = stdp_traces_.back().data();
+            }
         }
         return tr;
     }

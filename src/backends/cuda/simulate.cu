@@ -176,24 +176,124 @@ __device__ void deliver(const sim_population& P, std::uint64_t i, const double (
 
 // One thread per neuron of the run's populations (all of model M).
 using stdp = plasticity::stdp;
+using scaling = plasticity::scaling;
 
-// A source's trace after `step` (n spikes): the last value decayed, jumping at a spike.
+// A source's traces after `step` (n spikes): the last values decayed, jumping at a spike.
 __device__ void advance_pre_trace(const sim_pre_trace& tr, std::uint64_t i, std::uint64_t step,
                                   int n) {
     const int now = static_cast<int>(step % 3), before = static_cast<int>((step + 2) % 3);
     const double fast = product(tr.fast[before][i], tr.rule.decay_plus);
     tr.fast[now][i] = n ? stdp::after_spike(tr.rule, fast) : fast;
-    if (!tr.rule.triplet) return;
-    const double slow = product(tr.slow[before][i], tr.rule.decay_x);
-    tr.slow[now][i] = n ? stdp::after_spike(tr.rule, slow) : slow;
+    if (tr.rule.triplet) {
+        const double slow = product(tr.slow[before][i], tr.rule.decay_x);
+        tr.slow[now][i] = n ? stdp::after_spike(tr.rule, slow) : slow;
+    }
+    if (tr.rate[0]) {
+        const double rate = product(tr.rate[before][i], tr.scaling.decay);
+        tr.rate[now][i] = n ? rate + 1.0 : rate;
+    }
+}
+
+// Delivers a spike of `count` through entry `at` of G's table into target i's ring slot.
+__device__ void deliver_entry(const sim_population& P, const sim_gather& G, std::uint64_t i,
+                              std::uint64_t at, std::uint64_t step, double count) {
+    const std::uint32_t delay = G.delays ? G.delays[at] : G.delay;
+    P.port[G.port].ring[((step + delay) & P.ring_mask) * P.size + i] +=
+        count * (G.weights ? G.weights[at] : G.weight);
+}
+
+// Target i's incoming synapses of static projection G for the spikes of `step`.
+__device__ void walk(const sim_population& P, const sim_gather& G, std::uint64_t i,
+                     std::uint64_t step, const std::uint16_t* counts) {
+    unsigned events = 0;
+    for (std::uint32_t k = 0; k < G.max_in; ++k) {
+        const std::uint64_t at = k * P.size + i;
+        const std::uint32_t source = G.sources[at];
+        if (source == no_source) break;
+        const double count = counts[G.pre_first + source];
+        if (count == 0) continue;
+        ++events;
+        deliver_entry(P, G, i, at, step, count);
+    }
+    if (events > 0) G.events[i] += events;
+}
+
+// The same for plastic projection G, learning first as apply_plasticity does on the CPU:
+//   spike-timing rules: potentiation if the target fired (against the source's trace),
+//   depression if the source fired (against the target's), both traces decayed to the step
+//   and before its jumps;
+//   rate rules, every `every` steps: each weight scaled by the target's factor (its rate
+//   against the target rate, its weights' sum against w_sum) and moved by hebb or oja from
+//   the rate traces after the step's spikes: a first pass pairs and sums, a second updates;
+// then the spikes go out with the new weights.
+__device__ void learn_and_walk(const sim_view& v, const sim_population& P, const sim_gather& G,
+                               std::uint64_t i, std::uint64_t step, const std::uint16_t* counts,
+                               bool fired) {
+    const stdp::coeffs& c = G.rule;
+    const scaling::coeffs& sc = G.scaling;
+    const sim_pre_trace& tr = v.pre_traces[G.pre_trace];
+    const int before = static_cast<int>((step + 2) % 3), now = static_cast<int>(step % 3);
+    const bool pairing = sc.rule == scaling::no_rate_rule;
+    const bool rate_step = sc.enabled && (step + 1) % sc.every == 0;
+    const double o1 = product(G.post_fast[i], c.decay_minus);
+    const double o2 = c.triplet ? product(G.post_slow[i], c.decay_y) : 0.0;
+    const double z = sc.enabled ? product(G.post_rate[i], sc.decay) + (fired ? 1.0 : 0.0) : 0.0;
+    unsigned long long updates = 0;
+    auto pair = [&](float& w, std::uint32_t source, double count) {
+        if (!pairing) return;
+        if (fired) {
+            const double r1 = product(tr.fast[before][source], c.decay_plus);
+            w = static_cast<float>(stdp::bounded(c, w + stdp::potentiation(c, w, r1, o2)));
+            ++updates;
+        }
+        if (count != 0) {
+            const double r2 = c.triplet ? product(tr.slow[before][source], c.decay_x) : 0.0;
+            w = static_cast<float>(stdp::bounded(c, w + stdp::depression(c, w, o1, r2)));
+            ++updates;
+        }
+    };
+    double f = 1.0;
+    if (rate_step) {
+        double sum = 0.0;
+        for (std::uint32_t k = 0; k < G.max_in; ++k) {
+            const std::uint64_t at = k * P.size + i;
+            const std::uint32_t source = G.sources[at];
+            if (source == no_source) break;
+            pair(G.weights[at], source, counts[G.pre_first + source]);
+            if (sc.w_sum > 0) sum += G.weights[at];
+        }
+        f = scaling::factor(sc, z, sum);
+    }
+    unsigned events = 0;
+    for (std::uint32_t k = 0; k < G.max_in; ++k) {
+        const std::uint64_t at = k * P.size + i;
+        const std::uint32_t source = G.sources[at];
+        if (source == no_source) break;
+        const double count = counts[G.pre_first + source];
+        float& w = G.weights[at];
+        if (!rate_step) {
+            pair(w, source, count);
+        } else {
+            const double dw =
+                product(w, f - 1.0) +
+                (tr.rate[0] ? scaling::rate_change(sc, w, tr.rate[now][source], z) : 0.0);
+            w = static_cast<float>(stdp::bounded(c, w + dw));
+            ++updates;
+        }
+        if (count == 0) continue;
+        ++events;
+        deliver_entry(P, G, i, at, step, count);
+    }
+    if (events > 0) G.events[i] += events;
+    G.post_fast[i] = fired ? stdp::after_spike(c, o1) : o1;
+    if (c.triplet) G.post_slow[i] = fired ? stdp::after_spike(c, o2) : o2;
+    if (sc.enabled) G.post_rate[i] = z;
+    if (updates > 0) G.updates[i] += updates;
 }
 
 // The post-synaptic walk of neuron i of P for the spikes of `step`: its incoming synapses of
 // each post-synaptic projection in turn, so that its ring slots take their additions in the
-// CPU's order (projection, source, row position), without atomics. A plastic projection's
-// synapse first learns from the step's spikes as apply_plasticity does (potentiation if the
-// target fired, against the source's trace; depression if the source fired, against the
-// target's; both traces decayed to the step, before its jumps), then delivers.
+// CPU's order (projection, source, row position), without atomics.
 __device__ void gather_spikes(const sim_view& v, const sim_population& P, std::uint64_t i,
                               std::uint64_t step) {
     if (P.gather_begin == P.gather_end) return;
@@ -201,46 +301,10 @@ __device__ void gather_spikes(const sim_view& v, const sim_population& P, std::u
     const bool fired = counts[P.first + i] != 0;
     for (std::uint32_t j = P.gather_begin; j < P.gather_end; ++j) {
         const sim_gather& G = v.gathers[j];
-        double* ring = P.port[G.port].ring;
-        const stdp::coeffs& c = G.rule;
-        const sim_pre_trace* tr = G.plastic ? v.pre_traces + G.pre_trace : nullptr;
-        const int before = static_cast<int>((step + 2) % 3);
-        double o1 = 0.0, o2 = 0.0;
-        if (G.plastic) {
-            o1 = product(G.post_fast[i], c.decay_minus);
-            if (c.triplet) o2 = product(G.post_slow[i], c.decay_y);
-        }
-        unsigned events = 0, updates = 0;
-        for (std::uint32_t k = 0; k < G.max_in; ++k) {
-            const std::uint64_t at = k * P.size + i;
-            const std::uint32_t source = G.sources[at];
-            if (source == no_source) break;
-            const double count = counts[G.pre_first + source];
-            if (G.plastic) {
-                float& w = G.weights[at];
-                if (fired) {
-                    const double r1 = product(tr->fast[before][source], c.decay_plus);
-                    w = static_cast<float>(stdp::bounded(c, w + stdp::potentiation(c, w, r1, o2)));
-                    ++updates;
-                }
-                if (count != 0) {
-                    const double r2 =
-                        c.triplet ? product(tr->slow[before][source], c.decay_x) : 0.0;
-                    w = static_cast<float>(stdp::bounded(c, w + stdp::depression(c, w, o1, r2)));
-                    ++updates;
-                }
-            }
-            if (count == 0) continue;
-            ++events;
-            const std::uint32_t delay = G.delays ? G.delays[at] : G.delay;
-            ring[((step + delay) & P.ring_mask) * P.size + i] +=
-                count * (G.weights ? G.weights[at] : G.weight);
-        }
-        if (events > 0) G.events[i] += events;
-        if (!G.plastic) continue;
-        G.post_fast[i] = fired ? stdp::after_spike(c, o1) : o1;
-        if (c.triplet) G.post_slow[i] = fired ? stdp::after_spike(c, o2) : o2;
-        if (updates > 0) G.updates[i] += updates;
+        if (G.plastic)
+            learn_and_walk(v, P, G, i, step, counts, fired);
+        else
+            walk(P, G, i, step, counts);
     }
 }
 
