@@ -141,6 +141,11 @@ struct sim_gather {
     int pre_trace = 0;
     double *post_fast = nullptr, *post_slow = nullptr, *post_rate = nullptr;
     unsigned long long* updates = nullptr;
+    // rstdp: eligibility per entry and the step it was last brought to; reward events by step.
+    float *elig = nullptr, *elig_at = nullptr;
+    const std::uint64_t* reward_steps = nullptr;
+    const double* reward_amounts = nullptr;
+    std::uint32_t rewards = 0;
 };
 
 // A plastic projection's traces of its sources (r1 with τ+, r2 with τx when triplet, the rate

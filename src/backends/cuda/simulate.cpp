@@ -50,8 +50,8 @@ std::string model_names() {
 [[noreturn]] void refuse(const std::string& what) {
     throw bad_config("--device cuda: " + what + "; the GPU runs populations of " + model_names() +
                      " (deterministic or escape-noise firing) with delta, exponential or alpha "
-                     "current and conductance synapses, static or learning (stdp, triplet, hebb, "
-                     "oja) projections, "
+                     "current and conductance synapses, static or learning projections (no "
+                     "device models), "
                      "every stimulus, "
                      "spike and state recording; run this experiment on the CPU");
 }
@@ -174,11 +174,9 @@ private:
         if (p.complex_weight) refuse(where + " has complex weights");
         if (!p.plastic) return;
         const plastic_state& learning = *p.plastic;
-        if (learning.rule.eligibility || learning.device.enabled)
+        if (learning.device.enabled)
             refuse(where + " learns by " + learning.rule_name +
-                   (learning.device.enabled ? " on a device model" : "") +
-                   "; the GPU learns by the stdp, triplet, hebb and oja rules (with scaling and "
-                   "normalisation), without device models");
+                   " on a device model; the GPU learns without device models");
         if (p.propagation == propagation::pre)
             refuse(where + " is plastic: the GPU walks plastic projections post-synaptically "
                            "(propagation = \"post\" or \"auto\")");
@@ -492,6 +490,21 @@ private:
             }
             zeros(updates_.emplace_back(), n_post);
             g.updates = updates_.back().data();
+            if (g.rule.eligibility) {
+                for (float** column : {&g.elig, &g.elig_at}) {
+                    zeros(eligibility_.emplace_back(), entries);
+                    *column = eligibility_.back().data();
+                }
+                std::vector<std::uint64_t> steps;
+                std::vector<double> amounts;
+                for (const auto& [step, amount] : p.plastic->rewards) {
+                    steps.push_back(step);
+                    amounts.push_back(amount);
+                }
+                g.reward_steps = upload(reward_steps_, steps);
+                g.reward_amounts = upload(reward_amounts_, amounts);
+                g.rewards = static_cast<std::uint32_t>(steps.size());
+            }
             learned_.push_back({&p, std::move(entry_of), g.weights, entries, g.updates, n_post});
         }
         return g;
@@ -766,6 +779,9 @@ private:
     std::vector<learned> learned_;
     std::deque<buffer<double>> stdp_traces_;
     std::deque<buffer<unsigned long long>> updates_;
+    std::deque<buffer<float>> eligibility_;
+    std::deque<buffer<std::uint64_t>> reward_steps_;
+    std::deque<buffer<double>> reward_amounts_;
     buffer<sim_pre_trace> pre_traces_;
     buffer<sim_gather> gathers_;
     buffer<std::uint16_t> counts_[2];

@@ -222,6 +222,9 @@ __device__ void walk(const sim_population& P, const sim_gather& G, std::uint64_t
 //   spike-timing rules: potentiation if the target fired (against the source's trace),
 //   depression if the source fired (against the target's), both traces decayed to the step
 //   and before its jumps;
+//   rstdp: the step's reward events first move every weight by η·R·e, then the spike-timing
+//   changes go into the eligibility e instead of the weight (e decays lazily, from the step
+//   it was last brought to);
 //   rate rules, every `every` steps: each weight scaled by the target's factor (its rate
 //   against the target rate, its weights' sum against w_sum) and moved by hebb or oja from
 //   the rate traces after the step's spikes: a first pass pairs and sums, a second updates;
@@ -239,19 +242,46 @@ __device__ void learn_and_walk(const sim_view& v, const sim_population& P, const
     const double o2 = c.triplet ? product(G.post_slow[i], c.decay_y) : 0.0;
     const double z = sc.enabled ? product(G.post_rate[i], sc.decay) + (fired ? 1.0 : 0.0) : 0.0;
     unsigned long long updates = 0;
-    auto pair = [&](float& w, std::uint32_t source, double count) {
+    const double time = static_cast<double>(step);
+    // rstdp: entry `at`'s eligibility brought to this step.
+    auto eligibility = [&](std::uint64_t at) {
+        const double e = product(G.elig[at], std::pow(c.decay_elig, time - G.elig_at[at]));
+        G.elig_at[at] = static_cast<float>(time);
+        return e;
+    };
+    // A spike-timing change dw(w) of entry `at`: into the weight, or (rstdp) its eligibility.
+    auto change = [&](std::uint64_t at, auto&& dw) {
+        float& w = G.weights[at];
+        if (c.eligibility)
+            G.elig[at] = static_cast<float>(eligibility(at) + dw(w));
+        else
+            w = static_cast<float>(stdp::bounded(c, w + dw(w)));
+        ++updates;
+    };
+    auto pair = [&](std::uint64_t at, std::uint32_t source, double count) {
         if (!pairing) return;
         if (fired) {
             const double r1 = product(tr.fast[before][source], c.decay_plus);
-            w = static_cast<float>(stdp::bounded(c, w + stdp::potentiation(c, w, r1, o2)));
-            ++updates;
+            change(at, [&](double w) { return stdp::potentiation(c, w, r1, o2); });
         }
         if (count != 0) {
             const double r2 = c.triplet ? product(tr.slow[before][source], c.decay_x) : 0.0;
-            w = static_cast<float>(stdp::bounded(c, w + stdp::depression(c, w, o1, r2)));
-            ++updates;
+            change(at, [&](double w) { return stdp::depression(c, w, o1, r2); });
         }
     };
+    // The step's reward events (rewards of earlier steps were applied at theirs).
+    std::uint32_t reward = 0;
+    while (reward < G.rewards && G.reward_steps[reward] < step) ++reward;
+    for (; reward < G.rewards && G.reward_steps[reward] == step; ++reward)
+        for (std::uint32_t k = 0; k < G.max_in; ++k) {
+            const std::uint64_t at = k * P.size + i;
+            if (G.sources[at] == no_source) break;
+            const double e = eligibility(at);
+            G.elig[at] = static_cast<float>(e);
+            float& w = G.weights[at];
+            w = static_cast<float>(
+                stdp::bounded(c, w + product(product(c.eta, G.reward_amounts[reward]), e)));
+        }
     double f = 1.0;
     if (rate_step) {
         double sum = 0.0;
@@ -259,7 +289,7 @@ __device__ void learn_and_walk(const sim_view& v, const sim_population& P, const
             const std::uint64_t at = k * P.size + i;
             const std::uint32_t source = G.sources[at];
             if (source == no_source) break;
-            pair(G.weights[at], source, counts[G.pre_first + source]);
+            pair(at, source, counts[G.pre_first + source]);
             if (sc.w_sum > 0) sum += G.weights[at];
         }
         f = scaling::factor(sc, z, sum);
@@ -272,7 +302,7 @@ __device__ void learn_and_walk(const sim_view& v, const sim_population& P, const
         const double count = counts[G.pre_first + source];
         float& w = G.weights[at];
         if (!rate_step) {
-            pair(w, source, count);
+            pair(at, source, count);
         } else {
             const double dw =
                 product(w, f - 1.0) +
