@@ -265,6 +265,10 @@ private:
         view_.isi_sq = isi_sq_.data();
         view_.last_step = last_step_.data();
         upload_projections(pops);
+        for (sim_run& run : schedule_.runs)
+            for (std::uint32_t p = run.first_pop; p < run.end_pop; ++p)
+                run.walks = run.walks || pops[p].gather_begin != pops[p].gather_end ||
+                            pops[p].trace_begin != pops[p].trace_end;
 
         // State traces: each recorder's neurons and its samples.
         std::vector<sim_trace> traces;

@@ -338,7 +338,9 @@ __device__ void gather_spikes(const sim_view& v, const sim_population& P, std::u
     }
 }
 
-template<class M>
+// One thread per neuron of the run's populations (all of model M); Walks: the run has
+// post-synaptic projections or plastic sources (sim_run::walks).
+template<class M, bool Walks>
 __global__ void update(sim_view v, std::uint64_t offset, sim_run run) {
     const std::uint64_t g = run.first + blockIdx.x * std::uint64_t{blockDim.x} + threadIdx.x;
     if (g >= run.first + run.size) return;
@@ -347,7 +349,7 @@ __global__ void update(sim_view v, std::uint64_t offset, sim_run run) {
         pop(population_of(g, static_cast<int>(run.first_pop), static_cast<int>(run.end_pop)));
     const std::uint64_t i = g - P.first;
     // The previous step's spikes first, as the CPU propagates them before this step's update.
-    if (step > 0) gather_spikes(v, P, i, step - 1);
+    if (Walks && step > 0) gather_spikes(v, P, i, step - 1);
     const std::uint64_t slot = (step & P.ring_mask) * P.size + i;
     // Every load first, then the arithmetic, then every store: the loads' latencies overlap
     // instead of queuing behind stores the compiler must assume may alias them.
@@ -394,8 +396,9 @@ __global__ void update(sim_view v, std::uint64_t offset, sim_run run) {
     }
     const unsigned parity = step & 1;
     if (v.counts[parity]) v.counts[parity][g] = static_cast<std::uint16_t>(n);
-    for (std::uint32_t t = P.trace_begin; t < P.trace_end; ++t)
-        advance_pre_trace(v.pre_traces[t], i, step, n);
+    if constexpr (Walks)
+        for (std::uint32_t t = P.trace_begin; t < P.trace_end; ++t)
+            advance_pre_trace(v.pre_traces[t], i, step, n);
     if (n == 0) return;
     count_spike(v.spikes[g], v.last_step[g], v.isi_sum[g], v.isi_sq[g], v.isi_n[g], step);
     if (v.fired_size) {
@@ -494,7 +497,10 @@ void launch_update(const sim_view& v, std::uint64_t offset, const sim_run& run, 
                    std::tuple<M...>*) {
     const auto blocks = static_cast<unsigned>((run.size + block_threads - 1) / block_threads);
     int model = 0;
-    ((model++ == run.model ? launch(update<M>, blocks, block_threads, stream, v, offset, run)
+    auto kernel = [&](auto* update_kernel) {
+        launch(update_kernel, blocks, block_threads, stream, v, offset, run);
+    };
+    ((model++ == run.model ? (run.walks ? kernel(update<M, true>) : kernel(update<M, false>))
                            : void()),
      ...);
 }
