@@ -10,11 +10,11 @@
 
 namespace nm::cuda {
 
-// The descriptors into constant memory: populations, projections, and the projections leaving
-// each population (outgoing[begin[p] .. begin[p + 1]]).
+// The descriptors into constant memory: populations, projections, stimuli, and the projections
+// leaving each population (outgoing[begin[p] .. begin[p + 1]]).
 void set_network(const std::vector<sim_population>& pops,
                  const std::vector<sim_projection>& projections,
-                 const std::vector<std::uint32_t>& begin,
+                 const std::vector<sim_stimulus>& stimuli, const std::vector<std::uint32_t>& begin,
                  const std::vector<std::uint32_t>& outgoing);
 
 // Steps base + first_offset .. base + first_offset + count − 1 (base read on the device from

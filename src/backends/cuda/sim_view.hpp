@@ -29,7 +29,7 @@ constexpr int max_state = []<class... M>(std::tuple<M...>*) {
     return static_cast<int>(std::max({M::state_fields.size()...}));
 }(static_cast<sim_models*>(nullptr));
 
-constexpr int max_ports = 4, max_populations = 48, max_projections = 256;
+constexpr int max_ports = 4, max_populations = 48, max_projections = 256, max_stimuli = 64;
 
 // delta: a jump in v; exp_exact / alpha_exact: a current through the model's exact kernels
 // (linear models); cond_exp / cond_alpha: a conductance with its reversal potential, and
@@ -99,7 +99,7 @@ struct sim_population {
     rng_stream firing;
     int ports = 0, n_stimuli = 0;
     sim_port port[max_ports];
-    const sim_stimulus* stimuli = nullptr; // in global memory: any number, read by every thread
+    int first_stimulus = 0; // its stimuli: the network's [first, first + n_stimuli)
     bool record = false;
     std::uint64_t record_start = 0, record_stop = 0;
     const std::uint8_t* selected = nullptr; // null: every neuron is recorded

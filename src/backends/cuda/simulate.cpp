@@ -157,6 +157,11 @@ private:
             total += pop->size();
         }
         if (total >= (std::uint64_t{1} << 32)) refuse("more than 2^32 neurons");
+        std::size_t stimuli = 0;
+        for (const auto& list : net_.stimuli) stimuli += list.size();
+        if (stimuli > max_stimuli)
+            refuse(std::to_string(stimuli) + " stimuli (at most " + std::to_string(max_stimuli) +
+                   ")");
         if (net_.populations.size() > max_populations)
             refuse("more than " + std::to_string(max_populations) + " populations");
         if (net_.projections.size() > max_projections)
@@ -376,7 +381,7 @@ private:
                     outgoing.push_back(j);
             begin.push_back(static_cast<std::uint32_t>(outgoing.size()));
         }
-        set_network(pops, projs, begin, outgoing);
+        set_network(pops, projs, stimuli_, begin, outgoing);
         zeros(events_, std::max<std::size_t>(1, projs.size()));
         view_.events = events_.data();
 
@@ -574,11 +579,13 @@ private:
         return model;
     }
 
-    // A population's stimuli as the update applies them (sim_stimulus), uploaded into d.
+    // A population's stimuli as the update applies them (sim_stimulus), appended to the
+    // network's (for constant memory) with their tables uploaded; d gets their range.
     void upload_stimuli(const std::vector<stimulus>& stimuli, sim_population& d) {
-        std::vector<sim_stimulus> out;
+        d.first_stimulus = static_cast<int>(stimuli_.size());
+        d.n_stimuli = static_cast<int>(stimuli.size());
         for (const stimulus& s : stimuli) {
-            sim_stimulus& S = out.emplace_back();
+            sim_stimulus& S = stimuli_.emplace_back();
             S.port = s.port;
             S.weight = s.p.weight;
             S.start = s.start_step;
@@ -648,8 +655,6 @@ private:
             }
             }
         }
-        d.n_stimuli = static_cast<int>(out.size());
-        d.stimuli = upload(stimuli_, out);
     }
 
     // A new buffer of `store` holding `values`; its device address (null when empty).
@@ -765,7 +770,7 @@ private:
     std::deque<buffer<std::uint8_t>> masks_;
     std::deque<buffer<std::uint32_t>> event_neurons_;
     std::deque<buffer<std::uint16_t>> event_counts_;
-    std::deque<buffer<sim_stimulus>> stimuli_;
+    std::vector<sim_stimulus> stimuli_; // every population's, in order (constant memory)
     std::deque<buffer<std::uint32_t>> targets_, gather_tables_;
     std::deque<buffer<std::uint16_t>> delays_;
     std::vector<std::uint32_t> spread_;                    // the pre-synaptic projections...

@@ -27,10 +27,12 @@ constexpr int block_threads = 256;
 
 // Raw bytes: __constant__ arrays of the descriptors would need their constructors run.
 static_assert(sizeof(sim_population) * max_populations + sizeof(sim_projection) * max_projections +
+                      sizeof(sim_stimulus) * max_stimuli +
                       4 * (max_populations + 1 + max_projections) <=
                   62 * 1024,
               "constant memory holds 64 KB");
 __constant__ alignas(16) unsigned char population_bytes[sizeof(sim_population) * max_populations];
+__constant__ alignas(16) unsigned char stimulus_bytes[sizeof(sim_stimulus) * max_stimuli];
 __constant__ alignas(16) unsigned char projection_bytes[sizeof(sim_projection) * max_projections];
 __constant__ std::uint32_t outgoing_begin[max_populations + 1], outgoing[max_projections];
 
@@ -39,6 +41,9 @@ __device__ const sim_population& pop(int p) {
 }
 __device__ const sim_projection& projection(std::uint32_t j) {
     return reinterpret_cast<const sim_projection*>(projection_bytes)[j];
+}
+__device__ const sim_stimulus& stimulus(int k) {
+    return reinterpret_cast<const sim_stimulus*>(stimulus_bytes)[k];
 }
 
 // The population of global neuron g among populations [first, end).
@@ -77,8 +82,8 @@ __device__ std::uint32_t poisson_count(const sim_stimulus& S, std::uint64_t i, s
 template<int Ports>
 __device__ void apply_stimuli(const sim_population& P, std::uint64_t i, std::uint64_t step,
                               double (&arrived)[Ports], double& current) {
-    for (int s = 0; s < P.n_stimuli; ++s) {
-        const sim_stimulus& S = P.stimuli[s];
+    for (int s = P.first_stimulus; s < P.first_stimulus + P.n_stimuli; ++s) {
+        const sim_stimulus& S = stimulus(s);
         if (step < S.start || step >= S.stop || (S.selected && !S.selected[i])) continue;
         switch (S.kind) {
         case sim_stimulus_kind::poisson:
@@ -509,9 +514,13 @@ void launch_update(const sim_view& v, std::uint64_t offset, const sim_run& run, 
 
 void set_network(const std::vector<sim_population>& pops,
                  const std::vector<sim_projection>& projections,
-                 const std::vector<std::uint32_t>& begin, const std::vector<std::uint32_t>& out) {
+                 const std::vector<sim_stimulus>& stimuli, const std::vector<std::uint32_t>& begin,
+                 const std::vector<std::uint32_t>& out) {
     NM_CUDA_CHECK(
         cudaMemcpyToSymbol(population_bytes, pops.data(), pops.size() * sizeof(sim_population)));
+    if (!stimuli.empty())
+        NM_CUDA_CHECK(cudaMemcpyToSymbol(stimulus_bytes, stimuli.data(),
+                                         stimuli.size() * sizeof(sim_stimulus)));
     if (!projections.empty()) {
         NM_CUDA_CHECK(cudaMemcpyToSymbol(projection_bytes, projections.data(),
                                          projections.size() * sizeof(sim_projection)));
