@@ -32,8 +32,10 @@ double peak_rss_gib() {
 
 const char* const usage =
     "usage: nm_bench_microcircuit --file TOML [--warmup MS] [--threads N] [--device cpu|cuda]\n"
-    "Times a network written by tools/microcircuit.py: build, then the real-time\n"
-    "factor after the warm-up (the file's duration includes the warm-up).";
+    "                             [--propagation auto|pre|post]\n"
+    "Times a network written by tools/microcircuit.py (or any experiment): build, then the\n"
+    "real-time factor after the warm-up (the file's duration includes the warm-up).\n"
+    "--propagation sets every projection's GPU propagation (default: as the file says).";
 
 } // namespace
 
@@ -41,7 +43,7 @@ int main(int argc, char** argv) {
     std::string file;
     double warmup = 500.0;
     int threads = 0;
-    std::string device = "cpu";
+    std::string device = "cpu", propagation;
     read_flags(argc, argv, usage, [&](const std::string& flag, const std::string& value) {
         if (flag == "--file")
             file = value;
@@ -51,6 +53,8 @@ int main(int argc, char** argv) {
             threads = std::stoi(value);
         else if (flag == "--device")
             device = value;
+        else if (flag == "--propagation")
+            propagation = value;
         else
             return false;
         return true;
@@ -63,6 +67,8 @@ int main(int argc, char** argv) {
         nm::experiment e = nm::load_experiment(file);
         e.records.clear();
         if (threads > 0) e.simulation.threads = threads;
+        if (!propagation.empty())
+            for (auto& p : e.projections) p.propagation = propagation;
         nm::device_simulator on_device;
         if (device == "cuda") {
 #ifdef NM_WITH_CUDA
@@ -98,6 +104,7 @@ int main(int argc, char** argv) {
                     static_cast<double>(timed_step) * r.dt * 1e-3, peak_rss_gib(),
                     static_cast<double>(r.synapse_bytes) / static_cast<double>(r.synapses),
                     rate / static_cast<double>(r.neurons));
+        if (!r.device_plan.empty()) std::printf("  %s\n", r.device_plan.c_str());
         for (const auto& p : r.populations)
             std::printf("  %-6s %8.2f Hz\n", p.name.c_str(), p.rate_hz);
     } catch (const nm::error& err) {
