@@ -429,6 +429,43 @@ TEST(NM_SIM_SUITE, plasticity_learns_the_cpus_weights) {
     EXPECT_EQ(gpu.weights[0].weight, cpu.weights[0].weight);
 }
 
+// The trial examples on the GPU, shortened: the reward-modulated association (first-spike
+// answers rewarding the rstdp projection in closed loop) and Diehl & Cook's unsupervised digits
+// (soft-bounded STDP with normalisation into adaptive neurons, vote decoding). Every trial's
+// responses and answers, the accuracy and the learned weights are the CPU's (rstdp's within
+// 1e-6: its eligibility decays through pow()).
+TEST(NM_SIM_SUITE, trial_examples_learn_as_on_the_cpu) {
+    NM_NEED_SIM_DEVICE();
+    for (const char* name : {"rstdp_association", "unsupervised_digits"}) {
+        SCOPED_TRACE(name);
+        experiment e = load_experiment(std::string(NM_SOURCE_DIR) + "/examples/" + name + ".toml");
+        e.trials->learn = 12;
+        e.trials->label = e.trials->label > 0 ? 6 : 0;
+        e.trials->test = 6;
+        e.simulation.duration = static_cast<double>(e.trials->trials()) * e.trials->trial_ms();
+        e.records.clear();
+        const run_result cpu = run_on(e, false), gpu = run_on(e, true);
+        ASSERT_TRUE(cpu.trials && gpu.trials);
+        ASSERT_GT(cpu.spikes_total, 100u);
+        ASSERT_EQ(gpu.trials->rows.size(), cpu.trials->rows.size());
+        for (std::size_t k = 0; k < cpu.trials->rows.size(); ++k) {
+            EXPECT_EQ(gpu.trials->rows[k].spikes, cpu.trials->rows[k].spikes) << "trial " << k;
+            EXPECT_EQ(gpu.trials->rows[k].prediction, cpu.trials->rows[k].prediction);
+        }
+        EXPECT_EQ(gpu.trials->accuracy, cpu.trials->accuracy);
+        EXPECT_EQ(gpu.trials->neuron_class, cpu.trials->neuron_class);
+        ASSERT_EQ(gpu.weights.size(), cpu.weights.size());
+        for (std::size_t k = 0; k < cpu.weights.size(); ++k) {
+            const auto& a = gpu.weights[k].weight;
+            const auto& b = cpu.weights[k].weight;
+            ASSERT_EQ(a.size(), b.size());
+            for (std::size_t x = 0; x < a.size(); ++x)
+                ASSERT_NEAR(a[x], b[x], 1e-6f) << "projection " << k << ", synapse " << x;
+        }
+        EXPECT_EQ(gpu.spikes_total, cpu.spikes_total);
+    }
+}
+
 // Brunel's network A (examples/brunel.toml) at a tenth of its size, pre-synaptically: atomic
 // additions come in any order, so only statistics are promised (rates and irregularity), and
 // each spike reaches as many synapses on average as on the CPU (none is lost).

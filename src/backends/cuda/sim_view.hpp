@@ -172,6 +172,26 @@ struct sim_trace {
     double* values = nullptr;
 };
 
+// A trial protocol (core/trials.hpp) on the device: the input population's Bernoulli input of
+// each presentation, the readout's responses per trial, plasticity frozen after the learning
+// trials, and (first_spike decoding) the closed-loop reward of the answering step.
+struct sim_trials {
+    bool on = false, first_spike = false;
+    std::uint32_t input = 0, readout = 0; // population indices
+    std::uint64_t trial_steps = 0, present_steps = 0, learn_steps = 0;
+    std::uint32_t features = 0;
+    const double* rows = nullptr;          // samples × features in [0, 1]
+    const std::uint32_t* row_of = nullptr; // per trial: its sample
+    const std::uint32_t* label_of = nullptr;
+    double p_spike = 0, weight = 0, reward = 0, punishment = 0;
+    int port = 0;
+    rng_stream rng;
+    // Readout responses [trial][neuron]: spike counts and the step of the first (in the trial;
+    // no_response if none).
+    std::uint32_t *counts = nullptr, *first_step = nullptr;
+};
+constexpr std::uint32_t no_response = 0xFFFFFFFFu;
+
 struct sim_record {
     std::uint32_t step, population, neuron, count;
     float offset; // ms into the step (models timing their crossings), else -1
@@ -220,6 +240,7 @@ struct sim_view {
     const std::uint64_t* base_step = nullptr; // the step of a graph's first node
     const sim_trace* traces = nullptr;
     int n_traces = 0;
+    sim_trials trials;
 };
 
 } // namespace nm::cuda

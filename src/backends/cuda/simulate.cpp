@@ -147,7 +147,6 @@ private:
             if (std::find(fields.begin(), fields.end(), t.field) == fields.end())
                 refuse("trace \"" + t.field + "\" is not a state field of the model");
         }
-        if (net_.trials) refuse("trial protocols are CPU-only");
         std::uint64_t total = 0;
         for (const auto& pop : net_.populations) {
             const std::string where = "population \"" + pop->name() + "\"";
@@ -270,6 +269,7 @@ private:
         view_.isi_sq = isi_sq_.data();
         view_.last_step = last_step_.data();
         upload_projections(pops);
+        if (net_.trials) upload_trials(*net_.trials);
         for (sim_run& run : schedule_.runs)
             for (std::uint32_t p = run.first_pop; p < run.end_pop; ++p)
                 run.walks = run.walks || pops[p].gather_begin != pops[p].gather_end ||
@@ -579,6 +579,31 @@ private:
         return model;
     }
 
+    // The trial protocol: its samples and order, and the readout's responses to fill.
+    void upload_trials(const trial_protocol& tp) {
+        sim_trials& T = view_.trials;
+        T.on = true;
+        T.first_spike = tp.decode == trial_decode::first_spike;
+        T.input = tp.input;
+        T.readout = tp.readout;
+        T.trial_steps = tp.trial_steps;
+        T.present_steps = tp.present_steps;
+        T.learn_steps = tp.learn_steps();
+        T.features = tp.features;
+        T.rows = upload(tables_, tp.rows);
+        T.row_of = upload(trial_tables_, tp.row_of);
+        T.label_of = upload(trial_tables_, tp.label_of);
+        T.p_spike = tp.p_spike;
+        T.weight = tp.weight;
+        T.reward = tp.reward;
+        T.punishment = tp.punishment;
+        T.port = tp.port;
+        T.rng = tp.rng;
+        static_assert(trial_protocol::no_spike == no_response);
+        T.counts = upload(trial_tables_, tp.counts);
+        T.first_step = upload(trial_tables_, tp.first_step);
+    }
+
     // A population's stimuli as the update applies them (sim_stimulus), appended to the
     // network's (for constant memory) with their tables uploaded; d gets their range.
     void upload_stimuli(const std::vector<stimulus>& stimuli, sim_population& d) {
@@ -659,7 +684,7 @@ private:
 
     // A new buffer of `store` holding `values`; its device address (null when empty).
     template<class T>
-    static const T* upload(std::deque<buffer<T>>& store, const std::vector<T>& values) {
+    static T* upload(std::deque<buffer<T>>& store, const std::vector<T>& values) {
         if (values.empty()) return nullptr;
         store.emplace_back().upload(values.data(), values.size());
         return store.back().data();
@@ -713,6 +738,15 @@ private:
                    std::to_string(gathered_.size()) + " walked post-synaptically (" +
                    std::to_string(learned_.size()) + " learning)";
         download_learned();
+        if (net_.trials) {
+            trial_protocol& tp = *net_.trials;
+            NM_CUDA_CHECK(cudaMemcpy(tp.counts.data(), view_.trials.counts,
+                                     tp.counts.size() * sizeof(std::uint32_t),
+                                     cudaMemcpyDeviceToHost));
+            NM_CUDA_CHECK(cudaMemcpy(tp.first_step.data(), view_.trials.first_step,
+                                     tp.first_step.size() * sizeof(std::uint32_t),
+                                     cudaMemcpyDeviceToHost));
+        }
         std::vector<unsigned long long> events(events_.size());
         events_.download(events.data(), events.size());
         out.events.assign(events.begin(), events.begin() + net_.projections.size());
@@ -770,6 +804,7 @@ private:
     std::deque<buffer<std::uint8_t>> masks_;
     std::deque<buffer<std::uint32_t>> event_neurons_;
     std::deque<buffer<std::uint16_t>> event_counts_;
+    std::deque<buffer<std::uint32_t>> trial_tables_;
     std::vector<sim_stimulus> stimuli_; // every population's, in order (constant memory)
     std::deque<buffer<std::uint32_t>> targets_, gather_tables_;
     std::deque<buffer<std::uint16_t>> delays_;

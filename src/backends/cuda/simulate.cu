@@ -121,6 +121,29 @@ __device__ void apply_stimuli(const sim_population& P, std::uint64_t i, std::uin
     }
 }
 
+// A trial's input to neuron i of the input population (apply_trial_input on the CPU): during a
+// presentation it fires with probability x_i·p_spike from the protocol's stream.
+template<int Ports>
+__device__ void add_trial_input(const sim_trials& T, std::uint64_t i, std::uint64_t step,
+                                double (&arrived)[Ports]) {
+    const std::uint64_t trial = step / T.trial_steps;
+    if (step - trial * T.trial_steps >= T.present_steps) return;
+    const double x = T.rows[std::uint64_t{T.row_of[trial]} * T.features + i];
+    if (x > 0 && T.rng.uniform(static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(step)) <
+                     x * T.p_spike)
+        add_to(arrived, T.port, T.weight);
+}
+
+// Readout neuron i's n spikes at `step` into its trial's responses (record_trial_responses).
+__device__ void record_response(const sim_trials& T, const sim_population& P, std::uint64_t i,
+                                std::uint64_t step, int n) {
+    const std::uint64_t trial = step / T.trial_steps, within = step - trial * T.trial_steps;
+    if (within >= T.present_steps) return;
+    const std::uint64_t at = trial * P.size + i;
+    T.counts[at] += static_cast<std::uint32_t>(n);
+    T.first_step[at] = min(T.first_step[at], static_cast<std::uint32_t>(within));
+}
+
 // The model's coefficients for neuron i of P.
 template<class M>
 __device__ const typename M::coeffs& coefficients(const sim_population& P, std::uint64_t i) {
@@ -223,6 +246,30 @@ __device__ void walk(const sim_population& P, const sim_gather& G, std::uint64_t
     if (events > 0) G.events[i] += events;
 }
 
+// A trial protocol's closed-loop reward of `step` (trial_reward on the CPU): while learning with
+// first_spike decoding, at the first step of a presentation at which readout neurons fire,
+// the reward if exactly one fired and it stands for the trial's label, else the punishment.
+// The readout's first_step entries of earlier steps tell whether the trial was answered (the
+// readout's updates of the next step only lower no_spike entries to later steps).
+__device__ double trial_reward(const sim_view& v, std::uint64_t step) {
+    const sim_trials& T = v.trials;
+    if (!T.on || !T.first_spike || step >= T.learn_steps) return 0.0;
+    const std::uint64_t trial = step / T.trial_steps, within = step - trial * T.trial_steps;
+    if (within >= T.present_steps) return 0.0;
+    const sim_population& R = pop(static_cast<int>(T.readout));
+    const std::uint16_t* counts = v.counts[step & 1];
+    std::uint32_t firing = 0, answer = 0, earliest = no_response;
+    for (std::uint32_t j = 0; j < R.size; ++j) {
+        if (counts[R.first + j] != 0) {
+            ++firing;
+            answer = j;
+        }
+        earliest = min(earliest, T.first_step[trial * R.size + j]);
+    }
+    if (firing == 0 || earliest != within) return 0.0;
+    return firing == 1 && answer == T.label_of[trial] ? T.reward : T.punishment;
+}
+
 // The same for plastic projection G, learning first as apply_plasticity does on the CPU:
 //   spike-timing rules: potentiation if the target fired (against the source's trace),
 //   depression if the source fired (against the target's), both traces decayed to the step
@@ -274,30 +321,38 @@ __device__ void learn_and_walk(const sim_view& v, const sim_population& P, const
             change(at, [&](double w) { return stdp::depression(c, w, o1, r2); });
         }
     };
+    // rstdp: a reward of `amount` moves entry `at` by η·amount·e.
+    auto reward_entry = [&](std::uint64_t at, double amount) {
+        const double e = eligibility(at);
+        G.elig[at] = static_cast<float>(e);
+        float& w = G.weights[at];
+        w = static_cast<float>(stdp::bounded(c, w + product(product(c.eta, amount), e)));
+    };
     // The step's reward events (rewards of earlier steps were applied at theirs).
-    std::uint32_t reward = 0;
-    while (reward < G.rewards && G.reward_steps[reward] < step) ++reward;
-    for (; reward < G.rewards && G.reward_steps[reward] == step; ++reward)
+    std::uint32_t event = 0;
+    while (event < G.rewards && G.reward_steps[event] < step) ++event;
+    for (; event < G.rewards && G.reward_steps[event] == step; ++event)
         for (std::uint32_t k = 0; k < G.max_in; ++k) {
             const std::uint64_t at = k * P.size + i;
             if (G.sources[at] == no_source) break;
-            const double e = eligibility(at);
-            G.elig[at] = static_cast<float>(e);
-            float& w = G.weights[at];
-            w = static_cast<float>(
-                stdp::bounded(c, w + product(product(c.eta, G.reward_amounts[reward]), e)));
+            reward_entry(at, G.reward_amounts[event]);
         }
+    // A trial's answer rewards after the step's pairings; rate rules act after both: a first
+    // pass then pairs, rewards and sums, and the second updates and delivers.
+    const double reward = c.eligibility ? trial_reward(v, step) : 0.0;
+    const bool two_pass = rate_step || reward != 0.0;
     double f = 1.0;
-    if (rate_step) {
+    if (two_pass) {
         double sum = 0.0;
         for (std::uint32_t k = 0; k < G.max_in; ++k) {
             const std::uint64_t at = k * P.size + i;
             const std::uint32_t source = G.sources[at];
             if (source == no_source) break;
             pair(at, source, counts[G.pre_first + source]);
+            if (reward != 0.0) reward_entry(at, reward);
             if (sc.w_sum > 0) sum += G.weights[at];
         }
-        f = scaling::factor(sc, z, sum);
+        if (rate_step) f = scaling::factor(sc, z, sum);
     }
     unsigned events = 0;
     for (std::uint32_t k = 0; k < G.max_in; ++k) {
@@ -306,9 +361,9 @@ __device__ void learn_and_walk(const sim_view& v, const sim_population& P, const
         if (source == no_source) break;
         const double count = counts[G.pre_first + source];
         float& w = G.weights[at];
-        if (!rate_step) {
+        if (!two_pass) {
             pair(at, source, count);
-        } else {
+        } else if (rate_step) {
             const double dw =
                 product(w, f - 1.0) +
                 (tr.rate[0] ? scaling::rate_change(sc, w, tr.rate[now][source], z) : 0.0);
@@ -334,9 +389,10 @@ __device__ void gather_spikes(const sim_view& v, const sim_population& P, std::u
     if (P.gather_begin == P.gather_end) return;
     const std::uint16_t* counts = v.counts[step & 1];
     const bool fired = counts[P.first + i] != 0;
+    const bool learning = !v.trials.on || step < v.trials.learn_steps;
     for (std::uint32_t j = P.gather_begin; j < P.gather_end; ++j) {
         const sim_gather& G = v.gathers[j];
-        if (G.plastic)
+        if (G.plastic && learning)
             learn_and_walk(v, P, G, i, step, counts, fired);
         else
             walk(P, G, i, step, counts);
@@ -371,6 +427,7 @@ __global__ void update(sim_view v, std::uint64_t offset, sim_run run) {
     }
     models::neuron_input in;
     apply_stimuli(P, i, step, arrived, in.current);
+    if (v.trials.on && P.index == v.trials.input) add_trial_input(v.trials, i, step, arrived);
     deliver(P, i, arrived, x, y, in);
     typename M::state s;
     std::memcpy(&s, columns, sizeof s);
@@ -406,6 +463,7 @@ __global__ void update(sim_view v, std::uint64_t offset, sim_run run) {
             advance_pre_trace(v.pre_traces[t], i, step, n);
     if (n == 0) return;
     count_spike(v.spikes[g], v.last_step[g], v.isi_sum[g], v.isi_sq[g], v.isi_n[g], step);
+    if (v.trials.on && P.index == v.trials.readout) record_response(v.trials, P, i, step, n);
     if (v.fired_size) {
         const unsigned at = atomicAdd(v.fired_size + parity, 1u);
         v.fired[parity][at] = static_cast<std::uint32_t>(g);
