@@ -1,12 +1,15 @@
 // Running a built network on the GPU (--device cuda): checks that every part of it is one the
-// step kernels implement, uploads it (state, rings, CSR synapses, stimuli), steps it in CUDA
-// graphs of up to `chunk` steps, and writes the state and spike statistics back into the
-// network so that the CPU's reporting (rates, ISI CV, finiteness check) reads them as usual.
+// step kernels implement, uploads it (state, rings, synapse tables laid out by sim_tables.hpp,
+// stimuli, plasticity and trial state), steps it in CUDA graphs of up to `chunk` steps, and
+// writes the state, spike statistics, learned weights and trial responses back into the
+// network so that the CPU's reporting (rates, ISI CV, weights, trial results) reads them as
+// usual.
 #include "backends/cuda/buffer.hpp"
 #include "backends/cuda/cuda.hpp"
+#include "backends/cuda/sim_models.hpp"
 #include "backends/cuda/sim_steps.hpp"
+#include "backends/cuda/sim_tables.hpp"
 #include "core/network.hpp"
-#include "core/population_impl.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -23,82 +26,12 @@ namespace {
 // the several a step costs in launches alone, bought for the CPU's order of sums.
 constexpr std::uint64_t automatic_post_entries = std::uint64_t{1} << 18;
 
-sim_port_kind kind_of(const input_port& p) {
-    switch (p.kind) {
-    case port_kind::delta:
-        return sim_port_kind::delta;
-    case port_kind::exp_current:
-        return p.exact ? sim_port_kind::exp_exact : sim_port_kind::exp_drive;
-    case port_kind::alpha_current:
-        return p.exact ? sim_port_kind::alpha_exact : sim_port_kind::alpha_drive;
-    case port_kind::exp_cond:
-        return sim_port_kind::cond_exp;
-    case port_kind::alpha_cond:
-        return sim_port_kind::cond_alpha;
-    }
-    return sim_port_kind::delta;
-}
-
-std::string model_names() {
-    std::string names;
-    [&]<class... M>(std::tuple<M...>*) {
-        ((names += (names.empty() ? "" : ", ") + std::string(M::name)), ...);
-    }(static_cast<sim_models*>(nullptr));
-    return names;
-}
-
 [[noreturn]] void refuse(const std::string& what) {
     throw bad_config("--device cuda: " + what + "; the GPU runs populations of " + model_names() +
                      " (deterministic or escape-noise firing) with delta, exponential or alpha "
                      "current and conductance synapses, static or learning projections (no "
-                     "device models), "
-                     "every stimulus, "
-                     "spike and state recording; run this experiment on the CPU");
-}
-
-// Calls f(std::integral_constant<int, K>, const population_impl<M>&) for the model M = K-th of
-// sim_models that `pop` runs; false when it runs none of them.
-template<int K = 0, class F>
-bool visit_model(const population& pop, F&& f) {
-    if constexpr (K == std::tuple_size_v<sim_models>) {
-        return false;
-    } else {
-        using M = std::tuple_element_t<K, sim_models>;
-        if (const auto* typed = dynamic_cast<const population_impl<M>*>(&pop)) {
-            f(std::integral_constant<int, K>{}, *typed);
-            return true;
-        }
-        return visit_model<K + 1>(pop, std::forward<F>(f));
-    }
-}
-
-// The names of the state fields of the model `pop` runs, in the order of its state.
-std::vector<std::string> state_fields(const population& pop) {
-    std::vector<std::string> names;
-    visit_model(pop, [&](auto k, const auto&) {
-        using M = std::tuple_element_t<decltype(k)::value, sim_models>;
-        for (const auto& f : M::state_fields) names.emplace_back(f.name);
-    });
-    return names;
-}
-
-// Every population's synapses of one projection as one CSR (shards merged row by row: each
-// target still receives its synapses in the CPU's order).
-csr_shard merged(const projection& p, std::uint64_t n_pre) {
-    if (p.shards.size() == 1) return p.shards.front();
-    csr_shard out;
-    out.offsets.push_back(0);
-    for (std::uint64_t i = 0; i < n_pre; ++i) {
-        for (const csr_shard& s : p.shards) {
-            out.targets.insert(out.targets.end(), s.targets.begin() + s.offsets[i],
-                               s.targets.begin() + s.offsets[i + 1]);
-            if (!s.weights.empty())
-                out.weights.insert(out.weights.end(), s.weights.begin() + s.offsets[i],
-                                   s.weights.begin() + s.offsets[i + 1]);
-        }
-        out.offsets.push_back(out.targets.size());
-    }
-    return out;
+                     "device models), every stimulus, trial protocols, spike and state "
+                     "recording; run this experiment on the CPU");
 }
 
 class device_network {
@@ -335,7 +268,7 @@ private:
             d.delay_shift = p.delay_shift;
             d.target_mask = p.target_mask;
             if (post[j]) {
-                gathers[p.post].push_back(by_target(p, s, pops[p.pre].first, pops[p.post].size));
+                gathers[p.post].push_back(walked(p, s, pops[p.pre].first, pops[p.post].size));
                 gathered_.push_back(static_cast<std::uint32_t>(j));
                 if (p.plastic) { // indexed among its source's traces until they are laid out
                     gathers[p.post].back().pre_trace = static_cast<int>(traces[p.pre].size());
@@ -433,56 +366,23 @@ private:
         return post;
     }
 
-    // Synapses per target of p (with the longest list's length).
-    static std::vector<std::uint32_t> incoming(const projection& p, std::uint64_t n_post) {
-        std::vector<std::uint32_t> in(n_post, 0);
-        for (const csr_shard& s : p.shards)
-            for (const std::uint32_t packed : s.targets) ++in[packed & p.target_mask];
-        return in;
-    }
-    static std::uint32_t longest_incoming(const projection& p, std::uint64_t n_post) {
-        const auto in = incoming(p, n_post);
-        return in.empty() ? 0 : *std::max_element(in.begin(), in.end());
-    }
-
-    // p's synapses as the post-synaptic walk reads them (sim_gather), its tables uploaded.
-    sim_gather by_target(projection& p, const csr_shard& s, std::uint64_t pre_first,
-                         std::uint64_t n_post) {
-        std::vector<std::uint32_t> in = incoming(p, n_post);
+    // p walked post-synaptically (sim_gather): its ELL table uploaded, and (plastic) the
+    // targets' traces, update counts, eligibility and reward events.
+    sim_gather walked(projection& p, const csr_shard& s, std::uint64_t pre_first,
+                      std::uint64_t n_post) {
+        ell_table table = by_target(p, s, n_post, no_source);
         sim_gather g;
         g.pre_first = pre_first;
         g.port = p.port;
-        g.max_in = n_post ? *std::max_element(in.begin(), in.end()) : 0;
+        g.max_in = table.max_in;
         g.weight = p.weight;
         g.delay = p.delay;
         zeros(gather_events_.emplace_back(), n_post);
         g.events = gather_events_.back().data();
-        const std::size_t entries = g.max_in * n_post;
-        std::vector<std::uint32_t> sources(entries, no_source);
-        std::vector<float> weights(p.varying_weight ? entries : 0);
-        std::vector<std::uint16_t> delays(p.varying_delay ? entries : 0);
-        std::vector<std::uint64_t> entry_of; // plastic: each synapse's entry, in CSR order
-        std::fill(in.begin(), in.end(), 0);  // now each target's entries so far
-        for (std::uint64_t i = 0; i + 1 < s.offsets.size(); ++i)
-            for (std::uint64_t x = s.offsets[i]; x < s.offsets[i + 1]; ++x) {
-                const std::uint32_t t = s.targets[x] & p.target_mask;
-                const std::size_t at = in[t]++ * n_post + t;
-                if (p.plastic) entry_of.push_back(at);
-                sources[at] = static_cast<std::uint32_t>(i);
-                if (p.varying_weight) weights[at] = s.weights[x];
-                if (p.varying_delay)
-                    delays[at] = static_cast<std::uint16_t>(s.targets[x] >> p.delay_shift);
-            }
-        gather_tables_.emplace_back().upload(sources.data(), sources.size());
-        g.sources = gather_tables_.back().data();
-        if (p.varying_weight) {
-            weights_.emplace_back().upload(weights.data(), weights.size());
-            g.weights = weights_.back().data();
-        }
-        if (p.varying_delay) {
-            delays_.emplace_back().upload(delays.data(), delays.size());
-            g.delays = delays_.back().data();
-        }
+        const std::size_t entries = table.sources.size();
+        g.sources = upload(gather_tables_, table.sources);
+        g.weights = upload(weights_, table.weights);
+        g.delays = upload(delays_, table.delays);
         if (p.plastic) {
             g.plastic = true;
             g.rule = p.plastic->rule;
@@ -514,7 +414,8 @@ private:
                 g.reward_amounts = upload(reward_amounts_, amounts);
                 g.rewards = static_cast<std::uint32_t>(steps.size());
             }
-            learned_.push_back({&p, std::move(entry_of), g.weights, entries, g.updates, n_post});
+            learned_.push_back(
+                {&p, std::move(table.entry_of), g.weights, entries, g.updates, n_post});
         }
         return g;
     }
@@ -547,11 +448,7 @@ private:
             NM_CUDA_CHECK(cudaMemcpy(updates.data(), l.updates, l.n_post * sizeof(updates[0]),
                                      cudaMemcpyDeviceToHost));
             projection& p = *l.p;
-            std::uint64_t m = 0;
-            for (std::uint64_t i = 0; i + 1 < p.shards.front().offsets.size(); ++i)
-                for (csr_shard& shard : p.shards)
-                    for (std::uint64_t x = shard.offsets[i]; x < shard.offsets[i + 1]; ++x)
-                        shard.weights[x] = table[l.entry_of[m++]];
+            split_back(p, table, l.entry_of);
             for (plastic_shard& ps : p.plastic->shards) ps.updates = 0;
             for (const unsigned long long n : updates) p.plastic->shards.front().updates += n;
         }
@@ -635,23 +532,12 @@ private:
                 break;
             case stimulus_kind::step:
             case stimulus_kind::ac:
-            case stimulus_kind::chirp: {
-                S.kind = sim_stimulus_kind::current;
-                std::vector<double> values;
-                for (std::uint64_t k = S.start; k < S.stop; ++k)
-                    values.push_back(homogeneous_current(s, k));
-                S.per_step = upload(tables_, values);
+            case stimulus_kind::chirp:
+            case stimulus_kind::spike_times:
+                S.kind = s.kind == stimulus_kind::spike_times ? sim_stimulus_kind::arrivals
+                                                              : sim_stimulus_kind::current;
+                S.per_step = upload(tables_, per_step(s, S.start, S.stop));
                 break;
-            }
-            case stimulus_kind::spike_times: {
-                S.kind = sim_stimulus_kind::arrivals;
-                std::vector<double> values(S.stop > S.start ? S.stop - S.start : 0, 0.0);
-                for (const auto& [step, multiplicity] : s.spike_steps)
-                    if (step >= S.start && step < S.stop)
-                        values[step - S.start] = multiplicity * s.p.weight;
-                S.per_step = upload(tables_, values);
-                break;
-            }
             case stimulus_kind::noise:
                 S.kind = sim_stimulus_kind::noise;
                 S.mean = s.p.mean;
@@ -660,22 +546,10 @@ private:
             case stimulus_kind::encoded: {
                 S.kind = sim_stimulus_kind::encoded;
                 S.event_steps = s.event_offsets.empty() ? 0 : s.event_offsets.size() - 1;
-                // Each step's events by neuron, a neuron's own in the CPU's order.
-                std::vector<std::pair<std::uint64_t, std::uint16_t>> events = s.events;
-                for (std::uint64_t k = 0; k < S.event_steps; ++k)
-                    std::stable_sort(
-                        events.begin() + s.event_offsets[k],
-                        events.begin() + s.event_offsets[k + 1],
-                        [](const auto& a, const auto& b) { return a.first < b.first; });
-                std::vector<std::uint32_t> neurons;
-                std::vector<std::uint16_t> counts;
-                for (const auto& [neuron, count] : events) {
-                    neurons.push_back(static_cast<std::uint32_t>(neuron));
-                    counts.push_back(count);
-                }
+                const events_by_neuron events = by_neuron(s);
                 S.event_offsets = upload(offsets_, s.event_offsets);
-                S.event_neurons = upload(event_neurons_, neurons);
-                S.event_counts = upload(event_counts_, counts);
+                S.event_neurons = upload(event_neurons_, events.neurons);
+                S.event_counts = upload(event_counts_, events.counts);
                 break;
             }
             }
