@@ -136,19 +136,32 @@ experiment driven(const driven_model& m) {
     projection_spec& current = add_projection(e, "a", "b", test::rule("one_to_one"), m.weight, 1.0);
     current.synapse.kind = "exp";
     current.synapse.tau_syn = 2.0;
-    add_projection(e, "a", "b", test::rule("one_to_one"), 0.5 * m.weight, 0.5);
+    projection_spec& delta =
+        add_projection(e, "a", "b", test::rule("one_to_one"), 0.5 * m.weight, 0.5);
+    if (m.name == std::string("rf")) { // complex weights, drawn or not, walked and spread
+        distribution im;
+        im.kind = "uniform";
+        im.low = -0.3 * m.weight;
+        im.high = 0.3 * m.weight;
+        delta.synapse.weight_im = im;
+        projection_spec& spread =
+            add_projection(e, "a", "b", test::rule("one_to_one"), m.weight, 1.5);
+        spread.synapse.weight_im = 0.2 * m.weight;
+        spread.propagation = "pre";
+    }
     test::record(e, "spikes", "a");
     test::record(e, "spikes", "b");
     test::record(e, "v", "b", {0, 17, 39}, 0.3);
     return e;
 }
 
-// Every real-valued model steps on the GPU as on the CPU: the linear ones (and escape-noise
-// firing, from the same Philox stream) to the same spikes; the ODE models, whose adaptive
+// Every model steps on the GPU as on the CPU: the linear ones (and escape-noise firing, from
+// the same Philox stream; rf with complex weights, constant and drawn) to the same spikes; the
+// ODE models, whose adaptive
 // substeps follow the last bits of their state, to the same spikes at the same times within
 // a tolerance, with at most a few spikes (1%) moved by one step or dropped where the device's
 // contractions into FMA round otherwise than the host's.
-TEST(NM_SIM_SUITE, every_real_valued_model_matches_the_cpu) {
+TEST(NM_SIM_SUITE, every_model_matches_the_cpu) {
     NM_NEED_SIM_DEVICE();
     const std::vector<driven_model> models{
         {"lif", 1.1, 2.0, 0.3},
@@ -161,9 +174,14 @@ TEST(NM_SIM_SUITE, every_real_valued_model_matches_the_cpu) {
         {"hodgkin_huxley", 8.0, 15.0, 2.0},
         {"fitzhugh_nagumo", 0.4, 0.8, 0.05},
         {"hindmarsh_rose", 2.0, 3.5, 0.2},
+        {"rf", 1.0, 3.0, 0.3, params({{"freq", 20.0}, {"tau_m", 30.0}})},
     };
     for (const driven_model& m : models) {
-        SCOPED_TRACE(m.name + std::string(m.extra.empty() ? "" : " (escape noise)"));
+        SCOPED_TRACE(m.name +
+                     std::string(std::any_of(m.extra.begin(), m.extra.end(),
+                                             [](const param& q) { return q.name == "noise"; })
+                                     ? " (escape noise)"
+                                     : ""));
         const experiment e = driven(m);
         const run_result cpu = run_on(e, false), gpu = run_on(e, true);
         if (std::string(m.name) != "li") {
@@ -173,7 +191,7 @@ TEST(NM_SIM_SUITE, every_real_valued_model_matches_the_cpu) {
         const auto& traced = gpu.traces[0].values;
         ASSERT_EQ(traced.size(), cpu.traces[0].values.size());
         const bool ode = std::string(m.name) != "lif" && m.name != std::string("alif") &&
-                         m.name != std::string("li");
+                         m.name != std::string("li") && m.name != std::string("rf");
         if (!ode) {
             EXPECT_EQ(spikes_of(gpu), spikes_of(cpu));
             for (std::size_t q = 0; q < traced.size(); ++q)
@@ -303,17 +321,18 @@ TEST(NM_SIM_SUITE, every_stimulus_kind_matches_the_cpu) {
 }
 
 // The single-neuron examples run on the GPU as written: Izhikevich's firing classes (step
-// currents on subsets of neurons) and the Hodgkin-Huxley f-I curve. Each neuron fires as often
+// currents on subsets of neurons), the Hodgkin-Huxley f-I curve and the resonator bank under a
+// chirp. Each neuron fires as often
 // as on the CPU (within one spike, for neurons at the rheobase where a rounding can decide),
 // its first spike at the same time.
 TEST(NM_SIM_SUITE, single_neuron_examples_run_as_on_the_cpu) {
     NM_NEED_SIM_DEVICE();
-    for (const char* name : {"izhikevich_types", "hh_fi"}) {
+    for (const char* name : {"izhikevich_types", "hh_fi", "resonator"}) {
         SCOPED_TRACE(name);
         const experiment e =
             load_experiment(std::string(NM_SOURCE_DIR) + "/examples/" + name + ".toml");
         const run_result cpu = run_on(e, false), gpu = run_on(e, true);
-        ASSERT_GT(cpu.spikes_total, 100u);
+        ASSERT_GT(cpu.spikes_total, 30u);
         const std::uint32_t n = static_cast<std::uint32_t>(e.populations[0].size);
         for (std::uint32_t i = 0; i < n; ++i) {
             const auto a = test::spike_times(cpu, 0, i), b = test::spike_times(gpu, 0, i);
@@ -515,8 +534,17 @@ void expect_refusal(const experiment& e, const std::string& what) {
 TEST(NM_SIM_SUITE, refuses_what_it_cannot_run_by_name) {
     NM_NEED_SIM_DEVICE();
     experiment e = make_experiment(0.1, 10.0);
-    add_population(e, "resonators", 10, "rf");
-    expect_refusal(e, "population \"resonators\" has model rf");
+    add_population(e, "in", 4, "lif");
+    add_population(e, "many", 4, "lif");
+    for (double tau : {1.0, 2.0, 3.0, 4.0, 5.0}) // a port per time constant
+        add_projection(e, "in", "many", test::rule("one_to_one"), 0.1).synapse = [&] {
+            synapse_spec syn;
+            syn.kind = "exp";
+            syn.tau_syn = tau;
+            syn.weight = 0.1;
+            return syn;
+        }();
+    expect_refusal(e, "population \"many\" has more than 4 synapse ports");
 
     experiment learning = make_experiment(0.1, 10.0);
     add_population(learning, "a", 4, "lif");

@@ -98,8 +98,12 @@ std::uint64_t propagate_shard(const projection& p, unsigned thread, network& net
         return propagate<true, false, false>(p, s, post, net, step, read);
     }
     if (p.complex_weight) {
-        if (p.varying_delay) return propagate<true, true, true>(p, s, post, net, step);
-        return propagate<true, false, true>(p, s, post, net, step);
+        if (p.varying_weight) {
+            if (p.varying_delay) return propagate<true, true, true>(p, s, post, net, step);
+            return propagate<true, false, true>(p, s, post, net, step);
+        }
+        if (p.varying_delay) return propagate<false, true, true>(p, s, post, net, step);
+        return propagate<false, false, true>(p, s, post, net, step);
     }
     if (p.varying_weight) {
         if (p.varying_delay) return propagate<true, true, false>(p, s, post, net, step);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <complex>
 #include <numbers>
 
 namespace nm::test {
@@ -48,6 +49,41 @@ TEST(rf, free_oscillation_is_a_damped_rotation) {
         const double t = res.traces[0].times_ms[k];
         EXPECT_NEAR(res.traces[0].values[k], std::exp(-t / tau) * std::cos(omega * t), 1e-12);
         EXPECT_NEAR(res.traces[1].values[k], std::exp(-t / tau) * std::sin(omega * t), 1e-12);
+    }
+}
+
+// A delta synapse with a complex weight kicks v to w + i·w_im (the real weight constant or
+// drawn: each path of the propagation), from where the neuron rotates as above.
+TEST(rf, a_complex_weight_kicks_then_rotates) {
+    const double tau = 30.0, freq = 40.0, dt = 0.1;
+    for (const bool drawn : {false, true}) {
+        experiment e = make_experiment(dt, 30.0);
+        add_population(e, "src", 1, "lif");
+        add_population(e, "n", 1, "rf", params({{"tau_m", tau}, {"freq", freq}, {"v_th", 1e9}}));
+        stimulus_spec& kick = add_stimulus(e, "spike_times", "src", params({{"weight", 2.0}}));
+        kick.times = {5.0};
+        connection_rule listed = rule("explicit"); // one weight per synapse: stored per synapse
+        listed.pre = {0};
+        listed.post = {0};
+        listed.weights = {0.5};
+        projection_spec& p =
+            add_projection(e, "src", "n", drawn ? listed : rule("one_to_one"), 0.5, 1.0);
+        p.synapse.weight_im = 0.3;
+        record(e, "v", "n", {0}, dt);
+        record(e, "v_im", "n", {0}, dt);
+        const run_result res = run(e);
+        const auto& re = res.traces[0].values;
+        const auto& im = res.traces[1].values;
+        std::size_t k = 0;
+        while (k < re.size() && re[k] == 0.0) ++k;
+        ASSERT_LT(k + 50, re.size()) << "the kick must arrive";
+        const std::complex<double> lambda =
+            std::exp(dt * std::complex<double>(-1.0 / tau, 2 * std::numbers::pi * freq * 1e-3));
+        std::complex<double> v(0.5f, 0.3f); // weights are stored as floats
+        for (std::size_t j = k; j < k + 50; ++j, v *= lambda) {
+            EXPECT_NEAR(re[j], v.real(), 1e-12) << (drawn ? "drawn, " : "") << "sample " << j;
+            EXPECT_NEAR(im[j], v.imag(), 1e-12) << (drawn ? "drawn, " : "") << "sample " << j;
+        }
     }
 }
 

@@ -99,6 +99,30 @@ __device__ void record_response(const sim_trials& T, const sim_population& P, st
     T.first_step[at] = min(T.first_step[at], static_cast<std::uint32_t>(within));
 }
 
+// A complex model's imaginary jump (the CPU's jump_im), from the ports before deliver moves
+// them on: delta ports' imaginary arrivals (their ring slot read and cleared), exact ports'
+// kernels' imaginary parts times the port state, in port order.
+template<int Ports>
+__device__ double imaginary_jump(const sim_population& P, std::uint64_t i, std::uint64_t slot,
+                                 const double (&x)[Ports], const double (&y)[Ports]) {
+    double jump = 0.0;
+#pragma unroll
+    for (int p = 0; p < Ports; ++p) {
+        if (p >= P.ports) break;
+        const sim_port_im& im = P.im[p];
+        if (im.ring) {
+            jump += im.ring[slot];
+            im.ring[slot] = 0.0;
+        } else if (P.port[p].kind == sim_port_kind::exp_exact ||
+                   P.port[p].kind == sim_port_kind::alpha_exact) {
+            jump += (im.kernels ? im.kernels[i] : im.kernel) * x[p];
+            if (P.port[p].kind == sim_port_kind::alpha_exact)
+                jump += (im.rise_kernels ? im.rise_kernels[i] : im.rise_kernel) * y[p];
+        }
+    }
+    return jump;
+}
+
 // The model's coefficients for neuron i of P.
 template<class M>
 __device__ const typename M::coeffs& coefficients(const sim_population& P, std::uint64_t i) {

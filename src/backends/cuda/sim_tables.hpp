@@ -26,6 +26,9 @@ inline csr_shard merged(const projection& p, std::uint64_t n_pre) {
             if (!s.weights.empty())
                 out.weights.insert(out.weights.end(), s.weights.begin() + s.offsets[i],
                                    s.weights.begin() + s.offsets[i + 1]);
+            if (!s.weights_im.empty())
+                out.weights_im.insert(out.weights_im.end(), s.weights_im.begin() + s.offsets[i],
+                                      s.weights_im.begin() + s.offsets[i + 1]);
         }
         out.offsets.push_back(out.targets.size());
     }
@@ -52,7 +55,7 @@ inline std::uint32_t longest_incoming(const projection& p, std::uint64_t n_post)
 struct ell_table {
     std::uint32_t max_in = 0;
     std::vector<std::uint32_t> sources;
-    std::vector<float> weights;
+    std::vector<float> weights, weights_im;
     std::vector<std::uint16_t> delays;
     std::vector<std::uint64_t> entry_of;
 };
@@ -65,6 +68,7 @@ inline ell_table by_target(const projection& p, const csr_shard& s, std::uint64_
     const std::size_t entries = std::size_t{t.max_in} * n_post;
     t.sources.assign(entries, empty);
     if (p.varying_weight) t.weights.resize(entries);
+    if (!s.weights_im.empty()) t.weights_im.resize(entries);
     if (p.varying_delay) t.delays.resize(entries);
     std::fill(in.begin(), in.end(), 0); // now each target's entries so far
     for (std::uint64_t i = 0; i + 1 < s.offsets.size(); ++i)
@@ -74,6 +78,7 @@ inline ell_table by_target(const projection& p, const csr_shard& s, std::uint64_
             if (p.plastic) t.entry_of.push_back(at);
             t.sources[at] = static_cast<std::uint32_t>(i);
             if (p.varying_weight) t.weights[at] = s.weights[x];
+            if (!s.weights_im.empty()) t.weights_im[at] = s.weights_im[x];
             if (p.varying_delay)
                 t.delays[at] = static_cast<std::uint16_t>(s.targets[x] >> p.delay_shift);
         }

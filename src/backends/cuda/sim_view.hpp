@@ -15,11 +15,8 @@
 
 namespace nm::cuda {
 
-// The models the GPU steps: every real-valued one of models/all.hpp.
-template<class... M>
-auto real_valued(std::tuple<M...>*) -> decltype(std::tuple_cat(
-    std::conditional_t<M::is_complex, std::tuple<>, std::tuple<M>>{}...));
-using sim_models = decltype(real_valued(static_cast<models::all*>(nullptr)));
+// The models the GPU steps: every one of models/all.hpp.
+using sim_models = models::all;
 
 // The largest coefficient set and state of those models.
 constexpr std::size_t max_coeff_bytes = []<class... M>(std::tuple<M...>*) {
@@ -56,6 +53,14 @@ struct sim_port {
     double* ring = nullptr; // [slot][neuron]
     double* x = nullptr;    // exponential ports: the current (or conductance) per neuron
     double* y = nullptr;    // alpha ports: the rise variable per neuron
+};
+
+// The imaginary side of a complex model's port (rf): the imaginary arrivals of a delta port's
+// complex weights, and an exact port's kernels' imaginary parts (shared, or one per neuron).
+struct sim_port_im {
+    double* ring = nullptr; // [slot][neuron], delta ports
+    double kernel = 0, rise_kernel = 0;
+    const double *kernels = nullptr, *rise_kernels = nullptr;
 };
 
 // A stimulus (core/stimulus.hpp) as the update applies it to its neurons, in the population's
@@ -99,7 +104,8 @@ struct sim_population {
     rng_stream firing;
     int ports = 0, n_stimuli = 0;
     sim_port port[max_ports];
-    int first_stimulus = 0; // its stimuli: the network's [first, first + n_stimuli)
+    const sim_port_im* im = nullptr; // complex models: one per port (in global memory)
+    int first_stimulus = 0;          // its stimuli: the network's [first, first + n_stimuli)
     bool record = false;
     std::uint64_t record_start = 0, record_stop = 0;
     const std::uint8_t* selected = nullptr; // null: every neuron is recorded
@@ -111,12 +117,12 @@ struct sim_population {
 struct sim_projection {
     std::uint32_t pre = 0, post = 0;
     int port = 0;
-    bool varying_weight = false, varying_delay = false;
-    float weight = 0;
+    bool varying_weight = false, varying_delay = false, complex_weight = false;
+    float weight = 0, weight_im = 0;
     std::uint32_t delay = 1, delay_shift = 32, target_mask = 0xFFFFFFFFu;
     const std::uint64_t* offsets = nullptr; // CSR by source neuron
     const std::uint32_t* targets = nullptr; // target | delay << delay_shift
-    const float* weights = nullptr;
+    const float *weights = nullptr, *weights_im = nullptr;
 };
 
 // A projection propagated post-synaptically: its synapses by target in an ELL table, entry k
@@ -129,8 +135,11 @@ struct sim_gather {
     std::uint32_t max_in = 0;
     float weight = 0;        // when weights is null
     std::uint32_t delay = 1; // when delays is null
+    bool complex_weight = false;
+    float weight_im = 0; // when weights_im is null
     const std::uint32_t* sources = nullptr;
     float* weights = nullptr; // learned in place when plastic
+    const float* weights_im = nullptr;
     const std::uint16_t* delays = nullptr;
     unsigned long long* events = nullptr; // synaptic events per target (summed after the run)
     // Plasticity (plasticity/stdp.hpp, scaling.hpp): the rules, the source population's

@@ -35,8 +35,10 @@ __device__ void advance_pre_trace(const sim_pre_trace& tr, std::uint64_t i, std:
 __device__ void deliver_entry(const sim_population& P, const sim_gather& G, std::uint64_t i,
                               std::uint64_t at, std::uint64_t step, double count) {
     const std::uint32_t delay = G.delays ? G.delays[at] : G.delay;
-    P.port[G.port].ring[((step + delay) & P.ring_mask) * P.size + i] +=
-        count * (G.weights ? G.weights[at] : G.weight);
+    const std::uint64_t slot = ((step + delay) & P.ring_mask) * P.size + i;
+    P.port[G.port].ring[slot] += count * (G.weights ? G.weights[at] : G.weight);
+    if (G.complex_weight)
+        P.im[G.port].ring[slot] += count * (G.weights_im ? G.weights_im[at] : G.weight_im);
 }
 
 // Target i's incoming synapses of static projection G for the spikes of `step`.

@@ -83,8 +83,6 @@ private:
         std::uint64_t total = 0;
         for (const auto& pop : net_.populations) {
             const std::string where = "population \"" + pop->name() + "\"";
-            if (!visit_model(*pop, [](auto, const auto&) {}))
-                refuse(where + " has model " + pop->model() + " (complex-valued)");
             if (pop->ports() > max_ports) refuse(where + " has more than 4 synapse ports");
             total += pop->size();
         }
@@ -108,8 +106,8 @@ private:
     // post-synaptically.
     static void check_plastic(const projection& p) {
         const std::string where = "projection " + p.name;
-        if (p.complex_weight) refuse(where + " has complex weights");
         if (!p.plastic) return;
+        if (p.complex_weight) refuse(where + " is plastic onto a complex model");
         const plastic_state& learning = *p.plastic;
         if (learning.device.enabled)
             refuse(where + " learns by " + learning.rule_name +
@@ -162,6 +160,7 @@ private:
                     port.y = rises_.back().data();
                 }
             }
+            if (pop.is_complex()) upload_imaginary_ports(pop, d);
             upload_stimuli(net_.stimuli[p], d);
             first += pop.size();
         }
@@ -287,6 +286,9 @@ private:
                 weights_.emplace_back().upload(s.weights.data(), s.weights.size());
                 d.weights = weights_.back().data();
             }
+            d.complex_weight = p.complex_weight;
+            d.weight_im = p.weight_im;
+            d.weights_im = upload(weights_, s.weights_im);
         }
         std::vector<sim_pre_trace> all_traces;
         for (std::uint32_t p = 0; p < n_pops; ++p) {
@@ -382,6 +384,9 @@ private:
         const std::size_t entries = table.sources.size();
         g.sources = upload(gather_tables_, table.sources);
         g.weights = upload(weights_, table.weights);
+        g.complex_weight = p.complex_weight;
+        g.weight_im = p.weight_im;
+        g.weights_im = upload(weights_, table.weights_im);
         g.delays = upload(delays_, table.delays);
         if (p.plastic) {
             g.plastic = true;
@@ -564,6 +569,19 @@ private:
         return store.back().data();
     }
 
+    // A complex model's ports' imaginary sides (sim_port_im) into d.
+    void upload_imaginary_ports(const population& pop, sim_population& d) {
+        std::vector<sim_port_im> im(static_cast<std::size_t>(pop.ports()));
+        for (int k = 0; k < pop.ports(); ++k) {
+            const input_port& src = pop.port(k);
+            if (src.complex) im[k].ring = upload(rings_im_, src.ring_im);
+            if (src.exact) upload_kernels(src.kernel_im, im[k].kernel, im[k].kernels);
+            if (src.exact && is_alpha(src.kind))
+                upload_kernels(src.rise_kernel_im, im[k].rise_kernel, im[k].rise_kernels);
+        }
+        d.im = upload(ports_im_, im);
+    }
+
     // An exact port's kernel: the shared value, or one per neuron uploaded.
     void upload_kernels(const std::vector<double>& values, double& shared,
                         const double*& per_neuron) {
@@ -679,6 +697,8 @@ private:
     std::deque<buffer<std::uint32_t>> event_neurons_;
     std::deque<buffer<std::uint16_t>> event_counts_;
     std::deque<buffer<std::uint32_t>> trial_tables_;
+    std::deque<buffer<double>> rings_im_;
+    std::deque<buffer<sim_port_im>> ports_im_;
     std::vector<sim_stimulus> stimuli_; // every population's, in order (constant memory)
     std::deque<buffer<std::uint32_t>> targets_, gather_tables_;
     std::deque<buffer<std::uint16_t>> delays_;

@@ -54,6 +54,7 @@ __global__ void update(sim_view v, std::uint64_t offset, sim_run run) {
         y[p] = used && P.port[p].y ? P.port[p].y[i] : 0.0;
     }
     models::neuron_input in;
+    if constexpr (M::is_complex) in.jump_im = imaginary_jump(P, i, slot, x, y);
     apply_stimuli(P, i, step, arrived, in.current);
     if (v.trials.on && P.index == v.trials.input) add_trial_input(v.trials, i, step, arrived);
     deliver(P, i, arrived, x, y, in);
@@ -158,6 +159,9 @@ __global__ void __launch_bounds__(propagate_threads) propagate(sim_view v, std::
                     ((step + delay) & post.ring_mask) * post.size + (packed & p.target_mask);
                 atomicAdd(post.port[p.port].ring + at,
                           count * (p.varying_weight ? p.weights[x] : p.weight));
+                if (p.complex_weight)
+                    atomicAdd(post.im[p.port].ring + at,
+                              count * (p.weights_im ? p.weights_im[x] : p.weight_im));
             }
             __syncthreads(); // the shared rows are rewritten for the next group or spike
         }
