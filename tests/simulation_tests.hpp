@@ -385,6 +385,15 @@ TEST(NM_SIM_SUITE, plasticity_learns_the_cpus_weights) {
                           {"tau_elig", 40.0},
                           {"eta", 3.0},
                           {"w_max", 0.6}})},
+        {"stdp", params({{"a_plus", 0.01},
+                         {"a_minus", 0.01},
+                         {"w_max", 0.6},
+                         {"levels", 32.0},
+                         {"nonlinearity", 2.0},
+                         {"sigma_c2c", 0.05},
+                         {"sigma_d2d", 0.1},
+                         {"sigma_read", 0.02},
+                         {"tau_retention", 150.0}})},
     };
     for (std::size_t r = 0; r < rules.size(); ++r) {
         SCOPED_TRACE("rule " + std::to_string(r) + ": " + rules[r].first);
@@ -415,8 +424,27 @@ TEST(NM_SIM_SUITE, plasticity_learns_the_cpus_weights) {
         test::record(e, "spikes", "out");
         const run_result cpu = run_on(e, false), gpu = run_on(e, true);
         ASSERT_GT(cpu.populations[2].spikes, 100u) << "the targets must fire";
-        EXPECT_EQ(spikes_of(gpu), spikes_of(cpu));
         ASSERT_EQ(gpu.weights.size(), 2u);
+        const bool device = r + 1 == rules.size();
+        if (device) {
+            // A device model's noise draws normals through the device's log and cos and its
+            // retention an exp: where a rounding moves a pulse count, a weight moves by a
+            // pulse and spikes can follow. Nearly all weights and the pulses agree.
+            for (std::size_t k = 0; k < 2; ++k) {
+                const auto& a = gpu.weights[k].weight;
+                const auto& b = cpu.weights[k].weight;
+                ASSERT_EQ(a.size(), b.size());
+                std::size_t apart = 0;
+                for (std::size_t x = 0; x < a.size(); ++x) apart += std::abs(a[x] - b[x]) > 1e-5f;
+                EXPECT_LE(apart, a.size() / 100) << "projection " << k;
+                EXPECT_GT(cpu.weights[k].pulses_total, 1000u);
+                EXPECT_NEAR(static_cast<double>(gpu.weights[k].pulses_total),
+                            static_cast<double>(cpu.weights[k].pulses_total),
+                            0.01 * static_cast<double>(cpu.weights[k].pulses_total));
+            }
+            continue;
+        }
+        EXPECT_EQ(spikes_of(gpu), spikes_of(cpu));
         for (std::size_t k = 0; k < 2; ++k) {
             EXPECT_EQ(gpu.weights[k].pre, cpu.weights[k].pre);
             EXPECT_EQ(gpu.weights[k].post, cpu.weights[k].post);
@@ -551,9 +579,6 @@ TEST(NM_SIM_SUITE, refuses_what_it_cannot_run_by_name) {
     add_population(learning, "b", 4, "lif");
     projection_spec& p = add_projection(learning, "a", "b", test::rule("all_to_all"), 0.1);
     p.synapse.plasticity.rule = "stdp";
-    p.synapse.plasticity.params = params({{"levels", 16.0}});
-    expect_refusal(learning, "projection \"a\" -> \"b\" learns by stdp on a device model");
-    p.synapse.plasticity.params.clear();
     p.propagation = "pre";
     expect_refusal(learning, "is plastic: the GPU walks plastic");
 }

@@ -85,15 +85,20 @@ inline ell_table by_target(const projection& p, const csr_shard& s, std::uint64_
     return t;
 }
 
-// Learned weights, as the ELL table holds them, back into p's shards (in the merged CSR's
-// order: shard by shard within each row, as merged() lays them out).
-inline void split_back(projection& p, const std::vector<float>& table,
-                       const std::vector<std::uint64_t>& entry_of) {
+// Values per synapse as the ELL table holds them (learned weights, device pulses) back into
+// column(t) of each shard t of p, in CSR order (the merged CSR's order is shard by shard within
+// each row, as merged() lays them out).
+template<class T, class Column>
+void split_back(projection& p, const std::vector<T>& table,
+                const std::vector<std::uint64_t>& entry_of, Column column) {
     std::uint64_t m = 0;
     for (std::uint64_t i = 0; i + 1 < p.shards.front().offsets.size(); ++i)
-        for (csr_shard& shard : p.shards)
+        for (std::size_t t = 0; t < p.shards.size(); ++t) {
+            const csr_shard& shard = p.shards[t];
+            auto& values = column(t);
             for (std::uint64_t x = shard.offsets[i]; x < shard.offsets[i + 1]; ++x)
-                shard.weights[x] = table[entry_of[m++]];
+                values[x] = table[entry_of[m++]];
+        }
 }
 
 // What a stimulus adds at steps [start, stop): the current of step, ac and chirp (the CPU's

@@ -5,6 +5,7 @@
 
 #include "core/philox.hpp"
 #include "models/all.hpp"
+#include "plasticity/memristor.hpp"
 #include "plasticity/scaling.hpp"
 #include "plasticity/stdp.hpp"
 
@@ -150,6 +151,12 @@ struct sim_gather {
     int pre_trace = 0;
     double *post_fast = nullptr, *post_slow = nullptr, *post_rate = nullptr;
     unsigned long long* updates = nullptr;
+    // Device synapses (plasticity/memristor.hpp): conductances programmed by pulses, relaxing
+    // and read with noise; per entry, the pulses so far and the step of the last programming.
+    plasticity::memristor::coeffs device{};
+    rng_stream pulse_rng, variation_rng, read_rng;
+    std::uint32_t* pulses = nullptr;
+    float* programmed_at = nullptr;
     // rstdp: eligibility per entry and the step it was last brought to; reward events by step.
     float *elig = nullptr, *elig_at = nullptr;
     const std::uint64_t* reward_steps = nullptr;

@@ -31,12 +31,25 @@ __device__ void advance_pre_trace(const sim_pre_trace& tr, std::uint64_t i, std:
     }
 }
 
-// Delivers a spike of `count` through entry `at` of G's table into target i's ring slot.
+using device = plasticity::memristor;
+
+// Delivers a spike of `count` from `source` through entry `at` of G's table into target i's
+// ring slot; a device synapse delivers what a read sees (device_read on the CPU): its
+// conductance relaxed since its programming, times read noise.
 __device__ void deliver_entry(const sim_population& P, const sim_gather& G, std::uint64_t i,
-                              std::uint64_t at, std::uint64_t step, double count) {
+                              std::uint64_t at, std::uint64_t step, double count,
+                              std::uint32_t source) {
     const std::uint32_t delay = G.delays ? G.delays[at] : G.delay;
     const std::uint64_t slot = ((step + delay) & P.ring_mask) * P.size + i;
-    P.port[G.port].ring[slot] += count * (G.weights ? G.weights[at] : G.weight);
+    double w = G.weights ? G.weights[at] : G.weight;
+    if (G.device.enabled) {
+        w = device::relaxed(G.device, w, G.programmed_at[at], static_cast<double>(step));
+        if (G.device.sigma_read > 0)
+            w *= 1.0 + product(G.device.sigma_read,
+                               G.read_rng.normal(source, static_cast<std::uint32_t>(i),
+                                                 static_cast<std::uint32_t>(step)));
+    }
+    P.port[G.port].ring[slot] += product(count, w);
     if (G.complex_weight)
         P.im[G.port].ring[slot] += count * (G.weights_im ? G.weights_im[at] : G.weight_im);
 }
@@ -52,7 +65,7 @@ __device__ void walk(const sim_population& P, const sim_gather& G, std::uint64_t
         const double count = counts[G.pre_first + source];
         if (count == 0) continue;
         ++events;
-        deliver_entry(P, G, i, at, step, count);
+        deliver_entry(P, G, i, at, step, count, source);
     }
     if (events > 0) G.events[i] += events;
 }
@@ -112,32 +125,51 @@ __device__ void learn_and_walk(const sim_view& v, const sim_population& P, const
         G.elig_at[at] = static_cast<float>(time);
         return e;
     };
-    // A spike-timing change dw(w) of entry `at`: into the weight, or (rstdp) its eligibility.
-    auto change = [&](std::uint64_t at, auto&& dw) {
+    const device::coeffs& dev = G.device;
+    const auto target = static_cast<std::uint32_t>(i);
+    // Moves entry `at` (from `source`) by dw: within bounds, or through a device's pulses from
+    // its relaxed conductance.
+    auto move = [&](std::uint64_t at, std::uint32_t source, double dw) {
         float& w = G.weights[at];
+        if (!dev.enabled) {
+            w = static_cast<float>(stdp::bounded(c, w + dw));
+            return;
+        }
+        const double g = device::relaxed(dev, w, G.programmed_at[at], time);
+        const double d2d =
+            dev.sigma_d2d > 0 ? 1.0 + product(dev.sigma_d2d, G.variation_rng.normal(source, target))
+                              : 1.0;
+        w = static_cast<float>(device::program(dev, g, stdp::bounded(c, g + dw), d2d, G.pulse_rng,
+                                               source, target, G.pulses[at]));
+        G.programmed_at[at] = static_cast<float>(time);
+    };
+    // A spike-timing change dw(w) of entry `at`: into the weight (the rule sees a device's
+    // relaxed conductance), or (rstdp) into its eligibility.
+    auto change = [&](std::uint64_t at, std::uint32_t source, auto&& dw) {
+        const double w = G.weights[at];
         if (c.eligibility)
             G.elig[at] = static_cast<float>(eligibility(at) + dw(w));
         else
-            w = static_cast<float>(stdp::bounded(c, w + dw(w)));
+            move(at, source,
+                 dw(dev.enabled ? device::relaxed(dev, w, G.programmed_at[at], time) : w));
         ++updates;
     };
     auto pair = [&](std::uint64_t at, std::uint32_t source, double count) {
         if (!pairing) return;
         if (fired) {
             const double r1 = product(tr.fast[before][source], c.decay_plus);
-            change(at, [&](double w) { return stdp::potentiation(c, w, r1, o2); });
+            change(at, source, [&](double w) { return stdp::potentiation(c, w, r1, o2); });
         }
         if (count != 0) {
             const double r2 = c.triplet ? product(tr.slow[before][source], c.decay_x) : 0.0;
-            change(at, [&](double w) { return stdp::depression(c, w, o1, r2); });
+            change(at, source, [&](double w) { return stdp::depression(c, w, o1, r2); });
         }
     };
     // rstdp: a reward of `amount` moves entry `at` by η·amount·e.
-    auto reward_entry = [&](std::uint64_t at, double amount) {
+    auto reward_entry = [&](std::uint64_t at, std::uint32_t source, double amount) {
         const double e = eligibility(at);
         G.elig[at] = static_cast<float>(e);
-        float& w = G.weights[at];
-        w = static_cast<float>(stdp::bounded(c, w + product(product(c.eta, amount), e)));
+        move(at, source, product(product(c.eta, amount), e));
     };
     // The step's reward events (rewards of earlier steps were applied at theirs).
     std::uint32_t event = 0;
@@ -146,7 +178,7 @@ __device__ void learn_and_walk(const sim_view& v, const sim_population& P, const
         for (std::uint32_t k = 0; k < G.max_in; ++k) {
             const std::uint64_t at = k * P.size + i;
             if (G.sources[at] == no_source) break;
-            reward_entry(at, G.reward_amounts[event]);
+            reward_entry(at, G.sources[at], G.reward_amounts[event]);
         }
     // A trial's answer rewards after the step's pairings; rate rules act after both: a first
     // pass then pairs, rewards and sums, and the second updates and delivers.
@@ -160,7 +192,7 @@ __device__ void learn_and_walk(const sim_view& v, const sim_population& P, const
             const std::uint32_t source = G.sources[at];
             if (source == no_source) break;
             pair(at, source, counts[G.pre_first + source]);
-            if (reward != 0.0) reward_entry(at, reward);
+            if (reward != 0.0) reward_entry(at, source, reward);
             if (sc.w_sum > 0) sum += G.weights[at];
         }
         if (rate_step) f = scaling::factor(sc, z, sum);
@@ -175,15 +207,14 @@ __device__ void learn_and_walk(const sim_view& v, const sim_population& P, const
         if (!two_pass) {
             pair(at, source, count);
         } else if (rate_step) {
-            const double dw =
-                product(w, f - 1.0) +
-                (tr.rate[0] ? scaling::rate_change(sc, w, tr.rate[now][source], z) : 0.0);
-            w = static_cast<float>(stdp::bounded(c, w + dw));
+            move(at, source,
+                 product(w, f - 1.0) +
+                     (tr.rate[0] ? scaling::rate_change(sc, w, tr.rate[now][source], z) : 0.0));
             ++updates;
         }
         if (count == 0) continue;
         ++events;
-        deliver_entry(P, G, i, at, step, count);
+        deliver_entry(P, G, i, at, step, count, source);
     }
     if (events > 0) G.events[i] += events;
     G.post_fast[i] = fired ? stdp::after_spike(c, o1) : o1;

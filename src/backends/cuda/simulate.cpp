@@ -29,9 +29,9 @@ constexpr std::uint64_t automatic_post_entries = std::uint64_t{1} << 18;
 [[noreturn]] void refuse(const std::string& what) {
     throw bad_config("--device cuda: " + what + "; the GPU runs populations of " + model_names() +
                      " (deterministic or escape-noise firing) with delta, exponential or alpha "
-                     "current and conductance synapses, static or learning projections (no "
-                     "device models), every stimulus, trial protocols, spike and state "
-                     "recording; run this experiment on the CPU");
+                     "current and conductance synapses, static or learning projections, every "
+                     "stimulus, trial protocols, spike and state recording, within its limits; "
+                     "run this experiment on the CPU");
 }
 
 class device_network {
@@ -108,10 +108,6 @@ private:
         const std::string where = "projection " + p.name;
         if (!p.plastic) return;
         if (p.complex_weight) refuse(where + " is plastic onto a complex model");
-        const plastic_state& learning = *p.plastic;
-        if (learning.device.enabled)
-            refuse(where + " learns by " + learning.rule_name +
-                   " on a device model; the GPU learns without device models");
         if (p.propagation == propagation::pre)
             refuse(where + " is plastic: the GPU walks plastic projections post-synaptically "
                            "(propagation = \"post\" or \"auto\")");
@@ -404,6 +400,16 @@ private:
             }
             zeros(updates_.emplace_back(), n_post);
             g.updates = updates_.back().data();
+            g.device = p.plastic->device;
+            if (g.device.enabled) {
+                g.pulse_rng = p.plastic->pulse_rng;
+                g.variation_rng = p.plastic->variation_rng;
+                g.read_rng = p.plastic->read_rng;
+                zeros(pulses_.emplace_back(), entries);
+                g.pulses = pulses_.back().data();
+                zeros(eligibility_.emplace_back(), entries);
+                g.programmed_at = eligibility_.back().data();
+            }
             if (g.rule.eligibility) {
                 for (float** column : {&g.elig, &g.elig_at}) {
                     zeros(eligibility_.emplace_back(), entries);
@@ -420,7 +426,7 @@ private:
                 g.rewards = static_cast<std::uint32_t>(steps.size());
             }
             learned_.push_back(
-                {&p, std::move(table.entry_of), g.weights, entries, g.updates, n_post});
+                {&p, std::move(table.entry_of), g.weights, g.pulses, entries, g.updates, n_post});
         }
         return g;
     }
@@ -453,7 +459,17 @@ private:
             NM_CUDA_CHECK(cudaMemcpy(updates.data(), l.updates, l.n_post * sizeof(updates[0]),
                                      cudaMemcpyDeviceToHost));
             projection& p = *l.p;
-            split_back(p, table, l.entry_of);
+            split_back(
+                p, table, l.entry_of, [&](std::size_t t) -> auto& { return p.shards[t].weights; });
+            if (l.pulses) {
+                std::vector<std::uint32_t> pulses(l.entries);
+                NM_CUDA_CHECK(cudaMemcpy(pulses.data(), l.pulses, l.entries * sizeof(std::uint32_t),
+                                         cudaMemcpyDeviceToHost));
+                split_back(
+                    p, pulses, l.entry_of, [&](std::size_t t) -> auto& {
+                        return p.plastic->shards[t].pulses;
+                    });
+            }
             for (plastic_shard& ps : p.plastic->shards) ps.updates = 0;
             for (const unsigned long long n : updates) p.plastic->shards.front().updates += n;
         }
@@ -710,6 +726,7 @@ private:
         projection* p;
         std::vector<std::uint64_t> entry_of; // ELL entry of each synapse, in the merged CSR order
         float* weights;
+        std::uint32_t* pulses; // device synapses, else null
         std::size_t entries;
         unsigned long long* updates;
         std::uint64_t n_post;
@@ -718,6 +735,7 @@ private:
     std::deque<buffer<double>> stdp_traces_;
     std::deque<buffer<unsigned long long>> updates_;
     std::deque<buffer<float>> eligibility_;
+    std::deque<buffer<std::uint32_t>> pulses_;
     std::deque<buffer<std::uint64_t>> reward_steps_;
     std::deque<buffer<double>> reward_amounts_;
     buffer<sim_pre_trace> pre_traces_;
