@@ -157,10 +157,9 @@ experiment driven(const driven_model& m) {
 
 // Every model steps on the GPU as on the CPU: the linear ones (and escape-noise firing, from
 // the same Philox stream; rf with complex weights, constant and drawn) to the same spikes; the
-// ODE models, whose adaptive
-// substeps follow the last bits of their state, to the same spikes at the same times within
-// a tolerance, with at most a few spikes (1%) moved by one step or dropped where the device's
-// contractions into FMA round otherwise than the host's.
+// ODE models, whose adaptive substeps follow the last bits of their state, to the same spikes
+// at the same times within a tolerance, with at most a few spikes (1%) moved by one step or
+// dropped where the device's contractions into FMA round otherwise than the host's.
 TEST(NM_SIM_SUITE, every_model_matches_the_cpu) {
     NM_NEED_SIM_DEVICE();
     const std::vector<driven_model> models{

@@ -54,19 +54,28 @@ __device__ void deliver_entry(const sim_population& P, const sim_gather& G, std:
         P.im[G.port].ring[slot] += count * (G.weights_im ? G.weights_im[at] : G.weight_im);
 }
 
+// Calls f(at, source) for each of target i's entries in G's table, in order.
+template<class F>
+__device__ void for_each_entry(const sim_population& P, const sim_gather& G, std::uint64_t i,
+                               F&& f) {
+    for (std::uint32_t k = 0; k < G.max_in; ++k) {
+        const std::uint64_t at = k * P.size + i;
+        const std::uint32_t source = G.sources[at];
+        if (source == no_source) return;
+        f(at, source);
+    }
+}
+
 // Target i's incoming synapses of static projection G for the spikes of `step`.
 __device__ void walk(const sim_population& P, const sim_gather& G, std::uint64_t i,
                      std::uint64_t step, const std::uint16_t* counts) {
     unsigned events = 0;
-    for (std::uint32_t k = 0; k < G.max_in; ++k) {
-        const std::uint64_t at = k * P.size + i;
-        const std::uint32_t source = G.sources[at];
-        if (source == no_source) break;
+    for_each_entry(P, G, i, [&](std::uint64_t at, std::uint32_t source) {
         const double count = counts[G.pre_first + source];
-        if (count == 0) continue;
+        if (count == 0) return;
         ++events;
         deliver_entry(P, G, i, at, step, count, source);
-    }
+    });
     if (events > 0) G.events[i] += events;
 }
 
@@ -175,11 +184,9 @@ __device__ void learn_and_walk(const sim_view& v, const sim_population& P, const
     std::uint32_t event = 0;
     while (event < G.rewards && G.reward_steps[event] < step) ++event;
     for (; event < G.rewards && G.reward_steps[event] == step; ++event)
-        for (std::uint32_t k = 0; k < G.max_in; ++k) {
-            const std::uint64_t at = k * P.size + i;
-            if (G.sources[at] == no_source) break;
-            reward_entry(at, G.sources[at], G.reward_amounts[event]);
-        }
+        for_each_entry(P, G, i, [&](std::uint64_t at, std::uint32_t source) {
+            reward_entry(at, source, G.reward_amounts[event]);
+        });
     // A trial's answer rewards after the step's pairings; rate rules act after both: a first
     // pass then pairs, rewards and sums, and the second updates and delivers.
     const double reward = c.eligibility ? trial_reward(v, step) : 0.0;
@@ -187,23 +194,17 @@ __device__ void learn_and_walk(const sim_view& v, const sim_population& P, const
     double f = 1.0;
     if (two_pass) {
         double sum = 0.0;
-        for (std::uint32_t k = 0; k < G.max_in; ++k) {
-            const std::uint64_t at = k * P.size + i;
-            const std::uint32_t source = G.sources[at];
-            if (source == no_source) break;
+        for_each_entry(P, G, i, [&](std::uint64_t at, std::uint32_t source) {
             pair(at, source, counts[G.pre_first + source]);
             if (reward != 0.0) reward_entry(at, source, reward);
             if (sc.w_sum > 0) sum += G.weights[at];
-        }
+        });
         if (rate_step) f = scaling::factor(sc, z, sum);
     }
     unsigned events = 0;
-    for (std::uint32_t k = 0; k < G.max_in; ++k) {
-        const std::uint64_t at = k * P.size + i;
-        const std::uint32_t source = G.sources[at];
-        if (source == no_source) break;
+    for_each_entry(P, G, i, [&](std::uint64_t at, std::uint32_t source) {
         const double count = counts[G.pre_first + source];
-        float& w = G.weights[at];
+        const float w = G.weights[at];
         if (!two_pass) {
             pair(at, source, count);
         } else if (rate_step) {
@@ -212,10 +213,10 @@ __device__ void learn_and_walk(const sim_view& v, const sim_population& P, const
                      (tr.rate[0] ? scaling::rate_change(sc, w, tr.rate[now][source], z) : 0.0));
             ++updates;
         }
-        if (count == 0) continue;
+        if (count == 0) return;
         ++events;
         deliver_entry(P, G, i, at, step, count, source);
-    }
+    });
     if (events > 0) G.events[i] += events;
     G.post_fast[i] = fired ? stdp::after_spike(c, o1) : o1;
     if (c.triplet) G.post_slow[i] = fired ? stdp::after_spike(c, o2) : o2;
