@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs on the lent GPU machine over binaries built here (carried in .dev/): the libraries the
 # machine lacks come along in .dev/lib, Fashion-MNIST in .dev/fashion-mnist. Usage:
-#   bench/cuda/on_device.sh tests | bench | train FILE [ARGS...] | shell COMMAND
+#   bench/cuda/on_device.sh tests | bench | sim | train FILE [ARGS...] | shell COMMAND
+# sim: the network benchmarks (Brunel, COBA, CUBA, the full-scale microcircuit) with every
+# projection spread, walked, and as `auto` chooses.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 [ -d "$here/.dev/bin" ] || tar -C "$here/.dev" -xJf "$here/.dev/pack.tar.xz"
@@ -14,7 +16,18 @@ shift
 case "$what" in
 tests) "$bin/nm_gpu_tests" "$@" ;;
 bench) python3 "$here/bench/peers/train_torch_gpu.py" --bench "$bin/nm_bench_train_step_cuda" "$@" ;;
+sim)
+  python3 "$here/tools/microcircuit.py" --duration 10500 > /tmp/microcircuit.toml
+  for file in "$here"/examples/{brunel,coba,cuba}.toml /tmp/microcircuit.toml; do
+    warmup=0
+    [ "$file" = /tmp/microcircuit.toml ] && warmup=500
+    for propagation in pre post auto; do
+      echo "== $(basename "$file") --propagation $propagation"
+      "$bin/nm_bench_microcircuit" --file "$file" --warmup $warmup --threads 16 --device cuda \
+        --propagation $propagation
+    done
+  done ;;
 train) "$bin/neuromorph" train "$@" ;;
 shell) eval "$@" ;;
-*) echo "usage: $0 tests|bench|train|shell ..." >&2; exit 2 ;;
+*) echo "usage: $0 tests|bench|sim|train|shell ..." >&2; exit 2 ;;
 esac
