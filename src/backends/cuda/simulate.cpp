@@ -274,14 +274,9 @@ private:
             }
             pre_synaptic = true;
             spread_.push_back(static_cast<std::uint32_t>(j));
-            offsets_.emplace_back().upload(s.offsets.data(), s.offsets.size());
-            targets_.emplace_back().upload(s.targets.data(), s.targets.size());
-            d.offsets = offsets_.back().data();
-            d.targets = targets_.back().data();
-            if (p.varying_weight) {
-                weights_.emplace_back().upload(s.weights.data(), s.weights.size());
-                d.weights = weights_.back().data();
-            }
+            d.offsets = upload(offsets_, s.offsets);
+            d.targets = upload(targets_, s.targets);
+            d.weights = upload(weights_, s.weights); // null where the weight is constant
             d.complex_weight = p.complex_weight;
             d.weight_im = p.weight_im;
             d.weights_im = upload(weights_, s.weights_im);
