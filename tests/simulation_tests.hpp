@@ -144,6 +144,7 @@ experiment driven(const driven_model& m) {
         im.low = -0.3 * m.weight;
         im.high = 0.3 * m.weight;
         delta.synapse.weight_im = im;
+        delta.propagation = "post";
         projection_spec& spread =
             add_projection(e, "a", "b", test::rule("one_to_one"), m.weight, 1.5);
         spread.synapse.weight_im = 0.2 * m.weight;

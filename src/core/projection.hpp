@@ -27,7 +27,8 @@ struct csr_shard {
 // spread over threads adding by atomics (fast for sparse activity, sums in any order); post,
 // each target's update first walking its incoming synapses for the last step's spikes (sums
 // in the CPU's order, no atomics, no kernel of its own, but every synapse read every step);
-// automatic, post for the smallest projections while the walk costs next to nothing.
+// automatic, post for all of a small network's projections (then no spread kernel runs),
+// else pre.
 enum class propagation { automatic, pre, post };
 inline constexpr std::array<std::string_view, 3> propagation_names{"auto", "pre", "post"};
 

@@ -22,9 +22,10 @@ namespace nm::cuda {
 namespace {
 
 // How many ELL entries (targets × longest incoming list, summed) the automatic projections
-// may walk post-synaptically: 1 MB of sources read per step, well under a microsecond beside
-// the several a step costs in launches alone, bought for the CPU's order of sums.
-constexpr std::uint64_t automatic_post_entries = std::uint64_t{1} << 18;
+// may hold to be walked post-synaptically: 4 MB of sources read per step, about 1.5 µs at the
+// H100's bandwidth, against the spread's launch and atomics (8-9 µs per step for two launches
+// in the 4,000-neuron networks). Unmeasured: bench/kernels/NOTES.md.
+constexpr std::uint64_t automatic_post_entries = std::uint64_t{1} << 20;
 
 [[noreturn]] void refuse(const std::string& what) {
     throw bad_config("--device cuda: " + what + "; the GPU runs populations of " + model_names() +
@@ -335,27 +336,29 @@ private:
         }
     }
 
-    // Whether p goes post-synaptically: as asked, or (automatic) when its table is small.
-    // Which projections go post-synaptically: those that ask, and automatic ones smallest
-    // table first while all their tables together stay within automatic_post_entries.
+    // Which projections go post-synaptically: those that ask (and the plastic ones), and the
+    // automatic ones all together or none: when no projection must be spread and all their
+    // tables together stay within automatic_post_entries, the walk replaces the spread's
+    // launch; otherwise they are all spread, as large networks were measured.
     std::vector<bool> post_synaptic() const {
         std::vector<bool> post(net_.projections.size(), false);
-        std::vector<std::pair<std::uint64_t, std::size_t>> automatic; // (entries, projection)
+        std::vector<std::size_t> automatic;
+        std::uint64_t entries = 0;
+        bool spread = false;
         for (std::size_t j = 0; j < net_.projections.size(); ++j) {
             const projection& p = net_.projections[j];
-            if (p.propagation == propagation::pre || p.max_delay > 0xFFFF) continue;
+            if (p.propagation == propagation::pre || p.max_delay > 0xFFFF) {
+                spread = true;
+                continue;
+            }
             post[j] = p.propagation == propagation::post || p.plastic;
             if (post[j]) continue;
             const std::uint64_t n_post = net_.populations[p.post]->size();
-            automatic.emplace_back(n_post * longest_incoming(p, n_post), j);
+            entries += n_post * longest_incoming(p, n_post);
+            automatic.push_back(j);
         }
-        std::sort(automatic.begin(), automatic.end());
-        std::uint64_t total = 0;
-        for (const auto& [entries, j] : automatic) {
-            if (total + entries > automatic_post_entries) break;
-            total += entries;
-            post[j] = true;
-        }
+        if (!spread && entries <= automatic_post_entries)
+            for (const std::size_t j : automatic) post[j] = true;
         return post;
     }
 
