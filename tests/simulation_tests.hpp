@@ -308,6 +308,7 @@ TEST(NM_SIM_SUITE, every_stimulus_kind_matches_the_cpu) {
                          {"weight", 0.7},
                          {"start", 20.0}}));
     test::record(e, "spikes", "driven");
+    test::record(e, "spikes", "driven", {1, 17}); // a second recorder: its spikes again
     test::record(e, "v", "driven", {0, 1, 4, 6, 17, 23}, 0.1);
     const run_result cpu = run_on(e, false), gpu = run_on(e, true);
     ASSERT_GT(cpu.populations[0].spikes, 100u) << "the stimuli must make the neurons fire";

@@ -64,6 +64,12 @@ struct sim_port_im {
     const double *kernels = nullptr, *rise_kernels = nullptr;
 };
 
+// A spike recorder: the steps [start, stop) of its window and its neurons (null: all).
+struct sim_recorder {
+    std::uint64_t start = 0, stop = 0;
+    const std::uint8_t* selected = nullptr;
+};
+
 // A stimulus (core/stimulus.hpp) as the update applies it to its neurons, in the population's
 // stimulus order (the CPU's order of additions):
 //   poisson   count = first k whose threshold exceeds Philox word (i & 3) of block
@@ -107,9 +113,8 @@ struct sim_population {
     sim_port port[max_ports];
     const sim_port_im* im = nullptr; // complex models: one per port (in global memory)
     int first_stimulus = 0;          // its stimuli: the network's [first, first + n_stimuli)
-    bool record = false;
-    std::uint64_t record_start = 0, record_stop = 0;
-    const std::uint8_t* selected = nullptr; // null: every neuron is recorded
+    const sim_recorder* recorders = nullptr; // its spike recorders (global memory: read at spikes)
+    int n_recorders = 0;
     // Its post-synaptic projections, in projection order: sim_view::gathers[begin .. end);
     // the traces it keeps as the source of plastic ones: sim_view::pre_traces[begin .. end).
     std::uint32_t gather_begin = 0, gather_end = 0, trace_begin = 0, trace_end = 0;

@@ -98,9 +98,6 @@ private:
         if (net_.projections.size() > max_projections)
             refuse("more than " + std::to_string(max_projections) + " projections");
         for (const projection& proj : net_.projections) check_plastic(proj);
-        std::vector<int> recorders(net_.populations.size(), 0);
-        for (const spike_recorder& r : net_.spike_recorders)
-            if (++recorders[r.population] > 1) refuse("two spike recorders on one population");
     }
 
     // What of a projection's learning the GPU runs: spike-timing rules, walked
@@ -120,7 +117,6 @@ private:
         std::vector<sim_population> pops(n_pops);
         std::uint64_t first = 0, recorded = 0;
         coeffs_.resize(n_pops);
-        selected_.resize(n_pops);
         for (std::size_t p = 0; p < n_pops; ++p) {
             population& pop = *net_.populations[p];
             sim_population& d = pops[p];
@@ -161,16 +157,14 @@ private:
             upload_stimuli(net_.stimuli[p], d);
             first += pop.size();
         }
+        std::vector<std::vector<sim_recorder>> recorders(n_pops);
         for (const spike_recorder& r : net_.spike_recorders) {
-            sim_population& d = pops[r.population];
-            d.record = true;
-            d.record_start = r.start;
-            d.record_stop = r.stop;
-            if (!r.selected.empty()) {
-                selected_[r.population].upload(r.selected.data(), r.selected.size());
-                d.selected = selected_[r.population].data();
-            }
-            recorded += d.size;
+            recorders[r.population].push_back({r.start, r.stop, upload(masks_, r.selected)});
+            recorded += pops[r.population].size;
+        }
+        for (std::size_t p = 0; p < n_pops; ++p) {
+            pops[p].recorders = upload(recorders_, recorders[p]);
+            pops[p].n_recorders = static_cast<int>(recorders[p].size());
         }
         view_.neurons = first;
         view_.n_pops = static_cast<int>(n_pops);
@@ -703,11 +697,11 @@ private:
     sim_view view_;
     sim_schedule schedule_;
     std::vector<buffer<unsigned char>> coeffs_;
-    std::vector<buffer<std::uint8_t>> selected_;
     std::deque<buffer<double>> rings_, currents_, rises_, kernels_;
     std::deque<buffer<std::uint64_t>> thresholds_, offsets_;
     std::deque<buffer<double>> tables_;
     std::deque<buffer<std::uint8_t>> masks_;
+    std::deque<buffer<sim_recorder>> recorders_;
     std::deque<buffer<std::uint32_t>> event_neurons_;
     std::deque<buffer<std::uint16_t>> event_counts_;
     std::deque<buffer<std::uint32_t>> trial_tables_;

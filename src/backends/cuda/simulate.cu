@@ -98,8 +98,9 @@ __global__ void update(sim_view v, std::uint64_t offset, sim_run run) {
         v.fired[parity][at] = static_cast<std::uint32_t>(g);
         v.fired_count[parity][at] = static_cast<std::uint16_t>(n);
     }
-    if (P.record && step >= P.record_start && step < P.record_stop &&
-        (!P.selected || P.selected[i])) {
+    for (int k = 0; k < P.n_recorders; ++k) {
+        const sim_recorder& R = P.recorders[k];
+        if (step < R.start || step >= R.stop || (R.selected && !R.selected[i])) continue;
         const unsigned long long r = atomicAdd(v.record_size, 1ull);
         v.records[r] = {static_cast<std::uint32_t>(step), P.index, static_cast<std::uint32_t>(i),
                         static_cast<std::uint32_t>(n), spike_offset};
