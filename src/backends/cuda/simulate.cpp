@@ -347,11 +347,19 @@ private:
             }
             post[j] = p.propagation == propagation::post || p.plastic;
             if (post[j]) continue;
+            automatic.push_back(j);
+            // A table holds at least its synapses: large networks are settled without counting
+            // (scanning the microcircuit's 0.3 G synapses would add to its build time).
+            entries += p.synapses;
+        }
+        if (spread || entries > automatic_post_entries) return post;
+        entries = 0;
+        for (const std::size_t j : automatic) {
+            const projection& p = net_.projections[j];
             const std::uint64_t n_post = net_.populations[p.post]->size();
             entries += n_post * longest_incoming(p, n_post);
-            automatic.push_back(j);
         }
-        if (!spread && entries <= automatic_post_entries)
+        if (entries <= automatic_post_entries)
             for (const std::size_t j : automatic) post[j] = true;
         return post;
     }
