@@ -560,6 +560,45 @@ void expect_refusal(const experiment& e, const std::string& what) {
     }
 }
 
+// A network with more populations, projections and stimuli than constant memory holds runs from
+// descriptors in global memory: 60 populations alternating between lif and alif (60 update
+// runs), each fed by a Poisson and a dc stimulus (120) and projecting to the next five (300
+// projections, spread and walked in turn). Weights are powers of two, whose sums are exact in
+// any order: the same spikes as the CPU's, even through the spread's atomics.
+TEST(NM_SIM_SUITE, a_network_past_constant_memory_runs_from_global_memory) {
+    NM_NEED_SIM_DEVICE();
+    constexpr int n_pops = 60, fan_out = 5;
+    experiment e = make_experiment(0.1, 60.0, 9);
+    const auto name_of = [](int k) { return std::string(1, 'p').append(std::to_string(k)); };
+    for (int k = 0; k < n_pops; ++k) {
+        const std::string name = name_of(k);
+        if (k % 2)
+            add_population(e, name, 5, "alif", params({{"beta", 0.5}}));
+        else
+            add_population(e, name, 5, "lif");
+        add_stimulus(e, "poisson", name, params({{"rate", 400.0 + 10.0 * k}, {"weight", 0.25}}));
+        add_stimulus(e, "dc", name, params({{"amplitude", 0.0625 * (k % 3)}}));
+        test::record(e, "spikes", name);
+    }
+    int spread = 0;
+    for (int k = 0; k < n_pops; ++k)
+        for (int j = 1; j <= fan_out; ++j) {
+            projection_spec& p =
+                add_projection(e, name_of(k), name_of((k + j) % n_pops), test::rule("all_to_all"),
+                               j % 2 ? 0.125 : -0.0625, 0.1 * j);
+            p.propagation = (k + j) % 2 ? "pre" : "post";
+            spread += (k + j) % 2;
+        }
+    const run_result cpu = run_on(e, false), gpu = run_on(e, true);
+    for (int k = 0; k < n_pops; ++k)
+        ASSERT_GT(cpu.populations[k].spikes, 5u) << "every population must fire: p" << k;
+    EXPECT_EQ(spikes_of(gpu), spikes_of(cpu));
+    EXPECT_EQ(gpu.synaptic_events, cpu.synaptic_events);
+    EXPECT_EQ(gpu.device_plan, std::to_string(spread) + " projections spread pre-synaptically, " +
+                                   std::to_string(n_pops * fan_out - spread) +
+                                   " walked post-synaptically (0 learning)");
+}
+
 TEST(NM_SIM_SUITE, refuses_what_it_cannot_run_by_name) {
     NM_NEED_SIM_DEVICE();
     experiment e = make_experiment(0.1, 10.0);

@@ -34,11 +34,12 @@ __device__ std::uint32_t poisson_count(const sim_stimulus& S, std::uint64_t i, s
 
 // The stimuli of P on neuron i at `step`, in the population's order (the CPU's: arrivals after
 // the propagated spikes already in the ring slots, currents summed from zero).
-template<int Ports>
+// D: where the descriptors are (sim_descriptors.cuh).
+template<class D, int Ports>
 __device__ void apply_stimuli(const sim_population& P, std::uint64_t i, std::uint64_t step,
                               double (&arrived)[Ports], double& current) {
     for (int s = P.first_stimulus; s < P.first_stimulus + P.n_stimuli; ++s) {
-        const sim_stimulus& S = stimulus(s);
+        const sim_stimulus& S = D::stimulus(s);
         if (step < S.start || step >= S.stop || (S.selected && !S.selected[i])) continue;
         switch (S.kind) {
         case sim_stimulus_kind::poisson:

@@ -27,6 +27,9 @@ constexpr int max_state = []<class... M>(std::tuple<M...>*) {
     return static_cast<int>(std::max({M::state_fields.size()...}));
 }(static_cast<sim_models*>(nullptr));
 
+// Ports per population (held in its descriptor); populations, projections and stimuli a
+// network may have for its descriptors to fit constant memory (larger ones are read from
+// global memory: sim_descriptors.cuh).
 constexpr int max_ports = 4, max_populations = 48, max_projections = 256, max_stimuli = 64;
 
 // delta: a jump in v; exp_exact / alpha_exact: a current through the model's exact kernels
@@ -198,7 +201,8 @@ struct sim_trace {
 // trials, and (first_spike decoding) the closed-loop reward of the answering step.
 struct sim_trials {
     bool on = false, first_spike = false;
-    std::uint32_t input = 0, readout = 0; // population indices
+    std::uint32_t input = 0, readout = 0;              // population indices
+    std::uint64_t readout_first = 0, readout_size = 0; // the readout's neurons, global index
     std::uint64_t trial_steps = 0, present_steps = 0, learn_steps = 0;
     std::uint32_t features = 0;
     const double* rows = nullptr;          // samples × features in [0, 1]
@@ -224,20 +228,29 @@ struct sim_run {
     std::uint32_t first_pop = 0, end_pop = 0;
     std::uint64_t first = 0, size = 0; // their neurons, global index
     // Whether one of them walks post-synaptic projections or keeps plastic traces: the update
-    // without that code keeps fewer registers (80 for lif against 96), more warps in flight.
+    // without that code keeps fewer registers (80 for lif against 110), more warps in flight.
     bool walks = false;
 };
 
 // The kernels of one step: the update runs, then the pre-synaptic spread when some
-// projection takes it.
+// projection takes it; their descriptors in constant memory, or in global memory when the
+// network has more than it holds.
 struct sim_schedule {
     std::vector<sim_run> runs;
     int propagate_blocks = 0; // 0: no pre-synaptic projection
+    bool global_descriptors = false;
 };
 
-// The populations and projections themselves live in constant memory (sim_steps.hpp:
-// set_network): the threads of a warp read the same descriptor, which the constant cache
-// broadcasts without a trip to global memory.
+// A network's descriptors in global memory (the in_global kernels').
+struct sim_network {
+    const sim_population* populations = nullptr;
+    const sim_projection* projections = nullptr;
+    const sim_stimulus* stimuli = nullptr;
+    const std::uint32_t *outgoing_begin = nullptr, *outgoing = nullptr;
+};
+
+// The populations, projections and stimuli themselves are descriptors (sim_steps.hpp:
+// set_network) apart from this view.
 struct sim_view {
     int n_pops = 0;
     std::uint64_t neurons = 0;

@@ -89,15 +89,14 @@ __device__ double trial_reward(const sim_view& v, std::uint64_t step) {
     if (!T.on || !T.first_spike || step >= T.learn_steps) return 0.0;
     const std::uint64_t trial = step / T.trial_steps, within = step - trial * T.trial_steps;
     if (within >= T.present_steps) return 0.0;
-    const sim_population& R = pop(static_cast<int>(T.readout));
-    const std::uint16_t* counts = v.counts[step & 1];
+    const std::uint16_t* counts = v.counts[step & 1] + T.readout_first;
     std::uint32_t firing = 0, answer = 0, earliest = no_response;
-    for (std::uint32_t j = 0; j < R.size; ++j) {
-        if (counts[R.first + j] != 0) {
+    for (std::uint32_t j = 0; j < T.readout_size; ++j) {
+        if (counts[j] != 0) {
             ++firing;
             answer = j;
         }
-        earliest = min(earliest, T.first_step[trial * R.size + j]);
+        earliest = min(earliest, T.first_step[trial * T.readout_size + j]);
     }
     if (firing == 0 || earliest != within) return 0.0;
     return firing == 1 && answer == T.label_of[trial] ? T.reward : T.punishment;

@@ -68,7 +68,7 @@ public:
             if (progress) progress(done, steps);
         }
         if (view_.gathers && steps > 0) {
-            finish_gathers(view_, steps - 1, stream_);
+            finish_gathers(view_, schedule_, steps - 1, stream_);
             NM_CUDA_CHECK(cudaStreamSynchronize(stream_));
         }
         return finish();
@@ -88,15 +88,6 @@ private:
             total += pop->size();
         }
         if (total >= (std::uint64_t{1} << 32)) refuse("more than 2^32 neurons");
-        std::size_t stimuli = 0;
-        for (const auto& list : net_.stimuli) stimuli += list.size();
-        if (stimuli > max_stimuli)
-            refuse(std::to_string(stimuli) + " stimuli (at most " + std::to_string(max_stimuli) +
-                   ")");
-        if (net_.populations.size() > max_populations)
-            refuse("more than " + std::to_string(max_populations) + " populations");
-        if (net_.projections.size() > max_projections)
-            refuse("more than " + std::to_string(max_projections) + " projections");
         for (const projection& proj : net_.projections) check_plastic(proj);
     }
 
@@ -192,7 +183,7 @@ private:
         view_.isi_sq = isi_sq_.data();
         view_.last_step = last_step_.data();
         upload_projections(pops);
-        if (net_.trials) upload_trials(*net_.trials);
+        if (net_.trials) upload_trials(*net_.trials, pops);
         for (sim_run& run : schedule_.runs)
             for (std::uint32_t p = run.first_pop; p < run.end_pop; ++p)
                 run.walks = run.walks || pops[p].gather_begin != pops[p].gather_end ||
@@ -302,7 +293,8 @@ private:
                     outgoing.push_back(j);
             begin.push_back(static_cast<std::uint32_t>(outgoing.size()));
         }
-        set_network(pops, projs, stimuli_, begin, outgoing);
+        schedule_.global_descriptors =
+            set_network(pops, projs, stimuli_, begin, outgoing, descriptors_);
         zeros(events_, std::max<std::size_t>(1, projs.size()));
         view_.events = events_.data();
 
@@ -498,12 +490,14 @@ private:
     }
 
     // The trial protocol: its samples and order, and the readout's responses to fill.
-    void upload_trials(const trial_protocol& tp) {
+    void upload_trials(const trial_protocol& tp, const std::vector<sim_population>& pops) {
         sim_trials& T = view_.trials;
         T.on = true;
         T.first_spike = tp.decode == trial_decode::first_spike;
         T.input = tp.input;
         T.readout = tp.readout;
+        T.readout_first = pops[tp.readout].first;
+        T.readout_size = pops[tp.readout].size;
         T.trial_steps = tp.trial_steps;
         T.present_steps = tp.present_steps;
         T.learn_steps = tp.learn_steps();
@@ -523,7 +517,7 @@ private:
     }
 
     // A population's stimuli as the update applies them (sim_stimulus), appended to the
-    // network's (for constant memory) with their tables uploaded; d gets their range.
+    // network's (set_network's) with their tables uploaded; d gets their range.
     void upload_stimuli(const std::vector<stimulus>& stimuli, sim_population& d) {
         d.first_stimulus = static_cast<int>(stimuli_.size());
         d.n_stimuli = static_cast<int>(stimuli.size());
@@ -715,7 +709,8 @@ private:
     std::deque<buffer<std::uint32_t>> trial_tables_;
     std::deque<buffer<double>> rings_im_;
     std::deque<buffer<sim_port_im>> ports_im_;
-    std::vector<sim_stimulus> stimuli_; // every population's, in order (constant memory)
+    std::vector<sim_stimulus> stimuli_; // every population's, in order (set_network's)
+    sim_network_buffers descriptors_;
     std::deque<buffer<std::uint32_t>> targets_, gather_tables_;
     std::deque<buffer<std::uint16_t>> delays_;
     std::vector<std::uint32_t> spread_;                    // the pre-synaptic projections...

@@ -28,14 +28,14 @@ namespace {
 constexpr int block_threads = 256;
 
 // One thread per neuron of the run's populations (all of model M); Walks: the run has
-// post-synaptic projections or plastic sources (sim_run::walks).
-template<class M, bool Walks>
+// post-synaptic projections or plastic sources (sim_run::walks); D: where the descriptors are.
+template<class M, bool Walks, class D>
 __global__ void update(sim_view v, std::uint64_t offset, sim_run run) {
     const std::uint64_t g = run.first + blockIdx.x * std::uint64_t{blockDim.x} + threadIdx.x;
     if (g >= run.first + run.size) return;
     const std::uint64_t step = *v.base_step + offset;
     const sim_population& P =
-        pop(population_of(g, static_cast<int>(run.first_pop), static_cast<int>(run.end_pop)));
+        D::pop(population_of<D>(g, static_cast<int>(run.first_pop), static_cast<int>(run.end_pop)));
     const std::uint64_t i = g - P.first;
     // The previous step's spikes first, as the CPU propagates them before this step's update.
     if (Walks && step > 0) gather_spikes(v, P, i, step - 1);
@@ -55,7 +55,7 @@ __global__ void update(sim_view v, std::uint64_t offset, sim_run run) {
     }
     models::neuron_input in;
     if constexpr (M::is_complex) in.jump_im = imaginary_jump(P, i, slot, x, y);
-    apply_stimuli(P, i, step, arrived, in.current);
+    apply_stimuli<D>(P, i, step, arrived, in.current);
     if (v.trials.on && P.index == v.trials.input) add_trial_input(v.trials, i, step, arrived);
     deliver(P, i, arrived, x, y, in);
     typename M::state s;
@@ -113,6 +113,7 @@ __global__ void update(sim_view v, std::uint64_t offset, sim_run run) {
 // per spike then keep thousands of threads busy, one synapse or a few each.
 constexpr int propagate_threads = 256, max_fanout = 16;
 
+template<class D>
 __global__ void __launch_bounds__(propagate_threads) propagate(sim_view v, std::uint64_t offset) {
     __shared__ sim_projection proj[max_fanout];
     __shared__ std::uint64_t begin[max_fanout], start[max_fanout + 1];
@@ -128,15 +129,16 @@ __global__ void __launch_bounds__(propagate_threads) propagate(sim_view v, std::
         if (blockIdx.x / per_spike >= gridDim.x / per_spike) break; // the grid's remainder
         const std::uint64_t g = v.fired[parity][s];
         const double count = v.fired_count[parity][s];
-        const int pre = population_of(g, 0, v.n_pops);
-        const std::uint64_t i = g - pop(pre).first;
-        for (std::uint32_t o = outgoing_begin[pre]; o < outgoing_begin[pre + 1]; o += max_fanout) {
-            const int n = static_cast<int>(
-                min(static_cast<std::uint32_t>(max_fanout), outgoing_begin[pre + 1] - o));
+        const int pre = population_of<D>(g, 0, v.n_pops);
+        const std::uint64_t i = g - D::pop(pre).first;
+        const std::uint32_t out_end = D::outgoing_begin(pre + 1);
+        for (std::uint32_t o = D::outgoing_begin(pre); o < out_end; o += max_fanout) {
+            const int n =
+                static_cast<int>(min(static_cast<std::uint32_t>(max_fanout), out_end - o));
             if (static_cast<int>(threadIdx.x) < n) {
                 const int k = threadIdx.x;
-                const std::uint32_t j = outgoing[o + k];
-                proj[k] = projection(j);
+                const std::uint32_t j = D::outgoing(o + k);
+                proj[k] = D::projection(j);
                 begin[k] = proj[k].offsets[i];
                 const std::uint64_t length = proj[k].offsets[i + 1] - begin[k];
                 start[k + 1] = length;
@@ -152,7 +154,7 @@ __global__ void __launch_bounds__(propagate_threads) propagate(sim_view v, std::
                 int k = 0;
                 while (t >= start[k + 1]) ++k;
                 const sim_projection& p = proj[k];
-                const sim_population& post = pop(p.post);
+                const sim_population& post = D::pop(p.post);
                 const std::uint64_t x = begin[k] + (t - start[k]);
                 const std::uint32_t packed = p.targets[x];
                 const std::uint32_t delay = p.varying_delay ? packed >> p.delay_shift : p.delay;
@@ -171,10 +173,11 @@ __global__ void __launch_bounds__(propagate_threads) propagate(sim_view v, std::
 
 // The last step's spikes through the post-synaptic projections (the updates walk each step's
 // spikes at the start of the next): one thread per neuron.
+template<class D>
 __global__ void gather_last(sim_view v, std::uint64_t step) {
     const std::uint64_t g = blockIdx.x * std::uint64_t{blockDim.x} + threadIdx.x;
     if (g >= v.neurons) return;
-    const sim_population& P = pop(population_of(g, 0, v.n_pops));
+    const sim_population& P = D::pop(population_of<D>(g, 0, v.n_pops));
     gather_spikes(v, P, g - P.first, step);
 }
 
@@ -188,7 +191,7 @@ __global__ void record_traces(sim_view v, std::uint64_t offset) {
 }
 
 // update<M> for the run's model M (its index in sim_models).
-template<class... M>
+template<class D, class... M>
 void launch_update(const sim_view& v, std::uint64_t offset, const sim_run& run, cudaStream_t stream,
                    std::tuple<M...>*) {
     const auto blocks = static_cast<unsigned>((run.size + block_threads - 1) / block_threads);
@@ -196,17 +199,50 @@ void launch_update(const sim_view& v, std::uint64_t offset, const sim_run& run, 
     auto kernel = [&](auto* update_kernel) {
         launch(update_kernel, blocks, block_threads, stream, v, offset, run);
     };
-    ((model++ == run.model ? (run.walks ? kernel(update<M, true>) : kernel(update<M, false>))
+    ((model++ == run.model ? (run.walks ? kernel(update<M, true, D>) : kernel(update<M, false, D>))
                            : void()),
      ...);
 }
 
+template<class D>
+void enqueue(const sim_view& v, const sim_schedule& schedule, std::uint64_t first_offset,
+             std::uint64_t count, cudaStream_t stream) {
+    for (std::uint64_t k = first_offset; k < first_offset + count; ++k) {
+        for (const sim_run& run : schedule.runs)
+            launch_update<D>(v, k, run, stream, static_cast<sim_models*>(nullptr));
+        if (v.n_traces > 0) {
+            launch(record_traces, static_cast<unsigned>(v.n_traces), 128, stream, v, k);
+        }
+        if (schedule.propagate_blocks > 0)
+            launch(propagate<D>, static_cast<unsigned>(schedule.propagate_blocks),
+                   propagate_threads, stream, v, k);
+    }
+}
+
+template<class T>
+void upload_into(buffer<T>& b, const std::vector<T>& host) {
+    if (!host.empty()) b.upload(host.data(), host.size());
+}
+
 } // namespace
 
-void set_network(const std::vector<sim_population>& pops,
+bool set_network(const std::vector<sim_population>& pops,
                  const std::vector<sim_projection>& projections,
                  const std::vector<sim_stimulus>& stimuli, const std::vector<std::uint32_t>& begin,
-                 const std::vector<std::uint32_t>& out) {
+                 const std::vector<std::uint32_t>& out, sim_network_buffers& global) {
+    if (pops.size() > max_populations || projections.size() > max_projections ||
+        stimuli.size() > max_stimuli) {
+        upload_into(global.populations, pops);
+        upload_into(global.projections, projections);
+        upload_into(global.stimuli, stimuli);
+        upload_into(global.outgoing_begin, begin);
+        upload_into(global.outgoing, out);
+        const sim_network network{global.populations.data(), global.projections.data(),
+                                  global.stimuli.data(), global.outgoing_begin.data(),
+                                  global.outgoing.data()};
+        NM_CUDA_CHECK(cudaMemcpyToSymbol(global_bytes, &network, sizeof network));
+        return true;
+    }
     NM_CUDA_CHECK(
         cudaMemcpyToSymbol(population_bytes, pops.data(), pops.size() * sizeof(sim_population)));
     if (!stimuli.empty())
@@ -215,29 +251,29 @@ void set_network(const std::vector<sim_population>& pops,
     if (!projections.empty()) {
         NM_CUDA_CHECK(cudaMemcpyToSymbol(projection_bytes, projections.data(),
                                          projections.size() * sizeof(sim_projection)));
-        NM_CUDA_CHECK(cudaMemcpyToSymbol(outgoing, out.data(), out.size() * sizeof(std::uint32_t)));
+        NM_CUDA_CHECK(
+            cudaMemcpyToSymbol(outgoings, out.data(), out.size() * sizeof(std::uint32_t)));
     }
     NM_CUDA_CHECK(
-        cudaMemcpyToSymbol(outgoing_begin, begin.data(), begin.size() * sizeof(std::uint32_t)));
+        cudaMemcpyToSymbol(outgoing_begins, begin.data(), begin.size() * sizeof(std::uint32_t)));
+    return false;
 }
 
 void enqueue_steps(const sim_view& v, const sim_schedule& schedule, std::uint64_t first_offset,
                    std::uint64_t count, cudaStream_t stream) {
-    for (std::uint64_t k = first_offset; k < first_offset + count; ++k) {
-        for (const sim_run& run : schedule.runs)
-            launch_update(v, k, run, stream, static_cast<sim_models*>(nullptr));
-        if (v.n_traces > 0) {
-            launch(record_traces, static_cast<unsigned>(v.n_traces), 128, stream, v, k);
-        }
-        if (schedule.propagate_blocks > 0)
-            launch(propagate, static_cast<unsigned>(schedule.propagate_blocks), propagate_threads,
-                   stream, v, k);
-    }
+    if (schedule.global_descriptors)
+        enqueue<in_global>(v, schedule, first_offset, count, stream);
+    else
+        enqueue<in_constant>(v, schedule, first_offset, count, stream);
 }
 
-void finish_gathers(const sim_view& v, std::uint64_t last_step, cudaStream_t stream) {
-    launch(gather_last, static_cast<unsigned>((v.neurons + block_threads - 1) / block_threads),
-           block_threads, stream, v, last_step);
+void finish_gathers(const sim_view& v, const sim_schedule& schedule, std::uint64_t last_step,
+                    cudaStream_t stream) {
+    const auto blocks = static_cast<unsigned>((v.neurons + block_threads - 1) / block_threads);
+    if (schedule.global_descriptors)
+        launch(gather_last<in_global>, blocks, block_threads, stream, v, last_step);
+    else
+        launch(gather_last<in_constant>, blocks, block_threads, stream, v, last_step);
 }
 
 } // namespace nm::cuda
