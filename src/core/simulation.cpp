@@ -94,6 +94,10 @@ std::uint64_t propagate_shard(const projection& p, unsigned thread, network& net
     if (p.plastic && p.plastic->device.enabled) {
         const device_read read{p.plastic.get(), &p.plastic->shards[thread],
                                static_cast<double>(step)};
+        if (p.complex_weight) { // the device holds the real part; the imaginary one is fixed
+            if (p.varying_delay) return propagate<true, true, true>(p, s, post, net, step, read);
+            return propagate<true, false, true>(p, s, post, net, step, read);
+        }
         if (p.varying_delay) return propagate<true, true, false>(p, s, post, net, step, read);
         return propagate<true, false, false>(p, s, post, net, step, read);
     }

@@ -96,7 +96,6 @@ private:
     static void check_plastic(const projection& p) {
         const std::string where = "projection " + p.name;
         if (!p.plastic) return;
-        if (p.complex_weight) refuse(where + " is plastic onto a complex model");
         if (p.propagation == propagation::pre)
             refuse(where + " is plastic: the GPU walks plastic projections post-synaptically "
                            "(propagation = \"post\" or \"auto\")");
