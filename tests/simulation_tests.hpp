@@ -276,6 +276,47 @@ TEST(NM_SIM_SUITE, post_synaptic_propagation_sums_in_the_cpus_order) {
     EXPECT_EQ(gpu.traces[0].values, cpu.traces[0].values);
 }
 
+// Synaptic currents and conductances are recorded on the GPU as on the CPU: i_syn (the first
+// current port) and each port by name, exact kernels on lif, the synaptic drive on izhikevich,
+// for exponential and alpha currents and an exponential conductance.
+TEST(NM_SIM_SUITE, synaptic_port_traces_match_the_cpu) {
+    NM_NEED_SIM_DEVICE();
+    experiment e = make_experiment(0.1, 60.0, 7);
+    add_population(e, "in", 20, "lif", params({{"tau_m", 10.0}, {"t_ref", 2.0}}));
+    add_stimulus(e, "poisson", "in", params({{"rate", 6000.0}, {"weight", 0.3}}));
+    const std::vector<std::string> ports{"ampa", "nmda", "gaba"};
+    for (const char* target : {"lif_out", "izh_out"}) {
+        if (target == std::string("lif_out"))
+            add_population(e, target, 8, "lif", params({{"tau_m", 10.0}}));
+        else
+            add_population(e, target, 8, "izhikevich");
+        const bool izh = target == std::string("izh_out");
+        for (const std::string& port : ports) {
+            projection_spec& p =
+                add_projection(e, "in", target, test::rule("all_to_all"), 0.0, 1.0);
+            p.synapse.port = port;
+            p.synapse.kind = port == "ampa" ? "exp" : port == "nmda" ? "alpha" : "cond_exp";
+            p.synapse.tau_syn = port == "nmda" ? 4.0 : 2.0;
+            p.synapse.e_rev = izh ? -80.0 : -1.0;
+            p.synapse.weight = port == "gaba" ? 0.05 : (izh ? 2.0 : 0.2);
+        }
+        for (const char* what : {"i_syn", "ampa", "nmda", "gaba"})
+            test::record(e, what, target, {0, 3, 7}, 0.2);
+    }
+    const run_result cpu = run_on(e, false), gpu = run_on(e, true);
+    ASSERT_EQ(gpu.traces.size(), cpu.traces.size());
+    ASSERT_EQ(cpu.traces.size(), 8u);
+    for (std::size_t t = 0; t < cpu.traces.size(); ++t) {
+        const auto& a = gpu.traces[t].values;
+        const auto& b = cpu.traces[t].values;
+        ASSERT_EQ(a.size(), b.size());
+        EXPECT_GT(*std::max_element(b.begin(), b.end()), 0.0) << "trace " << t << " must move";
+        for (std::size_t q = 0; q < a.size(); ++q)
+            ASSERT_NEAR(a[q], b[q], NM_SIM_TRACE_TOLERANCE * std::abs(b[q]) + 1e-300)
+                << "trace " << t << ", sample " << q;
+    }
+}
+
 // Every stimulus kind on the GPU as on the CPU, applied in the experiment's order: currents
 // (dc, step, ac, chirp, noise on a subset) and arrivals through a port (Poisson on a subset,
 // spike_times, an encoded latency code) on one population; the same spikes and potentials.

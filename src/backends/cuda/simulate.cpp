@@ -76,11 +76,6 @@ public:
 
 private:
     void check_supported() const {
-        for (const trace_recorder& t : net_.trace_recorders) {
-            const auto fields = state_fields(*net_.populations[t.population]);
-            if (std::find(fields.begin(), fields.end(), t.field) == fields.end())
-                refuse("trace \"" + t.field + "\" is not a state field of the model");
-        }
         std::uint64_t total = 0;
         for (const auto& pop : net_.populations) {
             const std::string where = "population \"" + pop->name() + "\"";
@@ -192,9 +187,7 @@ private:
         std::vector<sim_trace> traces;
         for (const trace_recorder& t : net_.trace_recorders) {
             sim_trace d;
-            const auto fields = state_fields(*net_.populations[t.population]);
-            const auto k = std::find(fields.begin(), fields.end(), t.field) - fields.begin();
-            d.column = state_[k].data() + pops[t.population].first;
+            d.column = trace_column(t, pops[t.population]);
             trace_neurons_.emplace_back().upload(t.neurons.data(), t.neurons.size());
             d.neurons = trace_neurons_.back().data();
             d.count = static_cast<int>(t.neurons.size());
@@ -486,6 +479,21 @@ private:
             d.firing = typed.firing_rng();
         });
         return model;
+    }
+
+    // The device column that trace t samples (population-local index): a state field's, or a
+    // synaptic port's current or conductance (i_syn or the port's name), found as the port
+    // whose host column the CPU's recorder reads.
+    const double* trace_column(const trace_recorder& t, const sim_population& d) const {
+        const population& pop = *net_.populations[t.population];
+        const auto fields = state_fields(pop);
+        const auto k = std::find(fields.begin(), fields.end(), t.field) - fields.begin();
+        if (k < static_cast<std::ptrdiff_t>(fields.size())) return state_[k].data() + d.first;
+        for (int p = 0; p < pop.ports(); ++p)
+            if (pop.port(p).kind != port_kind::delta && pop.port(p).current.data() == t.column)
+                return d.port[p].x;
+        refuse("trace \"" + t.field + "\" of population \"" + pop.name() +
+               "\" is neither a state field nor a synaptic port");
     }
 
     // The trial protocol: its samples and order, and the readout's responses to fill.
