@@ -4,6 +4,7 @@
 // (what skips a test where the trainer cannot run) first.
 #pragma once
 
+#include "backends/cuda/buffer.hpp"
 #include "backends/cuda/cuda.hpp"
 #include "train/data.hpp"
 #include "train/device_plan.hpp"
@@ -201,6 +202,27 @@ void expect_float32_match(const step_comparison& c, const What& what, double log
     EXPECT_NEAR(c.gpu_loss, c.cpu_loss, 1e-5 * std::abs(c.cpu_loss)) << what;
     EXPECT_LT(c.logit_error, logit_bound) << what;
     EXPECT_LT(c.worst_tensor_error, 1e-4) << what;
+}
+
+// More memory than the device has is refused in words (how much was needed, how much is free),
+// and the device stays usable: the failure does not stick to the next allocation or launch.
+TEST(NM_STEP_SUITE, an_allocation_past_the_device_says_how_much) {
+    NM_NEED_STEP_DEVICE();
+    cuda::buffer<std::byte> huge;
+    try {
+        huge.resize(std::size_t{1} << 50); // 1 PiB
+        FAIL() << "1 PiB must not fit";
+    } catch (const device_error& e) {
+        const std::string what = e.what();
+        EXPECT_NE(what.find("out of GPU memory: 1048576.000 GiB more were needed"),
+                  std::string::npos)
+            << what;
+        EXPECT_NE(what.find("GiB free"), std::string::npos) << what;
+    }
+    EXPECT_EQ(huge.data(), nullptr);
+    cuda::buffer<float> small(1024);
+    EXPECT_NE(small.data(), nullptr);
+    EXPECT_EQ(cudaGetLastError(), cudaSuccess);
 }
 
 TEST(NM_STEP_SUITE, float32_step_matches_the_cpu_step) {

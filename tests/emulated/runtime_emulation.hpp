@@ -92,9 +92,15 @@ cudaError_t cudaMemcpyToSymbol(const void* symbol, const void* src, size_t count
     return cudaSuccess;
 }
 
+// The emulated device holds 1 GiB.
+constexpr size_t emulated_device_bytes = size_t{1} << 30;
 cudaError_t cudaMalloc(void** p, size_t size) {
-    *p = std::calloc(size, 1);
+    *p = size <= emulated_device_bytes ? std::calloc(size, 1) : nullptr;
     return *p ? cudaSuccess : cudaErrorMemoryAllocation;
+}
+cudaError_t cudaMemGetInfo(size_t* free, size_t* total) {
+    *free = *total = emulated_device_bytes;
+    return cudaSuccess;
 }
 cudaError_t cudaFree(void* p) {
     std::free(p);

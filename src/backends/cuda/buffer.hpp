@@ -5,9 +5,27 @@
 #include "backends/cuda/check.hpp"
 
 #include <cstddef>
+#include <cstdio>
+#include <string>
 #include <utility>
 
 namespace nm::cuda {
+
+// An allocation the GPU could not give, in words: what was asked for against what is free, so
+// that a network or batch too large for the device says so instead of a bare driver error.
+[[noreturn]] inline void out_of_memory(std::size_t bytes) {
+    cudaGetLastError(); // clears the failure, which would otherwise stick to the next launch
+    std::size_t free = 0, total = 0;
+    cudaMemGetInfo(&free, &total);
+    constexpr double gib = 1024.0 * 1024.0 * 1024.0;
+    char what[200];
+    std::snprintf(what, sizeof what,
+                  "CUDA: out of GPU memory: %.3f GiB more were needed, %.3f GiB of %.3f GiB free; "
+                  "a smaller network or batch fits",
+                  static_cast<double>(bytes) / gib, static_cast<double>(free) / gib,
+                  static_cast<double>(total) / gib);
+    throw device_error(what);
+}
 
 template<class T>
 class buffer {
@@ -32,7 +50,12 @@ public:
         if (p_) NM_CUDA_CHECK(cudaFree(p_));
         p_ = nullptr;
         n_ = 0;
-        NM_CUDA_CHECK(cudaMalloc(&p_, n * sizeof(T)));
+        const cudaError_t e = cudaMalloc(&p_, n * sizeof(T));
+        if (e == cudaErrorMemoryAllocation) {
+            p_ = nullptr;
+            out_of_memory(n * sizeof(T));
+        }
+        NM_CUDA_CHECK(e);
         n_ = n;
     }
     T* data() const { return p_; }
