@@ -51,7 +51,8 @@ struct step_case {
     std::size_t stride = 1, padding = 1;
     bool recurrent = false, detach_reset = true; // the hidden layer's
     std::string pool, scheme = "rate";
-    bool augment = false; // [data] flip and shift = 2 on the 8×8 images (conv only)
+    std::vector<param> code; // the scheme's parameters besides steps (and the rate's max_rate)
+    bool augment = false;    // [data] flip and shift = 2 on the 8×8 images (conv only)
 };
 
 // A case's run: the network, a 50-sample dataset of random features, the code, loss and SGD.
@@ -71,6 +72,7 @@ step_setup setup_of(const step_case& sc) {
     spec.scheme = sc.scheme;
     spec.code = {{"steps", 10.0, ""}};
     if (sc.scheme == "rate") spec.code.push_back({"max_rate", 500.0, ""});
+    spec.code.insert(spec.code.end(), sc.code.begin(), sc.code.end());
     spec.optimizer = "sgd";
     layer_spec fc1, lif1, fc2, out;
     fc1.kind = fc2.kind = "dense";
@@ -345,15 +347,52 @@ TEST(NM_STEP_SUITE, augmented_images_match_the_cpu_step) {
     }
 }
 
+// The deterministic spike codes, encoded once on the host and scattered on the device: every
+// scheme that codes feature vectors but the Poisson rate (which the device draws itself), with
+// graded bursts, and receptive fields (population) widening the input.
+const std::vector<std::pair<std::string, std::vector<param>>>& event_codes() {
+    static const std::vector<std::pair<std::string, std::vector<param>>> codes{
+        {"latency", {}},
+        {"latency", {{"mode", std::string("log"), ""}, {"tau", 3.0, ""}}},
+        {"isi", {{"isi_min", 1.0, ""}, {"isi_max", 8.0, ""}}},
+        {"phase", {{"period", 5.0, ""}}},
+        {"burst", {{"n_max", 4.0, ""}}},
+        {"burst", {{"n_max", 6.0, ""}, {"graded", 1.0, ""}}},
+        {"sparse", {{"fraction", 0.3, ""}}},
+        {"population", {{"fields", 4.0, ""}}},
+        {"rate", {{"mode", std::string("regular"), ""}}},
+    };
+    return codes;
+}
+
+TEST(NM_STEP_SUITE, every_deterministic_code_matches_the_cpu_step) {
+    NM_NEED_STEP_DEVICE();
+    for (const auto& [scheme, code] : event_codes()) {
+        step_case sc;
+        sc.scheme = scheme;
+        sc.code = code;
+        const std::string what = scheme + " (" + std::to_string(code.size()) + " parameters)";
+        const step_comparison c = compare_one_step(sc);
+        expect_float32_match(c, what);
+        EXPECT_GT(c.update_cosine, 0.99) << what << ": the input must drive learning";
+    }
+}
+
 // Evaluation: every sample of a split in batches, the outputs and each layer's spike count
-// against the CPU model's forward (key 0, no dropout), dense and convolutional.
+// against the CPU model's forward (key 0, no dropout), dense and convolutional, with a graded
+// burst code (input spikes counted with their sizes).
 TEST(NM_STEP_SUITE, evaluation_matches_the_cpu_forward) {
     NM_NEED_STEP_DEVICE();
-    for (bool conv : {false, true}) {
+    for (int kind = 0; kind < 3; ++kind) {
+        const bool conv = kind == 1;
         step_case sc;
         sc.conv = conv;
         sc.pool = conv ? "maxpool" : "";
         sc.dropout = 0.3; // inactive in evaluation, on both sides
+        if (kind == 2) {
+            sc.scheme = "burst";
+            sc.code = {{"n_max", 6.0, ""}, {"graded", 1.0, ""}};
+        }
         const step_setup u = setup_of(sc);
         train::model<double> cpu(u.spec.layers, u.code.channels, 10, 1, u.shape);
         train::model<float> net(u.spec.layers, u.code.channels, 10, 1, u.shape);
@@ -383,7 +422,7 @@ TEST(NM_STEP_SUITE, evaluation_matches_the_cpu_forward) {
         for (std::size_t i = 0; i < cpu.layers().size(); ++i)
             if (cpu.layers()[i]->spiking())
                 for (double v : cpu.activation(i)) cpu_spikes[i] += v;
-        const std::string what = conv ? "conv" : "dense";
+        const std::string what = conv ? "conv" : kind == 2 ? "graded bursts" : "dense";
         EXPECT_LT(relative_error(y, {out, out + y.size()}), 1e-5) << what;
         EXPECT_EQ(input_spikes, cpu_input) << what;
         EXPECT_EQ(spikes, cpu_spikes) << what;

@@ -126,14 +126,22 @@ device_plan make_device_plan(const train_spec& spec, const input_code& code,
     if (!dropout_ctx.empty()) refuse(dropout_ctx, "dropout not followed by a dense layer");
     if (p.blocks.empty() || open)
         refuse(spec.layers.back().where, "a network that does not end in a neuron layer");
-    if (code.scheme == coding::scheme::rate) {
-        if (code.params.mode != coding::rate_poisson || code.params.t_ref > 0)
-            refuse(located(spec.source, "[input]"), "a regular rate code or t_ref > 0");
-        p.rate_input = true;
+    const bool poisson =
+        code.scheme == coding::scheme::rate && code.params.mode == coding::rate_poisson;
+    if (poisson && code.params.t_ref > 0)
+        refuse(located(spec.source, "[input]"), "a Poisson rate code with t_ref > 0");
+    if (poisson) {
+        p.input = device_input::rate;
         p.max_rate = code.params.max_rate;
         p.dt = code.params.dt;
     } else if (code.scheme != coding::scheme::direct) {
-        refuse(located(spec.source, "[input]"), "this input scheme (direct and rate are)");
+        if (spec.data.flip || spec.data.shift > 0)
+            refuse(located(spec.data.where, "[data]"),
+                   "flip or shift with a spike code other than direct or Poisson rate");
+        p.input = device_input::events;
+        p.scheme = code.scheme;
+        p.code = code.params;
+        p.features_per_sample = train_split.features;
     }
     p.steps = code.steps;
     p.rng_key0 = code.rng.key0();

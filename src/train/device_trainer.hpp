@@ -3,6 +3,7 @@
 // the CUDA backend (src/backends/cuda) implements it and the CLI passes its factory in.
 #pragma once
 
+#include "coding/scheme.hpp"
 #include "core/philox.hpp"
 #include "train/augmentation.hpp"
 #include "train/image_shape.hpp"
@@ -51,13 +52,22 @@ struct device_block {
     bool graded() const { return neuron == 5; }
 };
 
+// How the first layer's input is made on the device:
+//   direct  the features as currents at every step;
+//   rate    Bernoulli rate coding, p = feature · max_rate · dt per step, drawn from the same
+//           Philox words as the CPU encoder, anew at every epoch;
+//   events  any deterministic code (every scheme but Poisson rates): each sample encoded once
+//           on the host by the CPU encoder (coding::encode), its spikes scattered per batch.
+enum class device_input { direct, rate, events };
+
 struct device_plan {
     std::vector<device_block> blocks;
-    // Input code: direct (features as currents at every step) or Bernoulli rate coding with
-    // p = feature · max_rate · dt per step, drawn from the same Philox words as the CPU encoder.
-    bool rate_input = false;
-    double max_rate = 0, dt = 1; // Hz, ms
+    device_input input = device_input::direct;
+    double max_rate = 0, dt = 1; // Hz, ms (rate)
     std::uint32_t steps = 1, rng_key0 = 0, rng_key1 = 0, rng_stream = 0;
+    coding::scheme scheme = coding::scheme::direct; // events: the code, its parameters and
+    coding::code_params code;                       // the features it reads per sample
+    std::uint32_t features_per_sample = 0;
     augmentation augment; // [data] flip and shift of the training split, drawn as on the CPU
     // The training split, resident on the device: features [samples][inputs], labels.
     const double* features = nullptr;

@@ -210,6 +210,51 @@ TEST(gpu_trainer, refuses_layers_it_cannot_train_by_name) {
     EXPECT_NE(at_end.find("not followed by a dense layer"), std::string::npos) << at_end;
 }
 
+// Poisson rates are drawn on the device; every other code is planned as host-encoded events,
+// except where it cannot be: a Poisson code with dead time (drawn anew every epoch), and image
+// transforms, which the host encodes before.
+TEST(gpu_trainer, plans_each_input_code) {
+    layer_spec dense, lif;
+    dense.kind = "dense";
+    dense.size = 8;
+    lif.kind = "lif";
+    auto plan_of = [&](const std::string& scheme, std::vector<param> code, bool flip = false) {
+        train_spec spec;
+        spec.layers = {dense, lif};
+        spec.scheme = scheme;
+        spec.code = std::move(code);
+        spec.data.flip = flip;
+        spec.data.where = "run.toml:3";
+        dataset d;
+        d.features = 16;
+        return train::make_device_plan(spec, train::make_input_code(spec, d.features), {}, {}, d);
+    };
+    EXPECT_EQ(plan_of("direct", {}).input, train::device_input::direct);
+    EXPECT_EQ(plan_of("rate", {}).input, train::device_input::rate);
+    const train::device_plan regular = plan_of("rate", {{"mode", std::string("regular"), ""}});
+    EXPECT_EQ(regular.input, train::device_input::events);
+    EXPECT_EQ(regular.features_per_sample, 16u);
+    const train::device_plan latency = plan_of("latency", {{"steps", 12.0, ""}});
+    EXPECT_EQ(latency.input, train::device_input::events);
+    EXPECT_EQ(latency.scheme, coding::scheme::latency);
+    EXPECT_EQ(latency.code.steps, 12.0);
+    try {
+        plan_of("rate", {{"t_ref", 2.0, ""}});
+        ADD_FAILURE() << "a Poisson code with dead time must be refused";
+    } catch (const bad_config& e) {
+        EXPECT_NE(std::string(e.what()).find("Poisson rate code with t_ref > 0"), std::string::npos)
+            << e.what();
+    }
+    try {
+        plan_of("latency", {}, true);
+        ADD_FAILURE() << "flips of an event code must be refused";
+    } catch (const bad_config& e) {
+        EXPECT_NE(std::string(e.what()).find("run.toml:3: [data]: flip or shift"),
+                  std::string::npos)
+            << e.what();
+    }
+}
+
 TEST(gpu_trainer, plans_learned_decays_and_thresholds) {
     layer_spec dense, lif, out, li;
     dense.kind = out.kind = "dense";

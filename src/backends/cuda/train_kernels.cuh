@@ -76,6 +76,31 @@ static __global__ void encode_rate(const std::uint32_t* thresholds, batch_rows r
     }
 }
 
+// One spike of a deterministic input code (train::device_input::events): `count` spikes of
+// `channel` at `step`; a sample's events name each (step, channel) once (coding::encode merges).
+struct coded_event {
+    std::uint32_t channel;
+    std::uint16_t step, count;
+};
+
+// Event-coded input: one block per sample of the batch, its threads over the sample's events,
+// each written at x [step][b][channel] (zeroed before); the spike count goes to `count` when
+// set.
+template<class Out>
+static __global__ void scatter_events(const std::uint64_t* offsets, const coded_event* events,
+                                      batch_rows rows, int channels, Out* x,
+                                      unsigned long long* count) {
+    const std::uint32_t b = blockIdx.x, row = rows[b];
+    unsigned long long fired = 0;
+    for (std::uint64_t e = offsets[row] + threadIdx.x; e < offsets[row + 1]; e += blockDim.x) {
+        const coded_event ev = events[e];
+        x[(std::size_t{ev.step} * rows.n + b) * channels + ev.channel] =
+            from_float<Out>(static_cast<float>(ev.count));
+        fired += ev.count;
+    }
+    if (count && fired) atomicAdd(count, fired);
+}
+
 // Direct code: the batch's feature rows as currents (one copy: the first layer's GEMM runs once),
 // transformed as encode_rate transforms them when `aug` is active.
 static __global__ void gather_rows(const float* features, batch_rows rows, int channels,

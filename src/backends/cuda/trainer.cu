@@ -12,6 +12,7 @@
 #include "backends/cuda/launch.cuh"
 #include "backends/cuda/recurrent_kernels.cuh"
 #include "backends/cuda/train_kernels.cuh"
+#include "coding/codec.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -123,6 +124,13 @@ struct layer_state {
 struct resident_split {
     buffer<float> currents;           // direct code
     buffer<std::uint32_t> thresholds; // rate code: ceil(p · 2^24) per sample and channel
+    // Other codes: sample s's spikes at events[offsets[s] .. offsets[s + 1]).
+    buffer<std::uint64_t> offsets;
+    buffer<coded_event> events;
+
+    std::size_t bytes() const {
+        return currents.bytes() + thresholds.bytes() + offsets.bytes() + events.bytes();
+    }
 };
 
 class stack_trainer final : public train::device_trainer {
@@ -141,7 +149,7 @@ public:
         for (std::size_t i = 0; i < plan.blocks.size(); ++i) {
             layer_state& l = layers_.emplace_back();
             l.spec = plan.blocks[i];
-            l.constant = i == 0 && !plan.rate_input;
+            l.constant = i == 0 && plan.input == train::device_input::direct;
             // bfloat16 holds integers exactly up to 256: larger graded spikes stay float.
             const bool wide_counts =
                 i > 0 && plan.blocks[i - 1].graded() && plan.blocks[i - 1].n_max > 256;
@@ -203,7 +211,7 @@ public:
         y_.resize(rows * classes_);
         logits_.resize(mb * classes_);
         losses_.resize(mb);
-        if (!plan.rate_input) {
+        if (plan.input == train::device_input::direct) {
             direct_.resize(mb * plan.blocks[0].inputs);
             vstar_.resize(rows * plan.blocks[0].outputs);
         }
@@ -338,14 +346,13 @@ public:
     }
 
     std::size_t device_bytes() const override {
-        std::size_t bytes = blas_workspace_.bytes() + operands_[0].bytes() + operands_[1].bytes() +
-                            dcurrent_.bytes() + current_.bytes() + dspikes_.bytes() +
-                            summed_.bytes() + y_.bytes() + logits_.bytes() + losses_.bytes() +
-                            direct_.bytes() + vstar_.bytes() + aux_.bytes() + labels_.bytes() +
-                            learned_sums_.bytes() + neuron_sums_.bytes() + cols_.bytes() +
-                            channel_major_.bytes() + dcols_.bytes() + dpooled_.bytes() +
-                            membrane_.bytes() + recurrent_in_.bytes() + own_spikes_.bytes() +
-                            train_.currents.bytes() + train_.thresholds.bytes();
+        std::size_t bytes =
+            blas_workspace_.bytes() + operands_[0].bytes() + operands_[1].bytes() +
+            dcurrent_.bytes() + current_.bytes() + dspikes_.bytes() + summed_.bytes() + y_.bytes() +
+            logits_.bytes() + losses_.bytes() + direct_.bytes() + vstar_.bytes() + aux_.bytes() +
+            labels_.bytes() + learned_sums_.bytes() + neuron_sums_.bytes() + cols_.bytes() +
+            channel_major_.bytes() + dcols_.bytes() + dpooled_.bytes() + membrane_.bytes() +
+            recurrent_in_.bytes() + own_spikes_.bytes() + train_.bytes();
         for (const layer_state& l : layers_) {
             for (const tensor_state* t : l.tensors()) bytes += t->bytes();
             bytes += l.w16.bytes() + l.bits.bytes() + l.counts.bytes() + l.keep.bytes() +
@@ -359,7 +366,9 @@ private:
         const std::size_t channels = plan_.blocks[0].inputs,
                           count = std::size_t{samples} * channels;
         resident_split s;
-        if (plan_.rate_input) {
+        if (plan_.input == train::device_input::events) {
+            encode_events(features, samples, s);
+        } else if (plan_.input == train::device_input::rate) {
             std::vector<std::uint32_t> th(count);
             for (std::size_t i = 0; i < count; ++i)
                 th[i] = rate_threshold(features[i], plan_.max_rate, plan_.dt);
@@ -369,6 +378,31 @@ private:
             s.currents.upload(x.data(), count);
         }
         return s;
+    }
+
+    // Each sample's spikes, as the CPU encoder gives them (deterministic codes ignore the
+    // sample key), as events into s.
+    void encode_events(const double* features, std::uint32_t samples, resident_split& s) const {
+        const std::size_t n = plan_.features_per_sample;
+        std::vector<std::uint64_t> offsets{0};
+        std::vector<coded_event> events;
+        std::uint16_t most = 0;
+        for (std::uint32_t k = 0; k < samples; ++k) {
+            const spike_raster r =
+                coding::encode(plan_.scheme, plan_.code, {features + k * n, n}, rng_stream{}, k);
+            for (std::uint32_t t = 0; t < r.steps; ++t)
+                for (std::uint64_t e = r.offsets[t]; e < r.offsets[t + 1]; ++e) {
+                    events.push_back({r.channel[e], static_cast<std::uint16_t>(t), r.count[e]});
+                    most = std::max(most, r.count[e]);
+                }
+            offsets.push_back(events.size());
+        }
+        if (layers_[0].half && most > 256)
+            throw bad_config("the input code gives " + std::to_string(most) +
+                             " spikes in one step on one channel; the bfloat16 GEMMs hold counts "
+                             "up to 256 exactly: set [train] precision = \"fp32\"");
+        s.offsets.upload(offsets.data(), offsets.size());
+        if (!events.empty()) s.events.upload(events.data(), events.size());
     }
 
     static void upload_tensor(const train::device_tensor& t, tensor_state& dev) {
@@ -406,7 +440,16 @@ private:
     const void* encode(const resident_split& split, batch_rows rows, bool count, bool training) {
         const train::augmentation aug = training ? plan_.augment : train::augmentation{};
         const std::size_t channels = plan_.blocks[0].inputs;
-        if (!plan_.rate_input) {
+        if (plan_.input == train::device_input::events) {
+            auto* x = reinterpret_cast<P*>(operands_[0].data());
+            NM_CUDA_CHECK(
+                cudaMemsetAsync(x, 0, plan_.steps * rows.n * channels * sizeof(P), stream_));
+            launch(scatter_events<P>, rows.n, block_threads, stream_, split.offsets.data(),
+                   split.events.data(), rows, static_cast<int>(channels), x,
+                   count ? counts_.data() : nullptr);
+            return x;
+        }
+        if (plan_.input == train::device_input::direct) {
             launch(gather_rows, grid_for(rows.n * channels), block_threads, stream_,
                    split.currents.data(), rows, static_cast<int>(channels), values_.data(), aug,
                    direct_.data());
