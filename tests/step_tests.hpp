@@ -53,6 +53,11 @@ struct step_case {
     std::string pool, scheme = "rate";
     std::vector<param> code; // the scheme's parameters besides steps (and the rate's max_rate)
     bool augment = false;    // [data] flip and shift = 2 on the 8×8 images (conv only)
+    // A second hidden block (dense 64 and a layer of `middle_kind`, recurrent when asked) whose
+    // spikes are added to the first hidden layer's (`add` from = 2) before the readout.
+    bool residual = false, middle_recurrent = false;
+    std::string middle_kind = "lif";
+    std::vector<double> scales; // scale layers after the hidden layer, in turn
 };
 
 // A case's run: the network, a 50-sample dataset of random features, the code, loss and SGD.
@@ -96,17 +101,33 @@ step_setup setup_of(const step_case& sc) {
         fc1.padding = sc.padding;
     }
     spec.layers = {fc1, lif1, fc2, out};
+    if (sc.residual) {
+        layer_spec fcm = fc1, middle, add;
+        fcm.kind = "dense";
+        middle.kind = sc.middle_kind;
+        middle.recurrent = sc.middle_recurrent;
+        middle.reset = "subtract";
+        add.kind = "add";
+        add.from = 2;
+        spec.layers.insert(spec.layers.begin() + 2, {fcm, middle, add});
+    }
+    for (const double factor : sc.scales) {
+        layer_spec scale;
+        scale.kind = "scale";
+        scale.factor = factor;
+        spec.layers.insert(spec.layers.end() - 2, scale);
+    }
     if (!sc.pool.empty()) {
         layer_spec pool;
         pool.kind = sc.pool;
         pool.kernel = 2;
         spec.layers.insert(spec.layers.begin() + 2, pool);
     }
-    if (sc.dropout > 0) {
+    if (sc.dropout > 0) { // on the hidden spikes, after their pooling
         layer_spec drop;
         drop.kind = "dropout";
         drop.p = sc.dropout;
-        spec.layers.insert(spec.layers.begin() + 2, drop);
+        spec.layers.insert(spec.layers.begin() + (sc.pool.empty() ? 2 : 3), drop);
     }
     spec.batch = 16;
     dataset& d = u.d;
@@ -378,21 +399,46 @@ TEST(NM_STEP_SUITE, every_deterministic_code_matches_the_cpu_step) {
     }
 }
 
+// Residual adds: the second hidden block's spikes plus the first's feed the readout, the add's
+// gradient reaching both (from binary, graded and recurrent layers); and scale layers folded
+// into the GEMMs, alone and with dropout.
+TEST(NM_STEP_SUITE, residual_adds_and_scales_match_the_cpu_step) {
+    NM_NEED_STEP_DEVICE();
+    for (const char* kind : {"lif", "graded_lif", "cuba_lif"})
+        for (bool recurrent : {false, true}) {
+            if (recurrent && kind != std::string("lif")) continue;
+            step_case sc;
+            sc.residual = true;
+            sc.hidden_kind = kind;
+            sc.hidden_reset = "subtract";
+            sc.middle_recurrent = recurrent;
+            const std::string what =
+                std::string("add of ") + kind + (recurrent ? ", recurrent" : "");
+            expect_float32_match(compare_one_step(sc), what);
+        }
+    step_case scaled;
+    scaled.scales = {0.5, 3.0};
+    expect_float32_match(compare_one_step(scaled), "scales");
+    scaled.dropout = 0.3;
+    expect_float32_match(compare_one_step(scaled), "scales and dropout");
+}
+
 // Evaluation: every sample of a split in batches, the outputs and each layer's spike count
 // against the CPU model's forward (key 0, no dropout), dense and convolutional, with a graded
 // burst code (input spikes counted with their sizes).
 TEST(NM_STEP_SUITE, evaluation_matches_the_cpu_forward) {
     NM_NEED_STEP_DEVICE();
-    for (int kind = 0; kind < 3; ++kind) {
+    for (int kind = 0; kind < 4; ++kind) {
         const bool conv = kind == 1;
         step_case sc;
         sc.conv = conv;
         sc.pool = conv ? "maxpool" : "";
-        sc.dropout = 0.3; // inactive in evaluation, on both sides
+        sc.dropout = kind == 3 ? 0 : 0.3; // inactive in evaluation, on both sides
         if (kind == 2) {
             sc.scheme = "burst";
             sc.code = {{"n_max", 6.0, ""}, {"graded", 1.0, ""}};
         }
+        sc.residual = kind == 3; // the added spikes kept in evaluation too
         const step_setup u = setup_of(sc);
         train::model<double> cpu(u.spec.layers, u.code.channels, 10, 1, u.shape);
         train::model<float> net(u.spec.layers, u.code.channels, 10, 1, u.shape);
@@ -422,7 +468,10 @@ TEST(NM_STEP_SUITE, evaluation_matches_the_cpu_forward) {
         for (std::size_t i = 0; i < cpu.layers().size(); ++i)
             if (cpu.layers()[i]->spiking())
                 for (double v : cpu.activation(i)) cpu_spikes[i] += v;
-        const std::string what = conv ? "conv" : kind == 2 ? "graded bursts" : "dense";
+        const std::string what = conv        ? "conv"
+                                 : kind == 2 ? "graded bursts"
+                                 : kind == 3 ? "residual"
+                                             : "dense";
         EXPECT_LT(relative_error(y, {out, out + y.size()}), 1e-5) << what;
         EXPECT_EQ(input_spikes, cpu_input) << what;
         EXPECT_EQ(spikes, cpu_spikes) << what;

@@ -1,7 +1,7 @@
 // Spiking stacks go to the device: pairs of (dense | linear | conv2d) and (lif | if | cuba_lif |
 // alif | rf | graded_lif | li), the readout last, pooling after a conv2d block's binary spikes,
-// dropout before a dense layer, a direct or Bernoulli-rate input code, any loss (the device
-// runs train::sample_loss).
+// dropout before a dense layer, scale layers and residual adds of neuron layers' spikes
+// between blocks, any input code, any loss (the device runs train::sample_loss).
 #include "train/device_plan.hpp"
 
 #include "nm/errors.hpp"
@@ -31,6 +31,10 @@ device_plan make_device_plan(const train_spec& spec, const input_code& code,
     double dropout = 0; // a dropout layer waiting for its dense layer...
     rng_stream dropout_rng;
     std::string dropout_ctx; // ...and where it is
+    float scale = 1.0f;      // scale layers waiting for it...
+    std::string scale_ctx;   // ...and where the first is
+    int skip = -1;           // a residual add waiting for it: the block it adds...
+    std::string skip_ctx;    // ...and where it is
     for (std::size_t i = 0; i < spec.layers.size(); ++i) {
         const layer_spec& s = spec.layers[i];
         const std::string ctx = layer_context(s, i);
@@ -39,7 +43,8 @@ device_plan make_device_plan(const train_spec& spec, const input_code& code,
             continue;
         }
         if (s.kind == "dropout") {
-            if (open || p.blocks.empty() || !p.blocks.back().spiking() || !dropout_ctx.empty())
+            if (open || p.blocks.empty() || !p.blocks.back().spiking() || !dropout_ctx.empty() ||
+                skip >= 0)
                 refuse(ctx, "dropout other than on a spiking layer's output");
             dropout = s.p;
             dropout_rng = model_stream(spec.seed, i); // the CPU layer's
@@ -47,9 +52,32 @@ device_plan make_device_plan(const train_spec& spec, const input_code& code,
             ++model_index;
             continue;
         }
+        if (s.kind == "scale") {
+            if (open || p.blocks.empty() || !p.blocks.back().spiking() || skip >= 0)
+                refuse(ctx, "a scale other than of a spiking layer's output, before any add");
+            scale *= static_cast<float>(s.factor);
+            if (scale_ctx.empty()) scale_ctx = ctx;
+            ++model_index;
+            continue;
+        }
+        if (s.kind == "add") {
+            if (open || p.blocks.empty() || !p.blocks.back().spiking() || p.blocks.back().pool ||
+                !dropout_ctx.empty() || !scale_ctx.empty() || skip >= 0)
+                refuse(ctx, "an add other than right after a neuron layer (no pooling, dropout "
+                            "or scale between)");
+            for (std::size_t k = 0; k < p.blocks.size(); ++k)
+                if (p.blocks[k].neuron_layer + 1 == s.from && p.blocks[k].spiking() &&
+                    !p.blocks[k].pool)
+                    skip = static_cast<int>(k);
+            if (skip < 0) refuse(ctx, "an add of a layer other than an unpooled neuron layer");
+            skip_ctx = ctx;
+            ++model_index;
+            continue;
+        }
         if (s.kind == "maxpool" || s.kind == "avgpool") {
             if (open || p.blocks.empty() || !p.blocks.back().conv || p.blocks.back().pool ||
-                !p.blocks.back().spiking() || p.blocks.back().graded())
+                !p.blocks.back().spiking() || p.blocks.back().graded() || !scale_ctx.empty() ||
+                skip >= 0 || !dropout_ctx.empty())
                 refuse(ctx, "pooling other than of a conv2d layer's binary spikes");
             device_block& b = p.blocks.back();
             b.pool = s.kind == "maxpool" ? 2 : 1;
@@ -81,8 +109,13 @@ device_plan make_device_plan(const train_spec& spec, const input_code& code,
             b.dense_layer = model_index++;
             b.dropout = dropout;
             b.dropout_rng = dropout_rng;
+            b.input_scale = scale;
+            b.skip = skip;
             dropout = 0;
             dropout_ctx.clear();
+            scale = 1.0f;
+            scale_ctx.clear();
+            skip = -1;
             p.blocks.push_back(b);
             open = true;
             continue;
@@ -93,6 +126,8 @@ device_plan make_device_plan(const train_spec& spec, const input_code& code,
         if (!neuron) refuse(ctx, "a " + s.kind + " layer");
         if (!open) refuse(ctx, "a neuron layer not fed by a dense or conv2d layer");
         if (!dropout_ctx.empty()) refuse(dropout_ctx, "dropout not followed by a dense layer");
+        if (skip >= 0) refuse(skip_ctx, "an add not followed by a dense layer");
+        if (!scale_ctx.empty()) refuse(scale_ctx, "a scale not followed by a dense layer");
         const neuron_options o = neuron_options_of(s, i);
         if (s.recurrent && p.blocks.back().conv) refuse(ctx, "recurrent after a conv2d layer");
         if (o.learn_beta && s.kind != "lif" && s.kind != "if" && s.kind != "li")
@@ -124,6 +159,8 @@ device_plan make_device_plan(const train_spec& spec, const input_code& code,
         open = false;
     }
     if (!dropout_ctx.empty()) refuse(dropout_ctx, "dropout not followed by a dense layer");
+    if (skip >= 0) refuse(skip_ctx, "an add not followed by a dense layer");
+    if (!scale_ctx.empty()) refuse(scale_ctx, "a scale not followed by a dense layer");
     if (p.blocks.empty() || open)
         refuse(spec.layers.back().where, "a network that does not end in a neuron layer");
     const bool poisson =

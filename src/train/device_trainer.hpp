@@ -47,6 +47,12 @@ struct device_block {
     // CPU layer's own stream, so the masks are the same.
     double dropout = 0;
     rng_stream dropout_rng;
+    // Scale layers between the block before and this one: their product, folded into the
+    // GEMMs' alpha as dropout's 1/(1 − p) is.
+    float input_scale = 1.0f;
+    // A residual add before this block: its input is the block before's spikes plus those of
+    // block `skip` (an index into device_plan::blocks; −1: none).
+    int skip = -1;
     std::size_t dense_layer = 0, neuron_layer = 0; // indices in the CPU model, for reports
     bool spiking() const { return neuron != 1; }
     bool graded() const { return neuron == 5; }

@@ -208,6 +208,27 @@ TEST(gpu_trainer, refuses_layers_it_cannot_train_by_name) {
     const std::string at_end = plan_error({dense, lif, drop});
     EXPECT_NE(at_end.find("layer 3 (dropout)"), std::string::npos) << at_end;
     EXPECT_NE(at_end.find("not followed by a dense layer"), std::string::npos) << at_end;
+    // Residual adds of neuron layers' spikes (examples/digits_ttfs.toml's shape) and scales
+    // between blocks plan; the others are named.
+    layer_spec add, scale, cuba_plain;
+    add.kind = "add";
+    add.from = 2;
+    scale.kind = "scale";
+    scale.factor = 0.5;
+    cuba_plain.kind = "cuba_lif";
+    EXPECT_EQ(plan_error({dense, cuba_plain, dense, recurrent, add, dense, lif}), "");
+    EXPECT_EQ(plan_error({dense, lif, scale, scale, dense, lif}), "");
+    add.from = 1;
+    const std::string of_dense = plan_error({dense, lif, dense, lif, add, dense, lif});
+    EXPECT_NE(of_dense.find("layer 5 (add): an add of a layer other than an unpooled neuron"),
+              std::string::npos)
+        << of_dense;
+    const std::string scaled_end = plan_error({dense, lif, scale});
+    EXPECT_NE(scaled_end.find("layer 3 (scale): a scale not followed by a dense layer"),
+              std::string::npos)
+        << scaled_end;
+    const std::string dropped_pool = plan_error({conv, lif, drop, pool, dense, lif});
+    EXPECT_NE(dropped_pool.find("layer 4 (maxpool)"), std::string::npos) << dropped_pool;
 }
 
 // Poisson rates are drawn on the device; every other code is planned as host-encoded events,

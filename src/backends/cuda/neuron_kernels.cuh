@@ -295,22 +295,40 @@ static __global__ void li_backward(neuron_input in, float layer_beta, const floa
     if (out.beta) out.beta[k] = gbeta;
 }
 
+// x = s, or x += s with Add (a residual add's second operand; spike counts are exact in
+// bfloat16 up to 256).
+template<bool Add, class Out>
+__device__ __forceinline__ void put(Out& x, float s) {
+    if constexpr (!Add)
+        x = from_float<Out>(s);
+    else if constexpr (std::is_same_v<Out, float>)
+        x += s;
+    else
+        x = from_float<Out>(__bfloat162float(x) + s);
+}
+
 // Graded counts kept for backward back into a GEMM operand.
-template<class Out>
+template<class Out, bool Add = false>
 __global__ void unpack_counts(const std::uint16_t* counts, std::size_t n, Out* x) {
     const std::size_t i = blockIdx.x * std::size_t{blockDim.x} + threadIdx.x;
-    if (i < n) x[i] = from_float<Out>(static_cast<float>(counts[i]));
+    if (i < n) put<Add>(x[i], static_cast<float>(counts[i]));
 }
 
 // Spikes kept as bits back into a GEMM operand: x[t][k] = bit k of step t.
-template<class Out>
+template<class Out, bool Add = false>
 static __global__ void unpack_bits(const std::uint32_t* bits, std::size_t width, int steps,
                                    Out* x) {
     const std::size_t i = blockIdx.x * std::size_t{blockDim.x} + threadIdx.x;
     if (i >= width * steps) return;
     const std::size_t t = i / width, k = i % width;
     const std::size_t words = (width + 31) / 32;
-    x[i] = from_float<Out>(static_cast<float>((bits[t * words + k / 32] >> (k % 32)) & 1u));
+    put<Add>(x[i], static_cast<float>((bits[t * words + k / 32] >> (k % 32)) & 1u));
+}
+
+// dst += src, elementwise (a residual add's gradient reaching the layer it came from).
+static __global__ void accumulate(const float* src, std::size_t n, float* dst) {
+    const std::size_t i = blockIdx.x * std::size_t{blockDim.x} + threadIdx.x;
+    if (i < n) dst[i] += src[i];
 }
 
 } // namespace nm::cuda

@@ -70,9 +70,17 @@ struct layer_state {
     bool half = false;                  // bfloat16 operands
     bool constant = false;     // direct-coded input: one current row per sample, every step
     buffer<std::uint8_t> keep; // with dropout on the input: this batch's mask [batch · inputs]
+    // Read again by a residual add further on: its spikes are kept in every pass, and the add's
+    // gradient waits in skip_grad [T][batch · outputs] until backward reaches this block.
+    bool skip_source = false;
+    buffer<float> skip_grad;
 
-    // What the kept inputs are scaled by in training (train::dropout's 1/(1 − p)).
-    float dropout_scale() const { return static_cast<float>(1 / (1 - spec.dropout)); }
+    // What the GEMMs scale this block's input by: its scale layers', and in training dropout's
+    // 1/(1 − p) (train::dropout's, as the kept inputs are scaled there).
+    float input_scale(bool training) const {
+        const float dropout = static_cast<float>(1 / (1 - spec.dropout));
+        return spec.input_scale * (training && spec.dropout > 0 ? dropout : 1.0f);
+    }
 
     std::size_t weight_count() const {
         return spec.conv ? spec.out.channels * spec.in.channels * spec.kernel * spec.kernel
@@ -194,6 +202,12 @@ public:
             widest = std::max({widest, k, n});
             widest_out = std::max(widest_out, n);
         }
+        for (const layer_state& l : layers_)
+            if (l.spec.skip >= 0) {
+                layer_state& from = layers_[static_cast<std::size_t>(l.spec.skip)];
+                from.skip_source = true;
+                from.skip_grad.resize(steps * mb * from.spec.outputs);
+            }
         const std::size_t rows = steps * mb;
         operands_[0].resize(rows * widest * sizeof(float));
         operands_[1].resize(rows * widest * sizeof(float));
@@ -356,7 +370,7 @@ public:
         for (const layer_state& l : layers_) {
             for (const tensor_state* t : l.tensors()) bytes += t->bytes();
             bytes += l.w16.bytes() + l.bits.bytes() + l.counts.bytes() + l.keep.bytes() +
-                     l.recurrent16.bytes() + l.vstar.bytes();
+                     l.recurrent16.bytes() + l.vstar.bytes() + l.skip_grad.bytes();
         }
         return bytes;
     }
@@ -487,10 +501,24 @@ private:
             else
                 launch(unpack_bits<P>, grid_for(width * plan_.steps), block_threads, stream_,
                        below.bits.data(), width, static_cast<int>(plan_.steps), out);
+            if (l.spec.skip >= 0) add_skip(l, out, rows.n);
             if (l.spec.dropout > 0) drop(l, out, width);
             x = out;
         });
         return x;
+    }
+
+    // x [T][batch · inputs] += the kept spikes of block l.spec.skip (a residual add before l).
+    template<class P>
+    void add_skip(const layer_state& l, P* x, std::uint32_t n) {
+        const layer_state& from = layers_[static_cast<std::size_t>(l.spec.skip)];
+        const std::size_t width = std::size_t{n} * l.spec.inputs;
+        if (from.spec.graded())
+            launch(unpack_counts<P, true>, grid_for(width * plan_.steps), block_threads, stream_,
+                   from.counts.data(), width * plan_.steps, x);
+        else
+            launch(unpack_bits<P, true>, grid_for(width * plan_.steps), block_threads, stream_,
+                   from.bits.data(), width, static_cast<int>(plan_.steps), x);
     }
 
     // Zeroes the dropped features of x [T][width] with layer l's mask of this batch.
@@ -547,6 +575,10 @@ private:
                      [&]<class P>(P) { x = encode<P>(split, rows, count, training); });
         for (std::size_t i = 0; i < layers_.size(); ++i) {
             const layer_state& l = layers_[i];
+            if (l.spec.skip >= 0)
+                with_operand(l.half, [&]<class P>(P) {
+                    add_skip(l, static_cast<P*>(const_cast<void*>(x)), rows.n);
+                });
             const bool drops = training && l.spec.dropout > 0;
             if (drops) { // the mask of this batch, kept for backward
                 const std::size_t width = std::size_t{rows.n} * l.spec.inputs;
@@ -556,7 +588,7 @@ private:
                     drop(l, static_cast<P*>(const_cast<void*>(x)), width);
                 });
             }
-            const neuron_input in = currents(i, x, rows.n, drops ? l.dropout_scale() : 1.0f);
+            const neuron_input in = currents(i, x, rows.n, l.input_scale(training));
             const bool last = i + 1 == layers_.size();
             unsigned long long* counter = count ? counts_.data() + i + 1 : nullptr;
             if (!l.spec.spiking()) {
@@ -570,7 +602,8 @@ private:
                     auto* next = reinterpret_cast<Out*>(operands_[(i + 1) % 2].data());
                     Out* spikes = last ? reinterpret_cast<Out*>(y_.data()) : pools ? nullptr : next;
                     kept_spikes keep;
-                    if ((training || pools) && !last) keep = {l.bits.data(), l.counts.data()};
+                    if ((training || pools || l.skip_source) && !last)
+                        keep = {l.bits.data(), l.counts.data()};
                     if (l.spec.recurrent)
                         recurrent_forward(l, in, spikes, counter);
                     else
@@ -681,9 +714,12 @@ private:
     // into dspikes_ for the layer below (through dpooled_ and the unpooling when it pools).
     void backward(std::size_t i, batch_rows rows) {
         const layer_state& l = layers_[i];
-        const void* x = input_of(i, rows);
-        const float scale = l.spec.dropout > 0 ? l.dropout_scale() : 1.0f;
         const std::size_t width = std::size_t{rows.n} * l.spec.outputs;
+        if (l.skip_source) // the residual adds' share of ∂L/∂output
+            launch(accumulate, grid_for(width * plan_.steps), block_threads, stream_,
+                   l.skip_grad.data(), width * plan_.steps, dspikes_.data());
+        const void* x = input_of(i, rows);
+        const float scale = l.input_scale(true);
         // A recurrent layer kept v* from forward: its currents need no recomputing.
         if (l.spec.recurrent)
             recurrent_backward(l, width);
@@ -709,6 +745,11 @@ private:
                      k, l.half, scale);
                 if (l.spec.dropout > 0) drop(l, dinput, std::size_t{rows.n} * k);
             }
+        }
+        if (dinput && l.spec.skip >= 0) { // ∂L/∂input reaches the added block too
+            const std::size_t size = std::size_t{rows.n} * k * plan_.steps;
+            launch(accumulate, grid_for(size), block_threads, stream_, dinput, size,
+                   layers_[static_cast<std::size_t>(l.spec.skip)].skip_grad.data());
         }
         // Per-neuron gradients: each neuron of the batch's share, summed over the batch (a conv
         // bias then over its channel's pixels too).
@@ -774,6 +815,9 @@ private:
         launch(sequence_loss, grid_for(n), block_threads, stream_, y_.data(), rows, labels_.data(),
                classes_, static_cast<int>(plan_.steps), loss, logits_.data(), losses_.data(),
                dspikes_.data());
+        for (const layer_state& l : layers_)
+            if (l.skip_source)
+                NM_CUDA_CHECK(cudaMemsetAsync(l.skip_grad.data(), 0, l.skip_grad.bytes(), stream_));
         for (std::size_t i = layers_.size(); i-- > 0;) backward(i, rows);
         const double* scale = nullptr;
         if (plan_.clip > 0) {
