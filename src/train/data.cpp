@@ -186,6 +186,20 @@ void augment_image(const augmentation& a, std::span<const double> image, std::ui
     }
 }
 
+image_shape input_shape(const train_spec& s, const dataset& d, const input_code& code) {
+    if (!s.data.shape.empty()) {
+        std::uint64_t n = 1;
+        for (auto x : s.data.shape) n *= x;
+        if (s.data.shape.size() != 3 || n != code.channels)
+            throw bad_config(
+                located(s.data.where, "[data] shape must be [channels, height, width] with " +
+                                          std::to_string(code.channels) + " values in all"));
+        return {s.data.shape[0], s.data.shape[1], s.data.shape[2]};
+    }
+    if (d.image.size() == 2 && code.channels == d.features) return {1, d.image[0], d.image[1]};
+    return {code.channels, 1, 1};
+}
+
 template<class Real>
 void encode_batch(const input_code& code, const dataset& d, const std::vector<std::uint32_t>& rows,
                   std::uint64_t key, std::vector<Real>& x, const augmentation* aug) {

@@ -6,6 +6,7 @@
 #include "nm/data.hpp"
 #include "nm/train.hpp"
 #include "train/augmentation.hpp"
+#include "train/image_shape.hpp"
 
 #include <cstdint>
 #include <span>
@@ -34,6 +35,10 @@ struct input_code {
 };
 
 input_code make_input_code(const train_spec& spec, std::uint32_t features);
+
+// The input as images (C, H, W): [data] shape, else the dataset's own image shape when the code
+// keeps one channel per feature, else a flat vector.
+image_shape input_shape(const train_spec& s, const dataset& d, const input_code& code);
 
 // The [data] flip and shift of a run on `d`; a clear error when they ask for images and the
 // samples are not images (no image shape in the dataset or [data] shape).

@@ -80,23 +80,6 @@ train::optimizer_options optimizer_of(const train_spec& s) {
     return o;
 }
 
-// The input as images (C, H, W): [data] shape, else the dataset's own image shape when the code
-// keeps one channel per feature, else a flat vector.
-train::image_shape input_shape(const train_spec& s, const dataset& d,
-                               const train::input_code& code) {
-    if (!s.data.shape.empty()) {
-        std::uint64_t n = 1;
-        for (auto x : s.data.shape) n *= x;
-        if (s.data.shape.size() != 3 || n != code.channels)
-            throw bad_config(
-                located(s.data.where, "[data] shape must be [channels, height, width] with " +
-                                          std::to_string(code.channels) + " values in all"));
-        return {s.data.shape[0], s.data.shape[1], s.data.shape[2]};
-    }
-    if (d.image.size() == 2 && code.channels == d.features) return {1, d.image[0], d.image[1]};
-    return {code.channels, 1, 1};
-}
-
 // Everything a run needs, validated, before the first batch.
 struct setup {
     train::data_split data;
@@ -125,7 +108,7 @@ setup prepare(const train_spec& s) {
     u.augment = train::make_augmentation(s.data, u.data.train, s.seed);
     u.net = std::make_unique<train::model<float>>(s.layers, u.code.channels,
                                                   static_cast<std::size_t>(u.data.classes), s.seed,
-                                                  input_shape(s, u.data.train, u.code));
+                                                  train::input_shape(s, u.data.train, u.code));
     u.net->set_rate_penalty(static_cast<float>(s.rate_reg));
     if (u.loss.kind == loss_kind::ce_first_spike && !u.net->layers().back()->spiking())
         throw bad_config(located(s.layers.back().where,
@@ -340,8 +323,9 @@ train_result train_network(const train_spec& spec, const std::string& out,
         if (!device_maker)
             throw bad_config(located(spec.source, "[train] device = \"" + spec.device +
                                                       "\": no such backend in this build"));
-        train::device_plan plan = train::make_device_plan(spec, u.code, u.loss, u.opt, u.data.train,
-                                                          input_shape(spec, u.data.train, u.code));
+        train::device_plan plan =
+            train::make_device_plan(spec, u.code, u.loss, u.opt, u.data.train,
+                                    train::input_shape(spec, u.data.train, u.code));
         plan.augment = u.augment;
         device = device_maker(plan);
         device->upload(train::device_tensors(params, opt), opt.steps());

@@ -276,6 +276,20 @@ TEST(gpu_trainer, plans_each_input_code) {
     }
 }
 
+// Every training example trains on the GPU as written: its plan is made (on the host).
+TEST(gpu_trainer, plans_every_training_example) {
+    for (const char* name :
+         {"iris", "wdbc", "digits", "digits_ttfs", "fmnist_mlp", "fmnist_rate", "fmnist_conv"}) {
+        const train_spec spec =
+            load_train_spec(std::string(NM_SOURCE_DIR) + "/examples/" + name + ".toml");
+        const train::data_split split = train::load_split(spec.data, spec.seed);
+        const train::input_code code = train::make_input_code(spec, split.train.features);
+        EXPECT_NO_THROW(train::make_device_plan(spec, code, {}, {}, split.train,
+                                                train::input_shape(spec, split.train, code)))
+            << name;
+    }
+}
+
 TEST(gpu_trainer, plans_learned_decays_and_thresholds) {
     layer_spec dense, lif, out, li;
     dense.kind = out.kind = "dense";
