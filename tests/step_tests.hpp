@@ -301,6 +301,10 @@ TEST(NM_STEP_SUITE, learned_decays_and_thresholds_match_the_cpu_step) {
             const step_comparison c = compare_one_step(sc);
             expect_float32_match(c, std::string(readout) + ", " + reset);
         }
+    step_case cuba; // its decay multiplies the membrane, not the synaptic current
+    cuba.hidden_kind = "cuba_lif";
+    cuba.learn_beta = true;
+    expect_float32_match(compare_one_step(cuba), "cuba_lif");
 }
 
 // Dropout on the hidden spikes: the device draws train::dropout's masks from the layer's own

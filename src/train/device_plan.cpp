@@ -130,8 +130,6 @@ device_plan make_device_plan(const train_spec& spec, const input_code& code,
         if (!scale_ctx.empty()) refuse(scale_ctx, "a scale not followed by a dense layer");
         const neuron_options o = neuron_options_of(s, i);
         if (s.recurrent && p.blocks.back().conv) refuse(ctx, "recurrent after a conv2d layer");
-        if (o.learn_beta && s.kind != "lif" && s.kind != "if" && s.kind != "li")
-            refuse(ctx, "learn_beta on a " + s.kind + " layer (lif, if and li learn it)");
         device_block& b = p.blocks.back();
         b.neuron = s.kind == "li"           ? 1
                    : s.kind == "cuba_lif"   ? 2
@@ -151,7 +149,7 @@ device_plan make_device_plan(const train_spec& spec, const input_code& code,
         b.surrogate = static_cast<int>(o.grad.kind);
         b.reset = static_cast<int>(o.reset);
         b.detach_reset = o.detach_reset;
-        b.learn_beta = o.learn_beta;
+        b.learn_beta = o.learn_beta;           // the model allows it on lif, if, cuba_lif and li
         b.learn_threshold = o.learn_threshold; // the model allows it on lif and if only
         b.recurrent = s.recurrent;             // the model allows it on lif and if only
         b.rate_penalty = static_cast<float>(spec.rate_reg);

@@ -61,6 +61,8 @@ inline neuron_options neuron_options_of(const layer_spec& s, std::size_t index) 
     o.learn_threshold = s.learn_threshold;
     if (s.learn_threshold && s.kind != "lif" && s.kind != "if")
         fail("learn_threshold is available on lif and if layers");
+    if (s.learn_beta && s.kind != "lif" && s.kind != "if" && s.kind != "cuba_lif" && s.kind != "li")
+        fail("learn_beta is available on lif, if, cuba_lif and li layers");
     if (s.recurrent && s.kind != "lif" && s.kind != "if")
         fail("recurrent is available on lif and if layers");
     if (s.recurrent && (s.learn_beta || s.learn_threshold))

@@ -198,8 +198,7 @@ TEST(gpu_trainer, refuses_layers_it_cannot_train_by_name) {
     EXPECT_EQ(plan_error({dense, recurrent}), "");
     cuba.kind = "cuba_lif";
     cuba.learn_beta = true;
-    EXPECT_NE(plan_error({dense, cuba}).find("learn_beta on a cuba_lif layer"), std::string::npos)
-        << plan_error({dense, cuba});
+    EXPECT_EQ(plan_error({dense, cuba}), "");
     layer_spec drop;
     drop.kind = "dropout";
     drop.p = 0.5;

@@ -740,6 +740,14 @@ TEST(model, bad_layers_give_clear_errors) {
     bad.learn_threshold = true;
     EXPECT_NE(error_of({dense_layer(3), bad}).find("not available with recurrent"),
               std::string::npos);
+    for (const char* kind : {"alif", "rf", "graded_lif"}) {
+        bad = neuron(kind, "subtract", "arctan", false);
+        bad.learn_beta = true;
+        EXPECT_NE(error_of({dense_layer(3), bad})
+                      .find("learn_beta is available on lif, if, cuba_lif and li layers"),
+                  std::string::npos)
+            << kind;
+    }
 }
 
 TEST(optimizer, adam_moves_against_the_gradient_and_clips) {

@@ -187,7 +187,8 @@ struct neuron_grads {
 //   graded    G_t = (∂L/∂n_t + penalty)·N' + g_v·∂v_t/∂v*_t,   g_v ← β·G_t
 //   RF        G_t = (∂L/∂s_t + penalty)·S' + g_a·∂a_t/∂a*_t + g_b·∂b_t/∂a*_t,
 //             G_b = g_b·∂b_t/∂b*_t,   g_a ← c·G_t + d·G_b,   g_b ← −d·G_t + c·G_b
-//   learned  ∂L/∂β += G_t·v_{t−1},  ∂L/∂θ += −(∂L/∂s_t + penalty)·S' + g_v·∂v_t/∂θ  (LIF, as
+//   learned  ∂L/∂β += G_v·v_{t−1} (LIF and CuBa-LIF),  ∂L/∂θ += −(∂L/∂s_t + penalty)·S' +
+//            g_v·∂v_t/∂θ  (LIF, as
 //            lif_layer: ∂v/∂θ = v*·S' for the zero reset, −s + θ·S' for subtract, S' terms
 //            only with the reset attached)
 template<neuron_kind Kind, reset_mode R, surrogate_kind K, class Grad>
@@ -250,12 +251,12 @@ __global__ void spiking_backward(neuron_input in, neuron_constants layer, train:
             const float gvs =
                 gs * sd + gv * train::reset_derivative(R, detach, vs, s, c.threshold, sd);
             g = Kind == neuron_kind::cuba_lif ? gvs + gi : gvs;
+            if (out.beta && t > 0) { // β multiplies v only: the membrane's share, G_v
+                const float before = vstar[at - in.width];
+                gbeta += gvs *
+                         train::reset_value(R, before, n.fire(c, before, c.threshold), c.threshold);
+            }
             if constexpr (Kind == neuron_kind::lif) {
-                if (out.beta && t > 0) {
-                    const float before = vstar[at - in.width];
-                    gbeta += g * train::reset_value(R, before, n.fire(c, before, c.threshold),
-                                                    c.threshold);
-                }
                 if (out.threshold) {
                     float dv_dth = 0;
                     if (R == reset_mode::zero && !detach) dv_dth = vs * sd;
