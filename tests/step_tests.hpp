@@ -57,7 +57,8 @@ struct step_case {
     // spikes are added to the first hidden layer's (`add` from = 2) before the readout.
     bool residual = false, middle_recurrent = false;
     std::string middle_kind = "lif";
-    std::vector<double> scales; // scale layers after the hidden layer, in turn
+    std::vector<double> scales;      // scale layers after the hidden layer, in turn
+    std::vector<layer_spec> between; // layers right after the first hidden layer
 };
 
 // A case's run: the network, a 50-sample dataset of random features, the code, loss and SGD.
@@ -101,6 +102,7 @@ step_setup setup_of(const step_case& sc) {
         fc1.padding = sc.padding;
     }
     spec.layers = {fc1, lif1, fc2, out};
+    spec.layers.insert(spec.layers.begin() + 2, sc.between.begin(), sc.between.end());
     if (sc.residual) {
         layer_spec fcm = fc1, middle, add;
         fcm.kind = "dense";
@@ -405,7 +407,7 @@ TEST(NM_STEP_SUITE, every_deterministic_code_matches_the_cpu_step) {
 
 // Residual adds: the second hidden block's spikes plus the first's feed the readout, the add's
 // gradient reaching both (from binary, graded and recurrent layers); and scale layers folded
-// into the GEMMs, alone and with dropout.
+// into the GEMMs, alone and with dropout, before a dense layer or a convolution.
 TEST(NM_STEP_SUITE, residual_adds_and_scales_match_the_cpu_step) {
     NM_NEED_STEP_DEVICE();
     for (const char* kind : {"lif", "graded_lif", "cuba_lif"})
@@ -420,6 +422,22 @@ TEST(NM_STEP_SUITE, residual_adds_and_scales_match_the_cpu_step) {
                 std::string("add of ") + kind + (recurrent ? ", recurrent" : "");
             expect_float32_match(compare_one_step(sc), what);
         }
+    // Before a second convolution, whose gradients carry the scale and the mask too.
+    step_case conv;
+    conv.conv = true;
+    layer_spec scale, drop, conv2, lif2;
+    scale.kind = "scale";
+    scale.factor = 0.5;
+    drop.kind = "dropout";
+    drop.p = 0.3;
+    conv2.kind = "conv2d";
+    conv2.channels = 3;
+    conv2.kernel = 3;
+    conv2.padding = 1;
+    conv2.init_gain = 3;
+    lif2.kind = "lif";
+    conv.between = {scale, drop, conv2, lif2};
+    expect_float32_match(compare_one_step(conv), "scale and dropout before a convolution");
     step_case scaled;
     scaled.scales = {0.5, 3.0};
     expect_float32_match(compare_one_step(scaled), "scales");

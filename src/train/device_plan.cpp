@@ -94,7 +94,6 @@ device_plan make_device_plan(const train_spec& spec, const input_code& code,
             b.inputs = shape.size();
             b.bias = s.kind != "linear";
             if (s.kind == "conv2d") {
-                if (!dropout_ctx.empty()) refuse(dropout_ctx, "dropout before a conv2d layer");
                 b.conv = true;
                 b.in = shape;
                 b.out = shape = conv_output(shape, s.channels, s.kernel, s.stride, s.padding);

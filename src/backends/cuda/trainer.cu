@@ -731,7 +731,7 @@ private:
         const bool below_pools = i > 0 && layers_[i - 1].spec.pool;
         float* dinput = i == 0 ? nullptr : below_pools ? dpooled_.data() : dspikes_.data();
         if (l.spec.conv) {
-            conv_gradients(l, rows.n, dinput);
+            conv_gradients(l, rows.n, dinput, scale);
         } else {
             if (l.constant) // the same input at every step: ∂W = xᵀ · Σ_t ∂L/∂I_t
                 gemm(blas_, true, false, k, n, static_cast<int>(rows.n), x, k, summed_.data(), n,
@@ -780,7 +780,7 @@ private:
     // A convolution's weight gradient and, given dx, its input gradient: ∂L/∂I (dcurrent_, or
     // Σ_t of it in summed_ for a constant input) by channel, times the columns currents() left,
     // and Wᵀ times it scattered back by col2im.
-    void conv_gradients(const layer_state& l, std::uint32_t n, float* dx) {
+    void conv_gradients(const layer_state& l, std::uint32_t n, float* dx, float scale) {
         const conv_geometry g = l.conv();
         const std::size_t images = l.constant ? n : std::size_t{n} * plan_.steps;
         const int span = static_cast<int>(images * g.out_hw());
@@ -792,13 +792,14 @@ private:
                    reinterpret_cast<G*>(channel_major_.data()));
         });
         gemm(blas_, false, true, g.out_c, g.fan_in(), span, channel_major_.data(), span,
-             cols_.data(), span, l.w.grad.data(), g.fan_in(), l.half);
+             cols_.data(), span, l.w.grad.data(), g.fan_in(), l.half, scale);
         if (!dx) return;
         gemm(blas_, true, false, g.fan_in(), span, g.out_c,
              l.half ? static_cast<const void*>(l.w16.data()) : l.w.value.data(), g.fan_in(),
-             channel_major_.data(), span, dcols_.data(), span, l.half);
+             channel_major_.data(), span, dcols_.data(), span, l.half, scale);
         launch(col2im, grid_for(images * g.in_size()), block_threads, stream_, dcols_.data(), g,
                images, dx);
+        if (l.spec.dropout > 0) drop(l, dx, std::size_t{n} * g.in_size());
     }
 
     // One whole step on stream_: rows and step values in, forward, loss, backward, update, loss
