@@ -392,6 +392,15 @@ const std::vector<std::pair<std::string, std::vector<param>>>& event_codes() {
     return codes;
 }
 
+// A Poisson rate code with a dead time, drawn on the device: each channel's silences run in
+// time within one thread, from the CPU encoder's Philox words.
+TEST(NM_STEP_SUITE, rate_code_with_dead_time_matches_the_cpu_step) {
+    NM_NEED_STEP_DEVICE();
+    step_case sc;
+    sc.code = {{"t_ref", 3.0, ""}};
+    expect_float32_match(compare_one_step(sc), "t_ref = 3 ms");
+}
+
 TEST(NM_STEP_SUITE, every_deterministic_code_matches_the_cpu_step) {
     NM_NEED_STEP_DEVICE();
     for (const auto& [scheme, code] : event_codes()) {

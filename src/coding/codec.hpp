@@ -13,6 +13,10 @@
 
 namespace nm::coding {
 
+// A duration in ms as whole steps of dt, as every encoder rounds it (a rate code's dead time,
+// a burst's spacing).
+std::uint32_t steps_of(double ms, double dt);
+
 // Throws bad_parameter (prefixed by `context`) when the parameters cannot encode.
 void check(scheme s, const code_params& p, const std::string& context);
 

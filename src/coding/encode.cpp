@@ -14,11 +14,11 @@
 
 namespace nm::coding {
 
-namespace {
-
 std::uint32_t steps_of(double ms, double dt) {
     return static_cast<std::uint32_t>(std::lround(ms / dt));
 }
+
+namespace {
 
 // Events as the encoders emit them; `pack` orders them by (step, channel) into a raster.
 struct event {

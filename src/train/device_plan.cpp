@@ -162,12 +162,11 @@ device_plan make_device_plan(const train_spec& spec, const input_code& code,
         refuse(spec.layers.back().where, "a network that does not end in a neuron layer");
     const bool poisson =
         code.scheme == coding::scheme::rate && code.params.mode == coding::rate_poisson;
-    if (poisson && code.params.t_ref > 0)
-        refuse(located(spec.source, "[input]"), "a Poisson rate code with t_ref > 0");
     if (poisson) {
         p.input = device_input::rate;
         p.max_rate = code.params.max_rate;
         p.dt = code.params.dt;
+        p.dead_steps = coding::steps_of(code.params.t_ref, code.params.dt);
     } else if (code.scheme != coding::scheme::direct) {
         if (spec.data.flip || spec.data.shift > 0)
             refuse(located(spec.data.where, "[data]"),

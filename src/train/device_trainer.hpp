@@ -60,8 +60,9 @@ struct device_block {
 
 // How the first layer's input is made on the device:
 //   direct  the features as currents at every step;
-//   rate    Bernoulli rate coding, p = feature · max_rate · dt per step, drawn from the same
-//           Philox words as the CPU encoder, anew at every epoch;
+//   rate    Bernoulli rate coding, p = feature · max_rate · dt per step (silent for
+//           dead_steps after a spike), drawn from the same Philox words as the CPU encoder,
+//           anew at every epoch;
 //   events  any deterministic code (every scheme but Poisson rates): each sample encoded once
 //           on the host by the CPU encoder (coding::encode), its spikes scattered per batch.
 enum class device_input { direct, rate, events };
@@ -70,6 +71,7 @@ struct device_plan {
     std::vector<device_block> blocks;
     device_input input = device_input::direct;
     double max_rate = 0, dt = 1; // Hz, ms (rate)
+    std::uint32_t dead_steps = 0;
     std::uint32_t steps = 1, rng_key0 = 0, rng_key1 = 0, rng_stream = 0;
     coding::scheme scheme = coding::scheme::direct; // events: the code, its parameters and
     coding::code_params code;                       // the features it reads per sample

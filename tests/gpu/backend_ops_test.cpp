@@ -140,26 +140,28 @@ TEST(gpu_kernels, leaky_integrator_matches_the_cpu_layer) {
 
 TEST(gpu_kernels, rate_code_draws_the_cpu_encoders_spikes) {
     NM_NEED_GPU();
-    train_spec spec;
-    spec.scheme = "rate";
-    spec.code = {{"steps", 9.0, ""}, {"max_rate", 600.0, ""}};
-    dataset d;
-    d.samples = 40;
-    d.features = 29;
-    const std::vector<float> v = random_values(std::size_t{d.samples} * d.features, 5, 0, 1);
-    d.x.assign(v.begin(), v.end());
-    const train::input_code code = train::make_input_code(spec, d.features);
-    const std::vector<std::uint32_t> rows{3, 17, 0, 39, 22};
-    const std::uint64_t key = 2 * 40;
-    std::vector<float> ref;
-    train::encode_batch(code, d, rows, key, ref);
-    const std::vector<float> gpu =
-        cuda::ops::encode_rate(d.x, d.features, rows, static_cast<std::uint32_t>(key), 9, 600.0,
-                               1.0, code.rng.key0(), code.rng.key1(), code.rng.stream());
-    double fired = 0;
-    for (float s : ref) fired += s;
-    EXPECT_GT(fired, 0.1 * ref.size());
-    EXPECT_EQ(gpu, ref);
+    for (const int dead : {0, 3}) { // with a dead time (t_ref = 3 ms) too
+        train_spec spec;
+        spec.scheme = "rate";
+        spec.code = {{"steps", 9.0, ""}, {"max_rate", 600.0, ""}, {"t_ref", 1.0 * dead, ""}};
+        dataset d;
+        d.samples = 40;
+        d.features = 29;
+        const std::vector<float> v = random_values(std::size_t{d.samples} * d.features, 5, 0, 1);
+        d.x.assign(v.begin(), v.end());
+        const train::input_code code = train::make_input_code(spec, d.features);
+        const std::vector<std::uint32_t> rows{3, 17, 0, 39, 22};
+        const std::uint64_t key = 2 * 40;
+        std::vector<float> ref;
+        train::encode_batch(code, d, rows, key, ref);
+        const std::vector<float> gpu =
+            cuda::ops::encode_rate(d.x, d.features, rows, static_cast<std::uint32_t>(key), 9, dead,
+                                   600.0, 1.0, code.rng.key0(), code.rng.key1(), code.rng.stream());
+        double fired = 0;
+        for (float s : ref) fired += s;
+        EXPECT_GT(fired, 0.1 * ref.size()) << "dead " << dead;
+        EXPECT_EQ(gpu, ref) << "dead " << dead;
+    }
 }
 
 // The plan is made on the host: these run without a device.
@@ -230,9 +232,8 @@ TEST(gpu_trainer, refuses_layers_it_cannot_train_by_name) {
     EXPECT_NE(dropped_pool.find("layer 4 (maxpool)"), std::string::npos) << dropped_pool;
 }
 
-// Poisson rates are drawn on the device; every other code is planned as host-encoded events,
-// except where it cannot be: a Poisson code with dead time (drawn anew every epoch), and image
-// transforms, which the host encodes before.
+// Poisson rates (with their dead time in steps) are drawn on the device; every other code is
+// planned as host-encoded events, except with image transforms, which the host encodes before.
 TEST(gpu_trainer, plans_each_input_code) {
     layer_spec dense, lif;
     dense.kind = "dense";
@@ -258,13 +259,9 @@ TEST(gpu_trainer, plans_each_input_code) {
     EXPECT_EQ(latency.input, train::device_input::events);
     EXPECT_EQ(latency.scheme, coding::scheme::latency);
     EXPECT_EQ(latency.code.steps, 12.0);
-    try {
-        plan_of("rate", {{"t_ref", 2.0, ""}});
-        ADD_FAILURE() << "a Poisson code with dead time must be refused";
-    } catch (const bad_config& e) {
-        EXPECT_NE(std::string(e.what()).find("Poisson rate code with t_ref > 0"), std::string::npos)
-            << e.what();
-    }
+    const train::device_plan dead = plan_of("rate", {{"t_ref", 2.0, ""}, {"dt", 0.5, ""}});
+    EXPECT_EQ(dead.input, train::device_input::rate);
+    EXPECT_EQ(dead.dead_steps, 4u);
     try {
         plan_of("latency", {}, true);
         ADD_FAILURE() << "flips of an event code must be refused";

@@ -102,8 +102,8 @@ std::vector<float> li_backward(float beta, const std::vector<float>& dy, int ste
 
 std::vector<float> encode_rate(const std::vector<double>& features, std::uint32_t channels,
                                const std::vector<std::uint32_t>& rows, std::uint32_t key, int steps,
-                               double max_rate, double dt, std::uint32_t k0, std::uint32_t k1,
-                               std::uint32_t stream) {
+                               int dead, double max_rate, double dt, std::uint32_t k0,
+                               std::uint32_t k1, std::uint32_t stream) {
     std::vector<std::uint32_t> th(features.size());
     for (std::size_t i = 0; i < th.size(); ++i) th[i] = rate_threshold(features[i], max_rate, dt);
     buffer<std::uint32_t> thresholds, r;
@@ -116,8 +116,9 @@ std::vector<float> encode_rate(const std::vector<double>& features, std::uint32_
     const std::size_t n = std::size_t{channels} * rows.size() * steps;
     buffer<float> x(n);
     const auto b = static_cast<std::uint32_t>(rows.size());
-    encode_rate<float><<<grid_for((channels + 3) / 4 * rows.size() * steps), block_threads>>>(
-        thresholds.data(), {r.data(), 0, b}, static_cast<int>(channels), steps, values.data(),
+    const std::size_t per_step = dead > 0 ? 1 : static_cast<std::size_t>(steps);
+    encode_rate<float><<<grid_for((channels + 3) / 4 * rows.size() * per_step), block_threads>>>(
+        thresholds.data(), {r.data(), 0, b}, static_cast<int>(channels), steps, dead, values.data(),
         train::augmentation{}, k0, k1, stream, x.data(), nullptr);
     NM_CUDA_LAUNCHED();
     return fetch(x, n);

@@ -34,10 +34,11 @@ std::vector<float> spikes_as_kept(const spiking_spec& s, const std::vector<float
 std::vector<float> li_forward(float beta, const std::vector<float>& x, int steps, int n);
 std::vector<float> li_backward(float beta, const std::vector<float>& dy, int steps, int n);
 
-// Rate code of samples `rows` of `features` [samples][channels]: x [T][rows][channels].
+// Rate code of samples `rows` of `features` [samples][channels], silent for `dead` steps after
+// each spike: x [T][rows][channels].
 std::vector<float> encode_rate(const std::vector<double>& features, std::uint32_t channels,
                                const std::vector<std::uint32_t>& rows, std::uint32_t key, int steps,
-                               double max_rate, double dt, std::uint32_t k0, std::uint32_t k1,
-                               std::uint32_t stream);
+                               int dead, double max_rate, double dt, std::uint32_t k0,
+                               std::uint32_t k1, std::uint32_t stream);
 
 } // namespace nm::cuda::ops

@@ -39,34 +39,46 @@ inline std::uint32_t rate_threshold(double feature, double max_rate, double dt) 
 
 // Bernoulli rate code, bit-identical to coding::rate: channel c at step t fires when word c & 3
 // of Philox block (c >> 2, t, stream, sample) is under the channel's threshold, which the host
-// precomputes as ceil(p · 2^24) so the comparison is exact in integers. One thread per block of
-// four channels; the spike count goes to `count` when set. Training images are transformed
-// first when `aug` is active (train::augment_image's draws: padding reads as 0, never fires).
+// precomputes as ceil(p · 2^24) so the comparison is exact in integers; with a dead time, a
+// channel that fired stays silent for `dead` steps (its draws unused). One thread per block of
+// four channels, per step without a dead time, over all steps with one (the silences run in
+// time); the spike count goes to `count` when set. Training images are transformed first when
+// `aug` is active (train::augment_image's draws: padding reads as 0, never fires).
 template<class Out>
 static __global__ void encode_rate(const std::uint32_t* thresholds, batch_rows rows, int channels,
-                                   int steps, const step_values* values, train::augmentation aug,
-                                   std::uint32_t k0, std::uint32_t k1, std::uint32_t stream, Out* x,
-                                   unsigned long long* count) {
+                                   int steps, int dead, const step_values* values,
+                                   train::augmentation aug, std::uint32_t k0, std::uint32_t k1,
+                                   std::uint32_t stream, Out* x, unsigned long long* count) {
     const int groups = (channels + 3) / 4;
     const std::size_t i = blockIdx.x * std::size_t{blockDim.x} + threadIdx.x;
+    const int per_thread = dead > 0 ? steps : 1; // steps one thread draws
     unsigned fired = 0;
-    if (i < static_cast<std::size_t>(groups) * rows.n * steps) {
+    if (i < static_cast<std::size_t>(groups) * rows.n * (steps / per_thread)) {
         const auto g = static_cast<std::uint32_t>(i % groups);
         const auto b = static_cast<std::uint32_t>(i / groups % rows.n);
-        const auto t = static_cast<std::uint32_t>(i / groups / rows.n);
+        const auto first = static_cast<std::uint32_t>(i / groups / rows.n);
         const std::uint32_t row = rows[b];
-        const philox_block blk = philox4x32(g, t, stream, row + values->key, k0, k1);
         const std::uint32_t* th = thresholds + std::size_t{row} * channels;
         const train::image_transform tf =
             aug.active() ? train::transform_of(aug, row + values->key) : train::image_transform{};
-        Out* out = x + (std::size_t{t} * rows.n + b) * channels;
-        for (int w = 0; w < 4; ++w) {
-            const int c = 4 * static_cast<int>(g) + w;
-            if (c >= channels) break;
-            const std::int64_t from = aug.active() ? train::source_of(aug, tf, c) : c;
-            const bool s = from >= 0 && (blk.w[w] >> 8) < th[from];
-            out[c] = from_float<Out>(s ? 1.0f : 0.0f);
-            fired += s;
+        int quiet[4] = {0, 0, 0, 0};
+        for (std::uint32_t t = first; t < first + per_thread; ++t) {
+            const philox_block blk = philox4x32(g, t, stream, row + values->key, k0, k1);
+            Out* out = x + (std::size_t{t} * rows.n + b) * channels;
+            for (int w = 0; w < 4; ++w) {
+                const int c = 4 * static_cast<int>(g) + w;
+                if (c >= channels) break;
+                const std::int64_t from = aug.active() ? train::source_of(aug, tf, c) : c;
+                bool s = false;
+                if (quiet[w] > 0)
+                    --quiet[w];
+                else if (from >= 0 && (blk.w[w] >> 8) < th[from]) {
+                    s = true;
+                    quiet[w] = dead;
+                }
+                out[c] = from_float<Out>(s ? 1.0f : 0.0f);
+                fired += s;
+            }
         }
     }
     if (count) {

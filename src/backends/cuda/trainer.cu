@@ -469,12 +469,13 @@ private:
                    direct_.data());
             return direct_.data();
         }
-        const std::size_t threads = (channels + 3) / 4 * rows.n * plan_.steps;
+        const std::size_t threads =
+            (channels + 3) / 4 * rows.n * (plan_.dead_steps > 0 ? 1 : plan_.steps);
         auto* x = reinterpret_cast<P*>(operands_[0].data());
         launch(encode_rate<P>, grid_for(threads), block_threads, stream_, split.thresholds.data(),
-               rows, static_cast<int>(channels), static_cast<int>(plan_.steps), values_.data(), aug,
-               plan_.rng_key0, plan_.rng_key1, plan_.rng_stream, x,
-               count ? counts_.data() : nullptr);
+               rows, static_cast<int>(channels), static_cast<int>(plan_.steps),
+               static_cast<int>(plan_.dead_steps), values_.data(), aug, plan_.rng_key0,
+               plan_.rng_key1, plan_.rng_stream, x, count ? counts_.data() : nullptr);
         return x;
     }
 
