@@ -13,6 +13,7 @@
 #include "train/optimizer.hpp"
 
 #include "kernel_checks.hpp"
+#include "layer_specs.hpp"
 
 #include <gtest/gtest.h>
 
@@ -434,18 +435,8 @@ TEST(NM_STEP_SUITE, residual_adds_and_scales_match_the_cpu_step) {
     // Before a second convolution, whose gradients carry the scale and the mask too.
     step_case conv;
     conv.conv = true;
-    layer_spec scale, drop, conv2, lif2;
-    scale.kind = "scale";
-    scale.factor = 0.5;
-    drop.kind = "dropout";
-    drop.p = 0.3;
-    conv2.kind = "conv2d";
-    conv2.channels = 3;
-    conv2.kernel = 3;
-    conv2.padding = 1;
-    conv2.init_gain = 3;
-    lif2.kind = "lif";
-    conv.between = {scale, drop, conv2, lif2};
+    conv.between = {test::layer_of("scale", 0.5), test::layer_of("dropout", 0.3),
+                    test::conv_layer(3, 3, 1, 1, 3.0), test::layer_of("lif")};
     expect_float32_match(compare_one_step(conv), "scale and dropout before a convolution");
     step_case scaled;
     scaled.scales = {0.5, 3.0};

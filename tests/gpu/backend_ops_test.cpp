@@ -12,6 +12,7 @@
 #include "train/optimizer.hpp"
 
 #include "kernel_checks.hpp"
+#include "layer_specs.hpp"
 
 #include <gtest/gtest.h>
 
@@ -201,9 +202,7 @@ TEST(gpu_trainer, refuses_layers_it_cannot_train_by_name) {
     cuba.kind = "cuba_lif";
     cuba.learn_beta = true;
     EXPECT_EQ(plan_error({dense, cuba}), "");
-    layer_spec drop;
-    drop.kind = "dropout";
-    drop.p = 0.5;
+    const layer_spec drop = test::layer_of("dropout", 0.5);
     const std::string on_input = plan_error({drop, dense, lif});
     EXPECT_NE(on_input.find("layer 1 (dropout)"), std::string::npos) << on_input;
     const std::string at_end = plan_error({dense, lif, drop});
@@ -211,16 +210,13 @@ TEST(gpu_trainer, refuses_layers_it_cannot_train_by_name) {
     EXPECT_NE(at_end.find("not followed by a dense layer"), std::string::npos) << at_end;
     // Residual adds of neuron layers' spikes (examples/digits_ttfs.toml's shape) and scales
     // between blocks plan; the others are named.
-    layer_spec add, scale, cuba_plain;
-    add.kind = "add";
-    add.from = 2;
-    scale.kind = "scale";
-    scale.factor = 0.5;
-    cuba_plain.kind = "cuba_lif";
-    EXPECT_EQ(plan_error({dense, cuba_plain, dense, recurrent, add, dense, lif}), "");
+    const layer_spec scale = test::layer_of("scale", 0.5);
+    EXPECT_EQ(plan_error({dense, test::layer_of("cuba_lif"), dense, recurrent,
+                          test::layer_of("add", 2), dense, lif}),
+              "");
     EXPECT_EQ(plan_error({dense, lif, scale, scale, dense, lif}), "");
-    add.from = 1;
-    const std::string of_dense = plan_error({dense, lif, dense, lif, add, dense, lif});
+    const std::string of_dense =
+        plan_error({dense, lif, dense, lif, test::layer_of("add", 1), dense, lif});
     EXPECT_NE(of_dense.find("layer 5 (add): an add of a layer other than an unpooled neuron"),
               std::string::npos)
         << of_dense;
@@ -318,21 +314,13 @@ TEST(gpu_trainer, plans_learned_decays_and_thresholds) {
 // The plan's images are the CPU model's: a conv2d block's input and output, the pooled image,
 // and what the dense layer after them reads.
 TEST(gpu_trainer, plans_convolutions_with_the_cpu_models_shapes) {
-    layer_spec conv, lif, pool, flat, dense, li;
-    conv.kind = "conv2d";
-    conv.channels = 4;
-    conv.kernel = 3;
-    conv.stride = 2;
-    conv.padding = 1;
+    layer_spec lif, flat, li;
     lif.kind = "lif";
-    pool.kind = "avgpool";
-    pool.kernel = 2;
     flat.kind = "flatten";
-    dense.kind = "dense";
-    dense.size = 10;
     li.kind = "li";
     train_spec spec;
-    spec.layers = {conv, lif, pool, flat, dense, li};
+    spec.layers = {test::conv_layer(4, 3, 2, 1), lif, test::pool_layer("avgpool", 2), flat,
+                   test::dense_layer(10),        li};
     train::input_code code;
     code.channels = 2 * 9 * 9;
     const train::image_shape input{2, 9, 9};

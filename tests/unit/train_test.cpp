@@ -7,6 +7,8 @@
 #include "train/optimizer.hpp"
 #include "train/parallel.hpp"
 
+#include "layer_specs.hpp"
+
 #include <nm/errors.hpp>
 
 #include <gtest/gtest.h>
@@ -35,32 +37,9 @@ struct grad_case {
     image_shape input{inputs, 1, 1};
 };
 
-layer_spec conv_layer(std::uint64_t channels, std::uint64_t kernel, std::uint64_t stride,
-                      std::uint64_t padding) {
-    layer_spec s;
-    s.kind = "conv2d";
-    s.channels = channels;
-    s.kernel = kernel;
-    s.stride = stride;
-    s.padding = padding;
-    s.init_gain = 2.0;
-    return s;
-}
-
-layer_spec pool_layer(const std::string& kind, std::uint64_t kernel) {
-    layer_spec s;
-    s.kind = kind;
-    s.kernel = kernel;
-    return s;
-}
-
-layer_spec dense_layer(std::uint64_t size, bool bias = true) {
-    layer_spec s;
-    s.kind = bias ? "dense" : "linear";
-    s.size = size;
-    s.init_gain = 2.0;
-    return s;
-}
+using test::conv_layer;
+using test::dense_layer;
+using test::pool_layer;
 
 layer_spec neuron(const std::string& kind, const std::string& reset, const std::string& surrogate,
                   bool learn_beta) {
