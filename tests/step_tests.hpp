@@ -324,6 +324,17 @@ TEST(NM_STEP_SUITE, dropout_matches_the_cpu_step) {
 
 // Recurrent LIF: a GEMM and a step kernel per step, v* kept from forward, ∂W summed over the
 // steps in reverse: every reset, the reset attached or not, rate-coded or direct input.
+TEST(NM_STEP_SUITE, recurrent_lif_after_a_convolution_matches_the_cpu_step) {
+    NM_NEED_STEP_DEVICE();
+    for (const char* reset : {"zero", "subtract"}) {
+        step_case sc;
+        sc.conv = true;
+        sc.recurrent = true;
+        sc.hidden_reset = reset;
+        expect_float32_match(compare_one_step(sc), reset);
+    }
+}
+
 TEST(NM_STEP_SUITE, recurrent_lif_matches_the_cpu_step) {
     NM_NEED_STEP_DEVICE();
     for (const char* scheme : {"rate", "direct"})

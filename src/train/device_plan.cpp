@@ -128,7 +128,6 @@ device_plan make_device_plan(const train_spec& spec, const input_code& code,
         if (skip >= 0) refuse(skip_ctx, "an add not followed by a dense layer");
         if (!scale_ctx.empty()) refuse(scale_ctx, "a scale not followed by a dense layer");
         const neuron_options o = neuron_options_of(s, i);
-        if (s.recurrent && p.blocks.back().conv) refuse(ctx, "recurrent after a conv2d layer");
         device_block& b = p.blocks.back();
         b.neuron = s.kind == "li"           ? 1
                    : s.kind == "cuba_lif"   ? 2
