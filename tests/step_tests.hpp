@@ -60,6 +60,7 @@ struct step_case {
     std::string middle_kind = "lif";
     std::vector<double> scales;      // scale layers after the hidden layer, in turn
     std::vector<layer_spec> between; // layers right after the first hidden layer
+    std::vector<layer_spec> before;  // layers on the input, before the first weight layer
 };
 
 // A case's run: the network, a 50-sample dataset of random features, the code, loss and SGD.
@@ -104,6 +105,7 @@ step_setup setup_of(const step_case& sc) {
     }
     spec.layers = {fc1, lif1, fc2, out};
     spec.layers.insert(spec.layers.begin() + 2, sc.between.begin(), sc.between.end());
+    spec.layers.insert(spec.layers.begin(), sc.before.begin(), sc.before.end());
     if (sc.residual) {
         layer_spec fcm = fc1, middle, add;
         fcm.kind = "dense";
@@ -428,7 +430,8 @@ TEST(NM_STEP_SUITE, every_deterministic_code_matches_the_cpu_step) {
 
 // Residual adds: the second hidden block's spikes plus the first's feed the readout, the add's
 // gradient reaching both (from binary, graded and recurrent layers); and scale layers folded
-// into the GEMMs, alone and with dropout, before a dense layer or a convolution.
+// into the GEMMs, alone and with dropout, before a dense layer or a convolution, and on the
+// input.
 TEST(NM_STEP_SUITE, residual_adds_and_scales_match_the_cpu_step) {
     NM_NEED_STEP_DEVICE();
     for (const char* kind : {"lif", "graded_lif", "cuba_lif"})
@@ -449,6 +452,18 @@ TEST(NM_STEP_SUITE, residual_adds_and_scales_match_the_cpu_step) {
     conv.between = {test::layer_of("scale", 0.5), test::layer_of("dropout", 0.3),
                     test::conv_layer(3, 3, 1, 1, 3.0), test::layer_of("lif")};
     expect_float32_match(compare_one_step(conv), "scale and dropout before a convolution");
+    // On the input: rate-coded (a mask over every step) and direct (one current row per
+    // sample, the mask and the scale in its single GEMM and its weight gradient), into a dense
+    // layer or a convolution.
+    for (const char* scheme : {"rate", "direct"})
+        for (bool into_conv : {false, true}) {
+            step_case input;
+            input.scheme = scheme;
+            input.conv = into_conv;
+            input.before = {test::layer_of("scale", 2.0), test::layer_of("dropout", 0.3)};
+            expect_float32_match(compare_one_step(input),
+                                 std::string("input, ") + scheme + (into_conv ? ", conv" : ""));
+        }
     step_case scaled;
     scaled.scales = {0.5, 3.0};
     expect_float32_match(compare_one_step(scaled), "scales");

@@ -42,19 +42,20 @@ device_plan make_device_plan(const train_spec& spec, const input_code& code,
             shape = {shape.size(), 1, 1};
             continue;
         }
-        if (s.kind == "dropout") {
-            if (open || p.blocks.empty() || !p.blocks.back().spiking() || !dropout_ctx.empty() ||
+        if (s.kind == "dropout") { // on the input or a spiking layer's output
+            if (open || (!p.blocks.empty() && !p.blocks.back().spiking()) || !dropout_ctx.empty() ||
                 skip >= 0)
-                refuse(ctx, "dropout other than on a spiking layer's output");
+                refuse(ctx, "dropout other than on the input or a spiking layer's output");
             dropout = s.p;
             dropout_rng = model_stream(spec.seed, i); // the CPU layer's
             dropout_ctx = ctx;
             ++model_index;
             continue;
         }
-        if (s.kind == "scale") {
-            if (open || p.blocks.empty() || !p.blocks.back().spiking() || skip >= 0)
-                refuse(ctx, "a scale other than of a spiking layer's output, before any add");
+        if (s.kind == "scale") { // of the input or a spiking layer's output
+            if (open || (!p.blocks.empty() && !p.blocks.back().spiking()) || skip >= 0)
+                refuse(ctx, "a scale other than of the input or a spiking layer's output, before "
+                            "any add");
             scale *= static_cast<float>(s.factor);
             if (scale_ctx.empty()) scale_ctx = ctx;
             ++model_index;

@@ -200,8 +200,9 @@ TEST(gpu_trainer, refuses_layers_it_cannot_train_by_name) {
     cuba.learn_beta = true;
     EXPECT_EQ(plan_error({dense, cuba}), "");
     const layer_spec drop = test::layer_of("dropout", 0.5);
-    const std::string on_input = plan_error({drop, dense, lif});
-    EXPECT_NE(on_input.find("layer 1 (dropout)"), std::string::npos) << on_input;
+    EXPECT_EQ(plan_error({drop, dense, lif}), "");
+    const std::string twice = plan_error({drop, drop, dense, lif});
+    EXPECT_NE(twice.find("layer 2 (dropout)"), std::string::npos) << twice;
     const std::string at_end = plan_error({dense, lif, drop});
     EXPECT_NE(at_end.find("layer 3 (dropout)"), std::string::npos) << at_end;
     EXPECT_NE(at_end.find("not followed by a dense layer"), std::string::npos) << at_end;

@@ -370,6 +370,9 @@ private:
         with_operand(l.half, [&]<class P>(P) {
             if (i == 0) {
                 x = encode<P>(train_, rows, false, true);
+                if (l.spec.dropout > 0)
+                    drop(l, static_cast<P*>(const_cast<void*>(x)),
+                         std::size_t{rows.n} * l.spec.inputs);
                 return;
             }
             const std::size_t width = std::size_t{rows.n} * l.spec.inputs;
@@ -405,11 +408,13 @@ private:
                    from.bits.data(), width, static_cast<int>(plan_.steps), x);
     }
 
-    // Zeroes the dropped features of x [T][width] with layer l's mask of this batch.
+    // Zeroes the dropped features of x [T][width] (one row for a direct input) with layer l's
+    // mask of this batch.
     template<class T>
     void drop(const layer_state& l, T* x, std::size_t width) {
-        launch(apply_mask<T>, grid_for(width * plan_.steps), block_threads, stream_, l.keep.data(),
-               width, static_cast<int>(plan_.steps), x);
+        const int steps = l.constant ? 1 : static_cast<int>(plan_.steps); // direct: one row
+        launch(apply_mask<T>, grid_for(width * steps), block_threads, stream_, l.keep.data(), width,
+               steps, x);
     }
 
     // Currents of layer i from its input operand x: I = scale·x·W (one row per sample when
@@ -619,7 +624,7 @@ private:
         } else {
             if (l.constant) // the same input at every step: ∂W = xᵀ · Σ_t ∂L/∂I_t
                 gemm(blas_, true, false, k, n, static_cast<int>(rows.n), x, k, summed_.data(), n,
-                     l.w.grad.data(), n, false);
+                     l.w.grad.data(), n, false, scale);
             else
                 gemm(blas_, true, false, k, n, r, x, k, dcurrent_.data(), n, l.w.grad.data(), n,
                      l.half, scale);
