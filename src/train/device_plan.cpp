@@ -1,7 +1,7 @@
 // Spiking stacks go to the device: pairs of (dense | linear | conv2d) and (lif | if | cuba_lif |
 // alif | rf | graded_lif | li), the readout last, pooling after a conv2d block's binary spikes,
-// dropout before a dense layer, scale layers and residual adds of neuron layers' spikes
-// between blocks, any input code, any loss (the device runs train::sample_loss).
+// dropout and scale layers on the input or between blocks, residual adds of neuron layers'
+// spikes, any input code, any loss (the device runs train::sample_loss).
 #include "train/device_plan.hpp"
 
 #include "nm/errors.hpp"
