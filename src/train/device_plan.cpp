@@ -171,6 +171,9 @@ device_plan make_device_plan(const train_spec& spec, const input_code& code,
         if (spec.data.flip || spec.data.shift > 0)
             refuse(located(spec.data.where, "[data]"),
                    "flip or shift with a spike code other than direct or Poisson rate");
+        if (code.steps > 65535)
+            refuse(located(spec.source, "[input]"), "more than 65535 steps with a spike code "
+                                                    "other than direct or Poisson rate");
         p.input = device_input::events;
         p.scheme = code.scheme;
         p.code = code.params;
