@@ -324,8 +324,7 @@ TEST(NM_STEP_SUITE, dropout_matches_the_cpu_step) {
     }
 }
 
-// Recurrent LIF: a GEMM and a step kernel per step, v* kept from forward, ∂W summed over the
-// steps in reverse: every reset, the reset attached or not, rate-coded or direct input.
+// Recurrent LIF after a convolution: the per-channel biases reach the step kernel.
 TEST(NM_STEP_SUITE, recurrent_lif_after_a_convolution_matches_the_cpu_step) {
     NM_NEED_STEP_DEVICE();
     for (const char* reset : {"zero", "subtract"}) {
@@ -337,6 +336,8 @@ TEST(NM_STEP_SUITE, recurrent_lif_after_a_convolution_matches_the_cpu_step) {
     }
 }
 
+// Recurrent LIF: a GEMM and a step kernel per step, v* kept from forward, ∂W summed over the
+// steps in reverse: every reset, the reset attached or not, rate-coded or direct input.
 TEST(NM_STEP_SUITE, recurrent_lif_matches_the_cpu_step) {
     NM_NEED_STEP_DEVICE();
     for (const char* scheme : {"rate", "direct"})
