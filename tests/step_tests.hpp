@@ -376,6 +376,20 @@ TEST(NM_STEP_SUITE, convolution_and_pooling_match_the_cpu_step) {
             }
 }
 
+// Graded spikes pooled from their kept counts: the maximum's gradient to the window's first
+// largest count, the mean's shared.
+TEST(NM_STEP_SUITE, pooled_graded_spikes_match_the_cpu_step) {
+    NM_NEED_STEP_DEVICE();
+    for (const char* pool : {"maxpool", "avgpool"}) {
+        step_case sc;
+        sc.conv = true;
+        sc.pool = pool;
+        sc.hidden_kind = "graded_lif";
+        sc.hidden_reset = "subtract";
+        expect_float32_match(compare_one_step(sc), pool);
+    }
+}
+
 // [data] flip and shift: the device transforms its resident samples with the CPU's draws per
 // sample key, for direct currents and for the rate code's thresholds.
 TEST(NM_STEP_SUITE, augmented_images_match_the_cpu_step) {

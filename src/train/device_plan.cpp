@@ -1,5 +1,5 @@
 // Spiking stacks go to the device: pairs of (dense | linear | conv2d) and (lif | if | cuba_lif |
-// alif | rf | graded_lif | li), the readout last, pooling after a conv2d block's binary spikes,
+// alif | rf | graded_lif | li), the readout last, pooling after a conv2d block's spikes,
 // dropout and scale layers on the input or between blocks, residual adds of neuron layers'
 // spikes, any input code, any loss (the device runs train::sample_loss).
 #include "train/device_plan.hpp"
@@ -77,9 +77,9 @@ device_plan make_device_plan(const train_spec& spec, const input_code& code,
         }
         if (s.kind == "maxpool" || s.kind == "avgpool") {
             if (open || p.blocks.empty() || !p.blocks.back().conv || p.blocks.back().pool ||
-                !p.blocks.back().spiking() || p.blocks.back().graded() || !scale_ctx.empty() ||
-                skip >= 0 || !dropout_ctx.empty())
-                refuse(ctx, "pooling other than of a conv2d layer's binary spikes");
+                !p.blocks.back().spiking() || !scale_ctx.empty() || skip >= 0 ||
+                !dropout_ctx.empty())
+                refuse(ctx, "pooling other than of a conv2d layer's spikes");
             device_block& b = p.blocks.back();
             b.pool = s.kind == "maxpool" ? 2 : 1;
             b.pool_kernel = s.kernel;

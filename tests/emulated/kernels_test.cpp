@@ -128,33 +128,43 @@ std::vector<std::uint32_t> bits_of(const std::vector<float>& spikes, int steps, 
     return bits;
 }
 
-// Pooling read from bits against pool2d on the spikes, windows past the edge included.
-TEST(emulated_kernels, pooling_from_bits_matches_pool2d) {
+// Pooling read from bits (binary spikes) and from counts (graded spikes, ties for the maximum
+// included) against pool2d on the spikes, windows past the edge included.
+TEST(emulated_kernels, pooling_from_kept_spikes_matches_pool2d) {
     constexpr int steps = 3, batch = 2;
     const train::image_shape in{3, 5, 5};
     const std::size_t width = batch * in.size();
     std::vector<float> spikes = random_values(steps * width, 5, 0, 1);
     for (float& s : spikes) s = s < 0.3f ? 1.0f : 0.0f;
     const std::vector<std::uint32_t> bits = bits_of(spikes, steps, width);
-    for (bool max : {true, false})
-        for (int k : {2, 3}) {
-            train::pool2d<double> pool(in, k, max);
-            const std::size_t pooled = pool.outputs() * batch * steps;
-            std::vector<double> y(pooled), dx(spikes.size());
-            const std::vector<float> dy = random_values(pooled, 6, -1, 1);
-            pool.forward(cast<double>(spikes).data(), y.data(), steps, batch);
-            pool.backward(cast<double>(dy).data(), dx.data(), steps, batch);
-            const cuda::pool_geometry g{3, 5, 5, k, max};
-            std::vector<float> out(pooled), back(spikes.size());
-            launch(cuda::pool_bits<float>, blocks_for(pooled), threads, bits.data(), batch, steps,
-                   g, out.data());
-            launch(cuda::unpool_bits, blocks_for(back.size()), threads, dy.data(), bits.data(),
-                   batch, steps, g, back.data());
-            const std::string what =
-                std::string(max ? "max" : "average") + ", k " + std::to_string(k);
-            EXPECT_LT(relative_error(out, y), 1e-7) << what;
-            EXPECT_LT(relative_error(back, dx), 1e-7) << what;
-        }
+    std::vector<float> graded = random_values(steps * width, 8, 0, 4);
+    std::vector<std::uint16_t> counts;
+    for (float& s : graded) {
+        s = std::floor(s);
+        counts.push_back(static_cast<std::uint16_t>(s));
+    }
+    for (bool binary : {true, false})
+        for (bool max : {true, false})
+            for (int k : {2, 3}) {
+                const std::vector<float>& spikes_here = binary ? spikes : graded;
+                train::pool2d<double> pool(in, k, max);
+                const std::size_t pooled = pool.outputs() * batch * steps;
+                std::vector<double> y(pooled), dx(spikes.size());
+                const std::vector<float> dy = random_values(pooled, 6, -1, 1);
+                pool.forward(cast<double>(spikes_here).data(), y.data(), steps, batch);
+                pool.backward(cast<double>(dy).data(), dx.data(), steps, batch);
+                const cuda::pool_geometry g{3, 5, 5, k, max};
+                std::vector<float> out(pooled), back(spikes.size());
+                const cuda::pooled_spikes kept{bits.data(), binary ? nullptr : counts.data()};
+                launch(cuda::pool_spikes<float>, blocks_for(pooled), threads, kept, batch, steps, g,
+                       out.data());
+                launch(cuda::unpool_spikes, blocks_for(back.size()), threads, dy.data(), kept,
+                       batch, steps, g, back.data());
+                const std::string what = std::string(binary ? "bits, " : "counts, ") +
+                                         (max ? "max" : "average") + ", k " + std::to_string(k);
+                EXPECT_LT(relative_error(out, y), 1e-7) << what;
+                EXPECT_LT(relative_error(back, dx), 1e-7) << what;
+            }
 }
 
 train::neuron_options lif_options(reset_mode reset, bool detach) {

@@ -91,8 +91,9 @@ static __global__ void segment_sums(const float* in, int segments, int length, f
     out[c] = s;
 }
 
-// A pooling of one image's spikes kept as bits: the spikes of the batch at one step are bits
-// b·n + e of that step's words (n neurons per sample), as spiking_forward keeps them.
+// A pooling of one image's kept spikes: as bits (the spikes of the batch at one step are bits
+// b·n + e of that step's words, n neurons per sample, as spiking_forward keeps them) or as
+// graded counts ([t][b·n + e]).
 struct pool_geometry {
     int channels, height, width, k;
     bool max;
@@ -102,37 +103,46 @@ struct pool_geometry {
     __host__ __device__ int out_size() const { return channels * out_h() * out_w(); }
 };
 
-__device__ __forceinline__ bool spike_bit(const std::uint32_t* bits, std::size_t words, int t,
-                                          std::size_t k) {
-    return (bits[t * words + k / 32] >> (k % 32)) & 1u;
-}
+// The spikes a pooling reads: bits, or counts when set.
+struct pooled_spikes {
+    const std::uint32_t* bits;
+    const std::uint16_t* counts;
 
-// The window of pooled element (c, oy, ox) in sample b at step t: how many of its k² spikes
-// fired and where the first one is (row-major in the window; 0 when none did).
-struct window_count {
-    int fired = 0, first = 0;
+    // The spikes of element k of step t ([t][batch · n], n = in_size).
+    __device__ float at(int t, std::size_t per_step, std::size_t k) const {
+        if (counts) return counts[t * per_step + k];
+        const std::size_t words = (per_step + 31) / 32;
+        return static_cast<float>((bits[t * words + k / 32] >> (k % 32)) & 1u);
+    }
 };
-__device__ __forceinline__ window_count count_window(const std::uint32_t* bits, std::size_t words,
-                                                     int t, std::size_t sample_bit,
-                                                     const pool_geometry& g, int c, int oy,
-                                                     int ox) {
-    window_count w;
+
+// The window of pooled element (c, oy, ox) in sample b at step t, as pool2d reads it: the sum
+// of its k² spikes, their maximum and where the first maximum is (row-major in the window).
+struct window_stats {
+    float sum = 0, max = -1;
+    int first_max = 0;
+};
+__device__ __forceinline__ window_stats scan_window(const pooled_spikes& in, int t,
+                                                    std::size_t per_step, std::size_t sample,
+                                                    const pool_geometry& g, int c, int oy, int ox) {
+    window_stats w;
     for (int i = 0; i < g.k; ++i)
         for (int j = 0; j < g.k; ++j) {
             const int e = (c * g.height + oy * g.k + i) * g.width + ox * g.k + j;
-            if (spike_bit(bits, words, t, sample_bit + e)) {
-                if (w.fired == 0) w.first = i * g.k + j;
-                ++w.fired;
+            const float v = in.at(t, per_step, sample + e);
+            w.sum += v;
+            if (v > w.max) {
+                w.max = v;
+                w.first_max = i * g.k + j;
             }
         }
     return w;
 }
 
-// The next block's input [T][B][pooled] from the spikes' bits: the maximum (any spike) or the
-// mean of each window, as pool2d computes them.
+// The next block's input [T][B][pooled] from the kept spikes: the maximum or the mean of each
+// window, as pool2d computes them.
 template<class P>
-__global__ void pool_bits(const std::uint32_t* bits, int batch, int steps, pool_geometry g,
-                          P* out) {
+__global__ void pool_spikes(pooled_spikes in, int batch, int steps, pool_geometry g, P* out) {
     const std::size_t at = blockIdx.x * std::size_t{blockDim.x} + threadIdx.x;
     const std::size_t per_step = static_cast<std::size_t>(batch) * g.out_size();
     if (at >= per_step * steps) return;
@@ -140,17 +150,15 @@ __global__ void pool_bits(const std::uint32_t* bits, int batch, int steps, pool_
     const int b = static_cast<int>(at % per_step / g.out_size());
     const int o = static_cast<int>(at % g.out_size());
     const int c = o / (g.out_h() * g.out_w()), oy = o / g.out_w() % g.out_h(), ox = o % g.out_w();
-    const std::size_t words = (static_cast<std::size_t>(batch) * g.in_size() + 31) / 32;
-    const window_count w =
-        count_window(bits, words, t, static_cast<std::size_t>(b) * g.in_size(), g, c, oy, ox);
-    out[at] = from_float<P>(g.max ? (w.fired > 0 ? 1.0f : 0.0f)
-                                  : static_cast<float>(w.fired) / static_cast<float>(g.k * g.k));
+    const window_stats w = scan_window(in, t, static_cast<std::size_t>(batch) * g.in_size(),
+                                       static_cast<std::size_t>(b) * g.in_size(), g, c, oy, ox);
+    out[at] = from_float<P>(g.max ? w.max : w.sum / static_cast<float>(g.k * g.k));
 }
 
 // ∂L/∂s [T][B][n] of the pooled spikes from ∂L/∂(pooled) [T][B][pooled]: the mean's gradient
-// shared evenly, the maximum's to the window's winner; 0 past the last whole window.
-static __global__ void unpool_bits(const float* dy, const std::uint32_t* bits, int batch, int steps,
-                                   pool_geometry g, float* dx) {
+// shared evenly, the maximum's to the window's first maximum; 0 past the last whole window.
+static __global__ void unpool_spikes(const float* dy, pooled_spikes in, int batch, int steps,
+                                     pool_geometry g, float* dx) {
     const std::size_t at = blockIdx.x * std::size_t{blockDim.x} + threadIdx.x;
     const std::size_t per_step = static_cast<std::size_t>(batch) * g.in_size();
     if (at >= per_step * steps) return;
@@ -169,10 +177,9 @@ static __global__ void unpool_bits(const float* dy, const std::uint32_t* bits, i
         dx[at] = d / static_cast<float>(g.k * g.k);
         return;
     }
-    const std::size_t words = (per_step + 31) / 32;
-    const window_count w =
-        count_window(bits, words, t, static_cast<std::size_t>(b) * g.in_size(), g, c, oy, ox);
-    dx[at] = (y - oy * g.k) * g.k + (x - ox * g.k) == w.first ? d : 0.0f;
+    const window_stats w =
+        scan_window(in, t, per_step, static_cast<std::size_t>(b) * g.in_size(), g, c, oy, ox);
+    dx[at] = (y - oy * g.k) * g.k + (x - ox * g.k) == w.first_max ? d : 0.0f;
 }
 
 } // namespace nm::cuda

@@ -379,8 +379,8 @@ private:
             auto* out = reinterpret_cast<P*>(operands_[i % 2].data());
             const layer_state& below = layers_[i - 1];
             if (below.spec.pool)
-                launch(pool_bits<P>, grid_for(width * plan_.steps), block_threads, stream_,
-                       below.bits.data(), static_cast<int>(rows.n), static_cast<int>(plan_.steps),
+                launch(pool_spikes<P>, grid_for(width * plan_.steps), block_threads, stream_,
+                       below.kept(), static_cast<int>(rows.n), static_cast<int>(plan_.steps),
                        below.pool(), out);
             else if (below.spec.graded())
                 launch(unpack_counts<P>, grid_for(width * plan_.steps), block_threads, stream_,
@@ -505,9 +505,9 @@ private:
                     x = spikes;
                     if (pools) {
                         const std::size_t pooled = rows.n * l.spec.pooled.size() * plan_.steps;
-                        launch(pool_bits<Out>, grid_for(pooled), block_threads, stream_,
-                               l.bits.data(), static_cast<int>(rows.n),
-                               static_cast<int>(plan_.steps), l.pool(), next);
+                        launch(pool_spikes<Out>, grid_for(pooled), block_threads, stream_, l.kept(),
+                               static_cast<int>(rows.n), static_cast<int>(plan_.steps), l.pool(),
+                               next);
                         x = next;
                     }
                 });
@@ -659,10 +659,9 @@ private:
         }
         if (below_pools) {
             const layer_state& below = layers_[i - 1];
-            launch(unpool_bits, grid_for(std::size_t{rows.n} * below.spec.outputs * plan_.steps),
-                   block_threads, stream_, dpooled_.data(), below.bits.data(),
-                   static_cast<int>(rows.n), static_cast<int>(plan_.steps), below.pool(),
-                   dspikes_.data());
+            launch(unpool_spikes, grid_for(std::size_t{rows.n} * below.spec.outputs * plan_.steps),
+                   block_threads, stream_, dpooled_.data(), below.kept(), static_cast<int>(rows.n),
+                   static_cast<int>(plan_.steps), below.pool(), dspikes_.data());
         }
     }
 

@@ -87,6 +87,8 @@ struct layer_state {
                 i(spec.out.channels), i(spec.out.height), i(spec.out.width),
                 i(spec.kernel),       i(spec.stride),     i(spec.padding)};
     }
+    // The spikes kept for backward, as a pooling reads them.
+    pooled_spikes kept() const { return {bits.data(), spec.graded() ? counts.data() : nullptr}; }
     pool_geometry pool() const {
         return {static_cast<int>(spec.out.channels), static_cast<int>(spec.out.height),
                 static_cast<int>(spec.out.width), static_cast<int>(spec.pool_kernel),
