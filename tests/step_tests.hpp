@@ -57,6 +57,7 @@ struct step_case {
     // A second hidden block (dense 64 and a layer of `middle_kind`, recurrent when asked) whose
     // spikes are added to the first hidden layer's (`add` from = 2) before the readout.
     bool residual = false, middle_recurrent = false;
+    double dropout_after_add = 0; // p of a dropout layer right after the add
     std::string middle_kind = "lif";
     std::vector<double> scales;      // scale layers after the hidden layer, in turn
     std::vector<layer_spec> between; // layers right after the first hidden layer
@@ -115,6 +116,9 @@ step_setup setup_of(const step_case& sc) {
         add.kind = "add";
         add.from = 2;
         spec.layers.insert(spec.layers.begin() + 2, {fcm, middle, add});
+        if (sc.dropout_after_add > 0)
+            spec.layers.insert(spec.layers.begin() + 5,
+                               test::layer_of("dropout", sc.dropout_after_add));
     }
     for (const double factor : sc.scales) {
         layer_spec scale;
@@ -479,6 +483,12 @@ TEST(NM_STEP_SUITE, residual_adds_and_scales_match_the_cpu_step) {
             expect_float32_match(compare_one_step(input),
                                  std::string("input, ") + scheme + (into_conv ? ", conv" : ""));
         }
+    // After an add, on the sum: the mask and the scale reach both sides' gradients.
+    step_case summed;
+    summed.residual = true;
+    summed.scales = {0.5};
+    summed.dropout_after_add = 0.3;
+    expect_float32_match(compare_one_step(summed), "scale and dropout after an add");
     step_case scaled;
     scaled.scales = {0.5, 3.0};
     expect_float32_match(compare_one_step(scaled), "scales");

@@ -43,8 +43,7 @@ device_plan make_device_plan(const train_spec& spec, const input_code& code,
             continue;
         }
         if (s.kind == "dropout") { // on the input or a spiking layer's output
-            if (open || (!p.blocks.empty() && !p.blocks.back().spiking()) || !dropout_ctx.empty() ||
-                skip >= 0)
+            if (open || (!p.blocks.empty() && !p.blocks.back().spiking()) || !dropout_ctx.empty())
                 refuse(ctx, "dropout other than on the input or a spiking layer's output");
             dropout = s.p;
             dropout_rng = model_stream(spec.seed, i); // the CPU layer's
@@ -52,10 +51,11 @@ device_plan make_device_plan(const train_spec& spec, const input_code& code,
             ++model_index;
             continue;
         }
+        // Dropout and scales after an add act on the sum, as the next GEMM reads it; before one
+        // they would act on one side only, which the add refuses.
         if (s.kind == "scale") { // of the input or a spiking layer's output
-            if (open || (!p.blocks.empty() && !p.blocks.back().spiking()) || skip >= 0)
-                refuse(ctx, "a scale other than of the input or a spiking layer's output, before "
-                            "any add");
+            if (open || (!p.blocks.empty() && !p.blocks.back().spiking()))
+                refuse(ctx, "a scale other than of the input or a spiking layer's output");
             scale *= static_cast<float>(s.factor);
             if (scale_ctx.empty()) scale_ctx = ctx;
             ++model_index;
