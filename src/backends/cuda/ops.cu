@@ -116,10 +116,10 @@ std::vector<float> encode_rate(const std::vector<double>& features, std::uint32_
     const std::size_t n = std::size_t{channels} * rows.size() * steps;
     buffer<float> x(n);
     const auto b = static_cast<std::uint32_t>(rows.size());
-    const std::size_t per_step = dead > 0 ? 1 : static_cast<std::size_t>(steps);
-    encode_rate<float><<<grid_for((channels + 3) / 4 * rows.size() * per_step), block_threads>>>(
-        thresholds.data(), {r.data(), 0, b}, static_cast<int>(channels), steps, dead, values.data(),
-        train::augmentation{}, k0, k1, stream, x.data(), nullptr);
+    encode_rate<float>
+        <<<grid_for(rate_threads(channels, rows.size(), steps, dead)), block_threads>>>(
+            thresholds.data(), {r.data(), 0, b}, static_cast<int>(channels), steps, dead,
+            values.data(), train::augmentation{}, k0, k1, stream, x.data(), nullptr);
     NM_CUDA_LAUNCHED();
     return fetch(x, n);
 }

@@ -44,6 +44,13 @@ inline std::uint32_t rate_threshold(double feature, double max_rate, double dt) 
 // four channels, per step without a dead time, over all steps with one (the silences run in
 // time); the spike count goes to `count` when set. Training images are transformed first when
 // `aug` is active (train::augment_image's draws: padding reads as 0, never fires).
+// The threads encode_rate takes for n samples: one per four channels and step, or per four
+// channels without the steps when a dead time makes each run through them.
+__host__ __device__ inline std::size_t rate_threads(std::size_t channels, std::size_t n, int steps,
+                                                    int dead) {
+    return (channels + 3) / 4 * n * static_cast<std::size_t>(dead > 0 ? 1 : steps);
+}
+
 template<class Out>
 static __global__ void encode_rate(const std::uint32_t* thresholds, batch_rows rows, int channels,
                                    int steps, int dead, const step_values* values,
@@ -53,7 +60,7 @@ static __global__ void encode_rate(const std::uint32_t* thresholds, batch_rows r
     const std::size_t i = blockIdx.x * std::size_t{blockDim.x} + threadIdx.x;
     const int per_thread = dead > 0 ? steps : 1; // steps one thread draws
     unsigned fired = 0;
-    if (i < static_cast<std::size_t>(groups) * rows.n * (steps / per_thread)) {
+    if (i < rate_threads(static_cast<std::size_t>(channels), rows.n, steps, dead)) {
         const auto g = static_cast<std::uint32_t>(i % groups);
         const auto b = static_cast<std::uint32_t>(i / groups % rows.n);
         const auto first = static_cast<std::uint32_t>(i / groups / rows.n);

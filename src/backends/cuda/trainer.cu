@@ -352,8 +352,8 @@ private:
                    direct_.data());
             return direct_.data();
         }
-        const std::size_t threads =
-            (channels + 3) / 4 * rows.n * (plan_.dead_steps > 0 ? 1 : plan_.steps);
+        const std::size_t threads = rate_threads(channels, rows.n, static_cast<int>(plan_.steps),
+                                                 static_cast<int>(plan_.dead_steps));
         auto* x = reinterpret_cast<P*>(operands_[0].data());
         launch(encode_rate<P>, grid_for(threads), block_threads, stream_, split.thresholds.data(),
                rows, static_cast<int>(channels), static_cast<int>(plan_.steps),
