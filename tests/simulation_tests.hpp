@@ -55,6 +55,15 @@ void expect_same_statistics(const run_result& cpu, const run_result& gpu, double
     }
 }
 
+// The spikes of a source and a target population, and the target's potential of `neurons`
+// every `interval` ms.
+void record_both(experiment& e, const std::string& source, const std::string& target,
+                 std::vector<std::uint64_t> neurons, double interval) {
+    test::record(e, "spikes", source);
+    test::record(e, "spikes", target);
+    test::record(e, "v", target, std::move(neurons), interval);
+}
+
 // Poisson-driven LIF neurons feeding a second population one to one, through delta,
 // exponential- or alpha-current synapses with fixed or varying delays, plus a dc current;
 // spikes propagated as `propagation` says.
@@ -79,9 +88,7 @@ experiment feed_forward(const std::string& synapse, bool varying_delay,
         d.high = 3.0;
         p.synapse.delay = d;
     }
-    test::record(e, "spikes", "in");
-    test::record(e, "spikes", "out");
-    test::record(e, "v", "out", {0, 7, 299}, 0.5);
+    record_both(e, "in", "out", {0, 7, 299}, 0.5);
     return e;
 }
 
@@ -150,9 +157,7 @@ experiment driven(const driven_model& m) {
         spread.synapse.weight_im = 0.2 * m.weight;
         spread.propagation = "pre";
     }
-    test::record(e, "spikes", "a");
-    test::record(e, "spikes", "b");
-    test::record(e, "v", "b", {0, 17, 39}, 0.3);
+    record_both(e, "a", "b", {0, 17, 39}, 0.3);
     return e;
 }
 
